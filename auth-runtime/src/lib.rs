@@ -2,18 +2,31 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "axum")]
+pub mod axum;
+mod base_url;
 mod body;
 mod callback;
+mod clock;
+pub mod cookies;
+mod csrf;
 pub mod definition;
 mod engine;
 mod error;
+mod handlers;
+mod protocol;
+mod settings;
+mod token;
 mod user;
 
 pub use auth_macros::next_auth;
 pub use body::RequestBody;
 pub use callback::CallbackError;
 pub use definition::{AuthDefinition, ProviderId, SessionShape, TokenClaims};
-pub use engine::Auth;
+pub use base_url::BaseUrl;
+pub use engine::{Auth, AuthBuilder};
+pub use settings::Settings;
+pub use token::TokenError;
 pub use error::{ConfigError, RequestError};
 pub use user::{Account, JwtEvent, SessionUser, User};
 

@@ -1,0 +1,138 @@
+//! axum integration: a router to nest at the auth API's path, and extractors for handlers.
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{FromRef, FromRequestParts, Request};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use http::StatusCode;
+use http::request::Parts;
+
+use crate::definition::AuthDefinition;
+use crate::engine::Auth;
+
+impl<D: AuthDefinition> Auth<D> {
+    /// A router serving NextAuth's REST API; nest it at the path of the public URL.
+    ///
+    /// ```no_run
+    /// # use auth_runtime::{User, next_auth};
+    /// # next_auth! { providers: [Credentials { id: "anon", credentials: {}, authorize: |_c| Ok(Some(User::with_id("g"))) }] }
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let auth = Auth::new(())?;
+    /// let app: axum::Router = axum::Router::new().nest("/api/auth", auth.router());
+    /// # Ok(()) }
+    /// ```
+    pub fn router<S>(&self) -> Router<S>
+    where
+        S: Clone + Send + Sync + 'static,
+    {
+        let auth = self.clone();
+        let handler = move |request: Request| {
+            let auth = auth.clone();
+            async move { serve(&auth, request).await }
+        };
+        Router::new().route("/", any(handler.clone())).route("/{*path}", any(handler))
+    }
+}
+
+async fn serve<D: AuthDefinition>(auth: &Auth<D>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let limit = auth.settings().max_body_bytes;
+    let bytes = match axum::body::to_bytes(body, limit).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            let body = serde_json::json!({
+                "error": "BadRequest",
+                "message": format!("request body is larger than {limit} bytes or could not be read"),
+                "url": format!("{}?error=BadRequest", auth.settings().base_url().endpoint("error")),
+            });
+            return json_response(StatusCode::PAYLOAD_TOO_LARGE, &body);
+        }
+    };
+    auth.handle(http::Request::from_parts(parts, bytes)).await.map(Body::from)
+}
+
+fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
+    let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
+    (status, [(http::header::CONTENT_TYPE, "application/json")], bytes).into_response()
+}
+
+/// The signed-in session of a request, for handlers that require one; answers 401 otherwise.
+///
+/// The `jwt` and `session` callbacks run as for `GET /api/auth/session`. Needs
+/// `Auth<D>: FromRef<S>` for the router's state `S`.
+pub struct Authenticated<D: AuthDefinition> {
+    /// What `GET /api/auth/session` would return.
+    pub session: D::Session,
+    /// The session token's claims, after the `jwt` callback.
+    pub token: D::Token,
+}
+
+impl<D: AuthDefinition> std::fmt::Debug for Authenticated<D>
+where
+    D::Session: std::fmt::Debug,
+    D::Token: std::fmt::Debug,
+{
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authenticated").field("session", &self.session).field("token", &self.token).finish()
+    }
+}
+
+/// The session of a request if there is one; never rejects.
+pub struct MaybeAuthenticated<D: AuthDefinition>(pub Option<Authenticated<D>>);
+
+/// The verified session token alone, without running callbacks; answers 401 without one.
+pub struct SessionToken<D: AuthDefinition>(pub D::Token);
+
+/// Why an extractor refused a request: no valid session. Answers 401 with a JSON body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionRequired;
+
+impl IntoResponse for SessionRequired {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({ "error": "SessionRequired", "message": "sign in to use this endpoint" });
+        json_response(StatusCode::UNAUTHORIZED, &body)
+    }
+}
+
+impl<D, S> FromRequestParts<S> for Authenticated<D>
+where
+    D: AuthDefinition,
+    Auth<D>: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = SessionRequired;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let auth = Auth::<D>::from_ref(state);
+        let (session, token) = auth.session(&parts.headers).await.ok_or(SessionRequired)?;
+        Ok(Authenticated { session, token })
+    }
+}
+
+impl<D, S> FromRequestParts<S> for MaybeAuthenticated<D>
+where
+    D: AuthDefinition,
+    Auth<D>: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Ok(MaybeAuthenticated(Authenticated::<D>::from_request_parts(parts, state).await.ok()))
+    }
+}
+
+impl<D, S> FromRequestParts<S> for SessionToken<D>
+where
+    D: AuthDefinition,
+    Auth<D>: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = SessionRequired;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let auth = Auth::<D>::from_ref(state);
+        auth.token(&parts.headers).map(SessionToken).ok_or(SessionRequired)
+    }
+}

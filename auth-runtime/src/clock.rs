@@ -1,0 +1,57 @@
+//! Time as the protocol writes it: Unix seconds, RFC 1123 cookie dates, ISO 8601 session expiry.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use time::OffsetDateTime;
+
+/// Seconds since the Unix epoch.
+pub fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+fn datetime(at: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(at).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// `Sun, 27 Dec 2026 09:24:36 GMT`, as cookie `Expires` attributes are written.
+pub fn http_date(at: i64) -> String {
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let t = datetime(at);
+    format!(
+        "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
+        DAYS[t.weekday().number_days_from_monday() as usize],
+        t.day(),
+        MONTHS[t.month() as usize - 1],
+        t.year(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// `2026-12-27T09:24:36.000Z`, as the session's `expires` is written.
+pub fn iso_date(at: i64) -> String {
+    let t = datetime(at);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.000Z",
+        t.year(),
+        t.month() as u8,
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_dates_like_javascript() {
+        assert_eq!(http_date(1_798_363_476), "Sun, 27 Dec 2026 09:24:36 GMT");
+        assert_eq!(iso_date(1_798_363_476), "2026-12-27T09:24:36.000Z");
+        assert_eq!(iso_date(0), "1970-01-01T00:00:00.000Z");
+    }
+}

@@ -1,0 +1,53 @@
+//! The HTML endpoints: `GET /signin`, `GET /signout`, `GET /error`, `GET /verify-request`.
+
+use http::StatusCode;
+
+use crate::definition::AuthDefinition;
+use crate::engine::{Auth, RequestContext};
+use crate::protocol::pages;
+use crate::protocol::reply::Reply;
+
+/// Codes the sign-in page explains itself; `GET /error` sends them there.
+const SIGNIN_ERRORS: &[&str] = &[
+    "Signin",
+    "OAuthSignin",
+    "OAuthCallback",
+    "OAuthCreateAccount",
+    "EmailCreateAccount",
+    "Callback",
+    "OAuthAccountNotLinked",
+    "EmailSignin",
+    "CredentialsSignin",
+    "SessionRequired",
+];
+
+pub(crate) fn signin<D: AuthDefinition>(auth: &Auth<D>, context: &RequestContext<'_>) -> Reply {
+    let base = &auth.settings().base;
+    let error = context.query("error");
+    let error = error.as_deref().filter(|code| SIGNIN_ERRORS.contains(code));
+    let html = pages::signin(base.as_str(), D::PROVIDERS, &context.csrf.token, &context.callback_url, error);
+    Reply::html(StatusCode::OK, html)
+}
+
+pub(crate) fn signout<D: AuthDefinition>(auth: &Auth<D>, context: &RequestContext<'_>) -> Reply {
+    let html = pages::signout(auth.settings().base.as_str(), &context.csrf.token, &context.callback_url);
+    Reply::html(StatusCode::OK, html)
+}
+
+pub(crate) fn error<D: AuthDefinition>(auth: &Auth<D>, segment: Option<&str>, context: &RequestContext<'_>) -> Reply {
+    let base = &auth.settings().base;
+    let code = context.query("error").or_else(|| segment.map(str::to_owned)).unwrap_or_default();
+    if let Some(known) = SIGNIN_ERRORS.iter().find(|known| **known == code) {
+        return Reply::redirect(format!("{}?error={known}", base.endpoint("signin")), false, StatusCode::FOUND);
+    }
+    let status = match code.to_ascii_lowercase().as_str() {
+        "configuration" => StatusCode::INTERNAL_SERVER_ERROR,
+        "accessdenied" | "verification" => StatusCode::FORBIDDEN,
+        _ => StatusCode::OK,
+    };
+    Reply::html(status, pages::error(&code, base.origin(), &base.endpoint("signin")))
+}
+
+pub(crate) fn verify_request<D: AuthDefinition>(auth: &Auth<D>) -> Reply {
+    Reply::html(StatusCode::OK, pages::verify_request(auth.settings().base.origin()))
+}

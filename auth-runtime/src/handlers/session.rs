@@ -1,0 +1,125 @@
+//! `GET /session` (read, with sliding renewal) and `POST /session` (`update()`).
+
+use http::StatusCode;
+
+use crate::clock;
+use crate::cookies::{self, RequestCookies};
+use crate::definition::{AuthDefinition, SessionShape, TokenClaims};
+use crate::engine::{Auth, RequestContext};
+use crate::protocol::reply::Reply;
+use crate::user::{JwtEvent, SessionUser};
+
+const EMPTY: &[u8] = b"{}";
+
+/// `GET /session`: the session JSON, or `{}` when there is none.
+pub(crate) async fn get<D: AuthDefinition>(auth: &Auth<D>, cookies: &RequestCookies<'_>) -> Reply {
+    respond(auth, cookies, JwtEvent::Refresh, false).await.no_cache()
+}
+
+/// `POST /session`: runs the jwt callback with the client's data and always renews the token.
+pub(crate) async fn update<D: AuthDefinition>(
+    auth: &Auth<D>,
+    context: &RequestContext<'_>,
+    cookies: &RequestCookies<'_>,
+) -> Reply {
+    if !context.csrf_verified() {
+        return Reply::json(StatusCode::BAD_REQUEST, EMPTY);
+    }
+    let data = context.body.value("data").cloned().unwrap_or_default();
+    respond(auth, cookies, JwtEvent::Update { data }, true).await
+}
+
+async fn respond<D: AuthDefinition>(
+    auth: &Auth<D>,
+    cookies: &RequestCookies<'_>,
+    event: JwtEvent<D::Provider>,
+    always_renew: bool,
+) -> Reply {
+    let inner = auth.inner();
+    let settings = &inner.settings;
+    let name = &settings.cookies.session_token;
+    let present = cookies.chunk_names(name);
+    if present.is_empty() {
+        return Reply::json(StatusCode::OK, EMPTY);
+    }
+    let signed_out = || Reply::json(StatusCode::OK, EMPTY).with_cookies(cookies::clear_session(name, settings.secure, &present));
+
+    let Some(raw) = cookies.chunked(name) else { return signed_out() };
+    let decoded: D::Token = match inner.codec.decode(&raw) {
+        Ok(token) => token,
+        Err(error) => {
+            tracing::debug!(%error, "session token refused; clearing the session cookies");
+            return signed_out();
+        }
+    };
+    // NextAuth builds `session.user` from the token as decoded, before the jwt callback.
+    let user = session_user(&decoded);
+    let before = (!always_renew).then(|| serde_json::to_vec(&decoded).ok()).flatten();
+    let mut token = match D::jwt(decoded, event, &inner.state).await {
+        Ok(token) => token,
+        Err(error) => {
+            tracing::warn!(%error, "the jwt callback failed while reading a session; signing the user out");
+            return signed_out();
+        }
+    };
+
+    let now = clock::now();
+    let age = now.saturating_sub(token.issued_at().unwrap_or(i64::MIN / 2));
+    let changed = before.is_none_or(|before| serde_json::to_vec(&token).ok().is_none_or(|after| after != before));
+    let mut set_cookies = Vec::new();
+    let expires_at = if always_renew || changed || age >= settings.update_age as i64 {
+        match inner.codec.encode(&mut token, now, settings.max_age) {
+            Ok(jwt) => {
+                let expires_at = token.expires_at().unwrap_or(now);
+                set_cookies = cookies::session_cookies(name, &jwt, expires_at, settings.secure, &present);
+                expires_at
+            }
+            Err(error) => {
+                tracing::error!(%error, "could not renew the session token");
+                return signed_out();
+            }
+        }
+    } else {
+        token.expires_at().unwrap_or(now)
+    };
+
+    let session = D::Session::from_parts(user, clock::iso_date(expires_at));
+    let session = D::session(session, &token, &inner.state).await;
+    match serde_json::to_vec(&session) {
+        Ok(body) => Reply::json(StatusCode::OK, body).with_cookies(set_cookies),
+        Err(error) => {
+            tracing::error!(%error, "the session callback returned a session that does not serialise");
+            signed_out()
+        }
+    }
+}
+
+fn session_user<T: TokenClaims>(token: &T) -> SessionUser {
+    SessionUser {
+        name: token.name().map(str::to_owned),
+        email: token.email().map(str::to_owned),
+        image: token.picture().map(str::to_owned),
+    }
+}
+
+/// The session of a request, as application handlers see it: the callbacks run, nothing is
+/// written back. `None` without a valid session.
+pub(crate) async fn read_session<D: AuthDefinition>(
+    auth: &Auth<D>,
+    cookies: &RequestCookies<'_>,
+) -> Option<(D::Session, D::Token)> {
+    let inner = auth.inner();
+    let token = read_token(auth, cookies)?;
+    let user = session_user(&token);
+    let token = D::jwt(token, JwtEvent::Refresh, &inner.state).await.ok()?;
+    let expires = clock::iso_date(token.expires_at().unwrap_or_else(clock::now));
+    let session = D::session(D::Session::from_parts(user, expires), &token, &inner.state).await;
+    Some((session, token))
+}
+
+/// The verified session token of a request, without running any callback.
+pub(crate) fn read_token<D: AuthDefinition>(auth: &Auth<D>, cookies: &RequestCookies<'_>) -> Option<D::Token> {
+    let inner = auth.inner();
+    let raw = cookies.chunked(&inner.settings.cookies.session_token)?;
+    inner.codec.decode(&raw).ok()
+}

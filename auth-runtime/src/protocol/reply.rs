@@ -1,0 +1,108 @@
+//! Responses as the engine builds them, turned into `http::Response`.
+
+use bytes::Bytes;
+use http::{HeaderValue, Response, StatusCode, header};
+
+/// One response under construction.
+#[derive(Debug)]
+pub(crate) struct Reply {
+    pub status: StatusCode,
+    pub content_type: Option<&'static str>,
+    pub body: Bytes,
+    pub cookies: Vec<String>,
+    pub location: Option<String>,
+    pub no_cache: bool,
+    pub retry_after: Option<u64>,
+    pub allow: Option<&'static str>,
+}
+
+pub(crate) const JSON: &str = "application/json";
+pub(crate) const HTML: &str = "text/html; charset=utf-8";
+pub(crate) const TEXT: &str = "text/plain; charset=utf-8";
+
+impl Reply {
+    pub fn new(status: StatusCode) -> Self {
+        Reply {
+            status,
+            content_type: None,
+            body: Bytes::new(),
+            cookies: Vec::new(),
+            location: None,
+            no_cache: false,
+            retry_after: None,
+            allow: None,
+        }
+    }
+
+    pub fn json(status: StatusCode, body: impl Into<Bytes>) -> Self {
+        Reply { content_type: Some(JSON), body: body.into(), ..Reply::new(status) }
+    }
+
+    pub fn json_value(status: StatusCode, value: &serde_json::Value) -> Self {
+        Reply::json(status, serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec()))
+    }
+
+    pub fn html(status: StatusCode, body: String) -> Self {
+        Reply { content_type: Some(HTML), body: body.into(), ..Reply::new(status) }
+    }
+
+    pub fn text(status: StatusCode, body: impl Into<Bytes>) -> Self {
+        Reply { content_type: Some(TEXT), body: body.into(), ..Reply::new(status) }
+    }
+
+    /// NextAuth's answer to an unknown action or a method an action does not take.
+    pub fn unsupported(method: &http::Method) -> Self {
+        Reply::text(
+            StatusCode::BAD_REQUEST,
+            format!("Error: This action with HTTP {method} is not supported by NextAuth.js"),
+        )
+    }
+
+    /// A redirect: `{"url": ...}` with `status` when the client asked for JSON, else a 302.
+    pub fn redirect(url: String, wants_json: bool, status: StatusCode) -> Self {
+        if wants_json {
+            Reply::json_value(status, &serde_json::json!({ "url": url }))
+        } else {
+            Reply { location: Some(url), ..Reply::new(StatusCode::FOUND) }
+        }
+    }
+
+    pub fn with_cookies(mut self, cookies: impl IntoIterator<Item = String>) -> Self {
+        self.cookies.extend(cookies);
+        self
+    }
+
+    pub fn no_cache(mut self) -> Self {
+        self.no_cache = true;
+        self
+    }
+
+    pub fn into_response(self) -> Response<Bytes> {
+        let mut response = Response::new(self.body);
+        *response.status_mut() = self.status;
+        let headers = response.headers_mut();
+        if let Some(content_type) = self.content_type {
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        }
+        if let Some(location) = self.location.and_then(|l| HeaderValue::try_from(l).ok()) {
+            headers.insert(header::LOCATION, location);
+        }
+        if self.no_cache {
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache, no-store"));
+            headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+            headers.insert(header::EXPIRES, HeaderValue::from_static("0"));
+        }
+        if let Some(seconds) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        if let Some(allow) = self.allow {
+            headers.insert(header::ALLOW, HeaderValue::from_static(allow));
+        }
+        for cookie in self.cookies {
+            if let Ok(value) = HeaderValue::try_from(cookie) {
+                headers.append(header::SET_COOKIE, value);
+            }
+        }
+        response
+    }
+}

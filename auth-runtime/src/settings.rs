@@ -1,0 +1,190 @@
+//! Run-time configuration: secret, public URL, lifetimes; from the environment or set in code.
+
+use crate::base_url::BaseUrl;
+use crate::cookies::CookieNames;
+use crate::definition::DefinedSettings;
+use crate::error::ConfigError;
+
+/// Default session lifetime: 30 days.
+pub const DEFAULT_MAX_AGE: u64 = 30 * 24 * 60 * 60;
+/// Default age after which a session read renews the token: 24 hours.
+pub const DEFAULT_UPDATE_AGE: u64 = 24 * 60 * 60;
+/// Default path of the auth API.
+pub const DEFAULT_BASE_PATH: &str = "/api/auth";
+/// Default limit on a request body.
+pub const DEFAULT_MAX_BODY: usize = 64 * 1024;
+/// The shortest secret accepted.
+pub const MIN_SECRET_LEN: usize = 16;
+
+/// Settings given in code; anything left `None` comes from the environment or the default.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub(crate) secret: Option<String>,
+    pub(crate) url: Option<String>,
+    pub(crate) max_age: Option<u64>,
+    pub(crate) update_age: Option<u64>,
+    pub(crate) max_body_bytes: Option<usize>,
+}
+
+/// The resolved configuration the engine runs with.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub(crate) secret: String,
+    pub(crate) base: BaseUrl,
+    pub(crate) secure: bool,
+    pub(crate) cookies: CookieNames,
+    pub(crate) max_age: u64,
+    pub(crate) update_age: u64,
+    pub(crate) max_body_bytes: usize,
+}
+
+impl Settings {
+    /// Resolves settings: code overrides, then the environment, then the macro's values, then
+    /// defaults. `env` looks a variable up (the process environment in production); `development`
+    /// allows a generated secret (debug builds).
+    pub(crate) fn resolve(
+        defined: DefinedSettings,
+        overrides: Overrides,
+        env: impl Fn(&str) -> Option<String>,
+        development: bool,
+    ) -> Result<Self, ConfigError> {
+        let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+        let secret = match overrides.secret.or_else(|| env("AUTH_SECRET")).or_else(|| env("NEXTAUTH_SECRET")) {
+            Some(secret) if secret.len() < MIN_SECRET_LEN => {
+                return Err(ConfigError::WeakSecret { len: secret.len() });
+            }
+            Some(secret) => secret,
+            None if development => {
+                let secret = crate::csrf::hex(&rand::random::<[u8; 32]>());
+                tracing::warn!(
+                    "AUTH_SECRET is not set: using a random secret for this process only. Sessions will not \
+                     survive a restart and several servers cannot share them. Set AUTH_SECRET (for example \
+                     `openssl rand -base64 32`); a release build refuses to start without it."
+                );
+                eprintln!("WARNING: AUTH_SECRET is not set; using a random development secret (see the log).");
+                secret
+            }
+            None => return Err(ConfigError::MissingSecret),
+        };
+
+        let defined_path = defined.base_path.unwrap_or(DEFAULT_BASE_PATH);
+        let (variable, url) = match overrides.url {
+            Some(url) => ("url", Some(url)),
+            None => match env("AUTH_URL") {
+                Some(url) => ("AUTH_URL", Some(url)),
+                None => ("NEXTAUTH_URL", env("NEXTAUTH_URL")),
+            },
+        };
+        let base = match url {
+            Some(url) => BaseUrl::parse(variable, &url, defined_path)?,
+            None => BaseUrl::localhost(defined_path),
+        };
+        if let Some(path) = defined.base_path
+            && path != base.path()
+        {
+            return Err(ConfigError::InvalidSetting {
+                name: "base_path",
+                reason: format!("the macro sets {path:?} but {variable} has the path {:?}", base.path()),
+            });
+        }
+
+        let max_age = overrides.max_age.or(defined.max_age).unwrap_or(DEFAULT_MAX_AGE);
+        let update_age = overrides.update_age.or(defined.update_age).unwrap_or(DEFAULT_UPDATE_AGE.min(max_age));
+        if max_age == 0 || max_age > i64::MAX as u64 / 2 {
+            return Err(ConfigError::InvalidSetting { name: "max_age", reason: format!("{max_age} is out of range") });
+        }
+        if update_age > max_age {
+            return Err(ConfigError::InvalidSetting {
+                name: "update_age",
+                reason: format!("{update_age} is above max_age ({max_age})"),
+            });
+        }
+        let secure = base.is_secure();
+        Ok(Settings {
+            secret,
+            cookies: CookieNames::new(secure),
+            secure,
+            base,
+            max_age,
+            update_age,
+            max_body_bytes: overrides.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY),
+        })
+    }
+
+    /// The public URL of the auth API.
+    pub fn base_url(&self) -> &BaseUrl {
+        &self.base
+    }
+
+    /// Session lifetime in seconds.
+    pub fn max_age(&self) -> u64 {
+        self.max_age
+    }
+
+    /// Age in seconds after which a read renews the session token.
+    pub fn update_age(&self) -> u64 {
+        self.update_age
+    }
+
+    /// The cookie names in use.
+    pub fn cookie_names(&self) -> &CookieNames {
+        &self.cookies
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
+    }
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn reads_auth_then_nextauth_variables() {
+        let s = Settings::resolve(
+            DefinedSettings::default(),
+            Overrides::default(),
+            env(&[("NEXTAUTH_SECRET", SECRET), ("NEXTAUTH_URL", "https://shop.example")]),
+            false,
+        )
+        .unwrap();
+        assert_eq!(s.base.as_str(), "https://shop.example/api/auth");
+        assert!(s.secure);
+        assert_eq!(s.cookies.csrf_token, "__Host-next-auth.csrf-token");
+        let s = Settings::resolve(
+            DefinedSettings::default(),
+            Overrides::default(),
+            env(&[("AUTH_SECRET", SECRET), ("NEXTAUTH_SECRET", "ignored-ignored-ignored"), ("AUTH_URL", "http://h:1")]),
+            false,
+        )
+        .unwrap();
+        assert_eq!((s.secret.as_str(), s.base.as_str()), (SECRET, "http://h:1/api/auth"));
+        assert_eq!((s.max_age, s.update_age), (DEFAULT_MAX_AGE, DEFAULT_UPDATE_AGE));
+    }
+
+    #[test]
+    fn generates_a_secret_only_in_development() {
+        let s = Settings::resolve(DefinedSettings::default(), Overrides::default(), env(&[]), true).unwrap();
+        assert_eq!(s.secret.len(), 64);
+        assert_eq!(s.base.as_str(), "http://localhost:3000/api/auth");
+        let refused = Settings::resolve(DefinedSettings::default(), Overrides::default(), env(&[]), false);
+        assert_eq!(refused.unwrap_err(), ConfigError::MissingSecret);
+    }
+
+    #[test]
+    fn refuses_bad_settings() {
+        let with = |defined, vars: &[(&str, &str)]| Settings::resolve(defined, Overrides::default(), env(vars), false);
+        assert!(matches!(with(DefinedSettings::default(), &[("AUTH_SECRET", "short")]), Err(ConfigError::WeakSecret { len: 5 })));
+        let zero = DefinedSettings { max_age: Some(0), ..Default::default() };
+        assert!(with(zero, &[("AUTH_SECRET", SECRET)]).is_err());
+        let above = DefinedSettings { max_age: Some(10), update_age: Some(11), ..Default::default() };
+        assert!(with(above, &[("AUTH_SECRET", SECRET)]).is_err());
+        let path = DefinedSettings { base_path: Some("/auth"), ..Default::default() };
+        assert!(with(path, &[("AUTH_SECRET", SECRET), ("AUTH_URL", "http://h/api/auth")]).is_err());
+        assert!(with(path, &[("AUTH_SECRET", SECRET), ("AUTH_URL", "http://h")]).is_ok());
+        assert!(with(DefinedSettings::default(), &[("AUTH_SECRET", SECRET), ("AUTH_URL", "mailto:x")]).is_err());
+    }
+}
