@@ -1,0 +1,105 @@
+//! The validated configuration that `expand` turns into code. Everything here has been checked.
+
+use proc_macro2::{Span, TokenStream};
+use syn::{Attribute, Field, Ident, Pat, ReturnType, Type, Visibility};
+
+use crate::kinds::Kind;
+
+pub(crate) struct Model {
+    pub token: StructDef,
+    pub session: StructDef,
+    /// `state: Type`, or `()`.
+    pub state: Type,
+    pub settings: Settings,
+    pub providers: Vec<Provider>,
+    /// `None`: the default (`Ok(token)`).
+    pub jwt: Option<Callback>,
+    /// `None`: the default (the session unchanged).
+    pub session_callback: Option<Callback>,
+}
+
+/// A declared (or default) `Token` / `Session` struct.
+pub(crate) struct StructDef {
+    pub attrs: Vec<Attribute>,
+    pub vis: Visibility,
+    pub ident: Ident,
+    /// The declared fields, after the standard ones.
+    pub fields: Vec<Field>,
+}
+
+#[derive(Default)]
+pub(crate) struct Settings {
+    pub max_age: Option<u64>,
+    pub update_age: Option<u64>,
+    pub base_path: Option<String>,
+}
+
+pub(crate) struct Provider {
+    /// The id as written (`"anon"`).
+    pub id: String,
+    /// The display name (`"Anonymous"`, default: the id).
+    pub name: String,
+    /// The `Provider` variant (`Anon`).
+    pub variant: Ident,
+    pub kind: Kind,
+    pub config: ProviderConfig,
+}
+
+pub(crate) enum ProviderConfig {
+    Credentials(Credentials),
+}
+
+pub(crate) struct Credentials {
+    pub fields: Vec<CredentialField>,
+    /// `None` only when the block has errors: the expansion then authorizes nobody.
+    pub authorize: Option<Callback>,
+}
+
+pub(crate) struct CredentialField {
+    pub ident: Ident,
+    /// The form field name (the ident, unraw).
+    pub name: String,
+    pub label: String,
+    pub input_type: String,
+    pub placeholder: Option<String>,
+}
+
+/// A user closure, ready to be rewritten into an `async fn`.
+pub(crate) struct Callback {
+    /// The user's parameter patterns (with their type annotation, if any), in order.
+    pub params: Vec<Pat>,
+    /// The user's return type annotation, if any (sync closures only).
+    pub output: ReturnType,
+    /// The `async fn` body, braces included: the closure body in a block, or the block of an
+    /// `async` block the closure returned.
+    pub body: TokenStream,
+    /// The span of the closure's first token, for the generated signature.
+    pub span: Span,
+}
+
+impl Model {
+    /// The configuration of an empty block, used when the input could not be parsed at all.
+    pub(crate) fn empty() -> Self {
+        let call_site = Span::call_site();
+        Model {
+            token: StructDef::default_named("Token"),
+            session: StructDef::default_named("Session"),
+            state: syn::parse_quote_spanned!(call_site=> ()),
+            settings: Settings::default(),
+            providers: Vec::new(),
+            jwt: None,
+            session_callback: None,
+        }
+    }
+}
+
+impl StructDef {
+    pub(crate) fn default_named(name: &str) -> Self {
+        StructDef {
+            attrs: Vec::new(),
+            vis: syn::parse_quote!(pub),
+            ident: Ident::new(name, Span::call_site()),
+            fields: Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,676 @@
+//! Turns the syntax tree into a [`Model`], reporting every problem it finds into an [`Errors`].
+//!
+//! Validation never stops at the first problem. Whatever is invalid is left out of the model (or
+//! replaced by its default), so that the expansion still type-checks and the user sees the macro's
+//! errors rather than a cascade of rustc errors.
+
+use std::collections::HashMap;
+
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, quote};
+use syn::ext::IdentExt;
+use syn::spanned::Spanned;
+use syn::{BinOp, Expr, ExprClosure, Fields, Ident, ItemStruct, Lit, LitStr, ReturnType};
+
+use crate::ast::{self, Input, ProviderValue, TOP_LEVEL_KEYS, Value};
+use crate::errors::{Errors, list, unknown_hint};
+use crate::kinds::{self, ClosureSpec, FieldType, Kind, KindSpec};
+use crate::model::{
+    Callback, CredentialField, Credentials, Model, Provider, ProviderConfig, StructDef,
+};
+
+/// Fields every token has; declared token fields must not reuse them.
+pub(crate) const TOKEN_STANDARD_FIELDS: &[&str] =
+    &["sub", "name", "email", "picture", "iat", "exp", "jti"];
+/// Fields every session has; declared session fields must not reuse them.
+pub(crate) const SESSION_STANDARD_FIELDS: &[&str] = &["user", "expires"];
+/// Type names the expansion defines next to the declared structs.
+const GENERATED_TYPES: &[&str] = &["Provider", "NextAuth", "Auth", "JwtEvent"];
+
+pub(crate) fn validate(input: &Input, errors: &Errors) -> Model {
+    errors.extend(input.errors.iter().cloned());
+    let mut model = Model::empty();
+    let (token, session) = validate_structs(&input.structs, errors);
+    if let Some(token) = token {
+        model.token = token;
+    }
+    if let Some(session) = session {
+        model.session = session;
+    }
+
+    let mut seen: HashMap<String, &Ident> = HashMap::new();
+    let mut providers_seen = false;
+    let mut max_age = None;
+    let mut update_age = None;
+    for entry in &input.entries {
+        let key = entry.key.to_string();
+        if !TOP_LEVEL_KEYS.contains(&key.as_str()) {
+            errors.spanned(
+                &entry.key,
+                format!("unknown key `{key}`{}", unknown_hint(&key, TOP_LEVEL_KEYS)),
+            );
+            continue;
+        }
+        if seen.contains_key(&key) {
+            errors.spanned(
+                &entry.key,
+                format!("duplicate key `{key}`: it is already set above"),
+            );
+            continue;
+        }
+        seen.insert(key.clone(), &entry.key);
+        match (key.as_str(), &entry.value) {
+            ("state", Value::Type(ty)) => model.state = (**ty).clone(),
+            ("max_age", Value::Expr(expr)) => {
+                max_age = integer_setting(expr, errors);
+                if let Some((0, _)) = max_age {
+                    errors.spanned(expr, "`max_age` must be greater than zero");
+                    max_age = None;
+                }
+                model.settings.max_age = max_age.map(|(value, _)| value);
+            }
+            ("update_age", Value::Expr(expr)) => {
+                update_age = integer_setting(expr, errors);
+                model.settings.update_age = update_age.map(|(value, _)| value);
+            }
+            ("base_path", Value::Expr(expr)) => {
+                model.settings.base_path = base_path(expr, errors);
+            }
+            ("providers", Value::Providers(providers)) => {
+                providers_seen = true;
+                model.providers = validate_providers(providers, errors);
+            }
+            ("jwt", Value::Expr(expr)) => model.jwt = closure(expr, &kinds::JWT, errors),
+            ("session", Value::Expr(expr)) => {
+                model.session_callback = closure(expr, &kinds::SESSION, errors);
+            }
+            _ => unreachable!("ast parses every known key into its value kind"),
+        }
+    }
+    if let (Some((max, _)), Some((update, span))) = (max_age, update_age) {
+        if update > max {
+            errors.at(
+                span,
+                format!(
+                    "`update_age` ({update} s) is longer than `max_age` ({max} s): sessions would expire before they are renewed"
+                ),
+            );
+        }
+    }
+    if !providers_seen {
+        let span = first_span(input);
+        errors.at(
+            span,
+            "missing `providers`: add `providers: [Credentials { id: \"..\", credentials: {}, authorize: |credentials| .. }]`",
+        );
+    }
+    model
+}
+
+/// Where to report a missing key: the first token of the block.
+fn first_span(input: &Input) -> Span {
+    let struct_span = input.structs.first().map(|item| item.struct_token.span);
+    let entry_span = input.entries.first().map(|entry| entry.key.span());
+    // An empty block has no token to point at; the invocation itself is the right place then.
+    struct_span.or(entry_span).unwrap_or_else(Span::call_site)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Structs
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Token,
+    Session,
+}
+
+impl Role {
+    fn noun(self) -> &'static str {
+        match self {
+            Role::Token => "token",
+            Role::Session => "session",
+        }
+    }
+}
+
+/// Decides which declared struct is the token and which the session: by name (`…Token` or
+/// `…Claims` / `…Session`), otherwise by position (first the token, then the session).
+fn validate_structs(
+    structs: &[ItemStruct],
+    errors: &Errors,
+) -> (Option<StructDef>, Option<StructDef>) {
+    let mut token: Option<(StructDef, &Ident)> = None;
+    let mut session: Option<(StructDef, &Ident)> = None;
+    for (index, item) in structs.iter().enumerate() {
+        let name = item.ident.to_string();
+        let role = if name.ends_with("Token") || name.ends_with("Claims") {
+            Role::Token
+        } else if name.ends_with("Session") {
+            Role::Session
+        } else if index == 0 {
+            Role::Token
+        } else {
+            Role::Session
+        };
+        let slot = match role {
+            Role::Token => &mut token,
+            Role::Session => &mut session,
+        };
+        if let Some((_, first)) = slot {
+            errors.spanned(
+                &item.ident,
+                format!(
+                    "the {} struct is already declared (`{first}`); `next_auth!` takes at most one token struct (named `…Token`) and one session struct (named `…Session`)",
+                    role.noun()
+                ),
+            );
+            continue;
+        }
+        if let Some(def) = validate_struct(item, role, errors) {
+            *slot = Some((def, &item.ident));
+        }
+    }
+    if let (Some((token, _)), Some((session, _))) = (&token, &session) {
+        if token.ident == session.ident {
+            errors.spanned(
+                &session.ident,
+                "the token and session structs need different names",
+            );
+            return (
+                Some(StructDef::default_named("Token")),
+                Some(StructDef::default_named("Session")),
+            );
+        }
+    }
+    (token.map(|(def, _)| def), session.map(|(def, _)| def))
+}
+
+fn validate_struct(item: &ItemStruct, role: Role, errors: &Errors) -> Option<StructDef> {
+    let name = item.ident.to_string();
+    if GENERATED_TYPES.contains(&name.as_str()) || name.ends_with("Credentials") {
+        errors.spanned(
+            &item.ident,
+            format!(
+                "`{name}` is a name `next_auth!` generates; choose another name for the {} struct",
+                role.noun()
+            ),
+        );
+        return None;
+    }
+    let mut ok = true;
+    if !item.generics.params.is_empty() || item.generics.where_clause.is_some() {
+        errors.spanned(
+            &item.generics,
+            format!("the {} struct cannot be generic", role.noun()),
+        );
+        ok = false;
+    }
+    let fields = match &item.fields {
+        Fields::Named(named) => named.named.iter().cloned().collect::<Vec<_>>(),
+        Fields::Unit => Vec::new(),
+        Fields::Unnamed(unnamed) => {
+            errors.spanned(
+                unnamed,
+                format!(
+                    "the {} struct needs named fields: `struct {name} {{ field: Type }}`",
+                    role.noun()
+                ),
+            );
+            return None;
+        }
+    };
+    let standard = match role {
+        Role::Token => TOKEN_STANDARD_FIELDS,
+        Role::Session => SESSION_STANDARD_FIELDS,
+    };
+    let mut kept = Vec::new();
+    for field in fields {
+        let ident = field.ident.as_ref().expect("named field");
+        let field_name = ident.unraw().to_string();
+        if standard.contains(&field_name.as_str()) {
+            errors.spanned(
+                ident,
+                format!(
+                    "`{field_name}` is a standard {} field; the generated struct already has {}",
+                    role.noun(),
+                    list(standard)
+                ),
+            );
+            continue;
+        }
+        kept.push(field);
+    }
+    ok.then(|| StructDef {
+        attrs: item.attrs.clone(),
+        vis: item.vis.clone(),
+        ident: item.ident.clone(),
+        fields: kept,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Settings
+
+/// An integer literal, or `+` / `*` of integer literals, evaluated. Returns the value and the span
+/// of the expression.
+fn integer_setting(expr: &Expr, errors: &Errors) -> Option<(u64, Span)> {
+    match eval(expr) {
+        Ok(value) => Some((value, expr.span())),
+        Err(error) => {
+            errors.push(error);
+            None
+        }
+    }
+}
+
+fn eval(expr: &Expr) -> syn::Result<u64> {
+    match expr {
+        Expr::Lit(lit) => match &lit.lit {
+            Lit::Int(int) => {
+                if !matches!(int.suffix(), "" | "u64" | "u32" | "usize") {
+                    return Err(syn::Error::new_spanned(
+                        int,
+                        "expected an unsuffixed integer (seconds)",
+                    ));
+                }
+                int.base10_parse::<u64>()
+            }
+            other => Err(syn::Error::new_spanned(
+                other,
+                "expected an integer number of seconds",
+            )),
+        },
+        Expr::Paren(paren) => eval(&paren.expr),
+        Expr::Group(group) => eval(&group.expr),
+        Expr::Binary(binary) => {
+            let left = eval(&binary.left)?;
+            let right = eval(&binary.right)?;
+            let result = match binary.op {
+                BinOp::Add(_) => left.checked_add(right),
+                BinOp::Mul(_) => left.checked_mul(right),
+                _ => {
+                    return Err(syn::Error::new_spanned(
+                        binary.op,
+                        "only `+` and `*` are allowed here",
+                    ));
+                }
+            };
+            result.ok_or_else(|| {
+                syn::Error::new_spanned(expr, "this number of seconds overflows u64")
+            })
+        }
+        other => Err(syn::Error::new_spanned(
+            other,
+            "expected a number of seconds: an integer literal, or `+` and `*` of integer literals (`30 * 24 * 60 * 60`)",
+        )),
+    }
+}
+
+fn base_path(expr: &Expr, errors: &Errors) -> Option<String> {
+    let lit = string_literal(expr, errors)?;
+    let value = lit.value();
+    let problem = if !value.starts_with('/') {
+        Some("must start with `/`")
+    } else if value.ends_with('/') {
+        Some("must not end with `/`")
+    } else if value.contains("//") {
+        Some("must not contain `//`")
+    } else if value
+        .chars()
+        .any(|c| c.is_whitespace() || c == '?' || c == '#')
+    {
+        Some("must be a plain path, without spaces, `?` or `#`")
+    } else {
+        None
+    };
+    match problem {
+        Some(problem) => {
+            errors.spanned(&lit, format!("`base_path` {problem} (like \"/api/auth\")"));
+            None
+        }
+        None => Some(value),
+    }
+}
+
+fn string_literal<'a>(expr: &'a Expr, errors: &Errors) -> Option<&'a LitStr> {
+    match expr {
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Str(lit), ..
+        }) => Some(lit),
+        Expr::Group(group) => string_literal(&group.expr, errors),
+        other => {
+            errors.spanned(other, "expected a string literal");
+            None
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Providers
+
+fn validate_providers(providers: &ast::Providers, errors: &Errors) -> Vec<Provider> {
+    if providers.list.is_empty() {
+        errors.at(
+            providers.bracket.span.join(),
+            "at least one provider is needed, e.g. `Credentials { id: \"..\", credentials: {}, authorize: |credentials| .. }`",
+        );
+    }
+    let mut out: Vec<Provider> = Vec::new();
+    let mut ids: HashMap<String, Span> = HashMap::new();
+    let mut variants: HashMap<String, (String, Span)> = HashMap::new();
+    for spec in &providers.list {
+        let Some(provider) = validate_provider(spec, errors) else {
+            continue;
+        };
+        let (provider, id_span) = provider;
+        if let Some(first) = ids.get(&provider.id) {
+            errors.at(id_span, format!("duplicate provider id `{}`", provider.id));
+            errors.at(
+                *first,
+                format!("provider id `{}` first defined here", provider.id),
+            );
+            continue;
+        }
+        let variant = provider.variant.to_string();
+        if let Some((other, _)) = variants.get(&variant) {
+            errors.at(
+                id_span,
+                format!(
+                    "provider ids `{other}` and `{}` both become the variant `Provider::{variant}`; rename one",
+                    provider.id
+                ),
+            );
+            continue;
+        }
+        ids.insert(provider.id.clone(), id_span);
+        variants.insert(variant, (provider.id.clone(), id_span));
+        out.push(provider);
+    }
+    out
+}
+
+/// Validates one provider. Returns `None` only if it has no usable id; any other problem is
+/// reported and the provider is kept (with defaults) so that `Provider::Variant` still exists.
+fn validate_provider(spec: &ast::ProviderSpec, errors: &Errors) -> Option<(Provider, Span)> {
+    let kind_name = spec.kind.to_string();
+    let kind_spec: Option<&KindSpec> = kinds::lookup(&kind_name);
+    if kind_spec.is_none() {
+        let names: Vec<&str> = kinds::KINDS.iter().map(|k| k.name).collect();
+        errors.spanned(
+            &spec.kind,
+            format!(
+                "unknown provider kind `{kind_name}`{}",
+                unknown_hint(&kind_name, &names)
+            ),
+        );
+    }
+
+    let mut seen: HashMap<String, &Ident> = HashMap::new();
+    let mut id: Option<(String, Span)> = None;
+    let mut name: Option<String> = None;
+    let mut fields: Option<Vec<CredentialField>> = None;
+    let mut authorize: Option<Callback> = None;
+    for field in &spec.fields {
+        let key = field.key.to_string();
+        if seen.contains_key(&key) {
+            errors.spanned(
+                &field.key,
+                format!("duplicate field `{key}` in this provider"),
+            );
+            continue;
+        }
+        seen.insert(key.clone(), &field.key);
+        let Some(kind_spec) = kind_spec else {
+            // Unknown kind: still pick up the id so the variant exists.
+            if key == "id" {
+                if let ProviderValue::Expr(expr) = &field.value {
+                    id = provider_id(expr, errors);
+                }
+            }
+            continue;
+        };
+        let Some(field_spec) = kind_spec.fields.iter().find(|f| f.name == key) else {
+            let names: Vec<&str> = kind_spec.fields.iter().map(|f| f.name).collect();
+            errors.spanned(
+                &field.key,
+                format!(
+                    "unknown field `{key}` for a `{}` provider{}",
+                    kind_spec.name,
+                    unknown_hint(&key, &names)
+                ),
+            );
+            continue;
+        };
+        match (field_spec.ty, &field.value) {
+            (FieldType::Str, ProviderValue::Expr(expr)) => {
+                if key == "id" {
+                    id = provider_id(expr, errors);
+                } else if let Some(lit) = string_literal(expr, errors) {
+                    name = Some(lit.value());
+                }
+            }
+            (FieldType::CredentialFields, ProviderValue::Credentials(block)) => {
+                fields = Some(credential_fields(block, errors));
+            }
+            (FieldType::CredentialFields, ProviderValue::Expr(expr)) => {
+                errors.spanned(
+                    expr,
+                    "expected `{}` or `{ field: { label: \"..\", type: \"..\" }, .. }`",
+                );
+                fields = Some(Vec::new());
+            }
+            (FieldType::Closure(closure_spec), ProviderValue::Expr(expr)) => {
+                authorize = closure(expr, closure_spec, errors);
+            }
+            (_, ProviderValue::Credentials(block)) => {
+                errors.at(block.brace.span.join(), "expected an expression");
+            }
+        }
+    }
+
+    if let Some(kind_spec) = kind_spec {
+        let missing: Vec<&str> = kind_spec
+            .fields
+            .iter()
+            .filter(|f| f.required && !seen.contains_key(f.name))
+            .map(|f| f.name)
+            .collect();
+        if !missing.is_empty() {
+            let plural = if missing.len() == 1 { "" } else { "s" };
+            errors.spanned(
+                &spec.kind,
+                format!(
+                    "this `{}` provider is missing the field{plural} {}",
+                    kind_spec.name,
+                    list(&missing)
+                ),
+            );
+        }
+    }
+    let (id, id_span) = id?;
+    let variant = variant_name(&id);
+    let variant = Ident::new(&variant, id_span);
+    let kind = kind_spec.map_or(Kind::Credentials, |k| k.kind);
+    let config = match kind {
+        Kind::Credentials => ProviderConfig::Credentials(Credentials {
+            fields: fields.unwrap_or_default(),
+            authorize,
+        }),
+    };
+    let name = name.unwrap_or_else(|| id.clone());
+    Some((
+        Provider {
+            id,
+            name,
+            variant,
+            kind,
+            config,
+        },
+        id_span,
+    ))
+}
+
+/// A provider id: a non-empty string literal of `[A-Za-z0-9_-]`, starting with a letter.
+fn provider_id(expr: &Expr, errors: &Errors) -> Option<(String, Span)> {
+    let lit = string_literal(expr, errors)?;
+    let id = lit.value();
+    let problem = if id.is_empty() {
+        Some("a provider id must not be empty".to_owned())
+    } else if !id.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        Some(format!("provider id `{id}` must start with a letter"))
+    } else if let Some(bad) = id
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
+    {
+        Some(format!(
+            "provider id `{id}` must be URL-safe: only letters, digits, `-` and `_` (found {bad:?})"
+        ))
+    } else if variant_name(&id) == "Self" {
+        Some(format!(
+            "provider id `{id}` would become the variant `Provider::Self`; choose another id"
+        ))
+    } else {
+        None
+    };
+    match problem {
+        Some(message) => {
+            errors.spanned(lit, message);
+            None
+        }
+        None => Some((id, lit.span())),
+    }
+}
+
+/// `"my-github"` → `MyGithub`: split on `-`, `_` and `.`, capitalise each part.
+pub(crate) fn variant_name(id: &str) -> String {
+    id.split(['-', '_', '.'])
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let mut chars = part.chars();
+            let first = chars.next().expect("non-empty part");
+            first.to_uppercase().chain(chars).collect::<String>()
+        })
+        .collect()
+}
+
+fn credential_fields(block: &ast::CredentialFields, errors: &Errors) -> Vec<CredentialField> {
+    let mut out: Vec<CredentialField> = Vec::new();
+    for field in &block.fields {
+        let name = field.name.unraw().to_string();
+        if out.iter().any(|f| f.name == name) {
+            errors.spanned(&field.name, format!("duplicate credential field `{name}`"));
+            continue;
+        }
+        let mut label = None;
+        let mut input_type = None;
+        let mut placeholder = None;
+        for (key, value) in &field.options {
+            let key_name = key.to_string();
+            let slot = match key_name.as_str() {
+                "label" => &mut label,
+                "type" => &mut input_type,
+                "placeholder" => &mut placeholder,
+                _ => {
+                    errors.spanned(
+                        key,
+                        format!(
+                            "unknown credential option `{key_name}`{}",
+                            unknown_hint(&key_name, kinds::CREDENTIAL_OPTIONS)
+                        ),
+                    );
+                    continue;
+                }
+            };
+            if slot.is_some() {
+                errors.spanned(key, format!("duplicate option `{key_name}`"));
+                continue;
+            }
+            if let Some(lit) = string_literal(value, errors) {
+                *slot = Some(lit.value());
+            }
+        }
+        out.push(CredentialField {
+            ident: field.name.clone(),
+            label: label.unwrap_or_else(|| name.clone()),
+            input_type: input_type.unwrap_or_else(|| "text".to_owned()),
+            placeholder,
+            name,
+        });
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Closures
+
+/// Checks a callback closure against its spec and prepares it for rewriting into an `async fn`.
+fn closure(expr: &Expr, spec: &ClosureSpec, errors: &Errors) -> Option<Callback> {
+    let closure: &ExprClosure = match expr {
+        Expr::Closure(closure) => closure,
+        Expr::Group(group) => return closure(&group.expr, spec, errors),
+        other => {
+            errors.spanned(
+                other,
+                format!(
+                    "`{}` expects a closure `|{}| ..` (it may be `async`)",
+                    spec.key,
+                    spec.params.join(", ")
+                ),
+            );
+            return None;
+        }
+    };
+    let mut ok = true;
+    if let Some(lifetimes) = &closure.lifetimes {
+        errors.spanned(lifetimes, "`for<..>` is not supported on callbacks");
+        ok = false;
+    }
+    if let Some(constness) = &closure.constness {
+        errors.spanned(constness, "a callback cannot be `const`");
+        ok = false;
+    }
+    let count = closure.inputs.len();
+    if count < spec.required || count > spec.params.len() {
+        let inputs = &closure.inputs;
+        let (begin, end) = (&closure.inputs_begin, &closure.inputs_end);
+        errors.spanned(
+            quote!(#begin #inputs #end),
+            format!(
+                "the `{}` callback takes {} {}, found {count}",
+                spec.key,
+                spec.arity(),
+                spec.signature()
+            ),
+        );
+        ok = false;
+    }
+    let is_async_block = matches!(&*closure.body, Expr::Async(_)) && closure.asyncness.is_none();
+    if is_async_block && !matches!(closure.output, ReturnType::Default) {
+        errors.spanned(
+            &closure.output,
+            "remove this return type: the closure returns an `async` block",
+        );
+        ok = false;
+    }
+    if !ok {
+        return None;
+    }
+    let body: TokenStream = match &*closure.body {
+        Expr::Async(block) if closure.asyncness.is_none() => block.block.to_token_stream(),
+        body => {
+            let span = body.span();
+            quote::quote_spanned!(span=> { #body })
+        }
+    };
+    let span = match (&closure.asyncness, &closure.capture) {
+        (Some(asyncness), _) => asyncness.span,
+        (None, Some(capture)) => capture.span,
+        (None, None) => closure.inputs_begin.span,
+    };
+    Some(Callback {
+        params: closure.inputs.iter().cloned().collect(),
+        output: closure.output.clone(),
+        body,
+        span,
+    })
+}
