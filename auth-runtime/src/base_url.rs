@@ -110,7 +110,9 @@ impl BaseUrl {
                     && url.password().is_none()
                     && url.origin().ascii_serialization() == self.origin =>
             {
-                url.into()
+                // `Url` writes the origin alone as `origin/`; keep the two spellings one value so
+                // the callback-url cookie does not change back and forth.
+                if candidate == self.origin { self.origin.clone() } else { url.into() }
             }
             _ => self.origin.clone(),
         }

@@ -86,7 +86,7 @@ mod tests {
     #[test]
     fn reuses_valid_tokens_and_mints_new_ones() {
         let kept = bootstrap(Some(&format!("{TOKEN}|{HASH}")), SECRET);
-        assert_eq!((kept.token.as_str(), kept.new_cookie), (TOKEN, None));
+        assert_eq!((kept.token.as_str(), kept.new_cookie.as_deref()), (TOKEN, None));
         let fresh = bootstrap(Some("garbage"), SECRET);
         assert_eq!(fresh.token.len(), 64);
         assert_eq!(verify_cookie(fresh.new_cookie.as_deref().unwrap(), SECRET), Some(fresh.token.clone()));

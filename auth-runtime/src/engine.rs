@@ -162,6 +162,22 @@ impl<D: AuthDefinition> Auth<D> {
         handlers::read_token(self, &cookies)
     }
 
+    /// Signs a session token as a sign-in would, stamping `iat = issued_at`, `exp = issued_at +
+    /// max_age` and a fresh `jti`. For sessions created outside the REST API, and for tests.
+    ///
+    /// ```
+    /// # use auth_runtime::{TokenClaims, User, next_auth};
+    /// # next_auth! { providers: [Credentials { id: "anon", credentials: {}, authorize: |_c| Ok(Some(User::with_id("g"))) }] }
+    /// let auth = Auth::builder(()).secret("0123456789abcdef0123456789abcdef").build().unwrap();
+    /// let mut token = Token::from_user(&User::with_id("guest-1"));
+    /// let jwt = auth.encode_session_token(&mut token, 1_800_000_000).unwrap();
+    /// assert_eq!(token.exp, Some(1_800_000_000 + 30 * 24 * 3600));
+    /// assert_eq!(jwt.split('.').count(), 3);
+    /// ```
+    pub fn encode_session_token(&self, token: &mut D::Token, issued_at: i64) -> Result<String, crate::TokenError> {
+        self.inner.codec.encode(token, issued_at, self.inner.settings.max_age)
+    }
+
     pub(crate) fn inner(&self) -> &Inner<D> {
         &self.inner
     }

@@ -1,0 +1,154 @@
+//! NextAuth's "Anonymous Sessions" guide, in Rust.
+//!
+//! Every visitor of `/` is signed in as a guest without doing anything: the page calls
+//! `signIn('anon', { redirect: false })` as the guide's React snippet does. Each guest is a row in
+//! an embedded SQLite table, so it survives restarts.
+//!
+//! ```sh
+//! cargo run --example anonymous          # then open http://127.0.0.1:3000
+//! ```
+//!
+//! `PORT` (default 3000), `AUTH_URL` (default `http://127.0.0.1:$PORT/api/auth`), `AUTH_SECRET`
+//! (a development secret is generated when unset) and `DATABASE_URL` (default
+//! `sqlite://anonymous.db`) configure it.
+
+use auth_runtime::axum::Authenticated;
+use auth_runtime::{CallbackError, User, next_auth};
+use axum::Router;
+use axum::response::{Html, IntoResponse};
+use axum::routing::get;
+use sqlx::SqlitePool;
+
+/// What the callbacks receive as `state`.
+pub struct AppState {
+    /// The table of anonymous users.
+    pub guests: SqlitePool,
+}
+
+// ANCHOR: config
+next_auth! {
+    /// Claims carried in the session token, on top of the standard ones.
+    pub struct Token {
+        /// The persistent anonymous user behind this session.
+        guest_id: Option<String>,
+        /// The third party's access token for this visitor.
+        third_party_token: Option<String>,
+    }
+
+    /// What `GET /api/auth/session` returns, on top of `{ user, expires }`.
+    pub struct Session {
+        /// False for guests; true once the visitor signs in with a real provider.
+        is_logged_in: bool,
+    }
+
+    state: AppState,
+
+    providers: [
+        // Dummy: anyone can sign in anonymously. Each sign-in creates a persistent guest.
+        Credentials {
+            id: "anon",
+            name: "Anonymous",
+            credentials: {},
+            authorize: async |_credentials, state| {
+                let id = create_anonymous_user(&state.guests).await?;
+                Ok(Some(User::with_id(id)))
+            },
+        },
+    ],
+
+    jwt: async |token, event| match event {
+        // A new guest gets an anonymous token from the third party. As in the guide, a guest
+        // has no `sub`: only real providers set it, which is what `is_logged_in` reads.
+        JwtEvent::SignIn { provider: Provider::Anon, user, .. } => Ok(Token {
+            sub: None,
+            guest_id: Some(user.id),
+            third_party_token: Some(third_party::anonymous_token().await?),
+            ..token
+        }),
+        JwtEvent::Refresh | JwtEvent::Update { .. } => Ok(token),
+    },
+
+    session: |session, token| Session {
+        is_logged_in: token.sub.is_some(),
+        ..session
+    },
+}
+// ANCHOR_END: config
+
+/// Creates a persistent anonymous user and returns its id.
+pub async fn create_anonymous_user(guests: &SqlitePool) -> Result<String, CallbackError> {
+    let id: String = sqlx::query_scalar(
+        "INSERT INTO anonymous_users (id, created_at) VALUES (lower(hex(randomblob(16))), unixepoch()) RETURNING id",
+    )
+    .fetch_one(guests)
+    .await?;
+    Ok(id)
+}
+
+/// Creates the guest table if it does not exist yet.
+pub async fn migrate(guests: &SqlitePool) -> Result<(), sqlx::Error> {
+    sqlx::query("CREATE TABLE IF NOT EXISTS anonymous_users (id TEXT PRIMARY KEY, created_at INTEGER NOT NULL)")
+        .execute(guests)
+        .await?;
+    Ok(())
+}
+
+/// Stands in for a third-party service that hands out tokens for anonymous visitors (the
+/// guide's `getAnonymousToken`, e.g. commercetools' anonymous sessions).
+pub mod third_party {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::time::{SystemTime, UNIX_EPOCH};
+
+    static ISSUED: AtomicU64 = AtomicU64::new(0);
+
+    /// An opaque token for a new anonymous visitor.
+    pub async fn anonymous_token() -> Result<String, std::io::Error> {
+        let n = ISSUED.fetch_add(1, Ordering::Relaxed);
+        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_err(std::io::Error::other)?.as_nanos();
+        Ok(format!("anon-{nanos:x}-{n}"))
+    }
+}
+
+/// The application: the page at `/`, a JSON endpoint for signed-in visitors, the auth API.
+pub fn app(auth: Auth) -> Router {
+    Router::new()
+        .route("/", get(index))
+        .route("/api/me", get(me))
+        .nest("/api/auth", auth.router())
+        .with_state(auth)
+}
+
+/// A handler that requires a session: `Authenticated` answers 401 without one.
+async fn me(Authenticated { session, token }: Authenticated<NextAuth>) -> impl IntoResponse {
+    axum::Json(serde_json::json!({
+        "guestId": token.guest_id,
+        "isLoggedIn": session.is_logged_in,
+    }))
+}
+
+async fn index() -> Html<&'static str> {
+    Html(include_str!("anonymous.html"))
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .init();
+    let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
+    let database = std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite://anonymous.db".to_owned());
+    let options: sqlx::sqlite::SqliteConnectOptions = database.parse()?;
+    let guests = SqlitePool::connect_with(options.create_if_missing(true)).await?;
+    migrate(&guests).await?;
+
+    let mut builder = Auth::builder(AppState { guests });
+    if std::env::var_os("AUTH_URL").is_none() && std::env::var_os("NEXTAUTH_URL").is_none() {
+        builder = builder.url(format!("http://127.0.0.1:{port}/api/auth"));
+    }
+    let auth = builder.build()?;
+
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    tracing::info!("listening on http://127.0.0.1:{port} (auth API at {})", auth.settings().base_url().as_str());
+    axum::serve(listener, app(auth)).await?;
+    Ok(())
+}
