@@ -109,6 +109,7 @@ pub mod third_party {
     }
 }
 
+// ANCHOR: app
 /// The application: the page at `/`, a JSON endpoint for signed-in visitors, the auth API.
 pub fn app(auth: Auth) -> Router {
     Router::new()
@@ -125,6 +126,7 @@ async fn me(Authenticated { session, token }: Authenticated<NextAuth>) -> impl I
         "isLoggedIn": session.is_logged_in,
     }))
 }
+// ANCHOR_END: app
 
 async fn index() -> Html<&'static str> {
     Html(include_str!("anonymous.html"))
