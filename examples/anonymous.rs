@@ -104,7 +104,10 @@ pub mod third_party {
     /// An opaque token for a new anonymous visitor.
     pub async fn anonymous_token() -> Result<String, std::io::Error> {
         let n = ISSUED.fetch_add(1, Ordering::Relaxed);
-        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_err(std::io::Error::other)?.as_nanos();
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_err(std::io::Error::other)?
+            .as_nanos();
         Ok(format!("anon-{nanos:x}-{n}"))
     }
 }
@@ -135,10 +138,16 @@ async fn index() -> Html<&'static str> {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
         .init();
-    let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
-    let database = std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite://anonymous.db".to_owned());
+    let port: u16 = std::env::var("PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(3000);
+    let database =
+        std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite://anonymous.db".to_owned());
     let options: sqlx::sqlite::SqliteConnectOptions = database.parse()?;
     let guests = SqlitePool::connect_with(options.create_if_missing(true)).await?;
     migrate(&guests).await?;
@@ -150,7 +159,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let auth = builder.build()?;
 
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-    tracing::info!("listening on http://127.0.0.1:{port} (auth API at {})", auth.settings().base_url().as_str());
+    tracing::info!(
+        "listening on http://127.0.0.1:{port} (auth API at {})",
+        auth.settings().base_url().as_str()
+    );
     axum::serve(listener, app(auth)).await?;
     Ok(())
 }

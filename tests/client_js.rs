@@ -22,7 +22,10 @@ fn under_ci() -> bool {
 
 /// Whether `program --version` runs.
 fn available(program: &str) -> bool {
-    Command::new(program).arg("--version").output().is_ok_and(|o| o.status.success())
+    Command::new(program)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 /// Installs the pinned client with `npm ci` unless it is already there.
@@ -44,7 +47,9 @@ async fn start_example() -> (String, tokio::task::JoinHandle<()>) {
     let origin = format!("http://{}", listener.local_addr().unwrap());
     let file = std::env::temp_dir().join(format!("auth-client-js-{}.db", std::process::id()));
     let _ = std::fs::remove_file(&file);
-    let options = sqlx::sqlite::SqliteConnectOptions::new().filename(&file).create_if_missing(true);
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&file)
+        .create_if_missing(true);
     let guests = sqlx::SqlitePool::connect_with(options).await.unwrap();
     anonymous::migrate(&guests).await.unwrap();
     let auth = anonymous::Auth::builder(anonymous::AppState { guests })
@@ -61,7 +66,10 @@ async fn start_example() -> (String, tokio::task::JoinHandle<()>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_real_next_auth_client_signs_a_guest_in() {
     if !available("node") || !available("npm") {
-        assert!(!under_ci(), "CI=true but node or npm is missing: the next-auth client suite cannot run");
+        assert!(
+            !under_ci(),
+            "CI=true but node or npm is missing: the next-auth client suite cannot run"
+        );
         eprintln!("SKIPPED: node and npm are needed to run the next-auth client suite (tests/js)");
         return;
     }
@@ -82,11 +90,14 @@ async fn the_real_next_auth_client_signs_a_guest_in() {
     let stderr = child.stderr.take().unwrap();
     let read = |mut pipe: Box<dyn tokio::io::AsyncRead + Unpin + Send>| async move {
         let mut text = String::new();
-        tokio::io::AsyncReadExt::read_to_string(&mut pipe, &mut text).await.ok();
+        tokio::io::AsyncReadExt::read_to_string(&mut pipe, &mut text)
+            .await
+            .ok();
         text
     };
     let outcome = tokio::time::timeout(Duration::from_secs(180), async {
-        let (out, err, status) = tokio::join!(read(Box::new(stdout)), read(Box::new(stderr)), child.wait());
+        let (out, err, status) =
+            tokio::join!(read(Box::new(stdout)), read(Box::new(stderr)), child.wait());
         (out, err, status)
     })
     .await;
@@ -95,6 +106,12 @@ async fn the_real_next_auth_client_signs_a_guest_in() {
     println!("{out}");
     eprintln!("{err}");
     let status = status.unwrap();
-    assert!(status.success(), "the next-auth client suite failed ({status}); its output is above");
-    assert!(out.contains("ℹ fail 0") && !out.contains("ℹ pass 0"), "the suite ran no test or hid a failure");
+    assert!(
+        status.success(),
+        "the next-auth client suite failed ({status}); its output is above"
+    );
+    assert!(
+        out.contains("ℹ fail 0") && !out.contains("ℹ pass 0"),
+        "the suite ran no test or hid a failure"
+    );
 }

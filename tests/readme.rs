@@ -3,8 +3,14 @@
 fn anchored<'a>(source: &'a str, name: &str) -> &'a str {
     let start = format!("// ANCHOR: {name}\n");
     let end = format!("// ANCHOR_END: {name}\n");
-    let from = source.find(&start).unwrap_or_else(|| panic!("no anchor {name}")) + start.len();
-    let to = source[from..].find(&end).unwrap_or_else(|| panic!("no end of anchor {name}")) + from;
+    let from = source
+        .find(&start)
+        .unwrap_or_else(|| panic!("no anchor {name}"))
+        + start.len();
+    let to = source[from..]
+        .find(&end)
+        .unwrap_or_else(|| panic!("no end of anchor {name}"))
+        + from;
     &source[from..to]
 }
 

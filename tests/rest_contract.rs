@@ -77,7 +77,13 @@ const ORIGIN: &str = "http://127.0.0.1:3000";
 const BASE: &str = "http://127.0.0.1:3000/api/auth";
 
 fn auth_at(url: &str) -> Auth {
-    Auth::builder(TestState { guests: AtomicU32::new(0) }).secret(SECRET).url(url).build().unwrap()
+    Auth::builder(TestState {
+        guests: AtomicU32::new(0),
+    })
+    .secret(SECRET)
+    .url(url)
+    .build()
+    .unwrap()
 }
 
 fn client() -> Client<NextAuth> {
@@ -85,7 +91,10 @@ fn client() -> Client<NextAuth> {
 }
 
 fn now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -114,17 +123,26 @@ async fn csrf_sets_its_cookies_once_and_reuses_the_token() {
     let mut c = client();
     let first = c.get("/api/auth/csrf").await;
     assert_eq!(first.status, StatusCode::OK);
-    assert_eq!(first.header("cache-control"), Some("private, no-cache, no-store"));
+    assert_eq!(
+        first.header("cache-control"),
+        Some("private, no-cache, no-store")
+    );
     assert_eq!(first.header("pragma"), Some("no-cache"));
     assert_eq!(first.header("expires"), Some("0"));
     let token = first.json()["csrfToken"].as_str().unwrap().to_owned();
     assert_eq!(token.len(), 64);
-    assert!(token.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+    assert!(
+        token
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    );
     let csrf_cookie = first.cookie("next-auth.csrf-token").unwrap();
     assert!(csrf_cookie.starts_with(&format!("next-auth.csrf-token={token}%7C")));
     assert_eq!(
         first.cookie("next-auth.callback-url"),
-        Some("next-auth.callback-url=http%3A%2F%2F127.0.0.1%3A3000; Path=/; HttpOnly; SameSite=Lax")
+        Some(
+            "next-auth.callback-url=http%3A%2F%2F127.0.0.1%3A3000; Path=/; HttpOnly; SameSite=Lax"
+        )
     );
 
     let second = c.get("/api/auth/csrf").await;
@@ -135,7 +153,10 @@ async fn csrf_sets_its_cookies_once_and_reuses_the_token() {
 #[tokio::test]
 async fn a_forged_csrf_cookie_is_replaced() {
     let mut c = client();
-    c.jar.insert("next-auth.csrf-token".into(), format!("{}%7C{}", "a".repeat(64), "b".repeat(64)));
+    c.jar.insert(
+        "next-auth.csrf-token".into(),
+        format!("{}%7C{}", "a".repeat(64), "b".repeat(64)),
+    );
     let reply = c.get("/api/auth/csrf").await;
     assert_ne!(reply.json()["csrfToken"], "a".repeat(64));
     assert!(reply.cookie("next-auth.csrf-token").is_some());
@@ -147,19 +168,32 @@ async fn a_forged_csrf_cookie_is_replaced() {
 #[tokio::test]
 async fn credentials_success_sets_the_session_and_answers_the_callback_url() {
     let mut c = client();
-    let reply = c.sign_in("password", &[("username", "ada"), ("password", "lovelace")]).await;
+    let reply = c
+        .sign_in("password", &[("username", "ada"), ("password", "lovelace")])
+        .await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.url(), format!("{ORIGIN}/shop"));
-    let cookie = reply.cookie("next-auth.session-token").expect("session cookie");
-    assert!(cookie.contains("; Path=/; Expires=") && cookie.ends_with("; HttpOnly; SameSite=Lax"), "{cookie}");
+    let cookie = reply
+        .cookie("next-auth.session-token")
+        .expect("session cookie");
+    assert!(
+        cookie.contains("; Path=/; Expires=") && cookie.ends_with("; HttpOnly; SameSite=Lax"),
+        "{cookie}"
+    );
     assert!(!cookie.contains("Secure"));
 
     let session = c.session().await;
-    assert_eq!(session["user"], serde_json::json!({"name": "Ada", "email": "ada@example.com", "image": null}));
+    assert_eq!(
+        session["user"],
+        serde_json::json!({"name": "Ada", "email": "ada@example.com", "image": null})
+    );
     assert_eq!(session["role"], "member");
     assert_eq!(session["isLoggedIn"], true);
     let expires = session["expires"].as_str().unwrap();
-    assert!(expires.ends_with(".000Z") && expires.len() == 24, "{expires}");
+    assert!(
+        expires.ends_with(".000Z") && expires.len() == 24,
+        "{expires}"
+    );
 }
 
 #[tokio::test]
@@ -169,11 +203,19 @@ async fn credentials_without_json_redirect_with_302() {
     let reply = c
         .post_form(
             "/api/auth/callback/password",
-            &[("username", "ada"), ("password", "lovelace"), ("csrfToken", &csrf), ("callbackUrl", "/after")],
+            &[
+                ("username", "ada"),
+                ("password", "lovelace"),
+                ("csrfToken", &csrf),
+                ("callbackUrl", "/after"),
+            ],
         )
         .await;
     assert_eq!(reply.status, StatusCode::FOUND);
-    assert_eq!(reply.header("location"), Some("http://127.0.0.1:3000/after"));
+    assert_eq!(
+        reply.header("location"),
+        Some("http://127.0.0.1:3000/after")
+    );
     assert!(reply.body.is_empty());
     assert!(reply.cookie("next-auth.session-token").is_some());
 }
@@ -181,9 +223,14 @@ async fn credentials_without_json_redirect_with_302() {
 #[tokio::test]
 async fn authorize_returning_none_is_credentials_signin_401() {
     let mut c = client();
-    let reply = c.sign_in("password", &[("username", "ada"), ("password", "wrong")]).await;
+    let reply = c
+        .sign_in("password", &[("username", "ada"), ("password", "wrong")])
+        .await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(reply.url(), format!("{BASE}/error?error=CredentialsSignin&provider=password"));
+    assert_eq!(
+        reply.url(),
+        format!("{BASE}/error?error=CredentialsSignin&provider=password")
+    );
     assert!(reply.cookie("next-auth.session-token").is_none());
     assert_eq!(c.session().await, serde_json::json!({}));
 }
@@ -193,8 +240,17 @@ async fn authorize_error_message_reaches_the_client_with_401() {
     let mut c = client();
     let reply = c.sign_in("password", &[("username", "locked")]).await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(error_of(&reply.url()).as_deref(), Some("Account locked: call us"));
-    assert!(reply.url().contains("error=Account%20locked%3A%20call%20us"), "{}", reply.url());
+    assert_eq!(
+        error_of(&reply.url()).as_deref(),
+        Some("Account locked: call us")
+    );
+    assert!(
+        reply
+            .url()
+            .contains("error=Account%20locked%3A%20call%20us"),
+        "{}",
+        reply.url()
+    );
 }
 
 #[tokio::test]
@@ -204,7 +260,10 @@ async fn an_internal_callback_error_is_json_with_a_code_not_an_html_500() {
     assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(reply.header("content-type"), Some("application/json"));
     assert_eq!(error_of(&reply.url()).as_deref(), Some("Callback"));
-    assert!(!reply.text().contains("database down"), "internal details must not leak");
+    assert!(
+        !reply.text().contains("database down"),
+        "internal details must not leak"
+    );
 }
 
 #[tokio::test]
@@ -213,7 +272,12 @@ async fn csrf_failures_answer_the_signin_url_with_csrf_true_and_no_session() {
     let mut c = client();
     let token = c.csrf().await;
     c.jar.clear();
-    let fields = [("csrfToken", token.as_str()), ("json", "true"), ("username", "ada"), ("password", "lovelace")];
+    let fields = [
+        ("csrfToken", token.as_str()),
+        ("json", "true"),
+        ("username", "ada"),
+        ("password", "lovelace"),
+    ];
     let reply = c.post_form("/api/auth/callback/password", &fields).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.url(), format!("{BASE}/signin?csrf=true"));
@@ -222,7 +286,10 @@ async fn csrf_failures_answer_the_signin_url_with_csrf_true_and_no_session() {
     // A valid cookie, the wrong token; and a missing token.
     let mut c = client();
     c.csrf().await;
-    for fields in [vec![("csrfToken", "0".repeat(64)), ("json", "true".into())], vec![("json", "true".into())]] {
+    for fields in [
+        vec![("csrfToken", "0".repeat(64)), ("json", "true".into())],
+        vec![("json", "true".into())],
+    ] {
         let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let reply = c.post_form("/api/auth/callback/anon", &fields).await;
         assert_eq!(reply.url(), format!("{BASE}/signin?csrf=true"));
@@ -257,7 +324,10 @@ async fn a_failing_jwt_callback_at_sign_in_is_json_the_client_understands() {
     let reply = c.sign_in("password", &[("username", "jwt-refuses")]).await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
     assert_eq!(reply.header("content-type"), Some("application/json"));
-    assert_eq!(error_of(&reply.url()).as_deref(), Some("third party unavailable"));
+    assert_eq!(
+        error_of(&reply.url()).as_deref(),
+        Some("third party unavailable")
+    );
     assert!(reply.cookie("next-auth.session-token").is_none());
 }
 
@@ -268,11 +338,29 @@ async fn a_failing_jwt_callback_at_sign_in_is_json_the_client_understands() {
 async fn post_signin_sends_credentials_users_to_the_signin_page() {
     let mut c = client();
     let csrf = c.csrf().await;
-    let reply = c.post_form("/api/auth/signin/password", &[("csrfToken", &csrf), ("json", "true")]).await;
-    assert_eq!((reply.status, reply.url()), (StatusCode::OK, format!("{BASE}/signin")));
-    let reply = c.post_form("/api/auth/signin/password", &[("csrfToken", "bad"), ("json", "true")]).await;
+    let reply = c
+        .post_form(
+            "/api/auth/signin/password",
+            &[("csrfToken", &csrf), ("json", "true")],
+        )
+        .await;
+    assert_eq!(
+        (reply.status, reply.url()),
+        (StatusCode::OK, format!("{BASE}/signin"))
+    );
+    let reply = c
+        .post_form(
+            "/api/auth/signin/password",
+            &[("csrfToken", "bad"), ("json", "true")],
+        )
+        .await;
     assert_eq!(reply.url(), format!("{BASE}/signin?csrf=true"));
-    let reply = c.post_form("/api/auth/signin/nope", &[("csrfToken", &csrf), ("json", "true")]).await;
+    let reply = c
+        .post_form(
+            "/api/auth/signin/nope",
+            &[("csrfToken", &csrf), ("json", "true")],
+        )
+        .await;
     assert_eq!(reply.url(), format!("{BASE}/signin?csrf=true"));
 }
 
@@ -283,10 +371,19 @@ async fn post_signin_sends_credentials_users_to_the_signin_page() {
 async fn no_session_is_an_empty_object_without_session_cookies() {
     let mut c = client();
     let reply = c.get("/api/auth/session").await;
-    assert_eq!((reply.status, reply.text()), (StatusCode::OK, "{}".to_owned()));
-    assert_eq!(reply.header("cache-control"), Some("private, no-cache, no-store"));
+    assert_eq!(
+        (reply.status, reply.text()),
+        (StatusCode::OK, "{}".to_owned())
+    );
+    assert_eq!(
+        reply.header("cache-control"),
+        Some("private, no-cache, no-store")
+    );
     assert!(reply.cookie("next-auth.session-token").is_none());
-    assert!(reply.cookie("next-auth.csrf-token").is_some(), "the init step still sets the CSRF cookie");
+    assert!(
+        reply.cookie("next-auth.csrf-token").is_some(),
+        "the init step still sets the CSRF cookie"
+    );
 }
 
 #[tokio::test]
@@ -295,19 +392,31 @@ async fn hostile_session_cookies_give_an_empty_session_and_are_cleared() {
     let mut valid = Token::from_user(&User::with_id("7"));
     let good = auth.encode_session_token(&mut valid, now()).unwrap();
     let mut old = Token::from_user(&User::with_id("7"));
-    let expired = auth.encode_session_token(&mut old, now() - 31 * 24 * 3600).unwrap();
+    let expired = auth
+        .encode_session_token(&mut old, now() - 31 * 24 * 3600)
+        .unwrap();
     let other = auth_with_secret("another-secret-entirely-0123456789");
     let mut foreign = Token::from_user(&User::with_id("7"));
     let foreign = other.encode_session_token(&mut foreign, now()).unwrap();
 
     let (header, payload, signature) = {
         let mut parts = good.split('.');
-        (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap())
+        (
+            parts.next().unwrap(),
+            parts.next().unwrap(),
+            parts.next().unwrap(),
+        )
     };
     let b64 = |s: &str| base64url(s.as_bytes());
     let alg_none = format!("{}.{payload}.", b64(r#"{"alg":"none","typ":"JWT"}"#));
-    let alg_hs512 = format!("{}.{payload}.{signature}", b64(r#"{"alg":"HS512","typ":"JWT"}"#));
-    let alg_rs256 = format!("{}.{payload}.{signature}", b64(r#"{"alg":"RS256","typ":"JWT"}"#));
+    let alg_hs512 = format!(
+        "{}.{payload}.{signature}",
+        b64(r#"{"alg":"HS512","typ":"JWT"}"#)
+    );
+    let alg_rs256 = format!(
+        "{}.{payload}.{signature}",
+        b64(r#"{"alg":"RS256","typ":"JWT"}"#)
+    );
     let mut tampered = good.clone().into_bytes();
     let i = header.len() + 5;
     tampered[i] = if tampered[i] == b'A' { b'B' } else { b'A' };
@@ -328,26 +437,47 @@ async fn hostile_session_cookies_give_an_empty_session_and_are_cleared() {
         let mut c = Client::new(auth.clone());
         c.jar.insert("next-auth.session-token".into(), value);
         let reply = c.get("/api/auth/session").await;
-        assert_eq!((reply.status, reply.text()), (StatusCode::OK, "{}".to_owned()), "{what}");
-        let cleared = reply.cookie("next-auth.session-token").unwrap_or_else(|| panic!("{what}: not cleared"));
-        assert_eq!(cleared, "next-auth.session-token=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax", "{what}");
+        assert_eq!(
+            (reply.status, reply.text()),
+            (StatusCode::OK, "{}".to_owned()),
+            "{what}"
+        );
+        let cleared = reply
+            .cookie("next-auth.session-token")
+            .unwrap_or_else(|| panic!("{what}: not cleared"));
+        assert_eq!(
+            cleared, "next-auth.session-token=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax",
+            "{what}"
+        );
     }
 
     let mut c = Client::new(auth.clone());
     c.jar.insert("next-auth.session-token".into(), good);
     assert_eq!(c.session().await["user"]["name"], serde_json::Value::Null);
-    assert!(c.session().await.get("expires").is_some(), "the valid token still works");
+    assert!(
+        c.session().await.get("expires").is_some(),
+        "the valid token still works"
+    );
 }
 
 fn auth_with_secret(secret: &str) -> Auth {
-    Auth::builder(TestState { guests: AtomicU32::new(0) }).secret(secret).url(BASE).build().unwrap()
+    Auth::builder(TestState {
+        guests: AtomicU32::new(0),
+    })
+    .secret(secret)
+    .url(BASE)
+    .build()
+    .unwrap()
 }
 
 fn base64url(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
         for i in 0..=chunk.len() {
             out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
         }
@@ -359,9 +489,13 @@ fn base64url(bytes: &[u8]) -> String {
 async fn reads_do_not_rewrite_a_fresh_token_but_renew_an_old_one() {
     let auth = auth_at(BASE);
     let mut c = Client::new(auth.clone());
-    c.sign_in("password", &[("username", "ada"), ("password", "lovelace")]).await;
+    c.sign_in("password", &[("username", "ada"), ("password", "lovelace")])
+        .await;
     let reply = c.get("/api/auth/session").await;
-    assert!(reply.cookie("next-auth.session-token").is_none(), "renewal is not due yet");
+    assert!(
+        reply.cookie("next-auth.session-token").is_none(),
+        "renewal is not due yet"
+    );
     let first_expires = reply.json()["expires"].as_str().unwrap().to_owned();
 
     // A token issued 25 hours ago (update age: 24 hours) is renewed with a new expiry.
@@ -382,12 +516,14 @@ async fn reads_do_not_rewrite_a_fresh_token_but_renew_an_old_one() {
 
 #[tokio::test]
 async fn update_age_zero_renews_on_every_read_like_nextauth() {
-    let auth = Auth::builder(TestState { guests: AtomicU32::new(0) })
-        .secret(SECRET)
-        .url(BASE)
-        .update_age(0)
-        .build()
-        .unwrap();
+    let auth = Auth::builder(TestState {
+        guests: AtomicU32::new(0),
+    })
+    .secret(SECRET)
+    .url(BASE)
+    .update_age(0)
+    .build()
+    .unwrap();
     let mut c = Client::new(auth);
     c.sign_in("anon", &[]).await;
     for _ in 0..2 {
@@ -406,18 +542,46 @@ fn cookie_headers<D: auth_runtime::AuthDefinition>(c: &Client<D>) -> http::Heade
 async fn update_requires_csrf_and_passes_the_data_to_the_jwt_callback() {
     let mut c = client();
     c.sign_in("anon", &[]).await;
-    let reply = c.post_json("/api/auth/session", serde_json::json!({"csrfToken": "wrong", "data": {}})).await;
-    assert_eq!((reply.status, reply.text()), (StatusCode::BAD_REQUEST, "{}".to_owned()));
+    let reply = c
+        .post_json(
+            "/api/auth/session",
+            serde_json::json!({"csrfToken": "wrong", "data": {}}),
+        )
+        .await;
+    assert_eq!(
+        (reply.status, reply.text()),
+        (StatusCode::BAD_REQUEST, "{}".to_owned())
+    );
 
     let csrf = c.csrf().await;
-    let reply = c.post_json("/api/auth/session", serde_json::json!({"csrfToken": csrf, "data": {"padding": 3}})).await;
+    let reply = c
+        .post_json(
+            "/api/auth/session",
+            serde_json::json!({"csrfToken": csrf, "data": {"padding": 3}}),
+        )
+        .await;
     assert_eq!(reply.status, StatusCode::OK);
     assert!(reply.json().get("expires").is_some());
-    assert!(reply.cookie("next-auth.session-token").is_some(), "an update always re-issues the token");
-    assert_eq!(c.auth.token(&cookie_headers(&c)).unwrap().padding.as_deref(), Some("xxx"));
+    assert!(
+        reply.cookie("next-auth.session-token").is_some(),
+        "an update always re-issues the token"
+    );
+    assert_eq!(
+        c.auth
+            .token(&cookie_headers(&c))
+            .unwrap()
+            .padding
+            .as_deref(),
+        Some("xxx")
+    );
 
     // A jwt callback that refuses the update signs the session out, as NextAuth does.
-    let reply = c.post_json("/api/auth/session", serde_json::json!({"csrfToken": csrf, "data": {"fail": true}})).await;
+    let reply = c
+        .post_json(
+            "/api/auth/session",
+            serde_json::json!({"csrfToken": csrf, "data": {"fail": true}}),
+        )
+        .await;
     assert_eq!(reply.text(), "{}");
     assert!(c.session_cookie_names().is_empty());
 }
@@ -427,12 +591,29 @@ async fn large_sessions_are_chunked_at_3933_characters_and_reassembled() {
     let mut c = client();
     c.sign_in("anon", &[]).await;
     let csrf = c.csrf().await;
-    let reply = c.post_json("/api/auth/session", serde_json::json!({"csrfToken": csrf, "data": {"padding": 4000}})).await;
+    let reply = c
+        .post_json(
+            "/api/auth/session",
+            serde_json::json!({"csrfToken": csrf, "data": {"padding": 4000}}),
+        )
+        .await;
     assert_eq!(reply.status, StatusCode::OK);
-    assert_eq!(c.session_cookie_names(), ["next-auth.session-token.0", "next-auth.session-token.1"]);
+    assert_eq!(
+        c.session_cookie_names(),
+        ["next-auth.session-token.0", "next-auth.session-token.1"]
+    );
     let first = reply.cookie("next-auth.session-token.0").unwrap();
-    assert_eq!(first.split(';').next().unwrap().len(), "next-auth.session-token.0=".len() + 3933);
-    assert!(reply.cookie("next-auth.session-token").unwrap().contains("Max-Age=0"), "the unchunked cookie is deleted");
+    assert_eq!(
+        first.split(';').next().unwrap().len(),
+        "next-auth.session-token.0=".len() + 3933
+    );
+    assert!(
+        reply
+            .cookie("next-auth.session-token")
+            .unwrap()
+            .contains("Max-Age=0"),
+        "the unchunked cookie is deleted"
+    );
 
     // The chunks are read back in order, even when the browser sends them reversed.
     let session = c.session().await;
@@ -446,12 +627,30 @@ async fn large_sessions_are_chunked_at_3933_characters_and_reassembled() {
         .join("; ");
     let mut headers = http::HeaderMap::new();
     headers.insert("cookie", reversed.parse().unwrap());
-    assert_eq!(c.auth.token(&headers).unwrap().padding.map(|p| p.len()), Some(4000));
+    assert_eq!(
+        c.auth.token(&headers).unwrap().padding.map(|p| p.len()),
+        Some(4000)
+    );
 
     // Back to one cookie: both chunks are deleted.
-    let reply = c.post_json("/api/auth/session", serde_json::json!({"csrfToken": csrf, "data": {}})).await;
-    assert!(reply.cookie("next-auth.session-token.0").unwrap().contains("Max-Age=0"));
-    assert!(reply.cookie("next-auth.session-token.1").unwrap().contains("Max-Age=0"));
+    let reply = c
+        .post_json(
+            "/api/auth/session",
+            serde_json::json!({"csrfToken": csrf, "data": {}}),
+        )
+        .await;
+    assert!(
+        reply
+            .cookie("next-auth.session-token.0")
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    assert!(
+        reply
+            .cookie("next-auth.session-token.1")
+            .unwrap()
+            .contains("Max-Age=0")
+    );
     assert_eq!(c.session_cookie_names(), ["next-auth.session-token"]);
 }
 
@@ -462,15 +661,30 @@ async fn large_sessions_are_chunked_at_3933_characters_and_reassembled() {
 async fn signout_requires_csrf_and_clears_every_chunk() {
     let mut c = client();
     c.sign_in("anon", &[]).await;
-    let reply = c.post_form("/api/auth/signout", &[("csrfToken", "nope"), ("json", "true")]).await;
+    let reply = c
+        .post_form(
+            "/api/auth/signout",
+            &[("csrfToken", "nope"), ("json", "true")],
+        )
+        .await;
     assert_eq!(reply.url(), format!("{BASE}/signout?csrf=true"));
     assert!(!c.session_cookie_names().is_empty());
 
     let csrf = c.csrf().await;
     let reply = c
-        .post_form("/api/auth/signout", &[("csrfToken", &csrf), ("callbackUrl", "/bye"), ("json", "true")])
+        .post_form(
+            "/api/auth/signout",
+            &[
+                ("csrfToken", &csrf),
+                ("callbackUrl", "/bye"),
+                ("json", "true"),
+            ],
+        )
         .await;
-    assert_eq!((reply.status, reply.url()), (StatusCode::OK, format!("{ORIGIN}/bye")));
+    assert_eq!(
+        (reply.status, reply.url()),
+        (StatusCode::OK, format!("{ORIGIN}/bye"))
+    );
     assert_eq!(
         reply.cookie("next-auth.session-token"),
         Some("next-auth.session-token=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax")
@@ -486,7 +700,10 @@ async fn signin_and_signout_pages_are_html_with_forms() {
     let mut c = client();
     let page = c.get("/api/auth/signin").await;
     assert_eq!(page.status, StatusCode::OK);
-    assert_eq!(page.header("content-type"), Some("text/html; charset=utf-8"));
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
     let html = page.text();
     assert!(html.contains(&format!("action=\"{BASE}/callback/password\"")));
     assert!(html.contains("name=\"password\" type=\"password\""));
@@ -504,20 +721,46 @@ async fn error_endpoint_follows_nextauth() {
     let mut c = client();
     let reply = c.get("/api/auth/error?error=CredentialsSignin").await;
     assert_eq!(reply.status, StatusCode::FOUND);
-    assert_eq!(reply.header("location"), Some(format!("{BASE}/signin?error=CredentialsSignin").as_str()));
-    assert_eq!(c.get("/api/auth/error?error=AccessDenied").await.status, StatusCode::FORBIDDEN);
-    assert_eq!(c.get("/api/auth/error/Verification").await.status, StatusCode::FORBIDDEN);
-    assert_eq!(c.get("/api/auth/error?error=Configuration").await.status, StatusCode::INTERNAL_SERVER_ERROR);
-    let reply = c.get("/api/auth/error?error=%3Cscript%3Ealert(1)%3C/script%3E").await;
+    assert_eq!(
+        reply.header("location"),
+        Some(format!("{BASE}/signin?error=CredentialsSignin").as_str())
+    );
+    assert_eq!(
+        c.get("/api/auth/error?error=AccessDenied").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        c.get("/api/auth/error/Verification").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        c.get("/api/auth/error?error=Configuration").await.status,
+        StatusCode::INTERNAL_SERVER_ERROR
+    );
+    let reply = c
+        .get("/api/auth/error?error=%3Cscript%3Ealert(1)%3C/script%3E")
+        .await;
     assert_eq!(reply.status, StatusCode::OK);
     assert!(!reply.text().contains("<script>"));
-    assert_eq!(c.get("/api/auth/verify-request").await.status, StatusCode::OK);
+    assert_eq!(
+        c.get("/api/auth/verify-request").await.status,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
 async fn log_is_accepted_silently() {
     let mut c = client();
-    let reply = c.post_form("/api/auth/_log", &[("level", "error"), ("code", "CLIENT_FETCH_ERROR"), ("client", "true")]).await;
+    let reply = c
+        .post_form(
+            "/api/auth/_log",
+            &[
+                ("level", "error"),
+                ("code", "CLIENT_FETCH_ERROR"),
+                ("client", "true"),
+            ],
+        )
+        .await;
     assert_eq!(reply.status, StatusCode::OK);
     assert!(reply.body.is_empty() && reply.set_cookies.is_empty());
 }
@@ -537,7 +780,10 @@ async fn unknown_actions_and_wrong_methods_are_400_text() {
     ] {
         let reply = c.send(method.clone(), path, None, Vec::new()).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{method} {path}");
-        assert_eq!(reply.text(), format!("Error: This action with HTTP {method} is not supported by NextAuth.js"));
+        assert_eq!(
+            reply.text(),
+            format!("Error: This action with HTTP {method} is not supported by NextAuth.js")
+        );
         assert!(reply.set_cookies.is_empty());
     }
 }
@@ -549,14 +795,25 @@ async fn unknown_actions_and_wrong_methods_are_400_text() {
 async fn https_uses_secure_prefixed_cookies() {
     let mut c = Client::new(auth_at("https://shop.example/api/auth"));
     let reply = c.get("/api/auth/csrf").await;
-    let csrf = reply.cookie("__Host-next-auth.csrf-token").expect("__Host- csrf cookie");
-    assert!(csrf.ends_with("; Path=/; HttpOnly; Secure; SameSite=Lax"), "{csrf}");
+    let csrf = reply
+        .cookie("__Host-next-auth.csrf-token")
+        .expect("__Host- csrf cookie");
+    assert!(
+        csrf.ends_with("; Path=/; HttpOnly; Secure; SameSite=Lax"),
+        "{csrf}"
+    );
     assert!(!csrf.contains("Domain"));
-    let callback = reply.cookie("__Secure-next-auth.callback-url").expect("__Secure- callback cookie");
+    let callback = reply
+        .cookie("__Secure-next-auth.callback-url")
+        .expect("__Secure- callback cookie");
     assert!(callback.contains("https%3A%2F%2Fshop.example") && callback.contains("; Secure"));
-    let reply = c.sign_in("anon", &[("callbackUrl", "https://shop.example/cart")]).await;
+    let reply = c
+        .sign_in("anon", &[("callbackUrl", "https://shop.example/cart")])
+        .await;
     assert_eq!(reply.url(), "https://shop.example/cart");
-    let session = reply.cookie("__Secure-next-auth.session-token").expect("__Secure- session cookie");
+    let session = reply
+        .cookie("__Secure-next-auth.session-token")
+        .expect("__Secure- session cookie");
     assert!(session.contains("; HttpOnly; Secure; SameSite=Lax"));
     assert!(reply.cookie("next-auth.session-token").is_none());
     assert!(c.session().await.get("expires").is_some());
@@ -590,19 +847,37 @@ async fn hostile_callback_urls_resolve_to_the_origin() {
 
         let mut c = client();
         let query: String = form_urlencoded::byte_serialize(hostile.as_bytes()).collect();
-        let reply = c.get(&format!("/api/auth/session?callbackUrl={query}")).await;
+        let reply = c
+            .get(&format!("/api/auth/session?callbackUrl={query}"))
+            .await;
         assert_eq!(reply.status, StatusCode::OK, "{hostile:?}");
         let cookie = reply.cookie("next-auth.callback-url").unwrap();
-        assert!(cookie.starts_with("next-auth.callback-url=http%3A%2F%2F127.0.0.1%3A3000;"), "{hostile:?}: {cookie}");
+        assert!(
+            cookie.starts_with("next-auth.callback-url=http%3A%2F%2F127.0.0.1%3A3000;"),
+            "{hostile:?}: {cookie}"
+        );
 
         // A hostile callback-url cookie breaks nothing either.
         let mut c = client();
         c.jar.insert("next-auth.callback-url".into(), query.clone());
-        for path in ["/api/auth/providers", "/api/auth/csrf", "/api/auth/session", "/api/auth/signin"] {
-            assert!(c.get(path).await.status.is_success(), "{hostile:?} on {path}");
+        for path in [
+            "/api/auth/providers",
+            "/api/auth/csrf",
+            "/api/auth/session",
+            "/api/auth/signin",
+        ] {
+            assert!(
+                c.get(path).await.status.is_success(),
+                "{hostile:?} on {path}"
+            );
         }
         let csrf = c.csrf().await;
-        let reply = c.post_form("/api/auth/signout", &[("csrfToken", &csrf), ("json", "true")]).await;
+        let reply = c
+            .post_form(
+                "/api/auth/signout",
+                &[("csrfToken", &csrf), ("json", "true")],
+            )
+            .await;
         assert_eq!(reply.url(), ORIGIN, "{hostile:?}");
     }
 }
@@ -612,24 +887,73 @@ async fn malformed_bodies_get_clear_4xx_json() {
     let mut c = client();
     let csrf = c.csrf().await;
     let cases: Vec<(&str, Vec<u8>, StatusCode)> = vec![
-        ("application/json", b"{not json".to_vec(), StatusCode::BAD_REQUEST),
-        ("application/json", b"[1,2,3]".to_vec(), StatusCode::BAD_REQUEST),
-        ("application/json", b"\"csrf\"".to_vec(), StatusCode::BAD_REQUEST),
-        ("application/json", vec![0xff, 0xfe, 0x00], StatusCode::BAD_REQUEST),
-        ("text/xml", b"<a/>".to_vec(), StatusCode::UNSUPPORTED_MEDIA_TYPE),
-        ("application/x-www-form-urlencoded", vec![b'a'; 70 * 1024], StatusCode::PAYLOAD_TOO_LARGE),
-        ("application/json", format!("{{\"csrfToken\":\"{csrf}\",\"data\":{}}}", "[".repeat(200) + &"]".repeat(200)).into_bytes(), StatusCode::BAD_REQUEST),
+        (
+            "application/json",
+            b"{not json".to_vec(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "application/json",
+            b"[1,2,3]".to_vec(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "application/json",
+            b"\"csrf\"".to_vec(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "application/json",
+            vec![0xff, 0xfe, 0x00],
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "text/xml",
+            b"<a/>".to_vec(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+        (
+            "application/x-www-form-urlencoded",
+            vec![b'a'; 70 * 1024],
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
+        (
+            "application/json",
+            format!(
+                "{{\"csrfToken\":\"{csrf}\",\"data\":{}}}",
+                "[".repeat(200) + &"]".repeat(200)
+            )
+            .into_bytes(),
+            StatusCode::BAD_REQUEST,
+        ),
     ];
-    for path in ["/api/auth/session", "/api/auth/callback/anon", "/api/auth/signout"] {
+    for path in [
+        "/api/auth/session",
+        "/api/auth/callback/anon",
+        "/api/auth/signout",
+    ] {
         for (content_type, body, status) in &cases {
-            let reply = c.send(Method::POST, path, Some(content_type), body.clone()).await;
+            let reply = c
+                .send(Method::POST, path, Some(content_type), body.clone())
+                .await;
             assert_eq!(reply.status, *status, "{path} {content_type}");
-            assert_eq!(error_of(&reply.url()).as_deref(), Some("BadRequest"), "{path}");
+            assert_eq!(
+                error_of(&reply.url()).as_deref(),
+                Some("BadRequest"),
+                "{path}"
+            );
             assert!(!reply.json()["message"].as_str().unwrap().is_empty());
         }
     }
     // Odd but valid forms are simply read.
-    let reply = c.send(Method::POST, "/api/auth/callback/anon", Some("application/x-www-form-urlencoded"), b"%%%&&==&json=true".to_vec()).await;
+    let reply = c
+        .send(
+            Method::POST,
+            "/api/auth/callback/anon",
+            Some("application/x-www-form-urlencoded"),
+            b"%%%&&==&json=true".to_vec(),
+        )
+        .await;
     assert_eq!(reply.url(), format!("{BASE}/signin?csrf=true"));
 }
 
@@ -644,8 +968,17 @@ async fn oversized_and_odd_cookie_headers_are_handled() {
     let mut c = client();
     c.jar.insert("next-auth.session-token.0".into(), "a".into());
     c.jar.insert("next-auth.session-token.5".into(), "b".into());
-    c.jar.insert("next-auth.session-token.999".into(), "c".into());
+    c.jar
+        .insert("next-auth.session-token.999".into(), "c".into());
     let reply = c.get("/api/auth/session").await;
     assert_eq!(reply.text(), "{}");
-    assert_eq!(reply.set_cookies.iter().filter(|l| l.contains("Max-Age=0")).count(), 3, "every chunk is cleared");
+    assert_eq!(
+        reply
+            .set_cookies
+            .iter()
+            .filter(|l| l.contains("Max-Age=0"))
+            .count(),
+        3,
+        "every chunk is cleared"
+    );
 }

@@ -31,7 +31,9 @@ impl<D: AuthDefinition> Auth<D> {
             let auth = auth.clone();
             async move { serve(&auth, request).await }
         };
-        Router::new().route("/", any(handler.clone())).route("/{*path}", any(handler))
+        Router::new()
+            .route("/", any(handler.clone()))
+            .route("/{*path}", any(handler))
     }
 }
 
@@ -49,12 +51,19 @@ async fn serve<D: AuthDefinition>(auth: &Auth<D>, request: Request) -> Response 
             return json_response(StatusCode::PAYLOAD_TOO_LARGE, &body);
         }
     };
-    auth.handle(http::Request::from_parts(parts, bytes)).await.map(Body::from)
+    auth.handle(http::Request::from_parts(parts, bytes))
+        .await
+        .map(Body::from)
 }
 
 fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
     let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
-    (status, [(http::header::CONTENT_TYPE, "application/json")], bytes).into_response()
+    (
+        status,
+        [(http::header::CONTENT_TYPE, "application/json")],
+        bytes,
+    )
+        .into_response()
 }
 
 /// The signed-in session of a request, for handlers that require one; answers 401 otherwise.
@@ -74,7 +83,10 @@ where
     D::Token: std::fmt::Debug,
 {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Authenticated").field("session", &self.session).field("token", &self.token).finish()
+        f.debug_struct("Authenticated")
+            .field("session", &self.session)
+            .field("token", &self.token)
+            .finish()
     }
 }
 
@@ -119,7 +131,11 @@ where
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Ok(MaybeAuthenticated(Authenticated::<D>::from_request_parts(parts, state).await.ok()))
+        Ok(MaybeAuthenticated(
+            Authenticated::<D>::from_request_parts(parts, state)
+                .await
+                .ok(),
+        ))
     }
 }
 
@@ -133,6 +149,8 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let auth = Auth::<D>::from_ref(state);
-        auth.token(&parts.headers).map(SessionToken).ok_or(SessionRequired)
+        auth.token(&parts.headers)
+            .map(SessionToken)
+            .ok_or(SessionRequired)
     }
 }

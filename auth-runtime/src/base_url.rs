@@ -18,7 +18,11 @@ pub struct BaseUrl {
 impl BaseUrl {
     /// Parses a public URL the way NextAuth reads `NEXTAUTH_URL`: `https://` is assumed when no scheme
     /// is given, a path of `/` becomes `default_path`, and a trailing `/` is dropped.
-    pub fn parse(variable: &'static str, value: &str, default_path: &str) -> Result<Self, ConfigError> {
+    pub fn parse(
+        variable: &'static str,
+        value: &str,
+        default_path: &str,
+    ) -> Result<Self, ConfigError> {
         let invalid = |reason: &str| ConfigError::InvalidUrl {
             variable,
             value: value.to_owned(),
@@ -37,7 +41,9 @@ impl BaseUrl {
             return Err(invalid("the URL has no host"));
         }
         if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
-            return Err(invalid("the URL must not carry a query, a fragment or credentials"));
+            return Err(invalid(
+                "the URL must not carry a query, a fragment or credentials",
+            ));
         }
         let path = match url.path().trim_end_matches('/') {
             "" => default_path.to_owned(),
@@ -112,7 +118,11 @@ impl BaseUrl {
             {
                 // `Url` writes the origin alone as `origin/`; keep the two spellings one value so
                 // the callback-url cookie does not change back and forth.
-                if candidate == self.origin { self.origin.clone() } else { url.into() }
+                if candidate == self.origin {
+                    self.origin.clone()
+                } else {
+                    url.into()
+                }
             }
             _ => self.origin.clone(),
         }
@@ -142,8 +152,14 @@ mod tests {
     #[test]
     fn keeps_same_origin_redirects() {
         let b = base();
-        assert_eq!(b.resolve_redirect("/dash?x=1"), "http://127.0.0.1:3000/dash?x=1");
-        assert_eq!(b.resolve_redirect("http://127.0.0.1:3000/a"), "http://127.0.0.1:3000/a");
+        assert_eq!(
+            b.resolve_redirect("/dash?x=1"),
+            "http://127.0.0.1:3000/dash?x=1"
+        );
+        assert_eq!(
+            b.resolve_redirect("http://127.0.0.1:3000/a"),
+            "http://127.0.0.1:3000/a"
+        );
     }
 
     #[test]
@@ -164,7 +180,11 @@ mod tests {
             "/\tevil",
             "",
         ] {
-            assert_eq!(b.resolve_redirect(hostile), "http://127.0.0.1:3000", "{hostile:?}");
+            assert_eq!(
+                b.resolve_redirect(hostile),
+                "http://127.0.0.1:3000",
+                "{hostile:?}"
+            );
         }
     }
 }

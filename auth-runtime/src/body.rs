@@ -29,7 +29,9 @@ impl RequestBody {
             if count >= MAX_FIELDS {
                 return Err(RequestError::TooManyFields);
             }
-            fields.entry(key.into_owned()).or_insert_with(|| Value::String(value.into_owned()));
+            fields
+                .entry(key.into_owned())
+                .or_insert_with(|| Value::String(value.into_owned()));
         }
         Ok(RequestBody { fields })
     }

@@ -30,12 +30,18 @@ pub struct CallbackError {
 impl CallbackError {
     /// An error whose message is shown to the client (as `signIn()`'s `error`).
     pub fn message(message: impl Into<Cow<'static, str>>) -> Self {
-        CallbackError { public: Some(message.into()), source: None }
+        CallbackError {
+            public: Some(message.into()),
+            source: None,
+        }
     }
 
     /// An internal error: logged on the server, reported to the client only as a generic code.
     pub fn internal(source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>) -> Self {
-        CallbackError { public: None, source: Some(source.into()) }
+        CallbackError {
+            public: None,
+            source: Some(source.into()),
+        }
     }
 
     /// The message meant for the client, if this error carries one.

@@ -6,7 +6,9 @@ use time::OffsetDateTime;
 
 /// Seconds since the Unix epoch.
 pub fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 fn datetime(at: i64) -> OffsetDateTime {
@@ -16,7 +18,9 @@ fn datetime(at: i64) -> OffsetDateTime {
 /// `Sun, 27 Dec 2026 09:24:36 GMT`, as cookie `Expires` attributes are written.
 pub fn http_date(at: i64) -> String {
     const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     let t = datetime(at);
     format!(
         "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",

@@ -40,7 +40,11 @@ pub struct CookieNames {
 impl CookieNames {
     /// The names NextAuth v4 uses, prefixed when `secure`.
     pub fn new(secure: bool) -> Self {
-        let (secure_prefix, host_prefix) = if secure { ("__Secure-", "__Host-") } else { ("", "") };
+        let (secure_prefix, host_prefix) = if secure {
+            ("__Secure-", "__Host-")
+        } else {
+            ("", "")
+        };
         CookieNames {
             session_token: format!("{secure_prefix}next-auth.session-token"),
             csrf_token: format!("{host_prefix}next-auth.csrf-token"),
@@ -81,13 +85,18 @@ impl<'a> RequestCookies<'a> {
                 if pairs.len() >= MAX_COOKIES {
                     break;
                 }
-                let Some((name, value)) = pair.split_once('=') else { continue };
+                let Some((name, value)) = pair.split_once('=') else {
+                    continue;
+                };
                 let name = name.trim();
                 if name.is_empty() {
                     continue;
                 }
                 let value = value.trim();
-                let value = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value);
+                let value = value
+                    .strip_prefix('"')
+                    .and_then(|v| v.strip_suffix('"'))
+                    .unwrap_or(value);
                 let decoded = match percent_decode_str(value).decode_utf8() {
                     Ok(decoded) => decoded,
                     Err(_) => Cow::Borrowed(value),
@@ -100,7 +109,10 @@ impl<'a> RequestCookies<'a> {
 
     /// The first cookie named `name`.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_ref())
+        self.pairs
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_ref())
     }
 
     /// The session token, joined from `name` or from its chunks `name.0`, `name.1`, ...
@@ -124,7 +136,11 @@ impl<'a> RequestCookies<'a> {
             return whole.filter(|v| !v.is_empty()).map(str::to_owned);
         }
         chunks.sort_unstable_by_key(|(index, _)| *index);
-        if chunks.iter().enumerate().any(|(expected, (index, _))| expected != *index) {
+        if chunks
+            .iter()
+            .enumerate()
+            .any(|(expected, (index, _))| expected != *index)
+        {
             return None;
         }
         Some(chunks.into_iter().map(|(_, v)| v).collect())
@@ -185,7 +201,13 @@ pub fn set_cookie(name: &str, value: &str, lifetime: Lifetime, secure: bool) -> 
 
 /// The `Set-Cookie` lines that store `token` under `name`, splitting it into chunks of
 /// [`CHUNK_SIZE`] characters when needed and deleting every stale chunk listed in `present`.
-pub fn session_cookies(name: &str, token: &str, expires_at: i64, secure: bool, present: &[&str]) -> Vec<String> {
+pub fn session_cookies(
+    name: &str,
+    token: &str,
+    expires_at: i64,
+    secure: bool,
+    present: &[&str],
+) -> Vec<String> {
     let mut written: Vec<String> = Vec::new();
     let mut lines = Vec::new();
     if token.len() <= CHUNK_SIZE {
@@ -196,12 +218,21 @@ pub fn session_cookies(name: &str, token: &str, expires_at: i64, secure: bool, p
         for (index, chunk) in token.as_bytes().chunks(CHUNK_SIZE).enumerate() {
             let chunk_name = format!("{name}.{index}");
             let chunk = std::str::from_utf8(chunk).unwrap_or_default();
-            lines.push(set_cookie(&chunk_name, chunk, Lifetime::Until(expires_at), secure));
+            lines.push(set_cookie(
+                &chunk_name,
+                chunk,
+                Lifetime::Until(expires_at),
+                secure,
+            ));
             written.push(chunk_name);
         }
     }
-    let stale = present.iter().filter(|old| !written.iter().any(|new| new == *old));
-    let mut deletions: Vec<String> = stale.map(|old| set_cookie(old, "", Lifetime::Delete, secure)).collect();
+    let stale = present
+        .iter()
+        .filter(|old| !written.iter().any(|new| new == *old));
+    let mut deletions: Vec<String> = stale
+        .map(|old| set_cookie(old, "", Lifetime::Delete, secure))
+        .collect();
     deletions.append(&mut lines);
     deletions
 }
@@ -211,7 +242,10 @@ pub fn clear_session(name: &str, secure: bool, present: &[&str]) -> Vec<String> 
     if present.is_empty() {
         return vec![set_cookie(name, "", Lifetime::Delete, secure)];
     }
-    present.iter().map(|old| set_cookie(old, "", Lifetime::Delete, secure)).collect()
+    present
+        .iter()
+        .map(|old| set_cookie(old, "", Lifetime::Delete, secure))
+        .collect()
 }
 
 #[cfg(test)]
@@ -241,7 +275,10 @@ mod tests {
     #[test]
     fn refuses_oversized_headers() {
         let big = "a=".to_owned() + &"x".repeat(MAX_COOKIE_HEADER);
-        assert_eq!(RequestCookies::parse([big.as_str()]), Err(CookieError::HeaderTooLarge));
+        assert_eq!(
+            RequestCookies::parse([big.as_str()]),
+            Err(CookieError::HeaderTooLarge)
+        );
     }
 
     #[test]
@@ -259,7 +296,12 @@ mod tests {
     #[test]
     fn writes_nextauth_attributes() {
         assert_eq!(
-            set_cookie("__Host-next-auth.csrf-token", "t|h", Lifetime::Session, true),
+            set_cookie(
+                "__Host-next-auth.csrf-token",
+                "t|h",
+                Lifetime::Session,
+                true
+            ),
             "__Host-next-auth.csrf-token=t%7Ch; Path=/; HttpOnly; Secure; SameSite=Lax"
         );
         assert_eq!(

@@ -43,13 +43,19 @@ pub fn verify_cookie(cookie: &str, secret: &str) -> Option<String> {
 /// Reuses the token from a valid cookie, or mints a new one with its cookie value.
 pub fn bootstrap(cookie: Option<&str>, secret: &str) -> CsrfToken {
     if let Some(token) = cookie.and_then(|c| verify_cookie(c, secret)) {
-        return CsrfToken { token, new_cookie: None };
+        return CsrfToken {
+            token,
+            new_cookie: None,
+        };
     }
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let token = hex(&bytes);
     let cookie = format!("{token}|{}", hash_hex(&token, secret));
-    CsrfToken { token, new_cookie: Some(cookie) }
+    CsrfToken {
+        token,
+        new_cookie: Some(cookie),
+    }
 }
 
 /// Whether the submitted `csrfToken` matches a token whose cookie was already valid.
@@ -72,24 +78,39 @@ mod tests {
     #[test]
     fn matches_the_nextauth_vector() {
         assert_eq!(hash_hex(TOKEN, SECRET), HASH);
-        assert_eq!(verify_cookie(&format!("{TOKEN}|{HASH}"), SECRET).as_deref(), Some(TOKEN));
+        assert_eq!(
+            verify_cookie(&format!("{TOKEN}|{HASH}"), SECRET).as_deref(),
+            Some(TOKEN)
+        );
     }
 
     #[test]
     fn rejects_forged_or_malformed_cookies() {
-        assert_eq!(verify_cookie(&format!("{TOKEN}|{HASH}"), "other secret"), None);
+        assert_eq!(
+            verify_cookie(&format!("{TOKEN}|{HASH}"), "other secret"),
+            None
+        );
         assert_eq!(verify_cookie(TOKEN, SECRET), None);
         assert_eq!(verify_cookie("|", SECRET), None);
-        assert_eq!(verify_cookie(&format!("{TOKEN}|{}", &HASH[1..]), SECRET), None);
+        assert_eq!(
+            verify_cookie(&format!("{TOKEN}|{}", &HASH[1..]), SECRET),
+            None
+        );
     }
 
     #[test]
     fn reuses_valid_tokens_and_mints_new_ones() {
         let kept = bootstrap(Some(&format!("{TOKEN}|{HASH}")), SECRET);
-        assert_eq!((kept.token.as_str(), kept.new_cookie.as_deref()), (TOKEN, None));
+        assert_eq!(
+            (kept.token.as_str(), kept.new_cookie.as_deref()),
+            (TOKEN, None)
+        );
         let fresh = bootstrap(Some("garbage"), SECRET);
         assert_eq!(fresh.token.len(), 64);
-        assert_eq!(verify_cookie(fresh.new_cookie.as_deref().unwrap(), SECRET), Some(fresh.token.clone()));
+        assert_eq!(
+            verify_cookie(fresh.new_cookie.as_deref().unwrap(), SECRET),
+            Some(fresh.token.clone())
+        );
         assert!(!submitted_matches(&fresh, Some(&fresh.token)));
         assert!(submitted_matches(&kept, Some(TOKEN)));
         assert!(!submitted_matches(&kept, Some("x")));

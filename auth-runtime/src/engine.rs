@@ -57,7 +57,9 @@ pub(crate) struct Inner<D: AuthDefinition> {
 
 impl<D: AuthDefinition> Clone for Auth<D> {
     fn clone(&self) -> Self {
-        Auth { inner: Arc::clone(&self.inner) }
+        Auth {
+            inner: Arc::clone(&self.inner),
+        }
     }
 }
 
@@ -65,7 +67,10 @@ impl<D: AuthDefinition> std::fmt::Debug for Auth<D> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Auth")
             .field("url", &self.inner.settings.base.as_str())
-            .field("providers", &D::PROVIDERS.iter().map(|p| p.id).collect::<Vec<_>>())
+            .field(
+                "providers",
+                &D::PROVIDERS.iter().map(|p| p.id).collect::<Vec<_>>(),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -123,14 +128,24 @@ impl<D: AuthDefinition> AuthBuilder<D> {
         )?;
         let codec = TokenCodec::new(&settings.secret);
         let providers_json = handlers::providers_json(D::PROVIDERS, &settings.base);
-        Ok(Auth { inner: Arc::new(Inner { state: self.state, settings, codec, providers_json }) })
+        Ok(Auth {
+            inner: Arc::new(Inner {
+                state: self.state,
+                settings,
+                codec,
+                providers_json,
+            }),
+        })
     }
 }
 
 impl<D: AuthDefinition> Auth<D> {
     /// Starts building an engine around the application state the callbacks receive.
     pub fn builder(state: D::State) -> AuthBuilder<D> {
-        AuthBuilder { state, overrides: Overrides::default() }
+        AuthBuilder {
+            state,
+            overrides: Overrides::default(),
+        }
     }
 
     /// An engine configured from the environment alone (see [`AuthBuilder`]).
@@ -174,8 +189,14 @@ impl<D: AuthDefinition> Auth<D> {
     /// assert_eq!(token.exp, Some(1_800_000_000 + 30 * 24 * 3600));
     /// assert_eq!(jwt.split('.').count(), 3);
     /// ```
-    pub fn encode_session_token(&self, token: &mut D::Token, issued_at: i64) -> Result<String, crate::TokenError> {
-        self.inner.codec.encode(token, issued_at, self.inner.settings.max_age)
+    pub fn encode_session_token(
+        &self,
+        token: &mut D::Token,
+        issued_at: i64,
+    ) -> Result<String, crate::TokenError> {
+        self.inner
+            .codec
+            .encode(token, issued_at, self.inner.settings.max_age)
     }
 
     pub(crate) fn inner(&self) -> &Inner<D> {
@@ -200,7 +221,11 @@ impl<D: AuthDefinition> Auth<D> {
             return Reply::unsupported(&parts.method);
         }
 
-        let cookie_headers = parts.headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok());
+        let cookie_headers = parts
+            .headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok());
         let cookies = match RequestCookies::parse(cookie_headers) {
             Ok(cookies) => cookies,
             Err(CookieError::HeaderTooLarge) => {
@@ -218,7 +243,9 @@ impl<D: AuthDefinition> Auth<D> {
                 Err(error) => {
                     let status = match error {
                         RequestError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-                        RequestError::UnsupportedContentType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                        RequestError::UnsupportedContentType(_) => {
+                            StatusCode::UNSUPPORTED_MEDIA_TYPE
+                        }
                         _ => StatusCode::BAD_REQUEST,
                     };
                     return handlers::bad_request(settings, status, &error.to_string());
@@ -247,22 +274,42 @@ impl<D: AuthDefinition> Auth<D> {
 }
 
 fn request_cookies(headers: &http::HeaderMap) -> Option<RequestCookies<'_>> {
-    RequestCookies::parse(headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok())).ok()
+    RequestCookies::parse(
+        headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok()),
+    )
+    .ok()
 }
 
-fn parse_body(headers: &http::HeaderMap, body: &Bytes, limit: usize) -> Result<RequestBody, RequestError> {
+fn parse_body(
+    headers: &http::HeaderMap,
+    body: &Bytes,
+    limit: usize,
+) -> Result<RequestBody, RequestError> {
     if body.len() > limit {
         return Err(RequestError::BodyTooLarge { limit });
     }
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
     match essence.as_str() {
         "application/x-www-form-urlencoded" => RequestBody::from_form(body),
         "application/json" => RequestBody::from_json(body),
         "" if body.is_empty() => Ok(RequestBody::default()),
         "" => RequestBody::from_form(body),
         _ if essence.ends_with("+json") => RequestBody::from_json(body),
-        _ => Err(RequestError::UnsupportedContentType(content_type.chars().take(100).collect())),
+        _ => Err(RequestError::UnsupportedContentType(
+            content_type.chars().take(100).collect(),
+        )),
     }
 }
 
@@ -276,24 +323,49 @@ pub(crate) struct RequestContext<'r> {
 }
 
 impl<'r> RequestContext<'r> {
-    fn init(settings: &Settings, cookies: &RequestCookies<'_>, body: &'r RequestBody, query: &'r str) -> Self {
+    fn init(
+        settings: &Settings,
+        cookies: &RequestCookies<'_>,
+        body: &'r RequestBody,
+        query: &'r str,
+    ) -> Self {
         let names = &settings.cookies;
         let mut queued_cookies = Vec::new();
         let csrf = csrf::bootstrap(cookies.get(&names.csrf_token), &settings.secret);
         if let Some(value) = &csrf.new_cookie {
-            queued_cookies.push(cookies::set_cookie(&names.csrf_token, value, Lifetime::Session, settings.secure));
+            queued_cookies.push(cookies::set_cookie(
+                &names.csrf_token,
+                value,
+                Lifetime::Session,
+                settings.secure,
+            ));
         }
         let cookie_url = cookies.get(&names.callback_url);
         let query_url = query_param(query, "callbackUrl");
-        let candidate = body.get("callbackUrl").map(str::to_owned).or(query_url).or_else(|| cookie_url.map(str::to_owned));
+        let candidate = body
+            .get("callbackUrl")
+            .map(str::to_owned)
+            .or(query_url)
+            .or_else(|| cookie_url.map(str::to_owned));
         let callback_url = match candidate {
             Some(candidate) => settings.base.resolve_redirect(&candidate),
             None => settings.base.origin().to_owned(),
         };
         if cookie_url != Some(callback_url.as_str()) {
-            queued_cookies.push(cookies::set_cookie(&names.callback_url, &callback_url, Lifetime::Session, settings.secure));
+            queued_cookies.push(cookies::set_cookie(
+                &names.callback_url,
+                &callback_url,
+                Lifetime::Session,
+                settings.secure,
+            ));
         }
-        RequestContext { body, query, csrf, callback_url, queued_cookies }
+        RequestContext {
+            body,
+            query,
+            csrf,
+            callback_url,
+            queued_cookies,
+        }
     }
 
     /// Whether the POST carried the right `csrfToken` for a valid CSRF cookie.
@@ -309,5 +381,7 @@ impl<'r> RequestContext<'r> {
 
 /// The first value of `name` in a query string.
 pub(crate) fn query_param(query: &str, name: &str) -> Option<String> {
-    form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }

@@ -19,7 +19,9 @@ pub enum RequestError {
     #[error("JSON body must be an object")]
     JsonNotObject,
     /// A body whose content type is neither a form nor JSON.
-    #[error("unsupported content type {0:?}; send application/x-www-form-urlencoded or application/json")]
+    #[error(
+        "unsupported content type {0:?}; send application/x-www-form-urlencoded or application/json"
+    )]
     UnsupportedContentType(String),
 }
 
@@ -33,7 +35,9 @@ pub enum ConfigError {
     )]
     MissingSecret,
     /// A secret too short to sign with.
-    #[error("the secret is {len} bytes long; use at least 32 random bytes (for example `openssl rand -base64 32`)")]
+    #[error(
+        "the secret is {len} bytes long; use at least 32 random bytes (for example `openssl rand -base64 32`)"
+    )]
     WeakSecret {
         /// Its length in bytes.
         len: usize,

@@ -49,7 +49,11 @@ impl Settings {
         development: bool,
     ) -> Result<Self, ConfigError> {
         let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
-        let secret = match overrides.secret.or_else(|| env("AUTH_SECRET")).or_else(|| env("NEXTAUTH_SECRET")) {
+        let secret = match overrides
+            .secret
+            .or_else(|| env("AUTH_SECRET"))
+            .or_else(|| env("NEXTAUTH_SECRET"))
+        {
             Some(secret) if secret.len() < MIN_SECRET_LEN => {
                 return Err(ConfigError::WeakSecret { len: secret.len() });
             }
@@ -61,7 +65,9 @@ impl Settings {
                      survive a restart and several servers cannot share them. Set AUTH_SECRET (for example \
                      `openssl rand -base64 32`); a release build refuses to start without it."
                 );
-                eprintln!("WARNING: AUTH_SECRET is not set; using a random development secret (see the log).");
+                eprintln!(
+                    "WARNING: AUTH_SECRET is not set; using a random development secret (see the log)."
+                );
                 secret
             }
             None => return Err(ConfigError::MissingSecret),
@@ -84,14 +90,26 @@ impl Settings {
         {
             return Err(ConfigError::InvalidSetting {
                 name: "base_path",
-                reason: format!("the macro sets {path:?} but {variable} has the path {:?}", base.path()),
+                reason: format!(
+                    "the macro sets {path:?} but {variable} has the path {:?}",
+                    base.path()
+                ),
             });
         }
 
-        let max_age = overrides.max_age.or(defined.max_age).unwrap_or(DEFAULT_MAX_AGE);
-        let update_age = overrides.update_age.or(defined.update_age).unwrap_or(DEFAULT_UPDATE_AGE.min(max_age));
+        let max_age = overrides
+            .max_age
+            .or(defined.max_age)
+            .unwrap_or(DEFAULT_MAX_AGE);
+        let update_age = overrides
+            .update_age
+            .or(defined.update_age)
+            .unwrap_or(DEFAULT_UPDATE_AGE.min(max_age));
         if max_age == 0 || max_age > i64::MAX as u64 / 2 {
-            return Err(ConfigError::InvalidSetting { name: "max_age", reason: format!("{max_age} is out of range") });
+            return Err(ConfigError::InvalidSetting {
+                name: "max_age",
+                reason: format!("{max_age} is out of range"),
+            });
         }
         if update_age > max_age {
             return Err(ConfigError::InvalidSetting {
@@ -137,7 +155,11 @@ mod tests {
     use super::*;
 
     fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
+        move |name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        }
     }
 
     const SECRET: &str = "0123456789abcdef0123456789abcdef";
@@ -147,7 +169,10 @@ mod tests {
         let s = Settings::resolve(
             DefinedSettings::default(),
             Overrides::default(),
-            env(&[("NEXTAUTH_SECRET", SECRET), ("NEXTAUTH_URL", "https://shop.example")]),
+            env(&[
+                ("NEXTAUTH_SECRET", SECRET),
+                ("NEXTAUTH_URL", "https://shop.example"),
+            ]),
             false,
         )
         .unwrap();
@@ -157,34 +182,82 @@ mod tests {
         let s = Settings::resolve(
             DefinedSettings::default(),
             Overrides::default(),
-            env(&[("AUTH_SECRET", SECRET), ("NEXTAUTH_SECRET", "ignored-ignored-ignored"), ("AUTH_URL", "http://h:1")]),
+            env(&[
+                ("AUTH_SECRET", SECRET),
+                ("NEXTAUTH_SECRET", "ignored-ignored-ignored"),
+                ("AUTH_URL", "http://h:1"),
+            ]),
             false,
         )
         .unwrap();
-        assert_eq!((s.secret.as_str(), s.base.as_str()), (SECRET, "http://h:1/api/auth"));
-        assert_eq!((s.max_age, s.update_age), (DEFAULT_MAX_AGE, DEFAULT_UPDATE_AGE));
+        assert_eq!(
+            (s.secret.as_str(), s.base.as_str()),
+            (SECRET, "http://h:1/api/auth")
+        );
+        assert_eq!(
+            (s.max_age, s.update_age),
+            (DEFAULT_MAX_AGE, DEFAULT_UPDATE_AGE)
+        );
     }
 
     #[test]
     fn generates_a_secret_only_in_development() {
-        let s = Settings::resolve(DefinedSettings::default(), Overrides::default(), env(&[]), true).unwrap();
+        let s = Settings::resolve(
+            DefinedSettings::default(),
+            Overrides::default(),
+            env(&[]),
+            true,
+        )
+        .unwrap();
         assert_eq!(s.secret.len(), 64);
         assert_eq!(s.base.as_str(), "http://localhost:3000/api/auth");
-        let refused = Settings::resolve(DefinedSettings::default(), Overrides::default(), env(&[]), false);
+        let refused = Settings::resolve(
+            DefinedSettings::default(),
+            Overrides::default(),
+            env(&[]),
+            false,
+        );
         assert_eq!(refused.unwrap_err(), ConfigError::MissingSecret);
     }
 
     #[test]
     fn refuses_bad_settings() {
-        let with = |defined, vars: &[(&str, &str)]| Settings::resolve(defined, Overrides::default(), env(vars), false);
-        assert!(matches!(with(DefinedSettings::default(), &[("AUTH_SECRET", "short")]), Err(ConfigError::WeakSecret { len: 5 })));
-        let zero = DefinedSettings { max_age: Some(0), ..Default::default() };
+        let with = |defined, vars: &[(&str, &str)]| {
+            Settings::resolve(defined, Overrides::default(), env(vars), false)
+        };
+        assert!(matches!(
+            with(DefinedSettings::default(), &[("AUTH_SECRET", "short")]),
+            Err(ConfigError::WeakSecret { len: 5 })
+        ));
+        let zero = DefinedSettings {
+            max_age: Some(0),
+            ..Default::default()
+        };
         assert!(with(zero, &[("AUTH_SECRET", SECRET)]).is_err());
-        let above = DefinedSettings { max_age: Some(10), update_age: Some(11), ..Default::default() };
+        let above = DefinedSettings {
+            max_age: Some(10),
+            update_age: Some(11),
+            ..Default::default()
+        };
         assert!(with(above, &[("AUTH_SECRET", SECRET)]).is_err());
-        let path = DefinedSettings { base_path: Some("/auth"), ..Default::default() };
-        assert!(with(path, &[("AUTH_SECRET", SECRET), ("AUTH_URL", "http://h/api/auth")]).is_err());
+        let path = DefinedSettings {
+            base_path: Some("/auth"),
+            ..Default::default()
+        };
+        assert!(
+            with(
+                path,
+                &[("AUTH_SECRET", SECRET), ("AUTH_URL", "http://h/api/auth")]
+            )
+            .is_err()
+        );
         assert!(with(path, &[("AUTH_SECRET", SECRET), ("AUTH_URL", "http://h")]).is_ok());
-        assert!(with(DefinedSettings::default(), &[("AUTH_SECRET", SECRET), ("AUTH_URL", "mailto:x")]).is_err());
+        assert!(
+            with(
+                DefinedSettings::default(),
+                &[("AUTH_SECRET", SECRET), ("AUTH_URL", "mailto:x")]
+            )
+            .is_err()
+        );
     }
 }

@@ -20,7 +20,9 @@ pub struct TokenCodec {
 
 impl std::fmt::Debug for TokenCodec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenCodec").field("algorithm", &self.header.alg).finish_non_exhaustive()
+        f.debug_struct("TokenCodec")
+            .field("algorithm", &self.header.alg)
+            .finish_non_exhaustive()
     }
 }
 
@@ -48,9 +50,15 @@ impl TokenCodec {
     }
 
     /// Stamps `iat`, `exp` and a fresh `jti` on `claims`, then signs them.
-    pub fn encode<T: TokenClaims>(&self, claims: &mut T, now: i64, max_age: u64) -> Result<String, TokenError> {
+    pub fn encode<T: TokenClaims>(
+        &self,
+        claims: &mut T,
+        now: i64,
+        max_age: u64,
+    ) -> Result<String, TokenError> {
         claims.stamp(now, now.saturating_add(max_age as i64), new_jti());
-        jsonwebtoken::encode(&self.header, claims, &self.encoding).map_err(|e| TokenError::Encode(e.to_string()))
+        jsonwebtoken::encode(&self.header, claims, &self.encoding)
+            .map_err(|e| TokenError::Encode(e.to_string()))
     }
 
     /// Verifies the signature, the algorithm and `exp` (with leeway), then deserialises.
@@ -79,7 +87,14 @@ fn new_jti() -> String {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h = crate::csrf::hex(&b);
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 #[cfg(test)]

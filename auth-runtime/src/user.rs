@@ -26,7 +26,10 @@ pub struct User {
 impl User {
     /// A user with only an id.
     pub fn with_id(id: impl Into<String>) -> Self {
-        User { id: id.into(), ..User::default() }
+        User {
+            id: id.into(),
+            ..User::default()
+        }
     }
 
     /// Sets the display name.

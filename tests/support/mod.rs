@@ -29,7 +29,10 @@ impl Reply {
 
     /// The JSON `url` of a redirect-as-JSON reply.
     pub fn url(&self) -> String {
-        self.json()["url"].as_str().unwrap_or_else(|| panic!("no url in {}", self.text())).to_owned()
+        self.json()["url"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no url in {}", self.text()))
+            .to_owned()
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -38,11 +41,17 @@ impl Reply {
 
     /// The `Set-Cookie` line for `name`, if any.
     pub fn cookie(&self, name: &str) -> Option<&str> {
-        self.set_cookies.iter().find(|c| c.split('=').next() == Some(name)).map(String::as_str)
+        self.set_cookies
+            .iter()
+            .find(|c| c.split('=').next() == Some(name))
+            .map(String::as_str)
     }
 
     pub fn cookie_names(&self) -> Vec<&str> {
-        self.set_cookies.iter().filter_map(|c| c.split('=').next()).collect()
+        self.set_cookies
+            .iter()
+            .filter_map(|c| c.split('=').next())
+            .collect()
     }
 }
 
@@ -54,14 +63,27 @@ pub struct Client<D: AuthDefinition> {
 
 impl<D: AuthDefinition> Client<D> {
     pub fn new(auth: Auth<D>) -> Self {
-        Client { auth, jar: BTreeMap::new() }
+        Client {
+            auth,
+            jar: BTreeMap::new(),
+        }
     }
 
     pub fn cookie_header(&self) -> String {
-        self.jar.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+        self.jar
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 
-    pub async fn send(&mut self, method: Method, path: &str, content_type: Option<&str>, body: Vec<u8>) -> Reply {
+    pub async fn send(
+        &mut self,
+        method: Method,
+        path: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> Reply {
         let mut request = Request::builder().method(method).uri(path);
         if !self.jar.is_empty() {
             request = request.header("cookie", self.cookie_header());
@@ -69,10 +91,17 @@ impl<D: AuthDefinition> Client<D> {
         if let Some(content_type) = content_type {
             request = request.header("content-type", content_type);
         }
-        let response = self.auth.handle(request.body(Bytes::from(body)).unwrap()).await;
+        let response = self
+            .auth
+            .handle(request.body(Bytes::from(body)).unwrap())
+            .await;
         let (parts, body) = response.into_parts();
-        let set_cookies: Vec<String> =
-            parts.headers.get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).collect();
+        let set_cookies: Vec<String> = parts
+            .headers
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect();
         for line in &set_cookies {
             let pair = line.split(';').next().unwrap();
             let (name, value) = pair.split_once('=').unwrap();
@@ -82,7 +111,12 @@ impl<D: AuthDefinition> Client<D> {
                 self.jar.insert(name.to_owned(), value.to_owned());
             }
         }
-        Reply { status: parts.status, headers: parts.headers, body, set_cookies }
+        Reply {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+            set_cookies,
+        }
     }
 
     pub async fn get(&mut self, path: &str) -> Reply {
@@ -91,15 +125,30 @@ impl<D: AuthDefinition> Client<D> {
 
     pub async fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Reply {
         let body = form(fields);
-        self.send(Method::POST, path, Some("application/x-www-form-urlencoded"), body.into_bytes()).await
+        self.send(
+            Method::POST,
+            path,
+            Some("application/x-www-form-urlencoded"),
+            body.into_bytes(),
+        )
+        .await
     }
 
     pub async fn post_json(&mut self, path: &str, value: serde_json::Value) -> Reply {
-        self.send(Method::POST, path, Some("application/json"), serde_json::to_vec(&value).unwrap()).await
+        self.send(
+            Method::POST,
+            path,
+            Some("application/json"),
+            serde_json::to_vec(&value).unwrap(),
+        )
+        .await
     }
 
     pub async fn csrf(&mut self) -> String {
-        self.get("/api/auth/csrf").await.json()["csrfToken"].as_str().unwrap().to_owned()
+        self.get("/api/auth/csrf").await.json()["csrfToken"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     /// What `signIn(provider, { redirect: false, callbackUrl, ...fields })` sends.
@@ -112,7 +161,8 @@ impl<D: AuthDefinition> Client<D> {
         if !fields.iter().any(|(k, _)| *k == "callbackUrl") {
             all.push(("callbackUrl", "http://127.0.0.1:3000/shop"));
         }
-        self.post_form(&format!("/api/auth/callback/{provider}"), &all).await
+        self.post_form(&format!("/api/auth/callback/{provider}"), &all)
+            .await
     }
 
     pub async fn session(&mut self) -> serde_json::Value {
@@ -122,7 +172,11 @@ impl<D: AuthDefinition> Client<D> {
     }
 
     pub fn session_cookie_names(&self) -> Vec<String> {
-        self.jar.keys().filter(|k| k.contains("session-token")).cloned().collect()
+        self.jar
+            .keys()
+            .filter(|k| k.contains("session-token"))
+            .cloned()
+            .collect()
     }
 }
 
@@ -137,5 +191,7 @@ pub fn form(fields: &[(&str, &str)]) -> String {
 /// The `error` query value of an absolute URL.
 pub fn error_of(url: &str) -> Option<String> {
     let query = url.split_once('?')?.1;
-    form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "error").map(|(_, v)| v.into_owned())
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "error")
+        .map(|(_, v)| v.into_owned())
 }

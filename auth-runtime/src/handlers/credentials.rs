@@ -12,7 +12,9 @@ use crate::handlers::error_url;
 use crate::protocol::reply::Reply;
 use crate::user::{Account, JwtEvent};
 
-fn provider_info<D: AuthDefinition>(id: Option<&str>) -> Option<(D::Provider, &'static ProviderInfo)> {
+fn provider_info<D: AuthDefinition>(
+    id: Option<&str>,
+) -> Option<(D::Provider, &'static ProviderInfo)> {
     let id = id?;
     let provider = D::Provider::from_id(id)?;
     let info = D::PROVIDERS.iter().find(|p| p.id == id)?;
@@ -28,7 +30,11 @@ pub(crate) fn signin_post<D: AuthDefinition>(
     let base = &auth.settings().base;
     let json = context.body.wants_json();
     if !context.csrf_verified() || provider_info::<D>(provider).is_none() {
-        return Reply::redirect(format!("{}?csrf=true", base.endpoint("signin")), json, StatusCode::OK);
+        return Reply::redirect(
+            format!("{}?csrf=true", base.endpoint("signin")),
+            json,
+            StatusCode::OK,
+        );
     }
     Reply::redirect(base.endpoint("signin"), json, StatusCode::OK)
 }
@@ -51,12 +57,25 @@ pub(crate) fn callback_get<D: AuthDefinition>(_auth: &Auth<D>, provider: Option<
 /// How a failing callback is reported: a message meant for the client is passed on (401, as
 /// NextAuth does for a thrown `Error(message)`); anything else is logged and reported as
 /// `Callback` (500 with a JSON body the client understands, where NextAuth answers an HTML 500).
-fn failure(base: &crate::base_url::BaseUrl, stage: &str, error: &CallbackError, json: bool) -> Reply {
+fn failure(
+    base: &crate::base_url::BaseUrl,
+    stage: &str,
+    error: &CallbackError,
+    json: bool,
+) -> Reply {
     match error.public_message() {
-        Some(message) => Reply::redirect(error_url(base, message, None), json, StatusCode::UNAUTHORIZED),
+        Some(message) => Reply::redirect(
+            error_url(base, message, None),
+            json,
+            StatusCode::UNAUTHORIZED,
+        ),
         None => {
             tracing::error!(%error, stage, "sign-in callback failed");
-            Reply::redirect(error_url(base, "Callback", None), json, StatusCode::INTERNAL_SERVER_ERROR)
+            Reply::redirect(
+                error_url(base, "Callback", None),
+                json,
+                StatusCode::INTERNAL_SERVER_ERROR,
+            )
         }
     }
 }
@@ -75,15 +94,27 @@ pub(crate) async fn callback<D: AuthDefinition>(
     let Some((provider, info)) = provider_info::<D>(provider_id) else {
         // NextAuth answers its plain-text 400 here; a client that asked for JSON gets JSON.
         if json {
-            return Reply::redirect(error_url(base, "UnknownProvider", None), true, StatusCode::BAD_REQUEST);
+            return Reply::redirect(
+                error_url(base, "UnknownProvider", None),
+                true,
+                StatusCode::BAD_REQUEST,
+            );
         }
         return Reply::unsupported(&http::Method::POST);
     };
     if !context.csrf_verified() {
-        return Reply::redirect(format!("{}?csrf=true", base.endpoint("signin")), json, StatusCode::OK);
+        return Reply::redirect(
+            format!("{}?csrf=true", base.endpoint("signin")),
+            json,
+            StatusCode::OK,
+        );
     }
     if info.kind != ProviderKind::Credentials {
-        return Reply::redirect(error_url(base, "Configuration", None), json, StatusCode::BAD_REQUEST);
+        return Reply::redirect(
+            error_url(base, "Configuration", None),
+            json,
+            StatusCode::BAD_REQUEST,
+        );
     }
 
     let user = match D::authorize(provider, context.body, &inner.state).await {
@@ -101,7 +132,11 @@ pub(crate) async fn callback<D: AuthDefinition>(
         provider_account_id: user.id.clone(),
     };
     let token = D::Token::from_user(&user);
-    let event = JwtEvent::SignIn { provider, user, account };
+    let event = JwtEvent::SignIn {
+        provider,
+        user,
+        account,
+    };
     let mut token = match D::jwt(token, event, &inner.state).await {
         Ok(token) => token,
         Err(error) => return failure(base, "jwt", &error, json),
@@ -113,7 +148,13 @@ pub(crate) async fn callback<D: AuthDefinition>(
     };
     let present = cookies.chunk_names(&settings.cookies.session_token);
     let expires_at = token.expires_at().unwrap_or(now);
-    let set = cookies::session_cookies(&settings.cookies.session_token, &jwt, expires_at, settings.secure, &present);
+    let set = cookies::session_cookies(
+        &settings.cookies.session_token,
+        &jwt,
+        expires_at,
+        settings.secure,
+        &present,
+    );
     tracing::info!(provider = info.id, "signed in");
     Reply::redirect(context.callback_url.clone(), json, StatusCode::OK).with_cookies(set)
 }

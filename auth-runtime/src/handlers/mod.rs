@@ -28,14 +28,18 @@ pub(crate) async fn dispatch<D: AuthDefinition>(
 ) -> Reply {
     let post = method == Method::POST;
     match route.action {
-        Action::Csrf => {
-            Reply::json_value(StatusCode::OK, &serde_json::json!({ "csrfToken": context.csrf.token })).no_cache()
-        }
+        Action::Csrf => Reply::json_value(
+            StatusCode::OK,
+            &serde_json::json!({ "csrfToken": context.csrf.token }),
+        )
+        .no_cache(),
         Action::Session if post => session::update(auth, context, cookies).await,
         Action::Session => session::get(auth, cookies).await,
         Action::SignIn if post => credentials::signin_post(auth, route.provider, context),
         Action::SignIn => pages::signin(auth, context),
-        Action::Callback if post => credentials::callback(auth, route.provider, context, cookies).await,
+        Action::Callback if post => {
+            credentials::callback(auth, route.provider, context, cookies).await
+        }
         Action::Callback => credentials::callback_get(auth, route.provider),
         Action::SignOut if post => signout::post(auth, context, cookies),
         Action::SignOut => pages::signout(auth, context),
@@ -79,7 +83,11 @@ pub(crate) fn bad_request(settings: &Settings, status: StatusCode, message: &str
 
 /// `POST /_log`: the browser client's error beacon. Logged with bounded fields, answered empty.
 pub(crate) fn log(body: &RequestBody) -> Reply {
-    let field = |name: &str| body.get(name).map(|v| v.chars().take(500).collect::<String>()).unwrap_or_default();
+    let field = |name: &str| {
+        body.get(name)
+            .map(|v| v.chars().take(500).collect::<String>())
+            .unwrap_or_default()
+    };
     tracing::warn!(
         target: "auth_runtime::client",
         level = %field("level"),
@@ -92,7 +100,11 @@ pub(crate) fn log(body: &RequestBody) -> Reply {
 
 /// An absolute URL under the API with an `error` query, as the client parses it.
 pub(crate) fn error_url(base: &BaseUrl, code: &str, provider: Option<&str>) -> String {
-    let mut url = format!("{}?error={}", base.endpoint("error"), encode_component(code));
+    let mut url = format!(
+        "{}?error={}",
+        base.endpoint("error"),
+        encode_component(code)
+    );
     if let Some(provider) = provider {
         url.push_str("&provider=");
         url.push_str(&encode_component(provider));
@@ -102,5 +114,7 @@ pub(crate) fn error_url(base: &BaseUrl, code: &str, provider: Option<&str>) -> S
 
 /// `encodeURIComponent`.
 pub(crate) fn encode_component(text: &str) -> String {
-    form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>().replace('+', "%20")
+    form_urlencoded::byte_serialize(text.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
 }

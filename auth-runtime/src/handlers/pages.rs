@@ -25,29 +25,56 @@ pub(crate) fn signin<D: AuthDefinition>(auth: &Auth<D>, context: &RequestContext
     let base = &auth.settings().base;
     let error = context.query("error");
     let error = error.as_deref().filter(|code| SIGNIN_ERRORS.contains(code));
-    let html = pages::signin(base.as_str(), D::PROVIDERS, &context.csrf.token, &context.callback_url, error);
+    let html = pages::signin(
+        base.as_str(),
+        D::PROVIDERS,
+        &context.csrf.token,
+        &context.callback_url,
+        error,
+    );
     Reply::html(StatusCode::OK, html)
 }
 
 pub(crate) fn signout<D: AuthDefinition>(auth: &Auth<D>, context: &RequestContext<'_>) -> Reply {
-    let html = pages::signout(auth.settings().base.as_str(), &context.csrf.token, &context.callback_url);
+    let html = pages::signout(
+        auth.settings().base.as_str(),
+        &context.csrf.token,
+        &context.callback_url,
+    );
     Reply::html(StatusCode::OK, html)
 }
 
-pub(crate) fn error<D: AuthDefinition>(auth: &Auth<D>, segment: Option<&str>, context: &RequestContext<'_>) -> Reply {
+pub(crate) fn error<D: AuthDefinition>(
+    auth: &Auth<D>,
+    segment: Option<&str>,
+    context: &RequestContext<'_>,
+) -> Reply {
     let base = &auth.settings().base;
-    let code = context.query("error").or_else(|| segment.map(str::to_owned)).unwrap_or_default();
+    let code = context
+        .query("error")
+        .or_else(|| segment.map(str::to_owned))
+        .unwrap_or_default();
     if let Some(known) = SIGNIN_ERRORS.iter().find(|known| **known == code) {
-        return Reply::redirect(format!("{}?error={known}", base.endpoint("signin")), false, StatusCode::FOUND);
+        return Reply::redirect(
+            format!("{}?error={known}", base.endpoint("signin")),
+            false,
+            StatusCode::FOUND,
+        );
     }
     let status = match code.to_ascii_lowercase().as_str() {
         "configuration" => StatusCode::INTERNAL_SERVER_ERROR,
         "accessdenied" | "verification" => StatusCode::FORBIDDEN,
         _ => StatusCode::OK,
     };
-    Reply::html(status, pages::error(&code, base.origin(), &base.endpoint("signin")))
+    Reply::html(
+        status,
+        pages::error(&code, base.origin(), &base.endpoint("signin")),
+    )
 }
 
 pub(crate) fn verify_request<D: AuthDefinition>(auth: &Auth<D>) -> Reply {
-    Reply::html(StatusCode::OK, pages::verify_request(auth.settings().base.origin()))
+    Reply::html(
+        StatusCode::OK,
+        pages::verify_request(auth.settings().base.origin()),
+    )
 }

@@ -13,7 +13,9 @@ const EMPTY: &[u8] = b"{}";
 
 /// `GET /session`: the session JSON, or `{}` when there is none.
 pub(crate) async fn get<D: AuthDefinition>(auth: &Auth<D>, cookies: &RequestCookies<'_>) -> Reply {
-    respond(auth, cookies, JwtEvent::Refresh, false).await.no_cache()
+    respond(auth, cookies, JwtEvent::Refresh, false)
+        .await
+        .no_cache()
 }
 
 /// `POST /session`: runs the jwt callback with the client's data and always renews the token.
@@ -42,9 +44,17 @@ async fn respond<D: AuthDefinition>(
     if present.is_empty() {
         return Reply::json(StatusCode::OK, EMPTY);
     }
-    let signed_out = || Reply::json(StatusCode::OK, EMPTY).with_cookies(cookies::clear_session(name, settings.secure, &present));
+    let signed_out = || {
+        Reply::json(StatusCode::OK, EMPTY).with_cookies(cookies::clear_session(
+            name,
+            settings.secure,
+            &present,
+        ))
+    };
 
-    let Some(raw) = cookies.chunked(name) else { return signed_out() };
+    let Some(raw) = cookies.chunked(name) else {
+        return signed_out();
+    };
     let decoded: D::Token = match inner.codec.decode(&raw) {
         Ok(token) => token,
         Err(error) => {
@@ -54,7 +64,9 @@ async fn respond<D: AuthDefinition>(
     };
     // NextAuth builds `session.user` from the token as decoded, before the jwt callback.
     let user = session_user(&decoded);
-    let before = (!always_renew).then(|| serde_json::to_vec(&decoded).ok()).flatten();
+    let before = (!always_renew)
+        .then(|| serde_json::to_vec(&decoded).ok())
+        .flatten();
     let mut token = match D::jwt(decoded, event, &inner.state).await {
         Ok(token) => token,
         Err(error) => {
@@ -65,13 +77,18 @@ async fn respond<D: AuthDefinition>(
 
     let now = clock::now();
     let age = now.saturating_sub(token.issued_at().unwrap_or(i64::MIN / 2));
-    let changed = before.is_none_or(|before| serde_json::to_vec(&token).ok().is_none_or(|after| after != before));
+    let changed = before.is_none_or(|before| {
+        serde_json::to_vec(&token)
+            .ok()
+            .is_none_or(|after| after != before)
+    });
     let mut set_cookies = Vec::new();
     let expires_at = if always_renew || changed || age >= settings.update_age as i64 {
         match inner.codec.encode(&mut token, now, settings.max_age) {
             Ok(jwt) => {
                 let expires_at = token.expires_at().unwrap_or(now);
-                set_cookies = cookies::session_cookies(name, &jwt, expires_at, settings.secure, &present);
+                set_cookies =
+                    cookies::session_cookies(name, &jwt, expires_at, settings.secure, &present);
                 expires_at
             }
             Err(error) => {
@@ -118,7 +135,10 @@ pub(crate) async fn read_session<D: AuthDefinition>(
 }
 
 /// The verified session token of a request, without running any callback.
-pub(crate) fn read_token<D: AuthDefinition>(auth: &Auth<D>, cookies: &RequestCookies<'_>) -> Option<D::Token> {
+pub(crate) fn read_token<D: AuthDefinition>(
+    auth: &Auth<D>,
+    cookies: &RequestCookies<'_>,
+) -> Option<D::Token> {
     let inner = auth.inner();
     let raw = cookies.chunked(&inner.settings.cookies.session_token)?;
     inner.codec.decode(&raw).ok()

@@ -37,10 +37,11 @@ fn signin_error_message(code: &str) -> &'static str {
     match code {
         "CredentialsSignin" => "Sign in failed. Check the details you provided are correct.",
         "SessionRequired" => "Please sign in to access this page.",
-        "OAuthAccountNotLinked" => "To confirm your identity, sign in with the same account you used originally.",
-        "OAuthSignin" | "OAuthCallback" | "OAuthCreateAccount" | "EmailCreateAccount" | "Callback" => {
-            "Try signing in with a different account."
+        "OAuthAccountNotLinked" => {
+            "To confirm your identity, sign in with the same account you used originally."
         }
+        "OAuthSignin" | "OAuthCallback" | "OAuthCreateAccount" | "EmailCreateAccount"
+        | "Callback" => "Try signing in with a different account.",
         "EmailSignin" => "The e-mail could not be sent.",
         _ => "Unable to sign in.",
     }
@@ -56,7 +57,11 @@ pub(crate) fn signin(
 ) -> String {
     let mut content = String::from("<h1>Sign in</h1>");
     if let Some(code) = error {
-        let _ = write!(content, "<p class=\"error\">{}</p>", escape(signin_error_message(code)));
+        let _ = write!(
+            content,
+            "<p class=\"error\">{}</p>",
+            escape(signin_error_message(code))
+        );
     }
     for provider in providers {
         let _ = write!(
@@ -78,7 +83,11 @@ pub(crate) fn signin(
                 escape(field.input_type)
             );
         }
-        let _ = write!(content, "<button type=\"submit\">Sign in with {}</button></form>", escape(provider.name));
+        let _ = write!(
+            content,
+            "<button type=\"submit\">Sign in with {}</button></form>",
+            escape(provider.name)
+        );
     }
     page("Sign In", &content)
 }
@@ -103,7 +112,10 @@ pub(crate) fn signout(base: &str, csrf_token: &str, callback_url: &str) -> Strin
 /// `GET {base}/error`: a message for codes the sign-in page does not handle.
 pub(crate) fn error(code: &str, home: &str, signin: &str) -> String {
     let (heading, message) = match code.to_ascii_lowercase().as_str() {
-        "configuration" => ("Server error", "There is a problem with the server configuration."),
+        "configuration" => (
+            "Server error",
+            "There is a problem with the server configuration.",
+        ),
         "accessdenied" => ("Access Denied", "You do not have permission to sign in."),
         "verification" => ("Unable to sign in", "The sign in link is no longer valid."),
         _ => ("Error", "Something went wrong while signing in."),
@@ -137,7 +149,13 @@ mod tests {
 
     #[test]
     fn escapes_everything_it_embeds() {
-        let html = signin("/b", &[], "t\"><script>", "http://h/?a=<b>", Some("CredentialsSignin"));
+        let html = signin(
+            "/b",
+            &[],
+            "t\"><script>",
+            "http://h/?a=<b>",
+            Some("CredentialsSignin"),
+        );
         assert!(!html.contains("<script>"));
         assert!(html.contains("Sign in failed"));
         assert_eq!(escape("<a href='x'>&"), "&lt;a href=&#39;x&#39;&gt;&amp;");

@@ -35,19 +35,34 @@ impl Reply {
     }
 
     pub fn json(status: StatusCode, body: impl Into<Bytes>) -> Self {
-        Reply { content_type: Some(JSON), body: body.into(), ..Reply::new(status) }
+        Reply {
+            content_type: Some(JSON),
+            body: body.into(),
+            ..Reply::new(status)
+        }
     }
 
     pub fn json_value(status: StatusCode, value: &serde_json::Value) -> Self {
-        Reply::json(status, serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec()))
+        Reply::json(
+            status,
+            serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec()),
+        )
     }
 
     pub fn html(status: StatusCode, body: String) -> Self {
-        Reply { content_type: Some(HTML), body: body.into(), ..Reply::new(status) }
+        Reply {
+            content_type: Some(HTML),
+            body: body.into(),
+            ..Reply::new(status)
+        }
     }
 
     pub fn text(status: StatusCode, body: impl Into<Bytes>) -> Self {
-        Reply { content_type: Some(TEXT), body: body.into(), ..Reply::new(status) }
+        Reply {
+            content_type: Some(TEXT),
+            body: body.into(),
+            ..Reply::new(status)
+        }
     }
 
     /// NextAuth's answer to an unknown action or a method an action does not take.
@@ -63,7 +78,10 @@ impl Reply {
         if wants_json {
             Reply::json_value(status, &serde_json::json!({ "url": url }))
         } else {
-            Reply { location: Some(url), ..Reply::new(StatusCode::FOUND) }
+            Reply {
+                location: Some(url),
+                ..Reply::new(StatusCode::FOUND)
+            }
         }
     }
 
@@ -88,7 +106,10 @@ impl Reply {
             headers.insert(header::LOCATION, location);
         }
         if self.no_cache {
-            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache, no-store"));
+            headers.insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-cache, no-store"),
+            );
             headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
             headers.insert(header::EXPIRES, HeaderValue::from_static("0"));
         }

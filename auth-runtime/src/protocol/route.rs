@@ -55,7 +55,10 @@ pub(crate) struct Route<'a> {
 /// Routes `path`, which is either under `base_path` or already relative to it (when the router
 /// is nested and the framework stripped the prefix).
 pub(crate) fn route<'a>(path: &'a str, base_path: &str) -> Option<Route<'a>> {
-    let relative = path.strip_prefix(base_path).filter(|rest| rest.is_empty() || rest.starts_with('/')).unwrap_or(path);
+    let relative = path
+        .strip_prefix(base_path)
+        .filter(|rest| rest.is_empty() || rest.starts_with('/'))
+        .unwrap_or(path);
     let mut segments = relative.trim_start_matches('/').split('/');
     let action = Action::parse(segments.next()?)?;
     let provider = segments.next().filter(|s| !s.is_empty());
@@ -75,7 +78,10 @@ mod tests {
         assert_eq!((r.action, r.provider), (Action::Callback, Some("anon")));
         let r = route("/session", "/api/auth").unwrap();
         assert_eq!((r.action, r.provider), (Action::Session, None));
-        assert_eq!(route("/api/auth/csrf/", "/api/auth").unwrap().action, Action::Csrf);
+        assert_eq!(
+            route("/api/auth/csrf/", "/api/auth").unwrap().action,
+            Action::Csrf
+        );
         assert!(route("/api/auth/nope", "/api/auth").is_none());
         assert!(route("/api/auth/callback/anon/extra", "/api/auth").is_none());
         assert!(route("/api/auth", "/api/auth").is_none());
