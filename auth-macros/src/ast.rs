@@ -130,7 +130,12 @@ fn parse_entry(input: ParseStream, errors: &Errors) -> syn::Result<Entry> {
         "state" => Value::Type(input.parse()?),
         name if TOP_LEVEL_KEYS.contains(&name) => Value::Expr(input.parse()?),
         _ => {
-            skip_to_comma(input);
+            // Skip the value: as a type or an expression if it is one (closures and generics
+            // contain commas), else up to the next comma.
+            let skipped = try_skip::<Type>(input) || try_skip::<Expr>(input);
+            if !skipped {
+                skip_to_comma(input);
+            }
             Value::Unknown
         }
     };
@@ -223,6 +228,16 @@ fn recover<T>(
             None
         }
     }
+}
+
+/// Consumes a `T` if one parses and ends the item.
+fn try_skip<T: Parse>(input: ParseStream) -> bool {
+    let fork = input.fork();
+    let ok = fork.parse::<T>().is_ok() && (fork.is_empty() || fork.peek(Token![,]));
+    if ok {
+        input.advance_to(&fork);
+    }
+    ok
 }
 
 /// After an item: a comma, or the end of the input. Anything else is an error, skipped.

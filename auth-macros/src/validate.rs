@@ -87,15 +87,15 @@ pub(crate) fn validate(input: &Input, errors: &Errors) -> Model {
             _ => unreachable!("ast parses every known key into its value kind"),
         }
     }
-    if let (Some((max, _)), Some((update, span))) = (max_age, update_age) {
-        if update > max {
-            errors.at(
-                span,
-                format!(
-                    "`update_age` ({update} s) is longer than `max_age` ({max} s): sessions would expire before they are renewed"
-                ),
-            );
-        }
+    if let (Some((max, _)), Some((update, span))) = (max_age, update_age)
+        && update > max
+    {
+        errors.at(
+            span,
+            format!(
+                "`update_age` ({update} s) is longer than `max_age` ({max} s): sessions would expire before they are renewed"
+            ),
+        );
     }
     if !providers_seen {
         let span = first_span(input);
@@ -170,17 +170,17 @@ fn validate_structs(
             *slot = Some((def, &item.ident));
         }
     }
-    if let (Some((token, _)), Some((session, _))) = (&token, &session) {
-        if token.ident == session.ident {
-            errors.spanned(
-                &session.ident,
-                "the token and session structs need different names",
-            );
-            return (
-                Some(StructDef::default_named("Token")),
-                Some(StructDef::default_named("Session")),
-            );
-        }
+    if let (Some((token, _)), Some((session, _))) = (&token, &session)
+        && token.ident == session.ident
+    {
+        errors.spanned(
+            &session.ident,
+            "the token and session structs need different names",
+        );
+        return (
+            Some(StructDef::default_named("Token")),
+            Some(StructDef::default_named("Session")),
+        );
     }
     (token.map(|(def, _)| def), session.map(|(def, _)| def))
 }
@@ -325,7 +325,7 @@ fn base_path(expr: &Expr, errors: &Errors) -> Option<String> {
     };
     match problem {
         Some(problem) => {
-            errors.spanned(&lit, format!("`base_path` {problem} (like \"/api/auth\")"));
+            errors.spanned(lit, format!("`base_path` {problem} (like \"/api/auth\")"));
             None
         }
         None => Some(value),
@@ -422,10 +422,10 @@ fn validate_provider(spec: &ast::ProviderSpec, errors: &Errors) -> Option<(Provi
         seen.insert(key.clone(), &field.key);
         let Some(kind_spec) = kind_spec else {
             // Unknown kind: still pick up the id so the variant exists.
-            if key == "id" {
-                if let ProviderValue::Expr(expr) = &field.value {
-                    id = provider_id(expr, errors);
-                }
+            if key == "id"
+                && let ProviderValue::Expr(expr) = &field.value
+            {
+                id = provider_id(expr, errors);
             }
             continue;
         };
