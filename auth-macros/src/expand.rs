@@ -2,13 +2,16 @@
 
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
-use syn::{Field, Ident, Pat, ReturnType};
+use syn::{Field, Ident, Pat, ReturnType, Visibility};
 
 use crate::kinds::Kind;
 use crate::model::{Callback, Credentials, Model, Provider, ProviderConfig, StructDef};
 
 /// The names of the generated items.
 struct Names {
+    /// The visibility of every generated item: the narrower of the two structs' visibilities, so
+    /// that `NextAuth`'s trait impl never exposes a less visible type.
+    vis: Visibility,
     token: Ident,
     session: Ident,
     provider: Ident,
@@ -19,6 +22,7 @@ struct Names {
 
 pub(crate) fn expand(model: &Model) -> TokenStream {
     let names = Names {
+        vis: generated_visibility(&model.token.vis, &model.session.vis),
         token: model.token.ident.clone(),
         session: model.session.ident.clone(),
         provider: Ident::new("Provider", Span::call_site()),
@@ -29,13 +33,17 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
     let token = token_struct(&model.token);
     let session = session_struct(&model.session);
     let provider = provider_enum(model, &names);
-    let credentials = model.providers.iter().map(credentials_struct);
+    let credentials = model
+        .providers
+        .iter()
+        .map(|p| credentials_struct(p, &names.vis));
     let definition_type = definition_type(model, &names);
     let token_impl = token_impl(&model.token);
     let session_impl = session_impl(&model.session);
     let callbacks = callbacks(model, &names);
     let definition_impl = definition_impl(model, &names);
     let Names {
+        vis,
         provider: provider_ident,
         definition,
         jwt_event,
@@ -50,13 +58,13 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
 
         /// Why the `jwt` callback runs, with this application's [`Provider`] as the provider type.
         #[allow(dead_code)]
-        pub type #jwt_event = ::auth_runtime::JwtEvent<#provider_ident>;
+        #vis type #jwt_event = ::auth_runtime::JwtEvent<#provider_ident>;
 
         #definition_type
 
         /// The authentication engine for this application's [`NextAuth`] definition.
         #[allow(dead_code)]
-        pub type #auth = ::auth_runtime::Auth<#definition>;
+        #vis type #auth = ::auth_runtime::Auth<#definition>;
 
         #[allow(unused_qualifications)]
         const _: () = {
@@ -65,6 +73,16 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
             #callbacks
             #definition_impl
         };
+    }
+}
+
+/// `pub` if both structs are `pub`; private if either is; otherwise the restricted one
+/// (`pub(crate)`, `pub(super)`, ...), the token's if both are restricted.
+fn generated_visibility(token: &Visibility, session: &Visibility) -> Visibility {
+    match (token, session) {
+        (Visibility::Public(_), Visibility::Public(_)) => token.clone(),
+        (Visibility::Inherited, _) | (_, Visibility::Inherited) => Visibility::Inherited,
+        (Visibility::Public(_), restricted) | (restricted, _) => restricted.clone(),
     }
 }
 
@@ -245,7 +263,7 @@ fn session_impl(def: &StructDef) -> TokenStream {
 }
 
 fn provider_enum(model: &Model, names: &Names) -> TokenStream {
-    let provider = &names.provider;
+    let Names { vis, provider, .. } = names;
     let variants: Vec<&Ident> = model.providers.iter().map(|p| &p.variant).collect();
     let ids: Vec<&str> = model.providers.iter().map(|p| p.id.as_str()).collect();
     let docs = model
@@ -262,7 +280,7 @@ fn provider_enum(model: &Model, names: &Names) -> TokenStream {
             ::core::cmp::Eq,
             ::core::hash::Hash,
         )]
-        pub enum #provider {
+        #vis enum #provider {
             #(
                 #[doc = #docs]
                 #variants,
@@ -303,7 +321,7 @@ fn credentials_ident(provider: &Provider) -> Ident {
     format_ident!("{}Credentials", provider.variant, span = Span::call_site())
 }
 
-fn credentials_struct(provider: &Provider) -> TokenStream {
+fn credentials_struct(provider: &Provider, vis: &Visibility) -> TokenStream {
     let ProviderConfig::Credentials(Credentials { fields, .. }) = &provider.config;
     let ident = credentials_ident(provider);
     let idents: Vec<&Ident> = fields.iter().map(|f| &f.ident).collect();
@@ -329,7 +347,7 @@ fn credentials_struct(provider: &Provider) -> TokenStream {
         #[doc = #doc]
         #[derive(::core::clone::Clone)]
         #[allow(dead_code, non_snake_case)]
-        pub struct #ident {
+        #vis struct #ident {
             #(
                 #[doc = #field_docs]
                 pub #idents: ::std::string::String,
@@ -363,7 +381,9 @@ fn credentials_struct(provider: &Provider) -> TokenStream {
 }
 
 fn definition_type(model: &Model, names: &Names) -> TokenStream {
-    let definition = &names.definition;
+    let Names {
+        vis, definition, ..
+    } = names;
     let providers = if model.providers.is_empty() {
         "no providers".to_owned()
     } else {
@@ -380,7 +400,7 @@ fn definition_type(model: &Model, names: &Names) -> TokenStream {
         ///
         /// It is never instantiated; serve it with [`Auth`].
         #[allow(dead_code)]
-        pub enum #definition {}
+        #vis enum #definition {}
     }
 }
 

@@ -251,7 +251,7 @@ fn provider_ids_colliding_as_variants() {
 }
 
 #[test]
-fn unknown_duplicate_and_missing_provider_fields() {
+fn unknown_and_duplicate_provider_fields() {
     let source = r#"providers: [
         Credentials { id: "anon", id: "other", credentials: {}, autorize: |c| Ok(None) },
     ],"#;
@@ -264,14 +264,8 @@ fn unknown_duplicate_and_missing_provider_fields() {
         "autorize",
         0,
     );
-    assert_error(
-        source,
-        &errors,
-        "this `Credentials` provider is missing the field `authorize`",
-        "Credentials",
-        0,
-    );
-    assert_eq!(errors.len(), 3);
+    // `autorize` is reported as misspelled, not `authorize` as missing as well.
+    assert_eq!(errors.len(), 2, "{:#?}", messages(&errors));
 }
 
 #[test]

@@ -13,7 +13,7 @@ use syn::spanned::Spanned;
 use syn::{BinOp, Expr, ExprClosure, Fields, Ident, ItemStruct, Lit, LitStr, ReturnType};
 
 use crate::ast::{self, Input, ProviderValue, TOP_LEVEL_KEYS, Value};
-use crate::errors::{Errors, list, unknown_hint};
+use crate::errors::{Errors, did_you_mean, list, unknown_hint};
 use crate::kinds::{self, ClosureSpec, FieldType, Kind, KindSpec};
 use crate::model::{
     Callback, CredentialField, Credentials, Model, Provider, ProviderConfig, StructDef,
@@ -406,6 +406,7 @@ fn validate_provider(spec: &ast::ProviderSpec, errors: &Errors) -> Option<(Provi
     }
 
     let mut seen: HashMap<String, &Ident> = HashMap::new();
+    let mut suggested: Vec<&str> = Vec::new();
     let mut id: Option<(String, Span)> = None;
     let mut name: Option<String> = None;
     let mut fields: Option<Vec<CredentialField>> = None;
@@ -431,6 +432,8 @@ fn validate_provider(spec: &ast::ProviderSpec, errors: &Errors) -> Option<(Provi
         };
         let Some(field_spec) = kind_spec.fields.iter().find(|f| f.name == key) else {
             let names: Vec<&str> = kind_spec.fields.iter().map(|f| f.name).collect();
+            // A misspelled required field is reported once, as misspelled, not also as missing.
+            suggested.extend(did_you_mean(&key, names.iter().copied()));
             errors.spanned(
                 &field.key,
                 format!(
@@ -472,7 +475,7 @@ fn validate_provider(spec: &ast::ProviderSpec, errors: &Errors) -> Option<(Provi
         let missing: Vec<&str> = kind_spec
             .fields
             .iter()
-            .filter(|f| f.required && !seen.contains_key(f.name))
+            .filter(|f| f.required && !seen.contains_key(f.name) && !suggested.contains(&f.name))
             .map(|f| f.name)
             .collect();
         if !missing.is_empty() {
