@@ -87,16 +87,16 @@ pub(crate) fn did_you_mean<'a>(
 pub(crate) fn unknown_hint(unknown: &str, candidates: &[&str]) -> String {
     match did_you_mean(unknown, candidates.iter().copied()) {
         Some(close) => format!("; did you mean `{close}`?"),
-        None => format!("; expected one of {}", list(candidates)),
+        None => format!("; expected one of {}", list(candidates, "or")),
     }
 }
 
-/// "`a`, `b` or `c`".
-pub(crate) fn list(names: &[&str]) -> String {
+/// "`a`, `b` or `c`" (with `conjunction` "or"; "and" for a list of requirements).
+pub(crate) fn list(names: &[&str], conjunction: &str) -> String {
     let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
     match quoted.split_last() {
         None => String::new(),
         Some((last, [])) => last.clone(),
-        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        Some((last, rest)) => format!("{} {conjunction} {last}", rest.join(", ")),
     }
 }

@@ -1,7 +1,7 @@
 //! Turns a validated [`Model`] into code. Nothing here judges the input.
 
-use proc_macro2::{Literal, Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use proc_macro2::{Group, Literal, Span, TokenStream, TokenTree};
+use quote::{format_ident, quote};
 use syn::{Field, Ident, Pat, ReturnType, Visibility};
 
 use crate::kinds::Kind;
@@ -491,7 +491,7 @@ fn callback_fn(
     let span = callback.span;
     let ret = match &callback.output {
         ReturnType::Type(_, ty) => quote!(#ty),
-        ReturnType::Default => quote_spanned!(span=> #ret),
+        ReturnType::Default => respan(ret, span),
     };
     let body = &callback.body;
     quote! {
@@ -505,6 +505,25 @@ fn callback_fn(
         )]
         async fn #name(#(#params),*) -> #ret #body
     }
+}
+
+/// `tokens` with every span set to `span`, so that rustc's notes about them ("expected because of
+/// return type") point at the user's closure instead of the whole macro invocation.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|tree| match tree {
+            TokenTree::Group(group) => {
+                let mut new = Group::new(group.delimiter(), respan(group.stream(), span));
+                new.set_span(span);
+                TokenTree::Group(new)
+            }
+            mut other => {
+                other.set_span(span);
+                other
+            }
+        })
+        .collect()
 }
 
 fn definition_impl(model: &Model, names: &Names) -> TokenStream {

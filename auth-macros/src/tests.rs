@@ -275,7 +275,7 @@ fn missing_credentials_and_authorize() {
     assert_error(
         source,
         &errors,
-        "missing the fields `credentials` or `authorize`",
+        "missing the fields `credentials` and `authorize`",
         "Credentials",
         0,
     );

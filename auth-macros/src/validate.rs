@@ -87,11 +87,11 @@ pub(crate) fn validate(input: &Input, errors: &Errors) -> Model {
             _ => unreachable!("ast parses every known key into its value kind"),
         }
     }
-    if let (Some((max, _)), Some((update, span))) = (max_age, update_age)
+    if let (Some((max, _)), Some((update, expr))) = (max_age, update_age)
         && update > max
     {
-        errors.at(
-            span,
+        errors.spanned(
+            expr,
             format!(
                 "`update_age` ({update} s) is longer than `max_age` ({max} s): sessions would expire before they are renewed"
             ),
@@ -233,7 +233,7 @@ fn validate_struct(item: &ItemStruct, role: Role, errors: &Errors) -> Option<Str
                 format!(
                     "`{field_name}` is a standard {} field; the generated struct already has {}",
                     role.noun(),
-                    list(standard)
+                    list(standard, "and")
                 ),
             );
             continue;
@@ -252,10 +252,10 @@ fn validate_struct(item: &ItemStruct, role: Role, errors: &Errors) -> Option<Str
 // Settings
 
 /// An integer literal, or `+` / `*` of integer literals, evaluated. Returns the value and the span
-/// of the expression.
-fn integer_setting(expr: &Expr, errors: &Errors) -> Option<(u64, Span)> {
+/// expression itself.
+fn integer_setting<'a>(expr: &'a Expr, errors: &Errors) -> Option<(u64, &'a Expr)> {
     match eval(expr) {
-        Ok(value) => Some((value, expr.span())),
+        Ok(value) => Some((value, expr)),
         Err(error) => {
             errors.push(error);
             None
@@ -485,7 +485,7 @@ fn validate_provider(spec: &ast::ProviderSpec, errors: &Errors) -> Option<(Provi
                 format!(
                     "this `{}` provider is missing the field{plural} {}",
                     kind_spec.name,
-                    list(&missing)
+                    list(&missing, "and")
                 ),
             );
         }

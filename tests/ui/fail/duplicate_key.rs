@@ -1,0 +1,11 @@
+use auth_runtime::next_auth;
+
+next_auth! {
+    max_age: 60 * 60,
+    providers: [
+        Credentials { id: "anon", credentials: {}, authorize: |_c| Ok(None) },
+    ],
+    max_age: 2 * 60 * 60,
+}
+
+fn main() {}

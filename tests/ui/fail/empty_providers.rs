@@ -1,0 +1,7 @@
+use auth_runtime::next_auth;
+
+next_auth! {
+    providers: [],
+}
+
+fn main() {}
