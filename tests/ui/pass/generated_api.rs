@@ -61,16 +61,27 @@ fn ready<F: Future>(future: F) -> F::Output {
 }
 
 fn main() {
-    let state = AppState { admin_password: "hunter2" };
+    let state = AppState {
+        admin_password: "hunter2",
+    };
 
     // Settings and providers.
     assert_eq!(NextAuth::SETTINGS.max_age, Some(3600));
     assert_eq!(NextAuth::SETTINGS.update_age, Some(300));
     assert_eq!(NextAuth::SETTINGS.base_path, Some("/auth"));
     let info = NextAuth::PROVIDERS[0];
-    assert_eq!((info.id, info.name, info.kind.as_str()), ("admin", "Administrator", "credentials"));
-    assert_eq!((info.credentials[0].name, info.credentials[0].label), ("password", "Password"));
-    assert_eq!(<Provider as ProviderId>::from_id("admin"), Some(Provider::Admin));
+    assert_eq!(
+        (info.id, info.name, info.kind.as_str()),
+        ("admin", "Administrator", "credentials")
+    );
+    assert_eq!(
+        (info.credentials[0].name, info.credentials[0].label),
+        ("password", "Password")
+    );
+    assert_eq!(
+        <Provider as ProviderId>::from_id("admin"),
+        Some(Provider::Admin)
+    );
     assert_eq!(<Provider as ProviderId>::from_id("nope"), None);
     assert_eq!(ProviderId::id(Provider::Admin), "admin");
 
@@ -78,11 +89,19 @@ fn main() {
     let body = RequestBody::from_form(b"password=hunter2&csrfToken=x").unwrap();
     let credentials = AdminCredentials::from_body(&body);
     assert_eq!(credentials.password, "hunter2");
-    assert_eq!(format!("{credentials:?}"), "AdminCredentials { password: <redacted> }");
-    assert_eq!(AdminCredentials::from_body(&RequestBody::default()).password, "");
+    assert_eq!(
+        format!("{credentials:?}"),
+        "AdminCredentials { password: <redacted> }"
+    );
+    assert_eq!(
+        AdminCredentials::from_body(&RequestBody::default()).password,
+        ""
+    );
 
     // authorize
-    let user = ready(NextAuth::authorize(Provider::Admin, &body, &state)).unwrap().unwrap();
+    let user = ready(NextAuth::authorize(Provider::Admin, &body, &state))
+        .unwrap()
+        .unwrap();
     assert_eq!(user.id, "admin");
     let wrong = RequestBody::from_form(b"password=guess").unwrap();
     let error = ready(NextAuth::authorize(Provider::Admin, &wrong, &state)).unwrap_err();
@@ -97,9 +116,15 @@ fn main() {
                 "thirdPartyToken": null, "isAdmin": false }),
     );
     token.stamp(10, 20, "j".into());
-    assert_eq!((token.issued_at(), token.expires_at()), (Some(10), Some(20)));
+    assert_eq!(
+        (token.issued_at(), token.expires_at()),
+        (Some(10), Some(20))
+    );
     let parsed: Token = serde_json::from_value(json!({ "sub": "x", "exp": 5 })).unwrap();
-    assert_eq!((parsed.sub.as_deref(), parsed.exp, parsed.is_admin), (Some("x"), Some(5), false));
+    assert_eq!(
+        (parsed.sub.as_deref(), parsed.exp, parsed.is_admin),
+        (Some("x"), Some(5), false)
+    );
 
     // jwt and session callbacks.
     let event = JwtEvent::SignIn {

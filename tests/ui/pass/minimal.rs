@@ -16,7 +16,10 @@ fn main() {
     let _ = GuestCredentials {};
     assert_eq!(Provider::Guest.id(), "guest");
     let settings = <NextAuth as auth_runtime::AuthDefinition>::SETTINGS;
-    assert_eq!(settings, auth_runtime::definition::DefinedSettings::default());
+    assert_eq!(
+        settings,
+        auth_runtime::definition::DefinedSettings::default()
+    );
     let infos = <NextAuth as auth_runtime::AuthDefinition>::PROVIDERS;
     assert_eq!(infos[0].name, "guest");
 }

@@ -7,7 +7,9 @@ pub struct AppState {
 
 impl AppState {
     async fn create_guest(&self) -> Result<String, CallbackError> {
-        let n = self.guests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let n = self
+            .guests
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(format!("guest-{n}"))
     }
 }

@@ -74,7 +74,10 @@ next_auth! {
 }
 
 fn main() {
-    assert_eq!(Provider::ALL, &[Provider::Password, Provider::MagicLink, Provider::GuestUser]);
+    assert_eq!(
+        Provider::ALL,
+        &[Provider::Password, Provider::MagicLink, Provider::GuestUser]
+    );
     let infos = <NextAuth as auth_runtime::AuthDefinition>::PROVIDERS;
     assert_eq!(infos.len(), 3);
     assert_eq!(infos[0].credentials[1].input_type, "password");
