@@ -1,10 +1,10 @@
 //! The `next_auth!` macro of [`auth-runtime`](https://docs.rs/auth-runtime). Implementation detail:
 //! depend on `auth-runtime`, which re-exports it.
 //!
-//! The crate is split the way thiserror and serde split theirs: [`ast`] parses the block without
-//! judging it, [`validate`] turns it into a [`model`] and reports every problem at once through an
-//! [`errors`] context, [`expand`] generates the code, and [`fallback`] decides what to emit when
-//! there are errors. Provider kinds live in one table, [`kinds`].
+//! The crate is split the way thiserror and serde split theirs: `ast` parses the block without
+//! judging it, `validate` turns it into a `model` and reports every problem at once through an
+//! `errors` context, `expand` generates the code, and `fallback` decides what to emit when
+//! there are errors. Provider kinds live in one table, `kinds`.
 
 mod ast;
 mod errors;
