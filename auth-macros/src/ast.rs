@@ -16,6 +16,7 @@ pub(crate) const TOP_LEVEL_KEYS: &[&str] = &[
     "state",
     "max_age",
     "update_age",
+    "strategy",
     "base_path",
     "providers",
     "jwt",

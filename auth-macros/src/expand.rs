@@ -541,11 +541,16 @@ fn definition_impl(model: &Model, names: &Names) -> TokenStream {
         let fields = match &p.config {
             ProviderConfig::Credentials(credentials) => credentials.fields.iter().map(|f| {
                 let (name, label, input_type) = (&f.name, &f.label, &f.input_type);
+                let placeholder = match &f.placeholder {
+                    Some(text) => quote!(::core::option::Option::Some(#text)),
+                    None => quote!(::core::option::Option::None),
+                };
                 quote! {
                     ::auth_runtime::definition::CredentialField {
                         name: #name,
                         label: #label,
                         input_type: #input_type,
+                        placeholder: #placeholder,
                     }
                 }
             }),

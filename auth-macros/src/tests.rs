@@ -506,6 +506,143 @@ fn missing_comma_between_entries() {
     assert_error(&source, &errors, "expected `,`", "update_age", 0);
 }
 
+#[test]
+fn session_strategy() {
+    assert!(messages(&errors_of(&with_providers(r#"strategy: "jwt","#))).is_empty());
+
+    let source = with_providers(r#"strategy: "database","#);
+    let errors = errors_of(&source);
+    assert_error(
+        &source,
+        &errors,
+        "Credentials providers require the JWT session strategy: users signed in with credentials are not persisted",
+        "\"database\"",
+        0,
+    );
+    assert_eq!(errors.len(), 1);
+
+    // No Credentials provider (here: none at all): database sessions need an adapter.
+    let source = r#"strategy: "database", providers: [],"#;
+    let errors = errors_of(source);
+    assert_error(
+        source,
+        &errors,
+        "database sessions need an adapter",
+        "\"database\"",
+        0,
+    );
+
+    let source = with_providers(r#"strategy: "jwtt","#);
+    let errors = errors_of(&source);
+    assert_error(
+        &source,
+        &errors,
+        "unknown session strategy `jwtt`; did you mean `jwt`?",
+        "\"jwtt\"",
+        0,
+    );
+    assert_eq!(errors.len(), 1);
+}
+
+#[test]
+fn negative_durations() {
+    let source = with_providers("max_age: -1, update_age: -(60 * 60),");
+    let errors = errors_of(&source);
+    assert_error(
+        &source,
+        &errors,
+        "`max_age` must be greater than zero",
+        "-1",
+        0,
+    );
+    assert_error(&source, &errors, "`update_age` cannot be negative", "-(", 0);
+    assert_eq!(errors.len(), 2);
+}
+
+const TWO_PROVIDERS: &str = r#"
+    providers: [
+        Credentials { id: "anon", credentials: {}, authorize: |credentials| Ok(None) },
+        Credentials { id: "github-login", credentials: {}, authorize: |credentials| Ok(None) },
+    ],
+"#;
+
+#[test]
+fn provider_id_literals_in_callbacks() {
+    let source = format!(
+        r#"{TWO_PROVIDERS}
+        jwt: async |token, event| {{
+            if let JwtEvent::SignIn {{ account, .. }} = &event {{
+                if account.provider == "anno" {{ return Ok(token); }}
+                if "github" != account.provider.as_str() {{ return Ok(token); }}
+                if account.provider == "anon" {{ return Ok(token); }}
+                match account.provider.as_str() {{
+                    "anon" | "facebook" => {{}}
+                    _ => {{}}
+                }}
+            }}
+            Ok(token)
+        }},
+        session: |session, token| {{
+            match provider.id() {{ "anom" => session, _ => session }}
+        }},
+        "#
+    );
+    let errors = errors_of(&source);
+    assert_error(
+        &source,
+        &errors,
+        "no provider has the id `anno`; did you mean `anon`?",
+        "\"anno\"",
+        0,
+    );
+    assert_error(
+        &source,
+        &errors,
+        "no provider has the id `github`; did you mean `github-login`?",
+        "\"github\"",
+        0,
+    );
+    assert_error(
+        &source,
+        &errors,
+        "no provider has the id `facebook`; the configured provider ids are `anon` and `github-login`",
+        "\"facebook\"",
+        0,
+    );
+    assert_error(&source, &errors, "`anom`", "\"anom\"", 0);
+    assert_eq!(errors.len(), 4, "{:#?}", messages(&errors));
+}
+
+#[test]
+fn ordinary_strings_in_callbacks_are_not_judged() {
+    let source = format!(
+        r#"{TWO_PROVIDERS}
+        jwt: |token, event| {{
+            let name = "anno";
+            if token.name.as_deref() == Some("anno") || name == "x" {{ return Ok(token); }}
+            if user.id == "anno" || state.id() == "anno" || provider_name == "anno" {{}}
+            match token.email.as_deref() {{ Some("anno") => {{}}, _ => {{}} }}
+            match name {{ "anno" => Ok(token), _ => Ok(token) }}
+        }},
+        "#
+    );
+    assert!(messages(&errors_of(&source)).is_empty());
+}
+
+#[test]
+fn provider_literals_are_not_judged_when_an_id_is_missing() {
+    // The second provider's id is not a literal: the set of ids is unknown, so no guess.
+    let source = r#"
+        providers: [
+            Credentials { id: "anon", credentials: {}, authorize: |c| Ok(None) },
+            Credentials { id: ID, credentials: {}, authorize: |c| Ok(None) },
+        ],
+        jwt: |token, event| { if account.provider == "other" {} Ok(token) },
+    "#;
+    let errors = errors_of(source);
+    assert_eq!(messages(&errors), ["expected a string literal"]);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Expansion
 

@@ -10,7 +10,11 @@ use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote};
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
-use syn::{BinOp, Expr, ExprClosure, Fields, Ident, ItemStruct, Lit, LitStr, ReturnType};
+use syn::visit::{self, Visit};
+use syn::{
+    BinOp, Expr, ExprBinary, ExprClosure, ExprMatch, Fields, Ident, ItemStruct, Lit, LitStr,
+    Member, Pat, ReturnType, UnOp,
+};
 
 use crate::ast::{self, Input, ProviderValue, TOP_LEVEL_KEYS, Value};
 use crate::errors::{Errors, did_you_mean, list, unknown_hint};
@@ -42,6 +46,9 @@ pub(crate) fn validate(input: &Input, errors: &Errors) -> Model {
     let mut providers_seen = false;
     let mut max_age = None;
     let mut update_age = None;
+    let mut strategy: Option<&LitStr> = None;
+    // Closures whose bodies are searched for provider-id literals.
+    let mut callbacks: Vec<&Expr> = Vec::new();
     for entry in &input.entries {
         let key = entry.key.to_string();
         if !TOP_LEVEL_KEYS.contains(&key.as_str()) {
@@ -62,7 +69,7 @@ pub(crate) fn validate(input: &Input, errors: &Errors) -> Model {
         match (key.as_str(), &entry.value) {
             ("state", Value::Type(ty)) => model.state = (**ty).clone(),
             ("max_age", Value::Expr(expr)) => {
-                max_age = integer_setting(expr, errors);
+                max_age = integer_setting("max_age", expr, errors);
                 if let Some((0, _)) = max_age {
                     errors.spanned(expr, "`max_age` must be greater than zero");
                     max_age = None;
@@ -70,19 +77,25 @@ pub(crate) fn validate(input: &Input, errors: &Errors) -> Model {
                 model.settings.max_age = max_age.map(|(value, _)| value);
             }
             ("update_age", Value::Expr(expr)) => {
-                update_age = integer_setting(expr, errors);
+                update_age = integer_setting("update_age", expr, errors);
                 model.settings.update_age = update_age.map(|(value, _)| value);
             }
+            ("strategy", Value::Expr(expr)) => strategy = session_strategy(expr, errors),
             ("base_path", Value::Expr(expr)) => {
                 model.settings.base_path = base_path(expr, errors);
             }
             ("providers", Value::Providers(providers)) => {
                 providers_seen = true;
                 model.providers = validate_providers(providers, errors);
+                callbacks.extend(provider_closures(providers));
             }
-            ("jwt", Value::Expr(expr)) => model.jwt = closure(expr, &kinds::JWT, errors),
+            ("jwt", Value::Expr(expr)) => {
+                model.jwt = closure(expr, &kinds::JWT, errors);
+                callbacks.push(expr);
+            }
             ("session", Value::Expr(expr)) => {
                 model.session_callback = closure(expr, &kinds::SESSION, errors);
+                callbacks.push(expr);
             }
             _ => unreachable!("ast parses every known key into its value kind"),
         }
@@ -96,6 +109,15 @@ pub(crate) fn validate(input: &Input, errors: &Errors) -> Model {
                 "`update_age` ({update} s) is longer than `max_age` ({max} s): sessions would expire before they are renewed"
             ),
         );
+    }
+    if let Some(strategy) = strategy {
+        check_strategy(strategy, input, errors);
+    }
+    if let Some(ids) = written_provider_ids(input) {
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        for callback in callbacks {
+            provider_literals(callback, &ids, errors);
+        }
     }
     if !providers_seen {
         let span = first_span(input);
@@ -251,15 +273,34 @@ fn validate_struct(item: &ItemStruct, role: Role, errors: &Errors) -> Option<Str
 // ---------------------------------------------------------------------------------------------
 // Settings
 
-/// An integer literal, or `+` / `*` of integer literals, evaluated. Returns the value and the span
+/// An integer literal, or `+` / `*` of integer literals, evaluated. Returns the value and the
 /// expression itself.
-fn integer_setting<'a>(expr: &'a Expr, errors: &Errors) -> Option<(u64, &'a Expr)> {
+fn integer_setting<'a>(key: &str, expr: &'a Expr, errors: &Errors) -> Option<(u64, &'a Expr)> {
+    if is_negative(expr) {
+        let rule = if key == "max_age" {
+            "must be greater than zero"
+        } else {
+            "cannot be negative"
+        };
+        errors.spanned(expr, format!("`{key}` {rule} (it is a number of seconds)"));
+        return None;
+    }
     match eval(expr) {
         Ok(value) => Some((value, expr)),
         Err(error) => {
             errors.push(error);
             None
         }
+    }
+}
+
+/// `-1`, `-(60 * 60)`: a negated number, which `eval` would reject with a less helpful message.
+fn is_negative(expr: &Expr) -> bool {
+    match expr {
+        Expr::Unary(unary) => matches!(unary.op, UnOp::Neg(_)),
+        Expr::Paren(paren) => is_negative(&paren.expr),
+        Expr::Group(group) => is_negative(&group.expr),
+        _ => false,
     }
 }
 
@@ -303,6 +344,50 @@ fn eval(expr: &Expr) -> syn::Result<u64> {
             other,
             "expected a number of seconds: an integer literal, or `+` and `*` of integer literals (`30 * 24 * 60 * 60`)",
         )),
+    }
+}
+
+/// `strategy: "jwt" | "database"`: the literal, if it is one of the two.
+fn session_strategy<'a>(expr: &'a Expr, errors: &Errors) -> Option<&'a LitStr> {
+    let lit = string_literal(expr, errors)?;
+    let value = lit.value();
+    if STRATEGIES.contains(&value.as_str()) {
+        Some(lit)
+    } else {
+        errors.spanned(
+            lit,
+            format!(
+                "unknown session strategy `{value}`{}",
+                unknown_hint(&value, STRATEGIES)
+            ),
+        );
+        None
+    }
+}
+
+/// The session strategies NextAuth knows; only `"jwt"` is served by this runtime.
+const STRATEGIES: &[&str] = &["jwt", "database"];
+
+/// NextAuth's rules on `session.strategy`: Credentials providers need JWT sessions, and database
+/// sessions need an adapter (which this version does not have).
+fn check_strategy(strategy: &LitStr, input: &Input, errors: &Errors) {
+    if strategy.value() != "database" {
+        return;
+    }
+    let has_credentials = input.entries.iter().any(|entry| match &entry.value {
+        Value::Providers(providers) => providers.list.iter().any(|spec| spec.kind == "Credentials"),
+        _ => false,
+    });
+    if has_credentials {
+        errors.spanned(
+            strategy,
+            "Credentials providers require the JWT session strategy: users signed in with credentials are not persisted in a database, so their session can only live in the token (NextAuth: \"Signin in with credentials only supported if JWT strategy is enabled\"); remove `strategy` or set it to \"jwt\"",
+        );
+    } else {
+        errors.spanned(
+            strategy,
+            "database sessions need an adapter to store them in, and this version of `next_auth!` has no adapters; remove `strategy` or set it to \"jwt\"",
+        );
     }
 }
 
@@ -676,4 +761,158 @@ fn closure(expr: &Expr, spec: &ClosureSpec, errors: &Errors) -> Option<Callback>
         body,
         span,
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Provider ids written as strings in callbacks
+
+/// The `authorize` closures of every provider, as written.
+fn provider_closures(providers: &ast::Providers) -> impl Iterator<Item = &Expr> {
+    providers.list.iter().flat_map(|spec| {
+        spec.fields.iter().filter_map(|field| match &field.value {
+            ProviderValue::Expr(expr) if field.key == "authorize" => Some(&**expr),
+            _ => None,
+        })
+    })
+}
+
+/// Every provider id as written (valid or not), or `None` if some provider has no literal id: then
+/// the set of ids is unknown and literals in callbacks are not judged.
+fn written_provider_ids(input: &Input) -> Option<Vec<String>> {
+    let mut ids = Vec::new();
+    for entry in &input.entries {
+        let Value::Providers(providers) = &entry.value else {
+            continue;
+        };
+        for spec in &providers.list {
+            let id = spec.fields.iter().find_map(|field| match &field.value {
+                ProviderValue::Expr(expr) if field.key == "id" => literal_str(expr),
+                _ => None,
+            })?;
+            ids.push(id.value());
+        }
+    }
+    Some(ids)
+}
+
+fn literal_str(expr: &Expr) -> Option<&LitStr> {
+    match expr {
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Str(lit), ..
+        }) => Some(lit),
+        Expr::Group(group) => literal_str(&group.expr),
+        Expr::Paren(paren) => literal_str(&paren.expr),
+        _ => None,
+    }
+}
+
+/// Reports string literals in `callback` that stand for a provider id no provider has: compared
+/// with `==` / `!=` against a provider expression, or a pattern of a `match` on one. Other strings
+/// are never looked at.
+fn provider_literals(callback: &Expr, ids: &[&str], errors: &Errors) {
+    let mut visitor = ProviderLiterals { ids, errors };
+    visitor.visit_expr(callback);
+}
+
+struct ProviderLiterals<'a> {
+    ids: &'a [&'a str],
+    errors: &'a Errors,
+}
+
+impl ProviderLiterals<'_> {
+    fn check(&self, lit: &LitStr) {
+        let value = lit.value();
+        if self.ids.contains(&value.as_str()) {
+            return;
+        }
+        let hint = match did_you_mean(&value, self.ids.iter().copied()) {
+            Some(close) => format!("; did you mean `{close}`?"),
+            None => format!(
+                "; the configured provider ids are {}",
+                list(self.ids, "and")
+            ),
+        };
+        self.errors
+            .spanned(lit, format!("no provider has the id `{value}`{hint}"));
+    }
+
+    fn check_pattern(&self, pat: &Pat) {
+        match pat {
+            Pat::Lit(lit) => {
+                if let Lit::Str(lit) = &lit.lit {
+                    self.check(lit);
+                }
+            }
+            Pat::Or(or) => or.cases.iter().for_each(|case| self.check_pattern(case)),
+            Pat::Paren(paren) => self.check_pattern(&paren.pat),
+            _ => {}
+        }
+    }
+}
+
+impl<'ast> Visit<'ast> for ProviderLiterals<'_> {
+    fn visit_expr_binary(&mut self, node: &'ast ExprBinary) {
+        if matches!(node.op, BinOp::Eq(_) | BinOp::Ne(_)) {
+            for (literal, other) in [(&node.left, &node.right), (&node.right, &node.left)] {
+                if let Some(lit) = literal_str(strip(literal))
+                    && is_provider(other)
+                {
+                    self.check(lit);
+                }
+            }
+        }
+        visit::visit_expr_binary(self, node);
+    }
+
+    fn visit_expr_match(&mut self, node: &'ast ExprMatch) {
+        if is_provider(&node.expr) {
+            for arm in &node.arms {
+                self.check_pattern(&arm.pat);
+            }
+        }
+        visit::visit_expr_match(self, node);
+    }
+}
+
+/// `&x`, `*x`, `(x)` → `x`.
+fn strip(expr: &Expr) -> &Expr {
+    match expr {
+        Expr::Reference(reference) => strip(&reference.expr),
+        Expr::Unary(unary) if matches!(unary.op, UnOp::Deref(_)) => strip(&unary.expr),
+        Expr::Paren(paren) => strip(&paren.expr),
+        Expr::Group(group) => strip(&group.expr),
+        other => other,
+    }
+}
+
+/// An expression that is a provider id: `provider`, `x.provider` (`account.provider`), either with
+/// `.as_str()` / `.as_ref()`, or `.id()` of such an expression or of a `Provider::..` path.
+fn is_provider(expr: &Expr) -> bool {
+    match strip(expr) {
+        Expr::Path(path) => path.qself.is_none() && path.path.is_ident("provider"),
+        Expr::Field(field) => {
+            matches!(&field.member, Member::Named(name) if name.unraw() == "provider")
+        }
+        Expr::MethodCall(call) if call.args.is_empty() => {
+            let method = call.method.unraw().to_string();
+            match method.as_str() {
+                "as_str" | "as_ref" => is_provider(&call.receiver),
+                "id" => is_provider(&call.receiver) || is_provider_path(&call.receiver),
+                _ => false,
+            }
+        }
+        _ => false,
+    }
+}
+
+/// `Provider::Anon`.
+fn is_provider_path(expr: &Expr) -> bool {
+    match strip(expr) {
+        Expr::Path(path) => {
+            path.qself.is_none()
+                && path.path.segments.len() == 2
+                && path.path.segments[0].ident == "Provider"
+        }
+        _ => false,
+    }
 }
