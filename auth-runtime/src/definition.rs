@@ -126,6 +126,8 @@ pub struct CredentialField {
     pub label: &'static str,
     /// The HTML input type (`text`, `password`, ...).
     pub input_type: &'static str,
+    /// The input's placeholder text on the built-in sign-in page, if any.
+    pub placeholder: Option<&'static str>,
 }
 
 /// Settings written in the `next_auth!` block. `None` leaves the runtime default.

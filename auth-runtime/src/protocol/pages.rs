@@ -75,9 +75,13 @@ pub(crate) fn signin(
             escape(callback_url)
         );
         for field in provider.credentials {
+            let placeholder = field
+                .placeholder
+                .map(|text| format!(" placeholder=\"{}\"", escape(text)))
+                .unwrap_or_default();
             let _ = write!(
                 content,
-                "<label>{}<input name=\"{}\" type=\"{}\"></label>",
+                "<label>{}<input name=\"{}\" type=\"{}\"{placeholder}></label>",
                 escape(field.label),
                 escape(field.name),
                 escape(field.input_type)
