@@ -7,7 +7,7 @@ use proc_macro2::{Delimiter, TokenTree};
 use syn::ext::IdentExt;
 use syn::parse::discouraged::Speculative;
 use syn::parse::{Parse, ParseStream};
-use syn::{Expr, Ident, ItemStruct, Token, Type, braced, bracketed, token};
+use syn::{Attribute, Expr, Ident, ItemStruct, Token, Type, braced, bracketed, token};
 
 use crate::errors::Errors;
 
@@ -57,8 +57,10 @@ pub(crate) struct Providers {
     pub list: Vec<ProviderSpec>,
 }
 
-/// `Credentials { id: "anon", ... }`.
+/// `/// docs` `Credentials { id: "anon", ... }`.
 pub(crate) struct ProviderSpec {
+    /// Outer attributes (doc comments) written before the kind.
+    pub attrs: Vec<Attribute>,
     pub kind: Ident,
     pub fields: Vec<ProviderField>,
 }
@@ -157,6 +159,7 @@ fn parse_providers(input: ParseStream, errors: &Errors) -> syn::Result<Providers
 }
 
 fn parse_provider(input: ParseStream, errors: &Errors) -> syn::Result<ProviderSpec> {
+    let attrs = input.call(Attribute::parse_outer)?;
     let kind: Ident = input.parse()?;
     let content;
     braced!(content in input);
@@ -167,7 +170,11 @@ fn parse_provider(input: ParseStream, errors: &Errors) -> syn::Result<ProviderSp
         }
         end_of_item(&content, errors);
     }
-    Ok(ProviderSpec { kind, fields })
+    Ok(ProviderSpec {
+        attrs,
+        kind,
+        fields,
+    })
 }
 
 fn parse_provider_field(input: ParseStream) -> syn::Result<ProviderField> {

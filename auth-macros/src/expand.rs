@@ -266,10 +266,15 @@ fn provider_enum(model: &Model, names: &Names) -> TokenStream {
     let Names { vis, provider, .. } = names;
     let variants: Vec<&Ident> = model.providers.iter().map(|p| &p.variant).collect();
     let ids: Vec<&str> = model.providers.iter().map(|p| p.id.as_str()).collect();
-    let docs = model
-        .providers
-        .iter()
-        .map(|p| format!(" {} (provider id `{}`).", p.name, p.id));
+    let docs = model.providers.iter().map(|p| {
+        let summary = format!(" {} (provider id `{}`).", p.name, p.id);
+        let user = &p.docs;
+        if user.is_empty() {
+            quote!(#[doc = #summary])
+        } else {
+            quote!(#(#user)* #[doc = ""] #[doc = #summary])
+        }
+    });
     quote! {
         /// The configured providers: one variant per provider id, in declaration order.
         #[derive(
@@ -282,7 +287,7 @@ fn provider_enum(model: &Model, names: &Names) -> TokenStream {
         )]
         #vis enum #provider {
             #(
-                #[doc = #docs]
+                #docs
                 #variants,
             )*
         }

@@ -41,6 +41,8 @@ pub(crate) struct Provider {
     pub name: String,
     /// The `Provider` variant (`Anon`).
     pub variant: Ident,
+    /// The doc comments written on the provider.
+    pub docs: Vec<Attribute>,
     pub kind: Kind,
     pub config: ProviderConfig,
 }

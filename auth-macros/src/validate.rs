@@ -490,6 +490,18 @@ fn validate_provider(spec: &ast::ProviderSpec, errors: &Errors) -> Option<(Provi
         );
     }
 
+    let mut docs = Vec::new();
+    for attr in &spec.attrs {
+        if attr.path().is_ident("doc") {
+            docs.push(attr.clone());
+        } else {
+            errors.spanned(
+                attr,
+                "only doc comments (`/// ..`) are allowed on a provider",
+            );
+        }
+    }
+
     let mut seen: HashMap<String, &Ident> = HashMap::new();
     let mut suggested: Vec<&str> = Vec::new();
     let mut id: Option<(String, Span)> = None;
@@ -565,10 +577,15 @@ fn validate_provider(spec: &ast::ProviderSpec, errors: &Errors) -> Option<(Provi
             .collect();
         if !missing.is_empty() {
             let plural = if missing.len() == 1 { "" } else { "s" };
+            let why = if missing.contains(&"authorize") {
+                "; `authorize` is the closure that checks the submitted credentials: `authorize: |credentials| ..`, returning `Ok(Some(user))`, `Ok(None)` (refused) or an error"
+            } else {
+                ""
+            };
             errors.spanned(
                 &spec.kind,
                 format!(
-                    "this `{}` provider is missing the field{plural} {}",
+                    "this `{}` provider is missing the field{plural} {}{why}",
                     kind_spec.name,
                     list(&missing, "and")
                 ),
@@ -591,6 +608,7 @@ fn validate_provider(spec: &ast::ProviderSpec, errors: &Errors) -> Option<(Provi
             id,
             name,
             variant,
+            docs,
             kind,
             config,
         },

@@ -1,3 +1,4 @@
+// Declared token fields must not reuse a standard claim.
 use auth_runtime::next_auth;
 
 next_auth! {
@@ -5,13 +6,9 @@ next_auth! {
         sub: String,
         role: String,
     }
-    pub struct Session {
-        expires: u64,
-    }
     providers: [
         Credentials { id: "anon", credentials: {}, authorize: |_c| Ok(None) },
     ],
-    session: |session, _token| Session { ..session },
 }
 
 fn main() {

@@ -1,3 +1,4 @@
+// A credential field accepts `label`, `type` and `placeholder`.
 use auth_runtime::next_auth;
 
 next_auth! {
@@ -5,9 +6,8 @@ next_auth! {
         Credentials {
             id: "login",
             credentials: { username: { lable: "Username" } },
-            autorize: |_c| Ok(None),
+            authorize: |_c| Ok(None),
         },
-        Credentials { id: "guest" },
     ],
 }
 

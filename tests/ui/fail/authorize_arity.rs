@@ -1,11 +1,10 @@
+// `authorize` takes (credentials[, state]).
 use auth_runtime::next_auth;
 
 next_auth! {
     providers: [
         Credentials { id: "anon", credentials: {}, authorize: |_c, _state, _extra| Ok(None) },
     ],
-    jwt: async |token| Ok(token),
-    session: |session, _token| session,
 }
 
 fn main() {}

@@ -1,0 +1,62 @@
+// Every optional key and option: state, max_age, update_age (0: renew on every read), strategy,
+// base_path, a provider's name, credential fields with label, type and placeholder.
+use auth_runtime::definition::{CredentialField, DefinedSettings};
+use auth_runtime::{AuthDefinition, next_auth};
+
+pub struct AppState;
+
+next_auth! {
+    state: AppState,
+    max_age: 7 * 24 * 60 * 60,
+    update_age: 0,
+    strategy: "jwt",
+    base_path: "/auth",
+    providers: [
+        Credentials {
+            id: "login",
+            name: "Username and password",
+            credentials: {
+                username: { label: "Username", type: "text", placeholder: "jsmith" },
+                password: { type: "password", label: "Password" },
+                code: {},
+            },
+            authorize: |_credentials, _state| Ok(None),
+        },
+    ],
+}
+
+fn main() {
+    assert_eq!(
+        NextAuth::SETTINGS,
+        DefinedSettings {
+            max_age: Some(604_800),
+            update_age: Some(0),
+            base_path: Some("/auth"),
+        }
+    );
+    let login = NextAuth::PROVIDERS[0];
+    assert_eq!(login.name, "Username and password");
+    assert_eq!(
+        login.credentials,
+        &[
+            CredentialField {
+                name: "username",
+                label: "Username",
+                input_type: "text",
+                placeholder: Some("jsmith"),
+            },
+            CredentialField {
+                name: "password",
+                label: "Password",
+                input_type: "password",
+                placeholder: None,
+            },
+            CredentialField {
+                name: "code",
+                label: "code",
+                input_type: "text",
+                placeholder: None,
+            },
+        ]
+    );
+}
