@@ -61,11 +61,82 @@ use proc_macro2::TokenStream;
 /// // `type Auth = auth_runtime::Auth<NextAuth>`.
 /// ```
 ///
-/// Keys: `state` (a type, default `()`), `max_age` and `update_age` (seconds: an integer literal,
-/// or `+`/`*` of integer literals), `base_path` (`"/api/auth"`), `providers` (required), `jwt`
-/// (`|token, event[, state]|`) and `session` (`|session, token[, state]|`). Closures may be sync,
-/// `async`, or return an `async` block; a Credentials provider's `authorize` takes
-/// `|credentials[, state]|`.
+/// # Grammar
+///
+/// The block is a list of items separated by commas: at most two `struct` declarations, then
+/// `key: value` entries in any order. Every key may appear once.
+///
+/// ```text
+/// next_auth! {
+///     [/// docs] [#[attrs]] [vis] struct <Name>Token { [/// docs] [vis] field: Type, .. }
+///     [/// docs] [#[attrs]] [vis] struct <Name>Session { [/// docs] [vis] field: Type, .. }
+///
+///     state: Type,                  // optional, default `()`; callbacks receive `&Type`
+///     max_age: <seconds>,           // optional, > 0; default 30 days
+///     update_age: <seconds>,        // optional, >= 0 and <= max_age; default 24 hours
+///     strategy: "jwt",              // optional; "jwt" is the only strategy served
+///     base_path: "/api/auth",       // optional; starts with `/`, no trailing `/`
+///     providers: [ <provider>, .. ], // required, at least one
+///     jwt: <closure>,               // optional, default: the token unchanged
+///     session: <closure>,           // optional, default: the session unchanged
+/// }
+///
+/// <provider> := [/// docs] Credentials {
+///     id: "anon",                   // required: non-empty, starts with a letter, [A-Za-z0-9_-]
+///     name: "Anonymous",            // optional display name, default: the id
+///     credentials: { <field>: { label: "..", type: "..", placeholder: ".." }, .. },
+///                                   // required; `{}` for none; each option optional
+///     authorize: <closure>,         // required
+/// }
+/// ```
+///
+/// **Structs.** The token struct is the one named `…Token` or `…Claims` (otherwise the first
+/// declared), the session struct the one named `…Session` (otherwise the second). Either may be
+/// left out; the default is a `pub struct Token` / `pub struct Session` with only the standard
+/// fields. Declared fields come after the standard ones, which they must not redeclare: the token
+/// has `sub`, `name`, `email`, `picture`, `iat`, `exp`, `jti`; the session has `user` and
+/// `expires`. Token fields are `Default` (a sign-in starts with them at their default); both
+/// structs serialise camelCase. They cannot be generic, tuple structs, or take a generated name
+/// (`Provider`, `NextAuth`, `Auth`, `JwtEvent`, `…Credentials`).
+///
+/// **Durations** (`max_age`, `update_age`) are seconds: an unsuffixed integer literal, or `+` and
+/// `*` of them (`30 * 24 * 60 * 60`).
+///
+/// **Strategy.** `"database"` is refused: with a Credentials provider for NextAuth's reason
+/// (users signed in with credentials are not persisted, so their session lives in the token),
+/// otherwise because database sessions need an adapter, which this version does not have.
+///
+/// **Closures.** Every callback is a closure, in any of these forms: `|a, b| expr`,
+/// `|a, b| -> Type { .. }`, `async |a, b| ..`, `async move |a, b| ..`, or `|a, b| async move { .. }`.
+/// Parameters may be patterns and may carry their type (`|token: Token, _| ..`); trailing
+/// optional parameters may be left out.
+///
+/// | key         | parameters                                         | returns                                  |
+/// |-------------|----------------------------------------------------|------------------------------------------|
+/// | `authorize` | `credentials: <Id>Credentials` [, `state: &State`] | `Result<Option<User>, CallbackError>`    |
+/// | `jwt`       | `token: Token`, `event: JwtEvent` [, `state: &State`] | `Result<Token, CallbackError>`        |
+/// | `session`   | `session: Session`, `token: &Token` [, `state: &State`] | `Session`                           |
+///
+/// Each closure becomes a private `async fn` with your tokens as its body, so `?` and `.await`
+/// work, and type errors are rustc's, pointing at your code. In a callback, a string literal
+/// compared (`==`, `!=`) with a provider id (`account.provider`, `provider`, `….as_str()`,
+/// `provider.id()`) or used as a pattern of a `match` on one must be a configured id.
+///
+/// # Generated items
+///
+/// In the calling module, with the narrower of the two structs' visibilities: the token and
+/// session structs; `enum Provider` (one variant per id, `"my-app"` → `Provider::MyApp`, with
+/// `Provider::ALL` and `id()`); `<Variant>Credentials` (the typed form fields of each provider);
+/// `type JwtEvent = auth_runtime::JwtEvent<Provider>`; `enum NextAuth` (implements
+/// `auth_runtime::AuthDefinition`); and `type Auth = auth_runtime::Auth<NextAuth>`. Because the
+/// macro defines `JwtEvent` in your module, do not also import `auth_runtime::JwtEvent` there.
+/// Doc comments on the structs, their fields and the providers are carried over, so `cargo doc`
+/// shows the providers, token claims and session fields.
+///
+/// # Errors
+///
+/// Every mistake in the block is reported in one compile, each on the offending token, and the
+/// macro still expands to the valid part of the configuration, so one mistake gives one error.
 #[proc_macro]
 pub fn next_auth(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
     entry(input.into()).into()

@@ -744,6 +744,33 @@ fn snapshot_minimal() {
 }
 
 #[test]
+fn snapshot_documented() {
+    // Doc comments on the structs, their fields and a provider; `strategy`; a placeholder.
+    assert_snapshot(
+        "documented",
+        entry(quote! {
+            /// The claims.
+            pub(crate) struct Claims {
+                /// The role.
+                role: String,
+            }
+            strategy: "jwt",
+            providers: [
+                /// Members sign in with a one-time code.
+                ///
+                /// The code is mailed to them.
+                Credentials {
+                    id: "code",
+                    name: "One-time code",
+                    credentials: { code: { label: "Code", placeholder: "123456" } },
+                    authorize: |credentials| async move { Ok(None) },
+                },
+            ],
+        }),
+    );
+}
+
+#[test]
 fn snapshot_errors_keep_a_usable_expansion() {
     // One bad setting: the errors come first, then the full expansion (callbacks included, since
     // they are valid on their own).
