@@ -801,3 +801,69 @@ fn unparsable_input_still_defines_the_types() {
         assert!(text.contains(item), "{item} in {text}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Expansion time (not a test: run it and read the numbers)
+
+/// A configuration with `n` Credentials providers, each with two form fields, plus callbacks.
+fn config_with_providers(n: usize) -> TokenStream {
+    let providers = (0..n).map(|i| {
+        let id = format!("provider-{i}");
+        quote! {
+            Credentials {
+                id: #id,
+                credentials: {
+                    username: { label: "Username", type: "text", placeholder: "jsmith" },
+                    password: { label: "Password", type: "password" },
+                },
+                authorize: async |credentials, state| {
+                    let id = state.check(&credentials.username, &credentials.password).await?;
+                    Ok(Some(User::with_id(id)))
+                },
+            },
+        }
+    });
+    quote! {
+        pub struct Token { role: Option<String> }
+        pub struct Session { is_logged_in: bool }
+        state: AppState,
+        max_age: 30 * 24 * 60 * 60,
+        providers: [#(#providers)*],
+        jwt: async |token, event| match event {
+            JwtEvent::SignIn { account, .. } if account.provider == "provider-0" => Ok(token),
+            _ => Ok(token),
+        },
+        session: |session, token| Session { is_logged_in: token.sub.is_some(), ..session },
+    }
+}
+
+/// `cargo test -p auth-macros --release -- --ignored --nocapture expansion_time`: the time of the
+/// whole macro (parse, validate, expand) on `proc_macro2` tokens, for 1 and 50 providers.
+#[test]
+#[ignore = "a benchmark: prints timings, asserts nothing about them"]
+fn expansion_time() {
+    use std::hint::black_box;
+    use std::time::Instant;
+
+    const ITERATIONS: u32 = 200;
+    let mut per_call = Vec::new();
+    for n in [1, 50] {
+        let input = config_with_providers(n);
+        assert!(messages(&errors_of_tokens(input.clone())).is_empty());
+        // Warm up, then time.
+        for _ in 0..10 {
+            black_box(entry(black_box(input.clone())));
+        }
+        let start = Instant::now();
+        for _ in 0..ITERATIONS {
+            black_box(entry(black_box(input.clone())));
+        }
+        let elapsed = start.elapsed() / ITERATIONS;
+        println!("{n:>2} provider(s): {elapsed:?} per expansion ({ITERATIONS} iterations)");
+        per_call.push(elapsed);
+    }
+    println!(
+        "ratio 50:1 = {:.1}",
+        per_call[1].as_secs_f64() / per_call[0].as_secs_f64()
+    );
+}
