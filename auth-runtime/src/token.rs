@@ -62,11 +62,21 @@ impl TokenCodec {
     }
 
     /// Verifies the signature, the algorithm and `exp` (with leeway), then deserialises.
-    pub fn decode<T: TokenClaims>(&self, token: &str) -> Result<T, TokenError> {
+    pub fn decode<T: TokenClaims>(&self, token: &str) -> Result<Decoded<T>, TokenError> {
         jsonwebtoken::decode::<T>(token, &self.decoding, &self.validation)
-            .map(|data| data.claims)
+            .map(|data| Decoded { claims: data.claims, reissue: false })
             .map_err(|e| TokenError::Invalid(e.to_string()))
     }
+}
+
+/// A verified token.
+#[derive(Debug)]
+pub struct Decoded<T> {
+    /// Its claims.
+    pub claims: T,
+    /// Whether the token must be re-issued on this request even if renewal is not due (for
+    /// example because it was signed with a key that is being rotated out).
+    pub reissue: bool,
 }
 
 /// Why a token could not be made or read.

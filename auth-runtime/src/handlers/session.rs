@@ -55,8 +55,8 @@ async fn respond<D: AuthDefinition>(
     let Some(raw) = cookies.chunked(name) else {
         return signed_out();
     };
-    let decoded: D::Token = match inner.codec.decode(&raw) {
-        Ok(token) => token,
+    let (decoded, reissue): (D::Token, bool) = match inner.codec.decode(&raw) {
+        Ok(decoded) => (decoded.claims, decoded.reissue),
         Err(error) => {
             tracing::debug!(%error, "session token refused; clearing the session cookies");
             return signed_out();
@@ -83,7 +83,7 @@ async fn respond<D: AuthDefinition>(
             .is_none_or(|after| after != before)
     });
     let mut set_cookies = Vec::new();
-    let expires_at = if always_renew || changed || age >= settings.update_age as i64 {
+    let expires_at = if always_renew || reissue || changed || age >= settings.update_age as i64 {
         match inner.codec.encode(&mut token, now, settings.max_age) {
             Ok(jwt) => {
                 let expires_at = token.expires_at().unwrap_or(now);
@@ -141,5 +141,5 @@ pub(crate) fn read_token<D: AuthDefinition>(
 ) -> Option<D::Token> {
     let inner = auth.inner();
     let raw = cookies.chunked(&inner.settings.cookies.session_token)?;
-    inner.codec.decode(&raw).ok()
+    inner.codec.decode(&raw).ok().map(|decoded| decoded.claims)
 }
