@@ -101,6 +101,9 @@ impl BaseUrl {
         {
             return self.origin.clone();
         }
+        if let Some(url) = self.plain_same_origin(candidate) {
+            return url;
+        }
         let parsed = if candidate.starts_with('/') {
             if candidate.starts_with("//") {
                 return self.origin.clone();
@@ -129,6 +132,27 @@ impl BaseUrl {
     }
 }
 
+impl BaseUrl {
+    /// The common case without a URL parser: a path (`/cart?x=1`) or an absolute URL under our
+    /// origin, made only of characters that cannot change where the URL points. Anything else
+    /// goes through the full parser.
+    fn plain_same_origin(&self, candidate: &str) -> Option<String> {
+        let (path, absolute) = match candidate.strip_prefix(self.origin.as_str()) {
+            Some("") => return Some(self.origin.clone()),
+            Some(rest) => (rest, true),
+            None => (candidate, false),
+        };
+        let plain = path.starts_with('/')
+            && !path.starts_with("//")
+            && path.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~/?=&%+,:;@!$*()'".contains(&b));
+        match (plain, absolute) {
+            (false, _) => None,
+            (true, true) => Some(candidate.to_owned()),
+            (true, false) => Some(format!("{}{path}", self.origin)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,6 +176,9 @@ mod tests {
     #[test]
     fn keeps_same_origin_redirects() {
         let b = base();
+        assert_eq!(b.resolve_redirect("http://127.0.0.1:3000"), "http://127.0.0.1:3000");
+        assert_eq!(b.resolve_redirect("/a/b?c=d&e=%2F"), "http://127.0.0.1:3000/a/b?c=d&e=%2F");
+        assert_eq!(b.resolve_redirect("http://127.0.0.1:3000/x#frag"), "http://127.0.0.1:3000/x#frag");
         assert_eq!(
             b.resolve_redirect("/dash?x=1"),
             "http://127.0.0.1:3000/dash?x=1"

@@ -97,9 +97,14 @@ impl<'a> RequestCookies<'a> {
                     .strip_prefix('"')
                     .and_then(|v| v.strip_suffix('"'))
                     .unwrap_or(value);
-                let decoded = match percent_decode_str(value).decode_utf8() {
-                    Ok(decoded) => decoded,
-                    Err(_) => Cow::Borrowed(value),
+                // Most values (tokens, hex) have nothing to decode; skip the decoder for them.
+                let decoded = if !value.contains('%') {
+                    Cow::Borrowed(value)
+                } else {
+                    match percent_decode_str(value).decode_utf8() {
+                        Ok(decoded) => decoded,
+                        Err(_) => Cow::Borrowed(value),
+                    }
                 };
                 pairs.push((name, decoded));
             }

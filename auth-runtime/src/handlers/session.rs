@@ -34,7 +34,7 @@ pub(crate) async fn update<D: AuthDefinition>(
 async fn respond<D: AuthDefinition>(
     auth: &Auth<D>,
     cookies: &RequestCookies<'_>,
-    event: JwtEvent<D::Provider>,
+    event: JwtEvent<D::Provider, D::Token>,
     always_renew: bool,
 ) -> Reply {
     let inner = auth.inner();
@@ -55,35 +55,29 @@ async fn respond<D: AuthDefinition>(
     let Some(raw) = cookies.chunked(name) else {
         return signed_out();
     };
-    let (decoded, reissue): (D::Token, bool) = match inner.codec.decode(&raw) {
-        Ok(decoded) => (decoded.claims, decoded.reissue),
+    let decoded = match inner.codec.decode::<D::Token>(&raw) {
+        Ok(decoded) => decoded,
         Err(error) => {
             tracing::debug!(%error, "session token refused; clearing the session cookies");
             return signed_out();
         }
     };
     // NextAuth builds `session.user` from the token as decoded, before the jwt callback.
-    let user = session_user(&decoded);
-    let before = (!always_renew)
-        .then(|| serde_json::to_vec(&decoded).ok())
-        .flatten();
-    let mut token = match D::jwt(decoded, event, &inner.state).await {
+    let user = session_user(&decoded.claims);
+    let now = clock::now();
+    let issued_at = decoded.claims.issued_at().unwrap_or(i64::MIN / 2);
+    let due = always_renew || decoded.reissue || now.saturating_sub(issued_at) >= settings.update_age as i64;
+    let mut token = match D::jwt(decoded.claims, event, &inner.state).await {
         Ok(token) => token,
         Err(error) => {
             tracing::warn!(%error, "the jwt callback failed while reading a session; signing the user out");
             return signed_out();
         }
     };
-
-    let now = clock::now();
-    let age = now.saturating_sub(token.issued_at().unwrap_or(i64::MIN / 2));
-    let changed = before.is_none_or(|before| {
-        serde_json::to_vec(&token)
-            .ok()
-            .is_none_or(|after| after != before)
-    });
+    // Not due for renewal: re-issue only if the jwt callback changed the claims.
+    let renew = due || serde_json::to_vec(&token).map_or(true, |after| after != decoded.payload);
     let mut set_cookies = Vec::new();
-    let expires_at = if always_renew || reissue || changed || age >= settings.update_age as i64 {
+    let expires_at = if renew {
         match inner.codec.encode(&mut token, now, settings.max_age) {
             Ok(jwt) => {
                 let expires_at = token.expires_at().unwrap_or(now);
