@@ -5,7 +5,7 @@ use quote::{format_ident, quote};
 use syn::{Field, Ident, Pat, ReturnType, Visibility};
 
 use crate::kinds::Kind;
-use crate::model::{Callback, Credentials, Model, Provider, ProviderConfig, StructDef};
+use crate::model::{Callback, Credentials, Model, OAuth, Provider, ProviderConfig, StructDef};
 
 /// The names of the generated items.
 struct Names {
@@ -44,6 +44,7 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
     let definition_impl = definition_impl(model, &names);
     let Names {
         vis,
+        token: token_ident,
         provider: provider_ident,
         definition,
         jwt_event,
@@ -56,9 +57,9 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
         #provider
         #(#credentials)*
 
-        /// Why the `jwt` callback runs, with this application's [`Provider`] as the provider type.
+        /// Why the `jwt` callback runs, with this application's [`Provider`] and token types.
         #[allow(dead_code)]
-        #vis type #jwt_event = ::auth_runtime::JwtEvent<#provider_ident>;
+        #vis type #jwt_event = ::auth_runtime::JwtEvent<#provider_ident, #token_ident>;
 
         #definition_type
 
@@ -327,7 +328,9 @@ fn credentials_ident(provider: &Provider) -> Ident {
 }
 
 fn credentials_struct(provider: &Provider, vis: &Visibility) -> TokenStream {
-    let ProviderConfig::Credentials(Credentials { fields, .. }) = &provider.config;
+    let ProviderConfig::Credentials(Credentials { fields, .. }) = &provider.config else {
+        return TokenStream::new();
+    };
     let ident = credentials_ident(provider);
     let idents: Vec<&Ident> = fields.iter().map(|f| &f.ident).collect();
     let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
@@ -543,7 +546,7 @@ fn definition_impl(model: &Model, names: &Names) -> TokenStream {
     let infos = model.providers.iter().map(|p| {
         let (id, name) = (&p.id, &p.name);
         let kind = Ident::new(p.kind.runtime_variant(), Span::call_site());
-        let fields = match &p.config {
+        let fields: Vec<TokenStream> = match &p.config {
             ProviderConfig::Credentials(credentials) => credentials.fields.iter().map(|f| {
                 let (name, label, input_type) = (&f.name, &f.label, &f.input_type);
                 let placeholder = match &f.placeholder {
@@ -558,7 +561,15 @@ fn definition_impl(model: &Model, names: &Names) -> TokenStream {
                         placeholder: #placeholder,
                     }
                 }
-            }),
+            }).collect(),
+            ProviderConfig::OAuth(_) => Vec::new(),
+        };
+        let oauth = match &p.config {
+            ProviderConfig::OAuth(config) => {
+                let spec = oauth_spec(p.kind, config);
+                quote!(::core::option::Option::Some(#spec))
+            }
+            ProviderConfig::Credentials(_) => quote!(::core::option::Option::None),
         };
         quote! {
             ::auth_runtime::definition::ProviderInfo {
@@ -566,6 +577,7 @@ fn definition_impl(model: &Model, names: &Names) -> TokenStream {
                 name: #name,
                 kind: ::auth_runtime::definition::ProviderKind::#kind,
                 credentials: &[#(#fields),*],
+                oauth: #oauth,
             }
         }
     });
@@ -604,6 +616,8 @@ fn definition_impl(model: &Model, names: &Names) -> TokenStream {
             ) => {
                 quote!(::core::result::Result::Ok(::core::option::Option::None))
             }
+            // OAuth providers sign in at the provider; `authorize` is never called for them.
+            _ => quote!(::core::result::Result::Ok(::core::option::Option::None)),
         };
         quote!(#provider::#variant => #call,)
     });
@@ -647,7 +661,7 @@ fn definition_impl(model: &Model, names: &Names) -> TokenStream {
 
             fn jwt<'a>(
                 token: #token,
-                event: ::auth_runtime::JwtEvent<#provider>,
+                event: ::auth_runtime::JwtEvent<#provider, #token>,
                 state: &'a #state,
             ) -> impl ::core::future::Future<
                 Output = ::core::result::Result<#token, ::auth_runtime::CallbackError>,
@@ -662,6 +676,63 @@ fn definition_impl(model: &Model, names: &Names) -> TokenStream {
             ) -> impl ::core::future::Future<Output = #session> + ::core::marker::Send + 'a {
                 __next_auth_session(session, token, state)
             }
+        }
+    }
+}
+
+/// `Some("..")` or `None`.
+fn option_str(value: Option<&String>) -> TokenStream {
+    match value {
+        Some(value) => quote!(::core::option::Option::Some(#value)),
+        None => quote!(::core::option::Option::None),
+    }
+}
+
+/// The `auth_runtime::definition::OAuthSpec` of an OAuth, OpenID Connect or preset provider.
+fn oauth_spec(kind: Kind, config: &OAuth) -> TokenStream {
+    let client_id = option_str(config.client_id.as_ref());
+    let client_secret = option_str(config.client_secret.as_ref());
+    let scope = option_str(config.scope.as_ref());
+    let preset = |name: &str| {
+        let function = Ident::new(name, Span::call_site());
+        quote!(::auth_runtime::providers::presets::#function(#client_id, #client_secret, #scope))
+    };
+    let spec = |protocol: TokenStream, default_scope: &str| {
+        let scope = config.scope.as_deref().unwrap_or(default_scope);
+        quote! {
+            ::auth_runtime::definition::OAuthSpec {
+                protocol: #protocol,
+                client_id: #client_id,
+                client_secret: #client_secret,
+                scope: #scope,
+            }
+        }
+    };
+    match kind {
+        Kind::GitHub => preset("github"),
+        Kind::Google => preset("google"),
+        Kind::Oidc => {
+            let issuer = option_str(config.issuer.as_ref());
+            spec(
+                quote!(::auth_runtime::definition::Protocol::Oidc { issuer: #issuer }),
+                "openid profile email",
+            )
+        }
+        Kind::OAuth | Kind::Credentials => {
+            let text = |value: &Option<String>| value.clone().unwrap_or_default();
+            let (authorization_url, token_url, userinfo_url) = (
+                text(&config.authorization_url),
+                text(&config.token_url),
+                text(&config.userinfo_url),
+            );
+            spec(
+                quote!(::auth_runtime::definition::Protocol::OAuth2 {
+                    authorization_url: #authorization_url,
+                    token_url: #token_url,
+                    userinfo_url: #userinfo_url,
+                }),
+                "",
+            )
         }
     }
 }

@@ -1,13 +1,21 @@
 //! The provider kinds `next_auth!` knows, and the fields each accepts.
 //!
-//! This table is the one place to extend when a kind is added (`Oidc`, `OAuth`, `Anonymous`):
-//! add a [`KindSpec`], a [`Kind`] variant, and the expansion of that variant in `expand.rs`.
+//! This table is the one place to extend when a kind is added (`Anonymous`, another preset): add
+//! a [`KindSpec`], a [`Kind`] variant, and the expansion of that variant in `expand.rs`.
 
 /// A provider kind, as validated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
     /// `Credentials { id, name, credentials, authorize }`.
     Credentials,
+    /// `Oidc { id, name, issuer?, client_id?, client_secret?, scope? }`.
+    Oidc,
+    /// `OAuth { id, name, authorization_url, token_url, userinfo_url, client_id?, .. }`.
+    OAuth,
+    /// `GitHub { client_id?, client_secret?, .. }`: a preset of `OAuth`.
+    GitHub,
+    /// `Google { client_id?, client_secret?, .. }`: a preset of `Oidc`.
+    Google,
 }
 
 impl Kind {
@@ -15,6 +23,7 @@ impl Kind {
     pub(crate) fn runtime_variant(self) -> &'static str {
         match self {
             Kind::Credentials => "Credentials",
+            Kind::Oidc | Kind::OAuth | Kind::GitHub | Kind::Google => "OAuth",
         }
     }
 }
@@ -24,6 +33,8 @@ impl Kind {
 pub(crate) enum FieldType {
     /// A string literal.
     Str,
+    /// A string literal holding an absolute `http://` or `https://` URL.
+    Url,
     /// `{}` or `{ field: { label: "..", type: ".." }, ... }`.
     CredentialFields,
     /// A closure with this signature.
@@ -31,7 +42,7 @@ pub(crate) enum FieldType {
 }
 
 /// One field of a provider kind.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct FieldSpec {
     pub name: &'static str,
     pub required: bool,
@@ -44,6 +55,8 @@ pub(crate) struct KindSpec {
     pub name: &'static str,
     pub kind: Kind,
     pub fields: &'static [FieldSpec],
+    /// The id and display name of a preset when the block leaves them out.
+    pub default_id: Option<(&'static str, &'static str)>,
 }
 
 /// The parameters a callback closure takes: the first `required` are mandatory.
@@ -95,33 +108,84 @@ pub(crate) const SESSION: ClosureSpec = ClosureSpec {
     required: 2,
 };
 
+const fn field(name: &'static str, required: bool, ty: FieldType) -> FieldSpec {
+    FieldSpec { name, required, ty }
+}
+
+/// `client_id`, `client_secret` and `scope`: optional, read from `AUTH_<ID>_ID` and
+/// `AUTH_<ID>_SECRET` at run time when left out.
+const CLIENT_FIELDS: [FieldSpec; 3] = [
+    field("client_id", false, FieldType::Str),
+    field("client_secret", false, FieldType::Str),
+    field("scope", false, FieldType::Str),
+];
+
 /// Every provider kind, in the order they are suggested.
-pub(crate) const KINDS: &[KindSpec] = &[KindSpec {
-    name: "Credentials",
-    kind: Kind::Credentials,
-    fields: &[
-        FieldSpec {
-            name: "id",
-            required: true,
-            ty: FieldType::Str,
-        },
-        FieldSpec {
-            name: "name",
-            required: false,
-            ty: FieldType::Str,
-        },
-        FieldSpec {
-            name: "credentials",
-            required: true,
-            ty: FieldType::CredentialFields,
-        },
-        FieldSpec {
-            name: "authorize",
-            required: true,
-            ty: FieldType::Closure(&AUTHORIZE),
-        },
-    ],
-}];
+pub(crate) const KINDS: &[KindSpec] = &[
+    KindSpec {
+        name: "Credentials",
+        kind: Kind::Credentials,
+        fields: &[
+            field("id", true, FieldType::Str),
+            field("name", false, FieldType::Str),
+            field("credentials", true, FieldType::CredentialFields),
+            field("authorize", true, FieldType::Closure(&AUTHORIZE)),
+        ],
+        default_id: None,
+    },
+    KindSpec {
+        name: "Oidc",
+        kind: Kind::Oidc,
+        fields: &[
+            field("id", true, FieldType::Str),
+            field("name", false, FieldType::Str),
+            field("issuer", false, FieldType::Url),
+            CLIENT_FIELDS[0],
+            CLIENT_FIELDS[1],
+            CLIENT_FIELDS[2],
+        ],
+        default_id: None,
+    },
+    KindSpec {
+        name: "OAuth",
+        kind: Kind::OAuth,
+        fields: &[
+            field("id", true, FieldType::Str),
+            field("name", false, FieldType::Str),
+            field("authorization_url", true, FieldType::Url),
+            field("token_url", true, FieldType::Url),
+            field("userinfo_url", true, FieldType::Url),
+            CLIENT_FIELDS[0],
+            CLIENT_FIELDS[1],
+            CLIENT_FIELDS[2],
+        ],
+        default_id: None,
+    },
+    KindSpec {
+        name: "GitHub",
+        kind: Kind::GitHub,
+        fields: &[
+            field("id", false, FieldType::Str),
+            field("name", false, FieldType::Str),
+            CLIENT_FIELDS[0],
+            CLIENT_FIELDS[1],
+            CLIENT_FIELDS[2],
+        ],
+        default_id: Some(("github", "GitHub")),
+    },
+    KindSpec {
+        name: "Google",
+        kind: Kind::Google,
+        fields: &[
+            field("id", false, FieldType::Str),
+            field("name", false, FieldType::Str),
+            CLIENT_FIELDS[0],
+            CLIENT_FIELDS[1],
+            CLIENT_FIELDS[2],
+        ],
+        default_id: Some(("google", "Google")),
+    },
+];
 
 /// The options of one credential field: `label`, `type`, `placeholder`.
 pub(crate) const CREDENTIAL_OPTIONS: &[&str] = &["label", "type", "placeholder"];

@@ -49,6 +49,20 @@ pub(crate) struct Provider {
 
 pub(crate) enum ProviderConfig {
     Credentials(Credentials),
+    OAuth(OAuth),
+}
+
+/// `Oidc`, `OAuth` and the presets: the string fields as written (`None`: read at run time, or
+/// the preset's default).
+#[derive(Default)]
+pub(crate) struct OAuth {
+    pub issuer: Option<String>,
+    pub authorization_url: Option<String>,
+    pub token_url: Option<String>,
+    pub userinfo_url: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub scope: Option<String>,
 }
 
 pub(crate) struct Credentials {

@@ -20,7 +20,7 @@ use crate::ast::{self, Input, ProviderValue, TOP_LEVEL_KEYS, Value};
 use crate::errors::{Errors, did_you_mean, list, unknown_hint};
 use crate::kinds::{self, ClosureSpec, FieldType, Kind, KindSpec};
 use crate::model::{
-    Callback, CredentialField, Credentials, Model, Provider, ProviderConfig, StructDef,
+    Callback, CredentialField, Credentials, Model, OAuth, Provider, ProviderConfig, StructDef,
 };
 
 /// Fields every token has; declared token fields must not reuse them.
@@ -508,6 +508,7 @@ fn validate_provider(spec: &ast::ProviderSpec, errors: &Errors) -> Option<(Provi
     let mut name: Option<String> = None;
     let mut fields: Option<Vec<CredentialField>> = None;
     let mut authorize: Option<Callback> = None;
+    let mut strings: HashMap<String, String> = HashMap::new();
     for field in &spec.fields {
         let key = field.key.to_string();
         if seen.contains_key(&key) {
@@ -546,7 +547,33 @@ fn validate_provider(spec: &ast::ProviderSpec, errors: &Errors) -> Option<(Provi
                 if key == "id" {
                     id = provider_id(expr, errors);
                 } else if let Some(lit) = string_literal(expr, errors) {
-                    name = Some(lit.value());
+                    if key == "name" {
+                        name = Some(lit.value());
+                    } else if lit.value().trim().is_empty() {
+                        errors.spanned(
+                            lit,
+                            format!("`{key}` must not be empty; leave it out to read it from the environment at run time"),
+                        );
+                    } else {
+                        strings.insert(key.clone(), lit.value());
+                    }
+                }
+            }
+            (FieldType::Url, ProviderValue::Expr(expr)) => {
+                if let Some(lit) = string_literal(expr, errors) {
+                    let value = lit.value();
+                    let rest = value
+                        .strip_prefix("https://")
+                        .or_else(|| value.strip_prefix("http://"));
+                    let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or_default());
+                    if host.is_none_or(str::is_empty) || value.chars().any(char::is_whitespace) {
+                        errors.spanned(
+                            lit,
+                            format!("`{key}` must be an absolute http(s) URL, like \"https://idp.example.com\""),
+                        );
+                    } else {
+                        strings.insert(key.clone(), value);
+                    }
                 }
             }
             (FieldType::CredentialFields, ProviderValue::Credentials(block)) => {
@@ -592,7 +619,14 @@ fn validate_provider(spec: &ast::ProviderSpec, errors: &Errors) -> Option<(Provi
             );
         }
     }
-    let (id, id_span) = id?;
+    let preset = kind_spec.and_then(|k| k.default_id);
+    let (id, id_span) = match (id, preset) {
+        (Some(id), _) => id,
+        (None, Some((default_id, _))) if !seen.contains_key("id") => {
+            (default_id.to_owned(), spec.kind.span())
+        }
+        (None, _) => return None,
+    };
     let variant = variant_name(&id);
     let variant = Ident::new(&variant, id_span);
     let kind = kind_spec.map_or(Kind::Credentials, |k| k.kind);
@@ -601,8 +635,22 @@ fn validate_provider(spec: &ast::ProviderSpec, errors: &Errors) -> Option<(Provi
             fields: fields.unwrap_or_default(),
             authorize,
         }),
+        Kind::Oidc | Kind::OAuth | Kind::GitHub | Kind::Google => {
+            let mut take = |key: &str| strings.remove(key);
+            ProviderConfig::OAuth(OAuth {
+                issuer: take("issuer"),
+                authorization_url: take("authorization_url"),
+                token_url: take("token_url"),
+                userinfo_url: take("userinfo_url"),
+                client_id: take("client_id"),
+                client_secret: take("client_secret"),
+                scope: take("scope"),
+            })
+        }
     };
-    let name = name.unwrap_or_else(|| id.clone());
+    let name = name
+        .or_else(|| preset.map(|(_, name)| name.to_owned()))
+        .unwrap_or_else(|| id.clone());
     Some((
         Provider {
             id,

@@ -53,6 +53,9 @@ pub(crate) struct Inner<D: AuthDefinition> {
     pub codec: TokenCodec,
     /// `GET /providers` never changes, so its body is built once.
     pub providers_json: Bytes,
+    /// The OAuth and OpenID Connect providers, their HTTP client and check cookies.
+    #[cfg(feature = "oauth")]
+    pub oauth: crate::providers::OAuthClients,
 }
 
 impl<D: AuthDefinition> Clone for Auth<D> {
@@ -80,6 +83,7 @@ impl<D: AuthDefinition> std::fmt::Debug for Auth<D> {
 pub struct AuthBuilder<D: AuthDefinition> {
     state: D::State,
     overrides: Overrides,
+    oauth: crate::providers::Overrides,
 }
 
 impl<D: AuthDefinition> AuthBuilder<D> {
@@ -115,6 +119,36 @@ impl<D: AuthDefinition> AuthBuilder<D> {
         self
     }
 
+    /// The client id and secret of the OAuth provider `provider`, instead of `AUTH_<ID>_ID` and
+    /// `AUTH_<ID>_SECRET` or the values written in `next_auth!`.
+    pub fn oauth_client(
+        mut self,
+        provider: &str,
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+    ) -> Self {
+        self.oauth.clients.insert(
+            provider.to_owned(),
+            (client_id.into(), client_secret.into()),
+        );
+        self
+    }
+
+    /// The issuer URL of the OpenID Connect provider `provider`, instead of `AUTH_<ID>_ISSUER` or
+    /// the value written in `next_auth!`.
+    pub fn oauth_issuer(mut self, provider: &str, issuer: impl Into<String>) -> Self {
+        self.oauth.issuers.insert(provider.to_owned(), issuer.into());
+        self
+    }
+
+    /// How long one request to an OAuth provider may take, connecting included (default 10 s).
+    /// A provider that does not answer in time fails the sign-in with `OAuthSignin` or
+    /// `OAuthCallback`.
+    pub fn oauth_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.oauth.timeout = Some(timeout);
+        self
+    }
+
     /// Resolves the settings and builds the engine.
     ///
     /// Without a secret, a debug build generates one and warns; a release build returns
@@ -128,12 +162,35 @@ impl<D: AuthDefinition> AuthBuilder<D> {
         )?;
         let codec = TokenCodec::new(&settings.secret);
         let providers_json = handlers::providers_json(D::PROVIDERS, &settings.base);
+        #[cfg(feature = "oauth")]
+        let oauth = crate::providers::OAuthClients::build(
+            D::PROVIDERS,
+            &self.oauth,
+            |name| std::env::var(name).ok(),
+            &settings.base,
+            &settings.secret,
+            settings.secure,
+        )?;
+        #[cfg(not(feature = "oauth"))]
+        if let Some(p) = D::PROVIDERS
+            .iter()
+            .find(|p| p.kind == crate::definition::ProviderKind::OAuth)
+        {
+            let _ = &self.oauth;
+            return Err(ConfigError::ProviderSetting {
+                provider: p.id.to_owned(),
+                variable: "features".to_owned(),
+                reason: "auth-runtime was built without its `oauth` feature".to_owned(),
+            });
+        }
         Ok(Auth {
             inner: Arc::new(Inner {
                 state: self.state,
                 settings,
                 codec,
                 providers_json,
+                #[cfg(feature = "oauth")]
+                oauth,
             }),
         })
     }
@@ -145,6 +202,7 @@ impl<D: AuthDefinition> Auth<D> {
         AuthBuilder {
             state,
             overrides: Overrides::default(),
+            oauth: crate::providers::Overrides::default(),
         }
     }
 

@@ -52,6 +52,16 @@ pub enum ConfigError {
         /// Why it was refused.
         reason: String,
     },
+    /// An OAuth or OpenID Connect provider setting that is missing or unusable.
+    #[error("provider `{provider}`: {variable}: {reason}")]
+    ProviderSetting {
+        /// The provider id.
+        provider: String,
+        /// The environment variable (or setting) at fault, e.g. `AUTH_USER_SECRET`.
+        variable: String,
+        /// What is wrong and how to fix it.
+        reason: String,
+    },
     /// A setting out of range.
     #[error("invalid setting {name}: {reason}")]
     InvalidSetting {

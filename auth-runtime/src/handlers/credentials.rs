@@ -126,16 +126,14 @@ pub(crate) async fn callback<D: AuthDefinition>(
         Err(error) => return failure(base, "authorize", &error, json),
     };
 
-    let account = Account {
-        provider: info.id.to_owned(),
-        kind: info.kind.as_str().to_owned(),
-        provider_account_id: user.id.clone(),
-    };
+    let account = Account::new(info.id, info.kind.as_str(), user.id.clone());
     let token = D::Token::from_user(&user);
     let event = JwtEvent::SignIn {
         provider,
         user,
         account,
+        profile: None,
+        previous: crate::handlers::read_token(auth, cookies),
     };
     let mut token = match D::jwt(token, event, &inner.state).await {
         Ok(token) => token,

@@ -1,6 +1,8 @@
 //! One handler per endpoint of the REST API.
 
 mod credentials;
+#[cfg(feature = "oauth")]
+mod oauth;
 mod pages;
 mod session;
 mod signout;
@@ -35,8 +37,17 @@ pub(crate) async fn dispatch<D: AuthDefinition>(
         .no_cache(),
         Action::Session if post => session::update(auth, context, cookies).await,
         Action::Session => session::get(auth, cookies).await,
+        #[cfg(feature = "oauth")]
+        Action::SignIn if post && oauth::is_oauth::<D>(route.provider) => {
+            oauth::signin(auth, route.provider.unwrap_or_default(), context).await
+        }
         Action::SignIn if post => credentials::signin_post(auth, route.provider, context),
         Action::SignIn => pages::signin(auth, context),
+        #[cfg(feature = "oauth")]
+        Action::Callback if oauth::is_oauth::<D>(route.provider) => {
+            let id = route.provider.unwrap_or_default();
+            oauth::callback(auth, id, post, context, cookies).await
+        }
         Action::Callback if post => {
             credentials::callback(auth, route.provider, context, cookies).await
         }

@@ -1,0 +1,150 @@
+//! Plain OAuth 2.0 through the `oauth2` crate: explicit endpoints, the authorization URL with
+//! PKCE (S256), the code exchange, then the profile from the userinfo endpoint.
+
+use oauth2::basic::BasicClient;
+use oauth2::{
+    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
+    ErrorResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
+    RequestTokenError, Scope, TokenResponse, TokenUrl,
+};
+
+use super::oidc::Started;
+use super::registry::FlowError;
+use crate::user::{Account, Profile};
+
+/// A client with its authorization and token endpoints set.
+pub(crate) type OAuth2Client =
+    BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
+
+/// The largest userinfo body read.
+const MAX_USERINFO_BYTES: usize = 256 * 1024;
+
+pub(crate) fn client(
+    authorization_url: &str,
+    token_url: &str,
+    client_id: &str,
+    client_secret: &str,
+    redirect: RedirectUrl,
+) -> Result<OAuth2Client, String> {
+    let auth = AuthUrl::new(authorization_url.to_owned())
+        .map_err(|e| format!("authorization_url {authorization_url:?}: {e}"))?;
+    let token =
+        TokenUrl::new(token_url.to_owned()).map_err(|e| format!("token_url {token_url:?}: {e}"))?;
+    Ok(BasicClient::new(ClientId::new(client_id.to_owned()))
+        .set_client_secret(ClientSecret::new(client_secret.to_owned()))
+        .set_auth_uri(auth)
+        .set_token_uri(token)
+        .set_redirect_uri(redirect))
+}
+
+/// The authorization URL: `response_type=code`, the scopes, `state` and an S256 challenge.
+pub(crate) fn start(client: &OAuth2Client, scope: &str, extra: &[(String, String)]) -> Started {
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let mut request = client
+        .authorize_url(CsrfToken::new_random)
+        .set_pkce_challenge(challenge);
+    for name in scope.split_whitespace() {
+        request = request.add_scope(Scope::new(name.to_owned()));
+    }
+    for (name, value) in extra {
+        request = request.add_extra_param(name.clone(), value.clone());
+    }
+    let (url, state) = request.url();
+    Started {
+        url,
+        state: state.secret().clone(),
+        verifier: verifier.secret().clone(),
+        nonce: None,
+    }
+}
+
+/// Exchanges the code, then reads the profile from `userinfo_url` with the access token.
+pub(crate) async fn finish(
+    client: &OAuth2Client,
+    userinfo_url: &str,
+    provider: &str,
+    code: String,
+    verifier: String,
+    http: &reqwest::Client,
+    now: i64,
+) -> Result<(Profile, Account), FlowError> {
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(code))
+        .set_pkce_verifier(PkceCodeVerifier::new(verifier))
+        .request_async(http)
+        .await
+        .map_err(|e| FlowError::Token(describe_token_error(&e)))?;
+    let response = http
+        .get(userinfo_url)
+        .bearer_auth(tokens.access_token().secret())
+        .header(reqwest::header::ACCEPT, "application/json")
+        .send()
+        .await
+        .map_err(|e| FlowError::UserInfo(e.without_url().to_string()))?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(FlowError::UserInfo(format!("the userinfo endpoint answered {status}")));
+    }
+    if response
+        .content_length()
+        .is_some_and(|len| len > MAX_USERINFO_BYTES as u64)
+    {
+        return Err(FlowError::UserInfo("the userinfo response is too large".into()));
+    }
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| FlowError::UserInfo(e.without_url().to_string()))?;
+    if body.len() > MAX_USERINFO_BYTES {
+        return Err(FlowError::UserInfo("the userinfo response is too large".into()));
+    }
+    let raw: serde_json::Value = serde_json::from_slice(&body)
+        .map_err(|_| FlowError::UserInfo("the userinfo response is not JSON".into()))?;
+    let profile = Profile::from_json(raw).map_err(FlowError::Profile)?;
+    let account = account(provider, &profile, &tokens, now);
+    Ok((profile, account))
+}
+
+/// The account of an OAuth sign-in, from the token response.
+pub(crate) fn account<R>(provider: &str, profile: &Profile, tokens: &R, now: i64) -> Account
+where
+    R: TokenResponse,
+{
+    Account {
+        provider: provider.to_owned(),
+        kind: "oauth".to_owned(),
+        provider_account_id: profile.sub.clone(),
+        access_token: Some(tokens.access_token().secret().clone()),
+        token_type: serde_json::to_value(tokens.token_type())
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_ascii_lowercase)),
+        expires_at: tokens
+            .expires_in()
+            .map(|d| now.saturating_add(i64::try_from(d.as_secs()).unwrap_or(i64::MAX))),
+        refresh_token: tokens.refresh_token().map(|t| t.secret().clone()),
+        scope: tokens.scopes().map(|scopes| {
+            scopes
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+        }),
+        id_token: None,
+    }
+}
+
+/// A token-endpoint failure, described without the response body (which may hold tokens).
+pub(crate) fn describe_token_error<RE, T>(error: &RequestTokenError<RE, T>) -> String
+where
+    RE: std::error::Error + 'static,
+    T: ErrorResponse + 'static,
+{
+    match error {
+        RequestTokenError::ServerResponse(response) => {
+            format!("the token endpoint refused the code: {response}")
+        }
+        RequestTokenError::Request(error) => format!("the token request failed: {error}"),
+        RequestTokenError::Parse(_, _) => "the token response does not parse".to_owned(),
+        RequestTokenError::Other(message) => format!("the token request failed: {message}"),
+    }
+}
