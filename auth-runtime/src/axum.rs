@@ -149,7 +149,8 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let auth = Auth::<D>::from_ref(state);
-        auth.token(&parts.headers)
+        auth.verified_token(&parts.headers)
+            .await
             .map(SessionToken)
             .ok_or(SessionRequired)
     }

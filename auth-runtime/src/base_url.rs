@@ -144,7 +144,9 @@ impl BaseUrl {
         };
         let plain = path.starts_with('/')
             && !path.starts_with("//")
-            && path.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~/?=&%+,:;@!$*()'".contains(&b));
+            && path
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~/?=&%+,:;@!$*()'".contains(&b));
         match (plain, absolute) {
             (false, _) => None,
             (true, true) => Some(candidate.to_owned()),
@@ -176,9 +178,18 @@ mod tests {
     #[test]
     fn keeps_same_origin_redirects() {
         let b = base();
-        assert_eq!(b.resolve_redirect("http://127.0.0.1:3000"), "http://127.0.0.1:3000");
-        assert_eq!(b.resolve_redirect("/a/b?c=d&e=%2F"), "http://127.0.0.1:3000/a/b?c=d&e=%2F");
-        assert_eq!(b.resolve_redirect("http://127.0.0.1:3000/x#frag"), "http://127.0.0.1:3000/x#frag");
+        assert_eq!(
+            b.resolve_redirect("http://127.0.0.1:3000"),
+            "http://127.0.0.1:3000"
+        );
+        assert_eq!(
+            b.resolve_redirect("/a/b?c=d&e=%2F"),
+            "http://127.0.0.1:3000/a/b?c=d&e=%2F"
+        );
+        assert_eq!(
+            b.resolve_redirect("http://127.0.0.1:3000/x#frag"),
+            "http://127.0.0.1:3000/x#frag"
+        );
         assert_eq!(
             b.resolve_redirect("/dash?x=1"),
             "http://127.0.0.1:3000/dash?x=1"

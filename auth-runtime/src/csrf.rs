@@ -9,8 +9,11 @@ use subtle::ConstantTimeEq;
 pub struct CsrfToken {
     /// 64 lowercase hex characters.
     pub token: String,
-    /// `Some(cookie value)` when the token is new and its cookie must be set.
+    /// `Some(cookie value)` when the cookie must be (re)set: a new token, or a valid token
+    /// re-minted under the newest secret during a rotation.
     pub new_cookie: Option<String>,
+    /// Whether the token came from a valid cookie, so that the client can have seen it.
+    pub from_cookie: bool,
 }
 
 fn hash_hex(token: &str, secret: &str) -> String {
@@ -40,29 +43,42 @@ pub fn verify_cookie(cookie: &str, secret: &str) -> Option<String> {
     bool::from(expected.as_bytes().ct_eq(hash.as_bytes())).then(|| token.to_owned())
 }
 
-/// Reuses the token from a valid cookie, or mints a new one with its cookie value.
-pub fn bootstrap(cookie: Option<&str>, secret: &str) -> CsrfToken {
-    if let Some(token) = cookie.and_then(|c| verify_cookie(c, secret)) {
-        return CsrfToken {
-            token,
-            new_cookie: None,
-        };
+/// Reuses the token from a cookie valid under any of `secrets` (newest first), or mints a new
+/// one with its cookie value. A cookie valid only under an older secret keeps its token and is
+/// re-minted under the newest, so a rotation does not break a form the client already holds.
+pub fn bootstrap<S: AsRef<str>>(cookie: Option<&str>, secrets: &[S]) -> CsrfToken {
+    let newest = secrets.first().map_or("", AsRef::as_ref);
+    if let Some(cookie) = cookie {
+        for (index, secret) in secrets.iter().enumerate() {
+            if let Some(token) = verify_cookie(cookie, secret.as_ref()) {
+                let new_cookie = (index > 0).then(|| mint(&token, newest));
+                return CsrfToken {
+                    token,
+                    new_cookie,
+                    from_cookie: true,
+                };
+            }
+        }
     }
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let token = hex(&bytes);
-    let cookie = format!("{token}|{}", hash_hex(&token, secret));
     CsrfToken {
+        new_cookie: Some(mint(&token, newest)),
         token,
-        new_cookie: Some(cookie),
+        from_cookie: false,
     }
+}
+
+fn mint(token: &str, secret: &str) -> String {
+    format!("{token}|{}", hash_hex(token, secret))
 }
 
 /// Whether the submitted `csrfToken` matches a token whose cookie was already valid.
 ///
 /// A token minted during this very request never verifies: the client cannot have seen it.
 pub fn submitted_matches(csrf: &CsrfToken, submitted: Option<&str>) -> bool {
-    csrf.new_cookie.is_none()
+    csrf.from_cookie
         && submitted.is_some_and(|s| bool::from(s.as_bytes().ct_eq(csrf.token.as_bytes())))
 }
 
@@ -100,12 +116,12 @@ mod tests {
 
     #[test]
     fn reuses_valid_tokens_and_mints_new_ones() {
-        let kept = bootstrap(Some(&format!("{TOKEN}|{HASH}")), SECRET);
+        let kept = bootstrap(Some(&format!("{TOKEN}|{HASH}")), &[SECRET]);
         assert_eq!(
             (kept.token.as_str(), kept.new_cookie.as_deref()),
             (TOKEN, None)
         );
-        let fresh = bootstrap(Some("garbage"), SECRET);
+        let fresh = bootstrap(Some("garbage"), &[SECRET]);
         assert_eq!(fresh.token.len(), 64);
         assert_eq!(
             verify_cookie(fresh.new_cookie.as_deref().unwrap(), SECRET),
@@ -115,5 +131,23 @@ mod tests {
         assert!(submitted_matches(&kept, Some(TOKEN)));
         assert!(!submitted_matches(&kept, Some("x")));
         assert!(!submitted_matches(&kept, None));
+    }
+
+    #[test]
+    fn accepts_cookies_of_an_older_secret_and_re_mints_them() {
+        let cookie = format!("{TOKEN}|{HASH}");
+        let rotated = bootstrap(Some(&cookie), &["the-new-secret-0123456789abcdef", SECRET]);
+        assert_eq!(rotated.token, TOKEN);
+        assert!(submitted_matches(&rotated, Some(TOKEN)));
+        let re_minted = rotated
+            .new_cookie
+            .expect("re-minted under the newest secret");
+        assert_eq!(
+            verify_cookie(&re_minted, "the-new-secret-0123456789abcdef").as_deref(),
+            Some(TOKEN)
+        );
+        let dropped = bootstrap(Some(&cookie), &["the-new-secret-0123456789abcdef"]);
+        assert_ne!(dropped.token, TOKEN);
+        assert!(!submitted_matches(&dropped, Some(TOKEN)));
     }
 }

@@ -13,6 +13,7 @@ use crate::error::{ConfigError, RequestError};
 use crate::handlers;
 use crate::protocol::reply::Reply;
 use crate::protocol::route::{self, Action};
+use crate::session_version::SessionVersions;
 use crate::settings::{Overrides, Settings};
 use crate::token::TokenCodec;
 
@@ -51,6 +52,8 @@ pub(crate) struct Inner<D: AuthDefinition> {
     pub state: D::State,
     pub settings: Settings,
     pub codec: TokenCodec,
+    /// Session versions (sign-out everywhere), when a store is configured.
+    pub versions: Option<Arc<dyn SessionVersions>>,
     /// `GET /providers` never changes, so its body is built once.
     pub providers_json: Bytes,
     /// The OAuth and OpenID Connect providers, their HTTP client and check cookies.
@@ -83,6 +86,7 @@ impl<D: AuthDefinition> std::fmt::Debug for Auth<D> {
 pub struct AuthBuilder<D: AuthDefinition> {
     state: D::State,
     overrides: Overrides,
+    versions: Option<Arc<dyn SessionVersions>>,
     oauth: crate::providers::Overrides,
 }
 
@@ -90,7 +94,49 @@ impl<D: AuthDefinition> AuthBuilder<D> {
     /// The secret that signs session tokens and CSRF cookies (at least 16 bytes; 32 random bytes
     /// recommended).
     pub fn secret(mut self, secret: impl Into<String>) -> Self {
-        self.overrides.secret = Some(secret.into());
+        self.overrides.secrets = Some(vec![secret.into()]);
+        self
+    }
+
+    /// Several secrets at once, newest first, for rotation: the first signs session tokens and
+    /// CSRF cookies, every one verifies them, and a session token signed with an older secret
+    /// is re-issued under the newest on its next read (at most 8; each at least 16 bytes).
+    /// The environment equivalent is `AUTH_SECRET` (newest) plus `AUTH_SECRET_1`,
+    /// `AUTH_SECRET_2`, ... (older).
+    pub fn secrets<I, S>(mut self, secrets: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.overrides.secrets = Some(secrets.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Tolerance for clock skew between servers when checking a token's `exp`, `nbf` and `iat`,
+    /// in seconds (default 15, as NextAuth; at most 300).
+    pub fn leeway(mut self, seconds: u64) -> Self {
+        self.overrides.leeway = Some(seconds);
+        self
+    }
+
+    /// The `iss` claim session tokens carry and must carry (default: the public origin).
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.overrides.issuer = Some(issuer.into());
+        self
+    }
+
+    /// The `aud` claim session tokens carry and must carry (default: the auth API's URL, so a
+    /// token minted for one deployment is refused by another sharing its secret).
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.overrides.audience = Some(audience.into());
+        self
+    }
+
+    /// Turns on sign-out everywhere: tokens carry their user's session version, every session
+    /// read checks it against `store`, and [`Auth::sign_out_everywhere`] ends every session of
+    /// a user. Without a store nothing is checked (see `SECURITY.md`).
+    pub fn session_versions(mut self, store: impl SessionVersions) -> Self {
+        self.versions = Some(Arc::new(store));
         self
     }
 
@@ -160,7 +206,10 @@ impl<D: AuthDefinition> AuthBuilder<D> {
             |name| std::env::var(name).ok(),
             cfg!(debug_assertions),
         )?;
-        let codec = TokenCodec::new(&settings.secret);
+        let codec = TokenCodec::with_secrets(
+            &settings.secrets,
+            settings.token_options(self.versions.is_some()),
+        );
         let providers_json = handlers::providers_json(D::PROVIDERS, &settings.base);
         #[cfg(feature = "oauth")]
         let oauth = crate::providers::OAuthClients::build(
@@ -188,6 +237,7 @@ impl<D: AuthDefinition> AuthBuilder<D> {
                 state: self.state,
                 settings,
                 codec,
+                versions: self.versions,
                 providers_json,
                 #[cfg(feature = "oauth")]
                 oauth,
@@ -202,6 +252,7 @@ impl<D: AuthDefinition> Auth<D> {
         AuthBuilder {
             state,
             overrides: Overrides::default(),
+            versions: None,
             oauth: crate::providers::Overrides::default(),
         }
     }
@@ -229,10 +280,18 @@ impl<D: AuthDefinition> Auth<D> {
         handlers::read_session(self, &cookies).await
     }
 
-    /// The verified session token of a request, without running any callback.
+    /// The verified session token of a request, without running any callback. This does not
+    /// consult the session version store; [`Auth::verified_token`] does.
     pub fn token(&self, headers: &http::HeaderMap) -> Option<D::Token> {
         let cookies = request_cookies(headers)?;
         handlers::read_token(self, &cookies)
+    }
+
+    /// The verified session token of a request, without running any callback, its session
+    /// version checked against the store when sign-out everywhere is configured.
+    pub async fn verified_token(&self, headers: &http::HeaderMap) -> Option<D::Token> {
+        let cookies = request_cookies(headers)?;
+        handlers::read_checked_token(self, &cookies).await
     }
 
     /// Signs a session token as a sign-in would, stamping `iat = issued_at`, `exp = issued_at +
@@ -255,6 +314,21 @@ impl<D: AuthDefinition> Auth<D> {
         self.inner
             .codec
             .encode(token, issued_at, self.inner.settings.max_age)
+    }
+
+    /// Ends every session of `user_id` (the `User::id` its sign-ins produced) on every server:
+    /// the next read of any token minted before this call signs it out. Needs a store
+    /// ([`AuthBuilder::session_versions`]); returns the user's new session version.
+    pub async fn sign_out_everywhere(
+        &self,
+        user_id: &str,
+    ) -> Result<u64, crate::session_version::SessionVersionError> {
+        match &self.inner.versions {
+            Some(versions) => versions.bump(user_id).await,
+            None => Err(crate::session_version::SessionVersionError(
+                "no session version store is configured (AuthBuilder::session_versions)".into(),
+            )),
+        }
     }
 
     pub(crate) fn inner(&self) -> &Inner<D> {
@@ -389,7 +463,7 @@ impl<'r> RequestContext<'r> {
     ) -> Self {
         let names = &settings.cookies;
         let mut queued_cookies = Vec::new();
-        let csrf = csrf::bootstrap(cookies.get(&names.csrf_token), &settings.secret);
+        let csrf = csrf::bootstrap(cookies.get(&names.csrf_token), &settings.secrets);
         if let Some(value) = &csrf.new_cookie {
             queued_cookies.push(cookies::set_cookie(
                 &names.csrf_token,

@@ -16,6 +16,7 @@ mod error;
 mod handlers;
 mod protocol;
 pub mod providers;
+pub mod session_version;
 mod settings;
 mod token;
 mod user;
@@ -27,6 +28,11 @@ pub use callback::CallbackError;
 pub use definition::{AuthDefinition, ProviderId, SessionShape, TokenClaims};
 pub use engine::{Auth, AuthBuilder};
 pub use error::{ConfigError, RequestError};
+#[cfg(feature = "postgres")]
+pub use session_version::PostgresSessionVersions;
+#[cfg(feature = "sqlite")]
+pub use session_version::SqliteSessionVersions;
+pub use session_version::{SessionVersion, SessionVersionError, SessionVersions};
 pub use settings::Settings;
 pub use token::TokenError;
 pub use user::{Account, JwtEvent, Profile, ProfileError, SessionUser, User};

@@ -4,6 +4,7 @@ use crate::base_url::BaseUrl;
 use crate::cookies::CookieNames;
 use crate::definition::DefinedSettings;
 use crate::error::ConfigError;
+use crate::token::{LEEWAY_SECONDS, MAX_SECRETS, TokenOptions};
 
 /// Default session lifetime: 30 days.
 pub const DEFAULT_MAX_AGE: u64 = 30 * 24 * 60 * 60;
@@ -15,12 +16,17 @@ pub const DEFAULT_BASE_PATH: &str = "/api/auth";
 pub const DEFAULT_MAX_BODY: usize = 64 * 1024;
 /// The shortest secret accepted.
 pub const MIN_SECRET_LEN: usize = 16;
+/// The largest clock-skew leeway accepted, in seconds.
+pub const MAX_LEEWAY: u64 = 300;
 
 /// Settings given in code; anything left `None` comes from the environment or the default.
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
-    pub(crate) secret: Option<String>,
+    pub(crate) secrets: Option<Vec<String>>,
     pub(crate) url: Option<String>,
+    pub(crate) leeway: Option<u64>,
+    pub(crate) issuer: Option<String>,
+    pub(crate) audience: Option<String>,
     pub(crate) max_age: Option<u64>,
     pub(crate) update_age: Option<u64>,
     pub(crate) max_body_bytes: Option<usize>,
@@ -29,7 +35,14 @@ pub struct Overrides {
 /// The resolved configuration the engine runs with.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// The newest secret: it signs tokens and mints CSRF cookies (`secrets[0]`).
+    #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
     pub(crate) secret: String,
+    /// Newest first: the first signs tokens and mints CSRF cookies, all verify. Never empty.
+    pub(crate) secrets: Vec<String>,
+    pub(crate) leeway: u64,
+    pub(crate) issuer: String,
+    pub(crate) audience: String,
     pub(crate) base: BaseUrl,
     pub(crate) secure: bool,
     pub(crate) cookies: CookieNames,
@@ -49,15 +62,34 @@ impl Settings {
         development: bool,
     ) -> Result<Self, ConfigError> {
         let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
-        let secret = match overrides
-            .secret
-            .or_else(|| env("AUTH_SECRET"))
-            .or_else(|| env("NEXTAUTH_SECRET"))
-        {
-            Some(secret) if secret.len() < MIN_SECRET_LEN => {
-                return Err(ConfigError::WeakSecret { len: secret.len() });
+        // Newest first: AUTH_SECRET (or NEXTAUTH_SECRET), then AUTH_SECRET_1, AUTH_SECRET_2, ...
+        // as Auth.js v5 reads them; the numbered ones are the older secrets still accepted.
+        let secrets = match overrides.secrets {
+            Some(secrets) => Some(secrets),
+            None => env("AUTH_SECRET")
+                .or_else(|| env("NEXTAUTH_SECRET"))
+                .map(|newest| {
+                    let older = (1..MAX_SECRETS).map_while(|i| env(&format!("AUTH_SECRET_{i}")));
+                    std::iter::once(newest).chain(older).collect()
+                }),
+        };
+        let secrets = match secrets {
+            Some(secrets) if secrets.is_empty() => return Err(ConfigError::MissingSecret),
+            Some(secrets) if secrets.len() > MAX_SECRETS => {
+                return Err(ConfigError::InvalidSetting {
+                    name: "secrets",
+                    reason: format!(
+                        "{} secrets given; at most {MAX_SECRETS} are kept",
+                        secrets.len()
+                    ),
+                });
             }
-            Some(secret) => secret,
+            Some(secrets) => {
+                if let Some(weak) = secrets.iter().find(|s| s.len() < MIN_SECRET_LEN) {
+                    return Err(ConfigError::WeakSecret { len: weak.len() });
+                }
+                secrets
+            }
             None if development => {
                 let secret = crate::csrf::hex(&rand::random::<[u8; 32]>());
                 tracing::warn!(
@@ -68,7 +100,7 @@ impl Settings {
                 eprintln!(
                     "WARNING: AUTH_SECRET is not set; using a random development secret (see the log)."
                 );
-                secret
+                vec![secret]
             }
             None => return Err(ConfigError::MissingSecret),
         };
@@ -117,9 +149,30 @@ impl Settings {
                 reason: format!("{update_age} is above max_age ({max_age})"),
             });
         }
+        let leeway = overrides.leeway.unwrap_or(LEEWAY_SECONDS);
+        if leeway > MAX_LEEWAY {
+            return Err(ConfigError::InvalidSetting {
+                name: "leeway",
+                reason: format!("{leeway} s is above {MAX_LEEWAY} s"),
+            });
+        }
+        let issuer = overrides.issuer.unwrap_or_else(|| base.origin().to_owned());
+        let audience = overrides
+            .audience
+            .unwrap_or_else(|| base.as_str().to_owned());
+        if issuer.is_empty() || audience.is_empty() {
+            return Err(ConfigError::InvalidSetting {
+                name: "issuer",
+                reason: "the token issuer and audience must not be empty".to_owned(),
+            });
+        }
         let secure = base.is_secure();
         Ok(Settings {
-            secret,
+            secret: secrets[0].clone(),
+            secrets,
+            leeway,
+            issuer,
+            audience,
             cookies: CookieNames::new(secure),
             secure,
             base,
@@ -147,6 +200,36 @@ impl Settings {
     /// The cookie names in use.
     pub fn cookie_names(&self) -> &CookieNames {
         &self.cookies
+    }
+
+    /// How many secrets verify tokens and CSRF cookies (the first of them signs).
+    pub fn secret_count(&self) -> usize {
+        self.secrets.len()
+    }
+
+    /// Tolerance in seconds for `exp`, `nbf` and `iat`.
+    pub fn leeway(&self) -> u64 {
+        self.leeway
+    }
+
+    /// The `iss` claim of session tokens (default: the public origin).
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The `aud` claim of session tokens (default: the auth API's URL).
+    pub fn audience(&self) -> &str {
+        &self.audience
+    }
+
+    /// The token codec options these settings describe.
+    pub(crate) fn token_options(&self, versioned: bool) -> TokenOptions {
+        TokenOptions {
+            issuer: self.issuer.clone(),
+            audience: self.audience.clone(),
+            leeway: self.leeway,
+            versioned,
+        }
     }
 }
 
@@ -191,12 +274,65 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            (s.secret.as_str(), s.base.as_str()),
+            (s.secrets[0].as_str(), s.base.as_str()),
             (SECRET, "http://h:1/api/auth")
         );
         assert_eq!(
             (s.max_age, s.update_age),
             (DEFAULT_MAX_AGE, DEFAULT_UPDATE_AGE)
+        );
+    }
+
+    #[test]
+    fn reads_older_secrets_for_rotation() {
+        let s = Settings::resolve(
+            DefinedSettings::default(),
+            Overrides::default(),
+            env(&[
+                ("AUTH_SECRET", "newest-secret-0123456789"),
+                ("AUTH_SECRET_1", "older-secret-0123456789"),
+                ("AUTH_SECRET_2", "oldest-secret-0123456789"),
+                ("AUTH_SECRET_4", "ignored-after-a-gap-0123"),
+            ]),
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            s.secrets,
+            [
+                "newest-secret-0123456789",
+                "older-secret-0123456789",
+                "oldest-secret-0123456789"
+            ]
+        );
+        assert_eq!(s.secret, s.secrets[0]);
+        assert_eq!(
+            (s.issuer(), s.audience(), s.leeway()),
+            (
+                "http://localhost:3000",
+                "http://localhost:3000/api/auth",
+                15
+            )
+        );
+        let weak_old = Settings::resolve(
+            DefinedSettings::default(),
+            Overrides::default(),
+            env(&[("AUTH_SECRET", SECRET), ("AUTH_SECRET_1", "short")]),
+            false,
+        );
+        assert!(matches!(weak_old, Err(ConfigError::WeakSecret { len: 5 })));
+        let leeway = Overrides {
+            leeway: Some(301),
+            ..Overrides::default()
+        };
+        assert!(
+            Settings::resolve(
+                DefinedSettings::default(),
+                leeway,
+                env(&[("AUTH_SECRET", SECRET)]),
+                false
+            )
+            .is_err()
         );
     }
 
@@ -209,7 +345,7 @@ mod tests {
             true,
         )
         .unwrap();
-        assert_eq!(s.secret.len(), 64);
+        assert_eq!(s.secrets[0].len(), 64);
         assert_eq!(s.base.as_str(), "http://localhost:3000/api/auth");
         let refused = Settings::resolve(
             DefinedSettings::default(),

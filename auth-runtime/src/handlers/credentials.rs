@@ -10,6 +10,7 @@ use crate::definition::{AuthDefinition, ProviderId, ProviderInfo, ProviderKind, 
 use crate::engine::{Auth, RequestContext};
 use crate::handlers::error_url;
 use crate::protocol::reply::Reply;
+use crate::session_version;
 use crate::user::{Account, JwtEvent};
 
 fn provider_info<D: AuthDefinition>(
@@ -128,6 +129,7 @@ pub(crate) async fn callback<D: AuthDefinition>(
 
     let account = Account::new(info.id, info.kind.as_str(), user.id.clone());
     let token = D::Token::from_user(&user);
+    let user_id = user.id.clone();
     let event = JwtEvent::SignIn {
         provider,
         user,
@@ -139,11 +141,26 @@ pub(crate) async fn callback<D: AuthDefinition>(
         Ok(token) => token,
         Err(error) => return failure(base, "jwt", &error, json),
     };
-    let now = clock::now();
-    let jwt = match inner.codec.encode(&mut token, now, settings.max_age) {
-        Ok(jwt) => jwt,
-        Err(error) => return failure(base, "encode", &CallbackError::internal(error), json),
+    let version = match session_version::at_sign_in(inner.versions.as_deref(), &user_id).await {
+        Ok(version) => version,
+        Err(error) => {
+            return failure(
+                base,
+                "session version",
+                &CallbackError::internal(error),
+                json,
+            );
+        }
     };
+    let now = clock::now();
+    let jwt =
+        match inner
+            .codec
+            .encode_versioned(&mut token, now, settings.max_age, version.as_ref())
+        {
+            Ok(jwt) => jwt,
+            Err(error) => return failure(base, "encode", &CallbackError::internal(error), json),
+        };
     let present = cookies.chunk_names(&settings.cookies.session_token);
     let expires_at = token.expires_at().unwrap_or(now);
     let set = cookies::session_cookies(

@@ -19,7 +19,7 @@ use crate::protocol::reply::Reply;
 use crate::protocol::route::{Action, Route};
 use crate::settings::Settings;
 
-pub(crate) use session::{read_session, read_token};
+pub(crate) use session::{read_checked_token, read_session, read_token};
 
 pub(crate) async fn dispatch<D: AuthDefinition>(
     auth: &Auth<D>,

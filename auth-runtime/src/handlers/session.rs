@@ -7,6 +7,7 @@ use crate::cookies::{self, RequestCookies};
 use crate::definition::{AuthDefinition, SessionShape, TokenClaims};
 use crate::engine::{Auth, RequestContext};
 use crate::protocol::reply::Reply;
+use crate::session_version::{self, Check};
 use crate::user::{JwtEvent, SessionUser};
 
 const EMPTY: &[u8] = b"{}";
@@ -62,6 +63,14 @@ async fn respond<D: AuthDefinition>(
             return signed_out();
         }
     };
+    match session_version::check(inner.versions.as_deref(), decoded.version.as_ref()).await {
+        Check::Valid => {}
+        Check::Revoked => return signed_out(),
+        Check::Unavailable(error) => {
+            tracing::warn!(%error, "cannot check the session version; refusing this read");
+            return Reply::json(StatusCode::SERVICE_UNAVAILABLE, EMPTY);
+        }
+    }
     // NextAuth builds `session.user` from the token as decoded, before the jwt callback.
     let user = session_user(&decoded.claims);
     let now = clock::now();
@@ -78,7 +87,12 @@ async fn respond<D: AuthDefinition>(
     let renew = due || serde_json::to_vec(&token).map_or(true, |after| after != decoded.payload);
     let mut set_cookies = Vec::new();
     let expires_at = if renew {
-        match inner.codec.encode(&mut token, now, settings.max_age) {
+        match inner.codec.encode_versioned(
+            &mut token,
+            now,
+            settings.max_age,
+            decoded.version.as_ref(),
+        ) {
             Ok(jwt) => {
                 let expires_at = token.expires_at().unwrap_or(now);
                 set_cookies =
@@ -120,7 +134,7 @@ pub(crate) async fn read_session<D: AuthDefinition>(
     cookies: &RequestCookies<'_>,
 ) -> Option<(D::Session, D::Token)> {
     let inner = auth.inner();
-    let token = read_token(auth, cookies)?;
+    let token = read_checked_token(auth, cookies).await?;
     let user = session_user(&token);
     let token = D::jwt(token, JwtEvent::Refresh, &inner.state).await.ok()?;
     let expires = clock::iso_date(token.expires_at().unwrap_or_else(clock::now));
@@ -128,7 +142,23 @@ pub(crate) async fn read_session<D: AuthDefinition>(
     Some((session, token))
 }
 
-/// The verified session token of a request, without running any callback.
+/// The verified session token of a request, its session version checked when a store is
+/// configured, without running any callback.
+pub(crate) async fn read_checked_token<D: AuthDefinition>(
+    auth: &Auth<D>,
+    cookies: &RequestCookies<'_>,
+) -> Option<D::Token> {
+    let inner = auth.inner();
+    let raw = cookies.chunked(&inner.settings.cookies.session_token)?;
+    let decoded = inner.codec.decode::<D::Token>(&raw).ok()?;
+    match session_version::check(inner.versions.as_deref(), decoded.version.as_ref()).await {
+        Check::Valid => Some(decoded.claims),
+        Check::Revoked | Check::Unavailable(_) => None,
+    }
+}
+
+/// The verified session token of a request, without running any callback (the session version
+/// is not checked: see [`read_checked_token`]).
 pub(crate) fn read_token<D: AuthDefinition>(
     auth: &Auth<D>,
     cookies: &RequestCookies<'_>,
