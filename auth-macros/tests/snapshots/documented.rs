@@ -111,9 +111,9 @@ impl ::core::fmt::Debug for CodeCredentials {
             .finish()
     }
 }
-/// Why the `jwt` callback runs, with this application's [`Provider`] as the provider type.
+/// Why the `jwt` callback runs, with this application's [`Provider`] and token types.
 #[allow(dead_code)]
-pub(crate) type JwtEvent = ::auth_runtime::JwtEvent<Provider>;
+pub(crate) type JwtEvent = ::auth_runtime::JwtEvent<Provider, Claims>;
 /// The authentication definition written in `next_auth!`: providers `code` (One-time code).
 ///
 /// It is never instantiated; serve it with [`Auth`].
@@ -226,6 +226,7 @@ const _: () = {
                         placeholder: ::core::option::Option::Some("123456"),
                     },
                 ],
+                oauth: ::core::option::Option::None,
             },
         ];
         const SETTINGS: ::auth_runtime::definition::DefinedSettings = ::auth_runtime::definition::DefinedSettings {
@@ -257,7 +258,7 @@ const _: () = {
         }
         fn jwt<'a>(
             token: Claims,
-            event: ::auth_runtime::JwtEvent<Provider>,
+            event: ::auth_runtime::JwtEvent<Provider, Claims>,
             state: &'a (),
         ) -> impl ::core::future::Future<
             Output = ::core::result::Result<Claims, ::auth_runtime::CallbackError>,

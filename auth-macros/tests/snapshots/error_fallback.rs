@@ -99,9 +99,9 @@ impl ::core::fmt::Debug for AnonCredentials {
         f.debug_struct("AnonCredentials").finish()
     }
 }
-/// Why the `jwt` callback runs, with this application's [`Provider`] as the provider type.
+/// Why the `jwt` callback runs, with this application's [`Provider`] and token types.
 #[allow(dead_code)]
-pub type JwtEvent = ::auth_runtime::JwtEvent<Provider>;
+pub type JwtEvent = ::auth_runtime::JwtEvent<Provider, Token>;
 /// The authentication definition written in `next_auth!`: providers `anon` (anon).
 ///
 /// It is never instantiated; serve it with [`Auth`].
@@ -209,6 +209,7 @@ const _: () = {
                 name: "anon",
                 kind: ::auth_runtime::definition::ProviderKind::Credentials,
                 credentials: &[],
+                oauth: ::core::option::Option::None,
             },
         ];
         const SETTINGS: ::auth_runtime::definition::DefinedSettings = ::auth_runtime::definition::DefinedSettings {
@@ -240,7 +241,7 @@ const _: () = {
         }
         fn jwt<'a>(
             token: Token,
-            event: ::auth_runtime::JwtEvent<Provider>,
+            event: ::auth_runtime::JwtEvent<Provider, Token>,
             state: &'a (),
         ) -> impl ::core::future::Future<
             Output = ::core::result::Result<Token, ::auth_runtime::CallbackError>,

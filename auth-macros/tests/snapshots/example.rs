@@ -100,9 +100,9 @@ impl ::core::fmt::Debug for AnonCredentials {
         f.debug_struct("AnonCredentials").finish()
     }
 }
-/// Why the `jwt` callback runs, with this application's [`Provider`] as the provider type.
+/// Why the `jwt` callback runs, with this application's [`Provider`] and token types.
 #[allow(dead_code)]
-pub type JwtEvent = ::auth_runtime::JwtEvent<Provider>;
+pub type JwtEvent = ::auth_runtime::JwtEvent<Provider, Token>;
 /// The authentication definition written in `next_auth!`: providers `anon` (Anonymous).
 ///
 /// It is never instantiated; serve it with [`Auth`].
@@ -242,6 +242,7 @@ const _: () = {
                 name: "Anonymous",
                 kind: ::auth_runtime::definition::ProviderKind::Credentials,
                 credentials: &[],
+                oauth: ::core::option::Option::None,
             },
         ];
         const SETTINGS: ::auth_runtime::definition::DefinedSettings = ::auth_runtime::definition::DefinedSettings {
@@ -273,7 +274,7 @@ const _: () = {
         }
         fn jwt<'a>(
             token: Token,
-            event: ::auth_runtime::JwtEvent<Provider>,
+            event: ::auth_runtime::JwtEvent<Provider, Token>,
             state: &'a AppState,
         ) -> impl ::core::future::Future<
             Output = ::core::result::Result<Token, ::auth_runtime::CallbackError>,

@@ -144,9 +144,9 @@ impl ::core::fmt::Debug for MagicLinkCredentials {
             .finish()
     }
 }
-/// Why the `jwt` callback runs, with this application's [`Provider`] as the provider type.
+/// Why the `jwt` callback runs, with this application's [`Provider`] and token types.
 #[allow(dead_code)]
-pub type JwtEvent = ::auth_runtime::JwtEvent<Provider>;
+pub type JwtEvent = ::auth_runtime::JwtEvent<Provider, Token>;
 /// The authentication definition written in `next_auth!`: providers `password` (password), `magic-link` (Magic link).
 ///
 /// It is never instantiated; serve it with [`Auth`].
@@ -281,6 +281,7 @@ const _: () = {
                         placeholder: ::core::option::Option::None,
                     },
                 ],
+                oauth: ::core::option::Option::None,
             },
             ::auth_runtime::definition::ProviderInfo {
                 id: "magic-link",
@@ -294,6 +295,7 @@ const _: () = {
                         placeholder: ::core::option::Option::None,
                     },
                 ],
+                oauth: ::core::option::Option::None,
             },
         ];
         const SETTINGS: ::auth_runtime::definition::DefinedSettings = ::auth_runtime::definition::DefinedSettings {
@@ -332,7 +334,7 @@ const _: () = {
         }
         fn jwt<'a>(
             token: Token,
-            event: ::auth_runtime::JwtEvent<Provider>,
+            event: ::auth_runtime::JwtEvent<Provider, Token>,
             state: &'a (),
         ) -> impl ::core::future::Future<
             Output = ::core::result::Result<Token, ::auth_runtime::CallbackError>,

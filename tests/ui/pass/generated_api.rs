@@ -130,11 +130,9 @@ fn main() {
     let event = JwtEvent::SignIn {
         provider: Provider::Admin,
         user: user.clone(),
-        account: auth_runtime::Account {
-            provider: "admin".into(),
-            kind: "credentials".into(),
-            provider_account_id: "admin".into(),
-        },
+        account: auth_runtime::Account::new("admin", "credentials", "admin"),
+        profile: None,
+        previous: None,
     };
     let token = ready(NextAuth::jwt(token, event, &state)).unwrap();
     assert!(token.is_admin);
