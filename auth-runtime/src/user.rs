@@ -237,7 +237,10 @@ impl Profile {
     pub fn to_user(&self) -> User {
         User {
             id: self.sub.clone(),
-            name: self.name.clone().or_else(|| self.preferred_username.clone()),
+            name: self
+                .name
+                .clone()
+                .or_else(|| self.preferred_username.clone()),
             email: self.email.as_ref().map(|e| e.to_lowercase()),
             image: self.picture.clone(),
         }

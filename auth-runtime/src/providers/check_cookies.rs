@@ -90,7 +90,8 @@ impl CheckCookies {
             let mut bytes = [0u8; 32];
             let info = format!("auth-runtime oauth check cookie {}", check.base_name());
             // 32 bytes is always a valid HKDF-SHA256 output length, so this never fails.
-            let _ = Hkdf::<Sha256>::new(None, secret.as_bytes()).expand(info.as_bytes(), &mut bytes);
+            let _ =
+                Hkdf::<Sha256>::new(None, secret.as_bytes()).expand(info.as_bytes(), &mut bytes);
             Key {
                 encoding: EncodingKey::from_secret(&bytes),
                 decoding: DecodingKey::from_secret(&bytes),

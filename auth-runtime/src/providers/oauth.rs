@@ -4,8 +4,8 @@
 use oauth2::basic::BasicClient;
 use oauth2::{
     AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
-    ErrorResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
-    RequestTokenError, Scope, TokenResponse, TokenUrl,
+    ErrorResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope,
+    TokenResponse, TokenUrl,
 };
 
 use super::oidc::Started;
@@ -83,20 +83,26 @@ pub(crate) async fn finish(
         .map_err(|e| FlowError::UserInfo(e.without_url().to_string()))?;
     let status = response.status();
     if !status.is_success() {
-        return Err(FlowError::UserInfo(format!("the userinfo endpoint answered {status}")));
+        return Err(FlowError::UserInfo(format!(
+            "the userinfo endpoint answered {status}"
+        )));
     }
     if response
         .content_length()
         .is_some_and(|len| len > MAX_USERINFO_BYTES as u64)
     {
-        return Err(FlowError::UserInfo("the userinfo response is too large".into()));
+        return Err(FlowError::UserInfo(
+            "the userinfo response is too large".into(),
+        ));
     }
     let body = response
         .bytes()
         .await
         .map_err(|e| FlowError::UserInfo(e.without_url().to_string()))?;
     if body.len() > MAX_USERINFO_BYTES {
-        return Err(FlowError::UserInfo("the userinfo response is too large".into()));
+        return Err(FlowError::UserInfo(
+            "the userinfo response is too large".into(),
+        ));
     }
     let raw: serde_json::Value = serde_json::from_slice(&body)
         .map_err(|_| FlowError::UserInfo("the userinfo response is not JSON".into()))?;

@@ -9,9 +9,9 @@ use openidconnect::core::{
 };
 use openidconnect::{
     AccessToken, AdditionalClaims, AuthorizationCode, Client, ClientId, ClientSecret, CsrfToken,
-    EmptyExtraTokenFields, EndpointMaybeSet, EndpointNotSet, EndpointSet, IdTokenFields,
-    IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
-    Scope, StandardErrorResponse, StandardTokenResponse, TokenResponse,
+    EmptyExtraTokenFields, EndpointMaybeSet, EndpointNotSet, EndpointSet, IdTokenFields, IssuerUrl,
+    Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
+    StandardErrorResponse, StandardTokenResponse, TokenResponse,
 };
 use serde::{Deserialize, Serialize};
 
@@ -142,8 +142,7 @@ pub(crate) async fn finish(
     let claims = id_token
         .claims(&verifier, &Nonce::new(nonce))
         .map_err(|e| FlowError::IdToken(e.to_string()))?;
-    let mut raw =
-        serde_json::to_value(claims).map_err(|e| FlowError::IdToken(e.to_string()))?;
+    let mut raw = serde_json::to_value(claims).map_err(|e| FlowError::IdToken(e.to_string()))?;
 
     if client.user_info_url().is_some() {
         let info = client

@@ -109,7 +109,10 @@ pub(crate) struct OAuthClients {
 impl std::fmt::Debug for OAuthClients {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OAuthClients")
-            .field("providers", &self.providers.iter().map(|p| p.id).collect::<Vec<_>>())
+            .field(
+                "providers",
+                &self.providers.iter().map(|p| p.id).collect::<Vec<_>>(),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -128,7 +131,11 @@ impl OAuthClients {
         let mut configured = Vec::new();
         for info in providers.iter().filter(|p| p.kind == ProviderKind::OAuth) {
             let Some(spec) = info.oauth else {
-                return Err(setting_error(info.id, "kind", "an OAuth provider without its settings".into()));
+                return Err(setting_error(
+                    info.id,
+                    "kind",
+                    "an OAuth provider without its settings".into(),
+                ));
             };
             configured.push(configure(info.id, &spec, overrides, &env, base)?);
         }
@@ -156,7 +163,10 @@ impl OAuthClients {
         self.checks.clear_all()
     }
 
-    async fn metadata(&self, provider: &Configured) -> Result<Arc<CoreProviderMetadata>, FlowError> {
+    async fn metadata(
+        &self,
+        provider: &Configured,
+    ) -> Result<Arc<CoreProviderMetadata>, FlowError> {
         let Endpoint::Oidc { issuer, cached } = &provider.endpoint else {
             return Err(FlowError::Configuration("not an OpenID provider".into()));
         };
@@ -300,7 +310,9 @@ fn configure(
             let issuer = IssuerUrl::new(issuer)
                 .ok()
                 .filter(|u| matches!(u.url().scheme(), "http" | "https"))
-                .ok_or_else(|| setting_error(id, &variable, "the issuer is not an http(s) URL".into()))?;
+                .ok_or_else(|| {
+                    setting_error(id, &variable, "the issuer is not an http(s) URL".into())
+                })?;
             Endpoint::Oidc {
                 issuer,
                 cached: Mutex::new(None),
