@@ -123,6 +123,10 @@ impl BaseUrl {
                 // the callback-url cookie does not change back and forth.
                 if candidate == self.origin {
                     self.origin.clone()
+                } else if url.as_str().len() > MAX_LEN {
+                    // Percent-encoding can lengthen a candidate past the limit; refusing the
+                    // result here keeps resolution stable (found by the `redirect` fuzz target).
+                    self.origin.clone()
                 } else {
                     url.into()
                 }
@@ -198,6 +202,20 @@ mod tests {
             b.resolve_redirect("http://127.0.0.1:3000/a"),
             "http://127.0.0.1:3000/a"
         );
+    }
+
+    #[test]
+    fn resolution_is_stable_when_encoding_lengthens_the_url() {
+        // Regression (fuzz target `redirect`): 1400 three-byte characters are 4200 bytes once
+        // percent-encoded; the first resolution must not return what the second refuses.
+        let b = base();
+        let candidate = format!("/{}", "\u{450f}".repeat(1300));
+        assert!(candidate.len() <= 4096);
+        let once = b.resolve_redirect(&candidate);
+        assert_eq!(b.resolve_redirect(&once), once);
+        let fuzzed = "/7:http://httpttpxttshp:%\u{450f}xn-mtshp000";
+        let once = b.resolve_redirect(fuzzed);
+        assert_eq!(b.resolve_redirect(&once), once);
     }
 
     #[test]
