@@ -25,7 +25,9 @@ const CLIENT_ID: &str = "third-party-token-example";
 const CLIENT_SECRET: &str = "e2e-client-secret-0123456789abcdef";
 
 fn dir(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(name)
 }
 
 fn under_ci() -> bool {
@@ -139,7 +141,12 @@ async fn a_guest_signs_in_at_a_real_openid_provider() {
     // The user denies consent at the provider: AccessDenied, and still the same guest.
     let guest_cookies = b.session_cookies();
     let started = b
-        .start_sign_in(&base, "user", &format!("{origin}/account"), "login_hint=deny")
+        .start_sign_in(
+            &base,
+            "user",
+            &format!("{origin}/account"),
+            "login_hint=deny",
+        )
         .await;
     let url = started.json()["url"].as_str().unwrap().to_owned();
     assert!(url.starts_with(&format!("{issuer}/auth?")), "{url}");
@@ -178,7 +185,11 @@ async fn a_guest_signs_in_at_a_real_openid_provider() {
     let user = me(&mut b, &origin).await;
     assert_eq!(user["sub"], "alice", "the provider's sub: {user}");
     assert_eq!(user["isLoggedIn"], true);
-    assert_eq!(user["guestToken"], guest_token.as_str(), "the guest's token reached the jwt callback");
+    assert_eq!(
+        user["guestToken"],
+        guest_token.as_str(),
+        "the guest's token reached the jwt callback"
+    );
     let logged_in = user["thirdPartyToken"].as_str().unwrap();
     assert!(
         logged_in.starts_with("user-alice-") && logged_in.ends_with("-merged"),
@@ -214,7 +225,10 @@ async fn a_guest_signs_in_at_a_real_openid_provider() {
     let out = String::from_utf8_lossy(&output.stdout);
     println!("{out}");
     eprintln!("{}", String::from_utf8_lossy(&output.stderr));
-    assert!(output.status.success(), "tests/js/oauth.test.mjs failed; its output is above");
+    assert!(
+        output.status.success(),
+        "tests/js/oauth.test.mjs failed; its output is above"
+    );
     assert!(
         out.contains("ℹ pass 1") && out.contains("ℹ fail 0"),
         "the client test did not run"

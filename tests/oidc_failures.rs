@@ -17,10 +17,10 @@ use auth_runtime::{CallbackError, User, next_auth};
 use axum::Router;
 use axum::extract::State;
 use axum::routing::{get, post};
-use browser::{Browser, query_param};
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use browser::{Browser, query_param};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use sha2::{Digest, Sha256};
 
 const CLIENT_ID: &str = "rust-app";
@@ -143,7 +143,13 @@ async fn token(
         let mut idp = idp.lock().unwrap();
         let code = form.get("code").cloned().unwrap_or_default();
         let fresh = idp.used_codes.insert(code);
-        (idp.mode, idp.issuer.clone(), idp.challenge.clone(), idp.nonce.clone(), fresh)
+        (
+            idp.mode,
+            idp.issuer.clone(),
+            idp.challenge.clone(),
+            idp.nonce.clone(),
+            fresh,
+        )
     };
     if mode == Mode::HangToken {
         tokio::time::sleep(Duration::from_secs(3600)).await;
@@ -159,7 +165,10 @@ async fn token(
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    let expected = format!("Basic {}", STANDARD.encode(format!("{CLIENT_ID}:{CLIENT_SECRET}")));
+    let expected = format!(
+        "Basic {}",
+        STANDARD.encode(format!("{CLIENT_ID}:{CLIENT_SECRET}"))
+    );
     if basic != expected {
         return refuse("client authentication");
     }
@@ -215,8 +224,10 @@ async fn userinfo(headers: axum::http::HeaderMap) -> axum::response::Response {
     {
         return axum::http::StatusCode::UNAUTHORIZED.into_response();
     }
-    axum::Json(serde_json::json!({ "sub": "fake-sub-42", "name": "Ada", "email": "Ada@Example.com" }))
-        .into_response()
+    axum::Json(
+        serde_json::json!({ "sub": "fake-sub-42", "name": "Ada", "email": "Ada@Example.com" }),
+    )
+    .into_response()
 }
 
 async fn start_idp() -> Shared {
@@ -252,31 +263,51 @@ async fn start_app(issuer: &str, timeout: Duration) -> (String, Auth) {
     .oauth_timeout(timeout)
     .build()
     .unwrap();
-    let app = Router::new().nest("/api/auth", auth.clone().router()).with_state(auth.clone());
+    let app = Router::new()
+        .nest("/api/auth", auth.clone().router())
+        .with_state(auth.clone());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     (origin, auth)
 }
 
 /// A guest with a session, plus a started sign-in with `user`: returns the authorization URL.
-async fn guest_then_start(browser: &mut Browser, origin: &str, idp: &Shared) -> (String, Vec<(String, String)>) {
+async fn guest_then_start(
+    browser: &mut Browser,
+    origin: &str,
+    idp: &Shared,
+) -> (String, Vec<(String, String)>) {
     let base = format!("{origin}/api/auth");
-    let reply = browser.sign_in_as_guest(&base, &format!("{origin}/shop")).await;
+    let reply = browser
+        .sign_in_as_guest(&base, &format!("{origin}/shop"))
+        .await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     let guest_cookies = browser.session_cookies();
     assert_eq!(guest_cookies.len(), 1);
-    let started = browser.start_sign_in(&base, "user", &format!("{origin}/account"), "").await;
+    let started = browser
+        .start_sign_in(&base, "user", &format!("{origin}/account"), "")
+        .await;
     assert_eq!(started.status, 200, "{}", started.body);
     let url = started.json()["url"].as_str().unwrap().to_owned();
     let mut idp = idp.lock().unwrap();
-    assert!(url.starts_with(&format!("{}/authorize?", idp.issuer)), "{url}");
+    assert!(
+        url.starts_with(&format!("{}/authorize?", idp.issuer)),
+        "{url}"
+    );
     idp.challenge = query_param(&url, "code_challenge");
     idp.nonce = query_param(&url, "nonce");
     (url, guest_cookies)
 }
 
 async fn assert_guest_intact(browser: &mut Browser, origin: &str, guest: &[(String, String)]) {
-    assert_eq!(browser.session_cookies(), guest, "the guest session cookie changed");
-    let session = browser.get(&format!("{origin}/api/auth/session")).await.json();
+    assert_eq!(
+        browser.session_cookies(),
+        guest,
+        "the guest session cookie changed"
+    );
+    let session = browser
+        .get(&format!("{origin}/api/auth/session"))
+        .await
+        .json();
     assert_eq!(session["isLoggedIn"], false, "{session}");
 }
 
@@ -293,7 +324,11 @@ async fn expect_error(browser: &mut Browser, origin: &str, query: &str, code: &s
         "wrong error redirect"
     );
     // The check cookies are single-use: cleared on failure too; the session cookie untouched.
-    for name in ["next-auth.state", "next-auth.pkce.code_verifier", "next-auth.nonce"] {
+    for name in [
+        "next-auth.state",
+        "next-auth.pkce.code_verifier",
+        "next-auth.nonce",
+    ] {
         assert!(
             page.set_cookies
                 .iter()
@@ -347,21 +382,47 @@ async fn oidc_sign_in_succeeds_and_every_failure_keeps_the_guest() {
     let mut b = Browser::new();
     let base = format!("{origin}/api/auth");
     b.sign_in_as_guest(&base, &format!("{origin}/shop")).await;
-    let started = b.start_sign_in(&base, "user", &format!("{origin}/account"), "prompt=login").await;
+    let started = b
+        .start_sign_in(&base, "user", &format!("{origin}/account"), "prompt=login")
+        .await;
     let url = started.json()["url"].as_str().unwrap().to_owned();
-    assert_eq!(query_param(&url, "code_challenge_method").as_deref(), Some("S256"));
+    assert_eq!(
+        query_param(&url, "code_challenge_method").as_deref(),
+        Some("S256")
+    );
     assert_eq!(query_param(&url, "response_type").as_deref(), Some("code"));
-    assert_eq!(query_param(&url, "prompt").as_deref(), Some("login"), "authorization params pass through");
-    assert_eq!(query_param(&url, "redirect_uri"), Some(format!("{base}/callback/user")));
+    assert_eq!(
+        query_param(&url, "prompt").as_deref(),
+        Some("login"),
+        "authorization params pass through"
+    );
+    assert_eq!(
+        query_param(&url, "redirect_uri"),
+        Some(format!("{base}/callback/user"))
+    );
     let checks: Vec<&String> = started
         .set_cookies
         .iter()
-        .filter(|c| ["next-auth.state=", "next-auth.pkce.code_verifier=", "next-auth.nonce="].iter().any(|n| c.starts_with(n)))
+        .filter(|c| {
+            [
+                "next-auth.state=",
+                "next-auth.pkce.code_verifier=",
+                "next-auth.nonce=",
+            ]
+            .iter()
+            .any(|n| c.starts_with(n))
+        })
         .collect();
     assert_eq!(checks.len(), 3, "{:?}", started.set_cookies);
     for cookie in checks {
-        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
-        assert!(cookie.contains("Max-Age=900") && !cookie.contains("Secure"), "{cookie}");
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+            "{cookie}"
+        );
+        assert!(
+            cookie.contains("Max-Age=900") && !cookie.contains("Secure"),
+            "{cookie}"
+        );
     }
 
     // The user denies consent at the provider.
@@ -373,52 +434,104 @@ async fn oidc_sign_in_succeeds_and_every_failure_keeps_the_guest() {
 
     // Another error from the provider.
     let (url, guest) = guest_then_start(&mut b, &origin, &idp).await;
-    expect_error(&mut b, &origin, &format!("error=server_error&state={}", state_of(&url)), "Callback").await;
+    expect_error(
+        &mut b,
+        &origin,
+        &format!("error=server_error&state={}", state_of(&url)),
+        "Callback",
+    )
+    .await;
     assert_guest_intact(&mut b, &origin, &guest).await;
 
     // State mismatch.
     let (_, guest) = guest_then_start(&mut b, &origin, &idp).await;
-    expect_error(&mut b, &origin, &format!("code={GOOD_CODE}&state=forged"), "OAuthCallback").await;
+    expect_error(
+        &mut b,
+        &origin,
+        &format!("code={GOOD_CODE}&state=forged"),
+        "OAuthCallback",
+    )
+    .await;
     assert_guest_intact(&mut b, &origin, &guest).await;
 
     // The PKCE verifier cookie is missing.
     let (url, guest) = guest_then_start(&mut b, &origin, &idp).await;
     b.jar.remove("next-auth.pkce.code_verifier");
-    expect_error(&mut b, &origin, &format!("code={GOOD_CODE}&state={}", state_of(&url)), "OAuthCallback").await;
+    expect_error(
+        &mut b,
+        &origin,
+        &format!("code={GOOD_CODE}&state={}", state_of(&url)),
+        "OAuthCallback",
+    )
+    .await;
     assert_guest_intact(&mut b, &origin, &guest).await;
 
     // A tampered PKCE verifier cookie.
     let (url, guest) = guest_then_start(&mut b, &origin, &idp).await;
     let pkce = b.jar.get_mut("next-auth.pkce.code_verifier").unwrap();
     pkce.replace_range(pkce.len() - 4.., "AAAA");
-    expect_error(&mut b, &origin, &format!("code={GOOD_CODE}&state={}", state_of(&url)), "OAuthCallback").await;
+    expect_error(
+        &mut b,
+        &origin,
+        &format!("code={GOOD_CODE}&state={}", state_of(&url)),
+        "OAuthCallback",
+    )
+    .await;
     assert_guest_intact(&mut b, &origin, &guest).await;
 
     // A tampered code.
     let (url, guest) = guest_then_start(&mut b, &origin, &idp).await;
-    expect_error(&mut b, &origin, &format!("code={GOOD_CODE}x&state={}", state_of(&url)), "OAuthCallback").await;
+    expect_error(
+        &mut b,
+        &origin,
+        &format!("code={GOOD_CODE}x&state={}", state_of(&url)),
+        "OAuthCallback",
+    )
+    .await;
     assert_guest_intact(&mut b, &origin, &guest).await;
 
     // A wrong nonce in the ID token.
     idp.lock().unwrap().mode = Mode::WrongNonce;
     idp.lock().unwrap().used_codes.clear();
     let (url, guest) = guest_then_start(&mut b, &origin, &idp).await;
-    expect_error(&mut b, &origin, &format!("code={GOOD_CODE}&state={}", state_of(&url)), "OAuthCallback").await;
+    expect_error(
+        &mut b,
+        &origin,
+        &format!("code={GOOD_CODE}&state={}", state_of(&url)),
+        "OAuthCallback",
+    )
+    .await;
     assert_guest_intact(&mut b, &origin, &guest).await;
 
     // An ID token signed by another key (claiming the published key's kid).
     idp.lock().unwrap().mode = Mode::OtherKey;
     idp.lock().unwrap().used_codes.clear();
     let (url, guest) = guest_then_start(&mut b, &origin, &idp).await;
-    expect_error(&mut b, &origin, &format!("code={GOOD_CODE}&state={}", state_of(&url)), "OAuthCallback").await;
+    expect_error(
+        &mut b,
+        &origin,
+        &format!("code={GOOD_CODE}&state={}", state_of(&url)),
+        "OAuthCallback",
+    )
+    .await;
     assert_guest_intact(&mut b, &origin, &guest).await;
 
     // The token endpoint hangs: the callback gives up after the 2 s timeout.
     idp.lock().unwrap().mode = Mode::HangToken;
     let (url, guest) = guest_then_start(&mut b, &origin, &idp).await;
     let started_at = Instant::now();
-    expect_error(&mut b, &origin, &format!("code={GOOD_CODE}&state={}", state_of(&url)), "OAuthCallback").await;
-    assert!(started_at.elapsed() < Duration::from_secs(8), "took {:?}", started_at.elapsed());
+    expect_error(
+        &mut b,
+        &origin,
+        &format!("code={GOOD_CODE}&state={}", state_of(&url)),
+        "OAuthCallback",
+    )
+    .await;
+    assert!(
+        started_at.elapsed() < Duration::from_secs(8),
+        "took {:?}",
+        started_at.elapsed()
+    );
     assert_guest_intact(&mut b, &origin, &guest).await;
 
     // Success: the guest becomes a logged-in user; the jwt callback saw the guest's token.
@@ -428,35 +541,66 @@ async fn oidc_sign_in_succeeds_and_every_failure_keeps_the_guest() {
         idp.used_codes.clear();
     }
     let (url, _) = guest_then_start(&mut b, &origin, &idp).await;
-    let callback = format!("{origin}/api/auth/callback/user?code={GOOD_CODE}&state={}", state_of(&url));
+    let callback = format!(
+        "{origin}/api/auth/callback/user?code={GOOD_CODE}&state={}",
+        state_of(&url)
+    );
     let replay_cookies = b.jar.clone();
     let page = b.get(&callback).await;
     assert_eq!(page.status, 302, "{}", page.body);
-    assert_eq!(page.location.as_deref(), Some(format!("{origin}/account").as_str()));
+    assert_eq!(
+        page.location.as_deref(),
+        Some(format!("{origin}/account").as_str())
+    );
     let session = b.get(&format!("{origin}/api/auth/session")).await.json();
     assert_eq!(session["isLoggedIn"], true, "{session}");
-    assert_eq!(session["user"]["email"], "ada@example.com", "emails are lower-cased: {session}");
+    assert_eq!(
+        session["user"]["email"], "ada@example.com",
+        "emails are lower-cased: {session}"
+    );
     assert_eq!(session["user"]["name"], "Ada");
     {
         let seen = auth.state().seen.lock().unwrap();
-        assert_eq!(seen.previous_guest, Some(format!("guest-{}", std::process::id())), "the guest's token reached the jwt callback");
+        assert_eq!(
+            seen.previous_guest,
+            Some(format!("guest-{}", std::process::id())),
+            "the guest's token reached the jwt callback"
+        );
         assert_eq!(seen.profile_sub.as_deref(), Some("fake-sub-42"));
         assert_eq!(seen.profile_email.as_deref(), Some("Ada@Example.com"));
-        assert!(seen.raw_has_custom_claim, "the raw profile keeps non-standard claims");
+        assert!(
+            seen.raw_has_custom_claim,
+            "the raw profile keeps non-standard claims"
+        );
         assert_eq!(seen.access_token.as_deref(), Some(ACCESS_TOKEN));
         assert_eq!(seen.refresh_token.as_deref(), Some(REFRESH_TOKEN));
-        assert_eq!(seen.id_token.as_ref().map(|t| t.split('.').count()), Some(3));
+        assert_eq!(
+            seen.id_token.as_ref().map(|t| t.split('.').count()),
+            Some(3)
+        );
         assert!(seen.expires_at.is_some_and(|at| at > 0));
     }
 
     // Replays: the browser no longer has the check cookies; an attacker who kept them and the
     // code is refused by the provider (codes are single-use).
     let logged_in = b.session_cookies();
-    expect_error(&mut b, &origin, callback.split_once('?').unwrap().1, "OAuthCallback").await;
+    expect_error(
+        &mut b,
+        &origin,
+        callback.split_once('?').unwrap().1,
+        "OAuthCallback",
+    )
+    .await;
     assert_eq!(b.session_cookies(), logged_in);
     let mut attacker = Browser::new();
     attacker.jar = replay_cookies;
-    expect_error(&mut attacker, &origin, callback.split_once('?').unwrap().1, "OAuthCallback").await;
+    expect_error(
+        &mut attacker,
+        &origin,
+        callback.split_once('?').unwrap().1,
+        "OAuthCallback",
+    )
+    .await;
 
     // The provider is unreachable at sign-in: nobody listens, or it accepts and never answers.
     let closed = {
@@ -478,17 +622,34 @@ async fn oidc_sign_in_succeeds_and_every_failure_keeps_the_guest() {
         b.sign_in_as_guest(&base, &format!("{origin}/shop")).await;
         let guest = b.session_cookies();
         let started_at = Instant::now();
-        let reply = b.start_sign_in(&base, "user", &format!("{origin}/account"), "").await;
-        assert!(started_at.elapsed() < Duration::from_secs(6), "took {:?}", started_at.elapsed());
+        let reply = b
+            .start_sign_in(&base, "user", &format!("{origin}/account"), "")
+            .await;
+        assert!(
+            started_at.elapsed() < Duration::from_secs(6),
+            "took {:?}",
+            started_at.elapsed()
+        );
         assert_eq!(reply.status, 200);
-        assert_eq!(reply.json()["url"], format!("{base}/error?error=OAuthSignin"));
-        assert!(!reply.set_cookies.iter().any(|c| c.contains("next-auth.state")));
+        assert_eq!(
+            reply.json()["url"],
+            format!("{base}/error?error=OAuthSignin")
+        );
+        assert!(
+            !reply
+                .set_cookies
+                .iter()
+                .any(|c| c.contains("next-auth.state"))
+        );
         assert_guest_intact(&mut b, &origin, &guest).await;
     }
 
     let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     assert!(logs.contains("signed in"), "the success is logged: {logs}");
     for secret in [CLIENT_SECRET, ACCESS_TOKEN, REFRESH_TOKEN, GOOD_CODE, "eyJ"] {
-        assert!(!logs.contains(secret), "{secret} leaked into the logs:\n{logs}");
+        assert!(
+            !logs.contains(secret),
+            "{secret} leaked into the logs:\n{logs}"
+        );
     }
 }

@@ -547,21 +547,25 @@ fn definition_impl(model: &Model, names: &Names) -> TokenStream {
         let (id, name) = (&p.id, &p.name);
         let kind = Ident::new(p.kind.runtime_variant(), Span::call_site());
         let fields: Vec<TokenStream> = match &p.config {
-            ProviderConfig::Credentials(credentials) => credentials.fields.iter().map(|f| {
-                let (name, label, input_type) = (&f.name, &f.label, &f.input_type);
-                let placeholder = match &f.placeholder {
-                    Some(text) => quote!(::core::option::Option::Some(#text)),
-                    None => quote!(::core::option::Option::None),
-                };
-                quote! {
-                    ::auth_runtime::definition::CredentialField {
-                        name: #name,
-                        label: #label,
-                        input_type: #input_type,
-                        placeholder: #placeholder,
+            ProviderConfig::Credentials(credentials) => credentials
+                .fields
+                .iter()
+                .map(|f| {
+                    let (name, label, input_type) = (&f.name, &f.label, &f.input_type);
+                    let placeholder = match &f.placeholder {
+                        Some(text) => quote!(::core::option::Option::Some(#text)),
+                        None => quote!(::core::option::Option::None),
+                    };
+                    quote! {
+                        ::auth_runtime::definition::CredentialField {
+                            name: #name,
+                            label: #label,
+                            input_type: #input_type,
+                            placeholder: #placeholder,
+                        }
                     }
-                }
-            }).collect(),
+                })
+                .collect(),
             ProviderConfig::OAuth(_) => Vec::new(),
         };
         let oauth = match &p.config {

@@ -183,7 +183,9 @@ impl<D: AuthDefinition> AuthBuilder<D> {
     /// The issuer URL of the OpenID Connect provider `provider`, instead of `AUTH_<ID>_ISSUER` or
     /// the value written in `next_auth!`.
     pub fn oauth_issuer(mut self, provider: &str, issuer: impl Into<String>) -> Self {
-        self.oauth.issuers.insert(provider.to_owned(), issuer.into());
+        self.oauth
+            .issuers
+            .insert(provider.to_owned(), issuer.into());
         self
     }
 

@@ -70,8 +70,7 @@ impl Browser {
             let pair = line.split(';').next().unwrap();
             let (name, value) = pair.split_once('=').unwrap();
             let lower = line.to_ascii_lowercase();
-            let expired = lower.contains("max-age=0")
-                || lower.contains("expires=thu, 01 jan 1970");
+            let expired = lower.contains("max-age=0") || lower.contains("expires=thu, 01 jan 1970");
             if value.is_empty() || expired {
                 self.jar.remove(name.trim());
             } else {
@@ -112,7 +111,10 @@ impl Browser {
         let mut visited = vec![url.to_owned()];
         let mut page = self.get(url).await;
         for _ in 0..20 {
-            let Some(location) = page.location.clone().filter(|_| (300..400).contains(&page.status))
+            let Some(location) = page
+                .location
+                .clone()
+                .filter(|_| (300..400).contains(&page.status))
             else {
                 return (visited, page);
             };
@@ -151,12 +153,26 @@ impl Browser {
     }
 
     /// What `signIn(provider, { callbackUrl }, params)` POSTs before navigating: `{url}`.
-    pub async fn start_sign_in(&mut self, base: &str, provider: &str, callback_url: &str, query: &str) -> Page {
+    pub async fn start_sign_in(
+        &mut self,
+        base: &str,
+        provider: &str,
+        callback_url: &str,
+        query: &str,
+    ) -> Page {
         let csrf = self.csrf(base).await;
-        let query = if query.is_empty() { String::new() } else { format!("?{query}") };
+        let query = if query.is_empty() {
+            String::new()
+        } else {
+            format!("?{query}")
+        };
         self.post_form(
             &format!("{base}/signin/{provider}{query}"),
-            &[("callbackUrl", callback_url), ("csrfToken", &csrf), ("json", "true")],
+            &[
+                ("callbackUrl", callback_url),
+                ("csrfToken", &csrf),
+                ("json", "true"),
+            ],
         )
         .await
     }
