@@ -123,11 +123,17 @@ fn hostile() -> Vec<String> {
 const KEPT: &[(&str, &str)] = &[
     ("/", "http://127.0.0.1:3000/"),
     ("/shop", "http://127.0.0.1:3000/shop"),
-    ("/shop?x=1&y=%2F#frag", "http://127.0.0.1:3000/shop?x=1&y=%2F#frag"),
+    (
+        "/shop?x=1&y=%2F#frag",
+        "http://127.0.0.1:3000/shop?x=1&y=%2F#frag",
+    ),
     ("http://127.0.0.1:3000", "http://127.0.0.1:3000"),
     ("http://127.0.0.1:3000/a/b", "http://127.0.0.1:3000/a/b"),
     ("HTTP://127.0.0.1:3000/a", "http://127.0.0.1:3000/a"),
-    ("http://127.0.0.1:3000/%2F%2Fevil.example", "http://127.0.0.1:3000/%2F%2Fevil.example"),
+    (
+        "http://127.0.0.1:3000/%2F%2Fevil.example",
+        "http://127.0.0.1:3000/%2F%2Fevil.example",
+    ),
     ("/@evil.example", "http://127.0.0.1:3000/@evil.example"),
 ];
 
@@ -146,11 +152,17 @@ fn every_hostile_form_resolves_on_the_origin() {
     let mut failures = Vec::new();
     for candidate in hostile() {
         let resolved = base.resolve_redirect(&candidate);
-        if !same_origin(&resolved) || resolved.contains("evil") && !resolved.starts_with(&format!("{ORIGIN}/")) {
+        if !same_origin(&resolved)
+            || resolved.contains("evil") && !resolved.starts_with(&format!("{ORIGIN}/"))
+        {
             failures.push(format!("{candidate:?} -> {resolved:?}"));
         }
     }
-    assert!(failures.is_empty(), "left the origin:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "left the origin:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -241,9 +253,10 @@ mod engine {
             }
 
             // A cookie the attacker planted: every route keeps working.
-            if let Ok(cookie) =
-                http::HeaderValue::from_str(&format!("next-auth.callback-url={}", encode(&candidate)))
-            {
+            if let Ok(cookie) = http::HeaderValue::from_str(&format!(
+                "next-auth.callback-url={}",
+                encode(&candidate)
+            )) {
                 let by_cookie = send(
                     &auth,
                     http::Request::get("/api/auth/session")

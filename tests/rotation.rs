@@ -56,7 +56,10 @@ async fn rotating_the_secret_signs_nobody_out() {
     for _ in 0..20 {
         let mut client = Client::new(before.clone());
         assert!(client.sign_in("anon", &[]).await.status.is_success());
-        let id = client.session().await["userId"].as_str().unwrap().to_owned();
+        let id = client.session().await["userId"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         browsers.push((client, id));
     }
 
@@ -67,8 +70,14 @@ async fn rotating_the_secret_signs_nobody_out() {
         let old_token = client.jar[SESSION].clone();
         let mut client = moved(client, &during);
         let reply = client.get("/api/auth/session").await;
-        assert_eq!(reply.json()["userId"], id.as_str(), "signed out by the rotation");
-        let renewed = reply.cookie(SESSION).expect("re-issued under the new secret");
+        assert_eq!(
+            reply.json()["userId"],
+            id.as_str(),
+            "signed out by the rotation"
+        );
+        let renewed = reply
+            .cookie(SESSION)
+            .expect("re-issued under the new secret");
         assert!(!renewed.contains("Max-Age=0"));
         assert_ne!(client.jar[SESSION], old_token);
         // The re-issued token is the new secret's alone.

@@ -1,0 +1,159 @@
+//! Sign-out everywhere: with a session version store, `Auth::sign_out_everywhere(user)` ends every
+//! session of that user on every server, and nobody else's. SQLite always; PostgreSQL at
+//! 127.0.0.1:5432 database `test` (skipped with a message when absent, a failure under `CI=true`).
+
+mod support;
+
+use auth_runtime::{
+    PostgresSessionVersions, SessionVersionError, SessionVersions, SqliteSessionVersions, User,
+    next_auth,
+};
+use support::Client;
+
+next_auth! {
+    providers: [
+        Credentials {
+            id: "login",
+            name: "Login",
+            credentials: { user: { label: "User" } },
+            authorize: |credentials| Ok(Some(User::with_id(credentials.user.clone()))),
+        },
+    ],
+}
+
+const URL: &str = "http://127.0.0.1:3000/api/auth";
+const SECRET: &str = "session-versions-secret-0123456789abcdef";
+
+fn auth(store: impl SessionVersions) -> Auth {
+    Auth::builder(())
+        .secret(SECRET)
+        .url(URL)
+        .session_versions(store)
+        .build()
+        .unwrap()
+}
+
+async fn signed_in(auth: &Auth, user: &str) -> Client<NextAuth> {
+    let mut client = Client::new(auth.clone());
+    let reply = client.sign_in("login", &[("user", user)]).await;
+    assert!(reply.status.is_success(), "{}", reply.text());
+    assert!(client.session().await.get("expires").is_some());
+    client
+}
+
+async fn signs_out_everywhere(auth: Auth, other_server: Auth) {
+    let user = format!("user-{}", std::process::id());
+    let mut laptop = signed_in(&auth, &user).await;
+    let mut phone = signed_in(&other_server, &user).await;
+    let mut someone_else = signed_in(&auth, &format!("{user}-other")).await;
+
+    let version = auth.sign_out_everywhere(&user).await.unwrap();
+    assert!(version >= 1);
+
+    // Both devices, on either server, are signed out; their cookies are cleared.
+    let reply = laptop.get("/api/auth/session").await;
+    assert_eq!(reply.json(), serde_json::json!({}));
+    assert!(
+        reply
+            .cookie("next-auth.session-token")
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    assert_eq!(phone.session().await, serde_json::json!({}));
+    // Somebody else is untouched; a new sign-in works again.
+    assert!(someone_else.session().await.get("expires").is_some());
+    let mut again = signed_in(&other_server, &user).await;
+    assert!(again.session().await.get("expires").is_some());
+    // The token extractor path checks the version too.
+    let mut headers = http::HeaderMap::new();
+    headers.insert("cookie", again.cookie_header().parse().unwrap());
+    assert!(auth.verified_token(&headers).await.is_some());
+    auth.sign_out_everywhere(&user).await.unwrap();
+    assert!(auth.verified_token(&headers).await.is_none());
+    assert!(auth.session(&headers).await.is_none());
+}
+
+#[tokio::test]
+async fn sqlite_store_signs_a_user_out_everywhere() {
+    let dir = std::env::temp_dir().join(format!("auth-sv-{}.db", std::process::id()));
+    let url = format!("sqlite://{}?mode=rwc", dir.display());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let a = SqliteSessionVersions::new(pool.clone()).await.unwrap();
+    let b = SqliteSessionVersions::new(pool).await.unwrap();
+    assert_eq!(a.current("nobody").await.unwrap(), 0);
+    signs_out_everywhere(auth(a), auth(b)).await;
+    let _ = std::fs::remove_file(dir);
+}
+
+#[tokio::test]
+async fn postgres_store_signs_a_user_out_everywhere() {
+    let user = std::env::var("USER").unwrap_or_else(|_| "postgres".into());
+    let mut pool = None;
+    for role in ["postgres", user.as_str()] {
+        let url = format!("postgres://{role}@127.0.0.1:5432/test");
+        if let Ok(p) = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(2)
+            .acquire_timeout(std::time::Duration::from_secs(3))
+            .connect(&url)
+            .await
+        {
+            pool = Some(p);
+            break;
+        }
+    }
+    let Some(pool) = pool else {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("PostgreSQL is not reachable at 127.0.0.1:5432/test, and CI=true");
+        }
+        eprintln!(
+            "SKIPPED postgres_store_signs_a_user_out_everywhere: no PostgreSQL at 127.0.0.1:5432/test"
+        );
+        return;
+    };
+    let a = PostgresSessionVersions::new(pool.clone()).await.unwrap();
+    let b = PostgresSessionVersions::new(pool).await.unwrap();
+    signs_out_everywhere(auth(a), auth(b)).await;
+}
+
+/// A store that fails: reads are refused with a 503 and the cookies are kept.
+struct Down;
+
+impl SessionVersions for Down {
+    fn current<'a>(&'a self, _: &'a str) -> auth_runtime::session_version::VersionFuture<'a, u64> {
+        Box::pin(async { Err(SessionVersionError("database is down".into())) })
+    }
+    fn bump<'a>(&'a self, user: &'a str) -> auth_runtime::session_version::VersionFuture<'a, u64> {
+        self.current(user)
+    }
+}
+
+#[tokio::test]
+async fn an_unavailable_store_refuses_reads_without_signing_out() {
+    let up = auth(
+        SqliteSessionVersions::new(sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap())
+            .await
+            .unwrap(),
+    );
+    let client = signed_in(&up, "u1").await;
+    let mut down = Client {
+        auth: auth(Down),
+        jar: client.jar,
+    };
+    let reply = down.get("/api/auth/session").await;
+    assert_eq!(reply.status, 503);
+    assert!(
+        reply.cookie("next-auth.session-token").is_none(),
+        "cookies kept"
+    );
+    // Sign-in fails closed too.
+    let reply = down.sign_in("login", &[("user", "u2")]).await;
+    assert!(reply.cookie("next-auth.session-token").is_none());
+    assert!(down.auth.sign_out_everywhere("u1").await.is_err());
+}
+
+#[tokio::test]
+async fn without_a_store_sign_out_everywhere_says_so() {
+    let auth = Auth::builder(()).secret(SECRET).url(URL).build().unwrap();
+    let error = auth.sign_out_everywhere("u1").await.unwrap_err();
+    assert!(error.to_string().contains("no session version store"));
+}
