@@ -281,6 +281,9 @@ pub struct SessionUser {
 ///     assert_eq!(old.guest.as_deref(), Some("guest-1"));
 /// }
 /// ```
+// One event is built per callback run and moved into it; boxing the sign-in's fields would only
+// make the user's patterns (`profile: Some(profile)`) clumsier.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum JwtEvent<P, T> {
     /// A sign-in just succeeded.

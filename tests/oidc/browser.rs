@@ -1,8 +1,6 @@
 //! A browser for the OAuth tests: follows redirects by hand with one cookie jar for 127.0.0.1
 //! (cookies ignore ports, as in a browser), so every hop and every `Set-Cookie` is visible.
 
-#![allow(dead_code)]
-
 use std::collections::BTreeMap;
 use std::time::Duration;
 

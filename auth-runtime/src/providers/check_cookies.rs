@@ -230,7 +230,8 @@ mod tests {
             .set(Check::Pkce, "user", "v", crate::clock::now() - MAX_AGE - 5)
             .unwrap();
         assert!(old.starts_with("__Secure-next-auth.pkce.code_verifier="));
-        let cookies = RequestCookies::parse([jar(&old).as_str()]).unwrap();
+        let header = jar(&old);
+        let cookies = RequestCookies::parse([header.as_str()]).unwrap();
         assert_eq!(
             checks.get(Check::Pkce, "user", &cookies),
             Err(CheckError::Invalid(Check::Pkce))
@@ -239,7 +240,8 @@ mod tests {
         let line = other
             .set(Check::Pkce, "user", "v", crate::clock::now())
             .unwrap();
-        let cookies = RequestCookies::parse([jar(&line).as_str()]).unwrap();
+        let header = jar(&line);
+        let cookies = RequestCookies::parse([header.as_str()]).unwrap();
         assert!(checks.get(Check::Pkce, "user", &cookies).is_err());
         assert!(
             checks
