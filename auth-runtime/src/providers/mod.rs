@@ -39,7 +39,7 @@ use std::time::Duration;
 ///     client_secret: None,
 ///     scope: "openid profile email",
 /// };
-/// assert_eq!(auth_runtime::definition::env_variable("user", "ID"), "AUTH_USER_ID");
+/// assert_eq!(auth_runtime::providers::env_variable("user", "ID"), "AUTH_USER_ID");
 /// # let _ = USER;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
