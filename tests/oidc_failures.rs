@@ -425,6 +425,28 @@ async fn oidc_sign_in_succeeds_and_every_failure_keeps_the_guest() {
         );
     }
 
+    // The built-in sign-in page: a button for the OpenID provider posting to signin/user; a
+    // form POST (no `json`) is a 302 to the provider.
+    let page = b.get(&format!("{base}/signin")).await;
+    assert!(
+        page.body
+            .contains(&format!("action=\"{base}/signin/user\"")),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("Sign in with Logged In Users"));
+    let csrf = b.csrf(&base).await;
+    let posted = b
+        .post_form(&format!("{base}/signin/user"), &[("csrfToken", &csrf)])
+        .await;
+    assert_eq!(posted.status, 302);
+    assert!(
+        posted
+            .location
+            .unwrap()
+            .starts_with(&format!("{issuer}/authorize?"))
+    );
+
     // The user denies consent at the provider.
     let mut b = Browser::new();
     let (url, guest) = guest_then_start(&mut b, &origin, &idp).await;

@@ -64,9 +64,14 @@ pub(crate) fn signin(
         );
     }
     for provider in providers {
+        // Credentials post their fields to the callback; OAuth providers start at signin/:id.
+        let action = match provider.kind {
+            crate::definition::ProviderKind::Credentials => "callback",
+            crate::definition::ProviderKind::OAuth => "signin",
+        };
         let _ = write!(
             content,
-            "<form method=\"post\" action=\"{}/callback/{}\">\
+            "<form method=\"post\" action=\"{}/{action}/{}\">\
              <input type=\"hidden\" name=\"csrfToken\" value=\"{}\">\
              <input type=\"hidden\" name=\"callbackUrl\" value=\"{}\">",
             escape(base),
