@@ -149,7 +149,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let database =
         std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite://anonymous.db".to_owned());
     let options: sqlx::sqlite::SqliteConnectOptions = database.parse()?;
-    let guests = SqlitePool::connect_with(options.create_if_missing(true)).await?;
+    // WAL with NORMAL sync: a guest insert costs no fsync of its own, and readers never wait.
+    let options = options
+        .create_if_missing(true)
+        .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+        .synchronous(sqlx::sqlite::SqliteSynchronous::Normal);
+    // One connection: SQLite takes one writer at a time, and a queue beats lock retries.
+    let guests = sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect_with(options).await?;
     migrate(&guests).await?;
 
     let mut builder = Auth::builder(AppState { guests });
