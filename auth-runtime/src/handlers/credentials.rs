@@ -135,7 +135,7 @@ pub(crate) async fn callback<D: AuthDefinition>(
         user,
         account,
         profile: None,
-        previous: crate::handlers::read_token(auth, cookies),
+        previous: crate::handlers::read_checked_token(auth, cookies).await,
     };
     let mut token = match D::jwt(token, event, &inner.state).await {
         Ok(token) => token,

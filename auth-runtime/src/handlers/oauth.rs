@@ -11,9 +11,10 @@ use crate::clock;
 use crate::cookies::{self, RequestCookies};
 use crate::definition::{AuthDefinition, ProviderId, ProviderKind, TokenClaims};
 use crate::engine::{Auth, RequestContext};
-use crate::handlers::{error_url, read_token};
+use crate::handlers::{error_url, read_checked_token};
 use crate::protocol::reply::Reply;
 use crate::providers::{CallbackParams, FlowError};
+use crate::session_version;
 use crate::user::JwtEvent;
 
 /// Authorization parameters the flow sets itself; a caller's query cannot override them.
@@ -126,7 +127,9 @@ pub(crate) async fn callback<D: AuthDefinition>(
     };
 
     let user = signed_in.profile.to_user();
-    let previous = read_token(auth, cookies);
+    let user_id = user.id.clone();
+    // The session the browser already had (a guest), unless it was revoked.
+    let previous = read_checked_token(auth, cookies).await;
     let token = D::Token::from_user(&user);
     let event = JwtEvent::SignIn {
         provider,
@@ -139,9 +142,8 @@ pub(crate) async fn callback<D: AuthDefinition>(
         Ok(token) => token,
         Err(error) => return fail(&callback_failure(provider_id, &error)),
     };
-    let now = clock::now();
-    let jwt = match inner.codec.encode(&mut token, now, settings.max_age) {
-        Ok(jwt) => jwt,
+    let version = match session_version::at_sign_in(inner.versions.as_deref(), &user_id).await {
+        Ok(version) => version,
         Err(error) => {
             return fail(&callback_failure(
                 provider_id,
@@ -149,6 +151,20 @@ pub(crate) async fn callback<D: AuthDefinition>(
             ));
         }
     };
+    let now = clock::now();
+    let jwt =
+        match inner
+            .codec
+            .encode_versioned(&mut token, now, settings.max_age, version.as_ref())
+        {
+            Ok(jwt) => jwt,
+            Err(error) => {
+                return fail(&callback_failure(
+                    provider_id,
+                    &CallbackError::internal(error),
+                ));
+            }
+        };
     let present = cookies.chunk_names(&settings.cookies.session_token);
     let expires_at = token.expires_at().unwrap_or(now);
     let session = cookies::session_cookies(
