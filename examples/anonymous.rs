@@ -155,7 +155,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
         .synchronous(sqlx::sqlite::SqliteSynchronous::Normal);
     // One connection: SQLite takes one writer at a time, and a queue beats lock retries.
-    let guests = sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect_with(options).await?;
+    let guests = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await?;
     migrate(&guests).await?;
 
     let mut builder = Auth::builder(AppState { guests });

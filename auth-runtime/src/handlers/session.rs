@@ -75,7 +75,9 @@ async fn respond<D: AuthDefinition>(
     let user = session_user(&decoded.claims);
     let now = clock::now();
     let issued_at = decoded.claims.issued_at().unwrap_or(i64::MIN / 2);
-    let due = always_renew || decoded.reissue || now.saturating_sub(issued_at) >= settings.update_age as i64;
+    let due = always_renew
+        || decoded.reissue
+        || now.saturating_sub(issued_at) >= settings.update_age as i64;
     let mut token = match D::jwt(decoded.claims, event, &inner.state).await {
         Ok(token) => token,
         Err(error) => {
