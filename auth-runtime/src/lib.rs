@@ -13,6 +13,8 @@ mod csrf;
 pub mod definition;
 mod engine;
 mod error;
+#[cfg(feature = "guests")]
+pub mod guests;
 mod handlers;
 mod protocol;
 pub mod providers;

@@ -1,0 +1,398 @@
+//! Guests: anonymous users that later become logged-in users without losing their data.
+//!
+//! This module is the store layer (feature `guests`): a [`GuestStore`] trait with two back ends
+//! that pass one test suite, [`SqliteGuestStore`] (embedded, the default: a file created and
+//! migrated on first use) and [`PostgresGuestStore`] (feature `postgres`, for several app servers
+//! sharing one database). Everything correctness depends on lives in the database, never only in
+//! one process: the guests, the identities they were upgraded to, and the creation limits.
+//!
+//! - **Creation** ([`GuestStore::create`]) is rate limited per client ([`ClientKey`]: an IPv4
+//!   address, or an IPv6 /64) and by a global budget ([`Limits`], 30 per hour with a burst of 30
+//!   per client by default, overridable from the environment). It is idempotent when the caller
+//!   passes an idempotency key (see [`CreateGuest::idempotency_key`]).
+//! - **Upgrade** ([`GuestStore::upgrade`]) is one state transition in one transaction: the guest
+//!   becomes the user ([`UpgradeOutcome::Promoted`], same id) or, when the identity already belongs
+//!   to a user, is merged into that user ([`UpgradeOutcome::Merged`]). The application's
+//!   [`UpgradeHook`] moves its data in the same transaction; if it fails, nothing changes. Of
+//!   concurrent upgrades of one guest exactly one succeeds; the others get
+//!   [`GuestError::AlreadyUpgraded`].
+//! - **Cleanup** ([`GuestStore::cleanup`], [`spawn_cleanup`]) removes guests by last activity, never
+//!   upgraded ones, in bounded batches, with a [`CleanupHook`] for the application's data and a dry
+//!   run.
+//! - **Metrics** ([`GuestStore::stats`]): counters of this process and totals from the database;
+//!   every transition is also a `tracing` event (target `auth_runtime::guests`).
+//!
+//! ```
+//! # tokio_test_block_on(async {
+//! use auth_runtime::guests::{
+//!     ClientKey, CreateGuest, GuestStore, Identity, NoHook, SqliteGuestStore, UpgradeOutcome,
+//! };
+//!
+//! let dir = std::env::temp_dir().join(format!("guests-doc-{}", std::process::id()));
+//! let store = SqliteGuestStore::open(dir.join("guests.db")).await.unwrap();
+//! let client = ClientKey::from_ip("203.0.113.7".parse().unwrap());
+//! let guest = store.create(CreateGuest::for_client(client)).await.unwrap().guest;
+//!
+//! let google = Identity::new("google", "1234567890");
+//! let outcome = store.upgrade(&guest.id, &google, &NoHook).await.unwrap();
+//! assert_eq!(outcome, UpgradeOutcome::Promoted { user_id: guest.id.clone() });
+//! # std::fs::remove_dir_all(dir).unwrap();
+//! # });
+//! # fn tokio_test_block_on<F: std::future::Future>(f: F) -> F::Output {
+//! #     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
+//! # }
+//! ```
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+// First: defines the `sql_guest_store!` macro the stores use.
+#[macro_use]
+mod sql;
+mod cleanup;
+mod limits;
+mod metrics;
+#[cfg(feature = "postgres")]
+mod postgres;
+mod sqlite;
+mod upgrade;
+
+pub use cleanup::{CleanupHook, CleanupPolicy, CleanupReport, NoCleanupHook, spawn_cleanup};
+pub use limits::{ClientKey, LimitDecision, LimitScope, Limits, LimitsError, TrustedProxy};
+pub use metrics::{GuestMetrics, GuestStats, UpgradeLatency};
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresGuestStore;
+pub use sqlite::SqliteGuestStore;
+pub use upgrade::{Identity, NoHook, UpgradeHook, UpgradeOutcome};
+
+/// A persistent anonymous user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Guest {
+    /// The guest's id: 32 lowercase hex characters (128 random bits). After a
+    /// [`UpgradeOutcome::Promoted`] upgrade it is also the user's id.
+    pub id: String,
+    /// When the guest was created, in Unix milliseconds.
+    pub created_at: i64,
+    /// The last time the guest was seen ([`GuestStore::touch`]), in Unix milliseconds. Cleanup
+    /// keys on this, never on `created_at`: an active guest is never removed.
+    pub last_seen_at: i64,
+    /// The user the guest became (its own id when promoted, the existing user's when merged);
+    /// `None` while it is a guest.
+    pub upgraded_to: Option<String>,
+}
+
+impl Guest {
+    /// True while the guest has not been upgraded.
+    pub fn is_guest(&self) -> bool {
+        self.upgraded_to.is_none()
+    }
+}
+
+/// What [`GuestStore::create`] returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Created {
+    /// The guest.
+    pub guest: Guest,
+    /// False when the idempotency key named an existing guest (nothing was created, no limit was
+    /// charged).
+    pub new: bool,
+}
+
+/// A request to create a guest: who asks (for the limits) and, optionally, an idempotency key.
+#[derive(Debug, Clone, Default)]
+pub struct CreateGuest<'a> {
+    /// The client the request came from, for the per-client limit. `None` skips the per-client
+    /// limit (a server-side call with no client behind it); the global budget still applies.
+    pub client: Option<ClientKey>,
+    /// See [`CreateGuest::idempotency_key`].
+    pub key: Option<&'a str>,
+}
+
+impl<'a> CreateGuest<'a> {
+    /// A creation asked for by `client`.
+    pub fn for_client(client: ClientKey) -> Self {
+        CreateGuest {
+            client: Some(client),
+            key: None,
+        }
+    }
+
+    /// A creation with no client behind it (a server-side call): only the global budget applies.
+    pub fn server_side() -> Self {
+        CreateGuest::default()
+    }
+
+    /// Makes the creation idempotent: every creation with the same key returns the same guest,
+    /// however many race (a double-submitted `signIn('anon')`, a retried request).
+    ///
+    /// The key is a secret chosen by the client or the session (e.g. 128 random bits the browser
+    /// keeps with its guest cookie, or the id of the guest session being re-established): whoever
+    /// presents it gets the guest, so it must be unguessable. Only its SHA-256 is stored. A key
+    /// whose guest was upgraded answers [`GuestError::AlreadyUpgraded`], never a guest session for
+    /// what is now a user.
+    pub fn idempotency_key(mut self, key: &'a str) -> Self {
+        self.key = Some(key);
+        self
+    }
+}
+
+/// A boxed future, so that [`GuestStore`] can be used as a trait object.
+pub type GuestFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, GuestError>> + Send + 'a>>;
+
+/// An application hook's error: any error, boxed.
+pub type HookError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// A boxed future returned by the application's hooks.
+pub type HookFuture<'a> = Pin<Box<dyn Future<Output = Result<(), HookError>> + Send + 'a>>;
+
+/// Where guests live. Implemented by [`SqliteGuestStore`] and [`PostgresGuestStore`]; usable as
+/// `Arc<dyn GuestStore>`.
+///
+/// Implementations must be safe to share between app servers: limits, idempotency and the
+/// one-upgrade-per-guest rule are enforced by the database, not by process memory.
+pub trait GuestStore: Send + Sync + 'static {
+    /// Creates a guest, after the creation limits (or returns the existing guest for an
+    /// idempotency key, without charging the limits).
+    ///
+    /// Errors: [`GuestError::RateLimited`] (answer `429` with `Retry-After`),
+    /// [`GuestError::AlreadyUpgraded`] (the key's guest is now a user), store errors.
+    fn create<'a>(&'a self, request: CreateGuest<'a>) -> GuestFuture<'a, Created>;
+
+    /// The guest `id`, upgraded or not; `None` if there is none (never created, or cleaned up).
+    fn get<'a>(&'a self, id: &'a str) -> GuestFuture<'a, Option<Guest>>;
+
+    /// Records activity of guest `id` (its `last_seen_at` becomes now). Returns false if there is
+    /// no such guest. Call it when a guest's session is used; cleanup keys on it.
+    fn touch<'a>(&'a self, id: &'a str) -> GuestFuture<'a, bool>;
+
+    /// Upgrades guest `guest_id` to the user behind `identity`, in one transaction with `hook`.
+    ///
+    /// Returns [`UpgradeOutcome::Promoted`] when the identity is new (it is linked to the guest,
+    /// whose id becomes the user's) or [`UpgradeOutcome::Merged`] when it already belongs to a user
+    /// (the guest is marked as merged into that user). Errors: [`GuestError::AlreadyUpgraded`]
+    /// (another upgrade of this guest won), [`GuestError::NotFound`], [`GuestError::Hook`] (the
+    /// hook failed: the transaction was rolled back, nothing changed), store errors.
+    fn upgrade<'a>(
+        &'a self,
+        guest_id: &'a str,
+        identity: &'a Identity,
+        hook: &'a dyn UpgradeHook,
+    ) -> GuestFuture<'a, UpgradeOutcome>;
+
+    /// The user `identity` belongs to, if any.
+    fn user_for<'a>(&'a self, identity: &'a Identity) -> GuestFuture<'a, Option<String>>;
+
+    /// Records that `identity` belongs to `user_id` (a user who signed up without being a guest
+    /// first), so that a later upgrade with that identity merges into `user_id`. Returns the
+    /// owner: `user_id`, or the user the identity already belonged to.
+    fn link_identity<'a>(
+        &'a self,
+        identity: &'a Identity,
+        user_id: &'a str,
+    ) -> GuestFuture<'a, String>;
+
+    /// Charges one guest creation to `client` (when given) and to the global budget, and says
+    /// whether it is allowed. [`GuestStore::create`] calls it; exposed for callers that create
+    /// guests elsewhere.
+    fn check_limits<'a>(&'a self, client: Option<&'a ClientKey>) -> GuestFuture<'a, LimitDecision>;
+
+    /// Removes guests not seen for `policy.idle` and never upgraded, in batches, calling `hook`
+    /// in each batch's transaction; or, with `policy.dry_run`, only reports what it would remove.
+    fn cleanup<'a>(
+        &'a self,
+        policy: &'a CleanupPolicy,
+        hook: &'a dyn CleanupHook,
+    ) -> GuestFuture<'a, CleanupReport>;
+
+    /// Lifecycle numbers: this process's counters and the database's totals.
+    fn stats<'a>(&'a self) -> GuestFuture<'a, GuestStats>;
+}
+
+/// The transaction an [`UpgradeHook`] or a [`CleanupHook`] runs in: run the application's
+/// statements on it (`.execute(&mut **tx)`), and they commit or roll back with the store's.
+#[non_exhaustive]
+pub enum GuestTx<'a> {
+    /// A [`SqliteGuestStore`] transaction (`BEGIN IMMEDIATE`).
+    Sqlite(&'a mut sqlx::Transaction<'static, sqlx::Sqlite>),
+    /// A [`PostgresGuestStore`] transaction.
+    #[cfg(feature = "postgres")]
+    Postgres(&'a mut sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+impl std::fmt::Debug for GuestTx<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            GuestTx::Sqlite(_) => f.write_str("GuestTx::Sqlite"),
+            #[cfg(feature = "postgres")]
+            GuestTx::Postgres(_) => f.write_str("GuestTx::Postgres"),
+        }
+    }
+}
+
+/// Why a guest operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum GuestError {
+    /// A creation limit was reached: answer `429 Too Many Requests` with `Retry-After`.
+    #[error("too many guests created ({scope}); retry after {}s", retry_after.as_secs().max(1))]
+    RateLimited {
+        /// Which limit.
+        scope: LimitScope,
+        /// When one more creation will be allowed.
+        retry_after: Duration,
+    },
+    /// The guest was already upgraded (by a concurrent or earlier request) into `into`.
+    #[error("guest {guest_id} was already upgraded into user {into}")]
+    AlreadyUpgraded {
+        /// The guest.
+        guest_id: String,
+        /// The user it became.
+        into: String,
+    },
+    /// There is no such guest (never created, or removed by cleanup).
+    #[error("no guest {guest_id}")]
+    NotFound {
+        /// The id asked for.
+        guest_id: String,
+    },
+    /// The application's hook failed; the transaction was rolled back and nothing changed.
+    #[error("the application's guest hook failed, nothing was changed: {0}")]
+    Hook(#[source] HookError),
+    /// The store could not be reached (connection refused, pool timeout, closed pool).
+    #[error("guest store unreachable: {0}")]
+    Unavailable(#[source] sqlx::Error),
+    /// The store answered with an error.
+    #[error("guest store failed: {0}")]
+    Database(#[source] sqlx::Error),
+    /// A limit setting (e.g. from the environment) is not valid.
+    #[error(transparent)]
+    Limits(#[from] LimitsError),
+}
+
+impl GuestError {
+    /// The HTTP status to answer with: `429`, `409`, `404`, `503` (unreachable) or `500`.
+    pub fn status(&self) -> http::StatusCode {
+        match self {
+            GuestError::RateLimited { .. } => http::StatusCode::TOO_MANY_REQUESTS,
+            GuestError::AlreadyUpgraded { .. } => http::StatusCode::CONFLICT,
+            GuestError::NotFound { .. } => http::StatusCode::NOT_FOUND,
+            GuestError::Unavailable(_) => http::StatusCode::SERVICE_UNAVAILABLE,
+            GuestError::Hook(_) | GuestError::Database(_) | GuestError::Limits(_) => {
+                http::StatusCode::INTERNAL_SERVER_ERROR
+            }
+        }
+    }
+
+    /// The `Retry-After` value in whole seconds (rounded up), for [`GuestError::RateLimited`].
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            GuestError::RateLimited { retry_after, .. } => {
+                Some(retry_after.as_millis().div_ceil(1000).max(1) as u64)
+            }
+            _ => None,
+        }
+    }
+}
+
+impl From<sqlx::Error> for GuestError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => GuestError::Unavailable(e),
+            e => GuestError::Database(e),
+        }
+    }
+}
+
+/// A source of the current time, in Unix milliseconds.
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+/// How a store behaves: creation limits, the "active" window of [`GuestStats`], the clock.
+#[derive(Clone)]
+pub struct GuestConfig {
+    /// Creation limits; [`Limits::default`] unless set, [`Limits::from_env`] for
+    /// [`GuestConfig::from_env`].
+    pub limits: Limits,
+    /// A guest seen within this window counts as active in [`GuestStats::active`] (default 24 h).
+    pub active_window: Duration,
+    /// The current time in Unix milliseconds (the system clock unless a test sets another).
+    pub clock: Clock,
+}
+
+impl Default for GuestConfig {
+    fn default() -> Self {
+        GuestConfig {
+            limits: Limits::default(),
+            active_window: Duration::from_secs(24 * 3600),
+            clock: Arc::new(system_millis),
+        }
+    }
+}
+
+impl std::fmt::Debug for GuestConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GuestConfig")
+            .field("limits", &self.limits)
+            .field("active_window", &self.active_window)
+            .finish_non_exhaustive()
+    }
+}
+
+impl GuestConfig {
+    /// The defaults, with limits overridden by `AUTH_GUEST_*` variables (see
+    /// [`Limits::from_env`]).
+    pub fn from_env() -> Result<Self, LimitsError> {
+        Ok(GuestConfig {
+            limits: Limits::from_env()?,
+            ..GuestConfig::default()
+        })
+    }
+
+    /// Sets the creation limits.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Sets the clock (Unix milliseconds), for tests that move time.
+    pub fn clock(mut self, clock: impl Fn() -> i64 + Send + Sync + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+}
+
+fn system_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+fn new_id() -> String {
+    let mut bytes = [0u8; 16];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
+    hex(&bytes)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+fn key_hash(key: &str) -> String {
+    use sha2::Digest;
+    hex(&sha2::Sha256::digest(key.as_bytes()))
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}

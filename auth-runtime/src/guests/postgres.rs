@@ -1,0 +1,67 @@
+//! The shared store: PostgreSQL, for several app servers on one database.
+
+use std::time::Duration;
+
+use super::{
+    CleanupHook, CleanupPolicy, CleanupReport, ClientKey, CreateGuest, Created, Guest, GuestConfig,
+    GuestError, GuestFuture, GuestMetrics, GuestStats, GuestStore, GuestTx, Identity,
+    LimitDecision, LimitScope, UpgradeHook, UpgradeOutcome, key_hash, millis, new_id, sql,
+};
+
+/// Guests in PostgreSQL (feature `postgres`), shared by every app server: the limits, the
+/// one-upgrade-per-guest rule and cleanup hold across all of them.
+#[derive(Debug)]
+pub struct PostgresGuestStore {
+    writer: sqlx::PgPool,
+    reader: sqlx::PgPool,
+    config: GuestConfig,
+    metrics: GuestMetrics,
+}
+
+impl PostgresGuestStore {
+    /// Connects to `url` (a pool of 10, failing after 5 s when the database does not answer) and
+    /// creates the tables if needed, with limits from the environment.
+    pub async fn connect(url: &str) -> Result<Self, GuestError> {
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(10)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect(url)
+            .await?;
+        PostgresGuestStore::new(pool).await
+    }
+
+    /// Uses `pool`, creating the tables if needed, with limits from the environment.
+    pub async fn new(pool: sqlx::PgPool) -> Result<Self, GuestError> {
+        PostgresGuestStore::with_config(pool, GuestConfig::from_env()?).await
+    }
+
+    /// [`PostgresGuestStore::new`] with a configuration.
+    pub async fn with_config(pool: sqlx::PgPool, config: GuestConfig) -> Result<Self, GuestError> {
+        // Several servers may start at once: one migrates at a time.
+        let mut tx = pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock(7208190418)")
+            .execute(&mut *tx)
+            .await?;
+        for statement in sql::MIGRATION {
+            sqlx::query(*statement).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(PostgresGuestStore {
+            writer: pool.clone(),
+            reader: pool,
+            config,
+            metrics: GuestMetrics::default(),
+        })
+    }
+
+    /// The store's pool.
+    pub fn pool(&self) -> &sqlx::PgPool {
+        &self.writer
+    }
+
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+        self.writer.begin().await
+    }
+}
+
+sql_guest_store!(PostgresGuestStore, GuestTx::Postgres);

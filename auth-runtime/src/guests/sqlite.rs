@@ -1,0 +1,127 @@
+//! The embedded store: one SQLite file, in WAL mode, created and migrated on first use.
+
+use std::path::Path;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+use super::{
+    CleanupHook, CleanupPolicy, CleanupReport, ClientKey, CreateGuest, Created, Guest, GuestConfig,
+    GuestError, GuestFuture, GuestMetrics, GuestStats, GuestStore, GuestTx, Identity,
+    LimitDecision, LimitScope, UpgradeHook, UpgradeOutcome, key_hash, millis, new_id, sql,
+};
+
+/// Guests in SQLite (feature `guests`): the default store, for one app server.
+///
+/// [`SqliteGuestStore::open`] opens (or creates) the file in WAL mode with two pools: one writer
+/// connection, since SQLite takes one writer at a time and a queue in the pool beats lock retries
+/// (every write, the limits included, goes through it, and transactions begin `IMMEDIATE`), and
+/// four read-only connections that WAL lets read while the writer writes. A 10 s busy timeout
+/// covers other processes (or the application's own pool) writing the same file.
+///
+/// ```
+/// # tokio_test_block_on(async {
+/// use auth_runtime::guests::{CreateGuest, GuestConfig, GuestStore, Limits, SqliteGuestStore};
+///
+/// let pool = sqlx::sqlite::SqlitePoolOptions::new()
+///     .max_connections(1)
+///     .connect("sqlite::memory:")
+///     .await
+///     .unwrap();
+/// let config = GuestConfig::default().limits(Limits::unlimited());
+/// let store = SqliteGuestStore::with_config(pool, config).await.unwrap();
+/// let guest = store.create(CreateGuest::server_side()).await.unwrap().guest;
+/// assert!(store.touch(&guest.id).await.unwrap());
+/// # });
+/// # fn tokio_test_block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct SqliteGuestStore {
+    writer: sqlx::SqlitePool,
+    reader: sqlx::SqlitePool,
+    config: GuestConfig,
+    metrics: GuestMetrics,
+}
+
+impl SqliteGuestStore {
+    /// Opens the store in the file at `path` (creating the file, its directory and the tables if
+    /// needed), with limits from the environment ([`GuestConfig::from_env`]).
+    pub async fn open(path: impl AsRef<Path>) -> Result<Self, GuestError> {
+        SqliteGuestStore::open_with(path, GuestConfig::from_env()?).await
+    }
+
+    /// [`SqliteGuestStore::open`] with a configuration.
+    pub async fn open_with(
+        path: impl AsRef<Path>,
+        config: GuestConfig,
+    ) -> Result<Self, GuestError> {
+        let path = path.as_ref();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| GuestError::Unavailable(e.into()))?;
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10));
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        migrate(&writer).await?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(SqliteGuestStore {
+            writer,
+            reader,
+            config,
+            metrics: GuestMetrics::default(),
+        })
+    }
+
+    /// Uses `pool` for everything (give it one connection, or a busy timeout), creating the
+    /// tables if needed, with limits from the environment.
+    pub async fn new(pool: sqlx::SqlitePool) -> Result<Self, GuestError> {
+        SqliteGuestStore::with_config(pool, GuestConfig::from_env()?).await
+    }
+
+    /// [`SqliteGuestStore::new`] with a configuration.
+    pub async fn with_config(
+        pool: sqlx::SqlitePool,
+        config: GuestConfig,
+    ) -> Result<Self, GuestError> {
+        migrate(&pool).await?;
+        Ok(SqliteGuestStore {
+            writer: pool.clone(),
+            reader: pool,
+            config,
+            metrics: GuestMetrics::default(),
+        })
+    }
+
+    /// The pool writes go through (the application may run its own statements on it, e.g. its
+    /// cart table in the same file).
+    pub fn pool(&self) -> &sqlx::SqlitePool {
+        &self.writer
+    }
+
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.writer.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
+async fn migrate(pool: &sqlx::SqlitePool) -> Result<(), GuestError> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    for statement in sql::MIGRATION {
+        sqlx::query(*statement).execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+sql_guest_store!(SqliteGuestStore, GuestTx::Sqlite);
