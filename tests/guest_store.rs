@@ -912,3 +912,58 @@ async fn sqlite_file_is_created_on_first_use() {
     assert!(again.get(&id).await.unwrap().is_some());
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The scheduled cleanup removes idle guests on its own; abort stops it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spawn_cleanup_runs_on_a_schedule() {
+    let b = Backend::sqlite("scheduled");
+    let store = b.store(Limits::unlimited()).await;
+    let idle = store
+        .create(CreateGuest::server_side())
+        .await
+        .unwrap()
+        .guest;
+    b.advance(31 * DAY);
+    let fresh = store
+        .create(CreateGuest::server_side())
+        .await
+        .unwrap()
+        .guest;
+    let task = auth_runtime::guests::spawn_cleanup(
+        store.clone(),
+        CleanupPolicy::default(),
+        Arc::new(NoCleanupHook),
+        Duration::from_millis(20),
+    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while store.get(&idle.id).await.unwrap().is_some() {
+        assert!(Instant::now() < deadline, "the scheduled cleanup never ran");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(store.get(&fresh.id).await.unwrap().is_some());
+    assert_eq!(store.stats().await.unwrap().cleaned, 1);
+    task.abort();
+    assert!(task.await.unwrap_err().is_cancelled());
+    b.finish().await;
+}
+
+/// A store whose database goes away mid-life answers "unreachable", not a panic or a hang.
+#[tokio::test]
+async fn a_store_that_lost_its_database_says_so() {
+    let dir = std::env::temp_dir().join(format!("auth-guests-{}-closed", std::process::id()));
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(
+            SqliteConnectOptions::new()
+                .filename(dir.with_extension("db"))
+                .create_if_missing(true),
+        )
+        .await
+        .unwrap();
+    let store = SqliteGuestStore::new(pool.clone()).await.unwrap();
+    pool.close().await;
+    let err = store.create(CreateGuest::server_side()).await.unwrap_err();
+    assert!(matches!(err, GuestError::Unavailable(_)), "{err:?}");
+    assert_eq!(err.status(), 503);
+    let _ = std::fs::remove_file(dir.with_extension("db"));
+}
