@@ -332,6 +332,11 @@ async fn create_touch_get(b: &Backend) {
     let seen = store.get(&guest.id).await.unwrap().unwrap();
     assert_eq!(seen.last_seen_at, b.now());
     assert_eq!(seen.created_at, guest.created_at);
+    // Within the touch interval (1 minute) a touch only reads.
+    b.advance(30_000);
+    assert!(store.touch(&guest.id).await.unwrap());
+    let unchanged = store.get(&guest.id).await.unwrap().unwrap();
+    assert_eq!(unchanged.last_seen_at, b.now() - 30_000);
     assert!(!store.touch("no-such-guest").await.unwrap());
     assert_eq!(store.get("no-such-guest").await.unwrap(), None);
 }
@@ -779,6 +784,37 @@ async fn global_budget(b: &Backend) {
     assert_eq!(report.buckets_pruned, 12);
 }
 
+/// Two app servers (two store instances, two pools) on one database share one limit.
+async fn limits_hold_across_two_instances(b: &Backend) {
+    let limits = Limits {
+        per_client_per_hour: 30,
+        per_client_burst: 10,
+        ..Limits::default()
+    };
+    let (one, two) = (b.store(limits).await, b.store(limits).await);
+    let client = ip("203.0.113.50");
+    let tasks: Vec<_> = (0..40)
+        .map(|i| {
+            let store = if i % 2 == 0 { one.clone() } else { two.clone() };
+            let client = client.clone();
+            tokio::spawn(async move { store.create(CreateGuest::for_client(client)).await })
+        })
+        .collect();
+    let mut allowed = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => allowed += 1,
+            Err(GuestError::RateLimited { .. }) => {}
+            Err(other) => panic!("unexpected: {other}"),
+        }
+    }
+    assert_eq!(allowed, 10, "one burst across both servers");
+    let (s1, s2) = (one.stats().await.unwrap(), two.stats().await.unwrap());
+    assert_eq!(s1.created + s2.created, 10);
+    assert_eq!(s1.rejected_client + s2.rejected_client, 30);
+    assert_eq!(s1.guests, 10, "both read the shared totals");
+}
+
 macro_rules! on_both_stores {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -816,46 +852,11 @@ on_both_stores!(
     cleanup_by_last_activity,
     limits_burst_then_retry_after,
     global_budget,
+    limits_hold_across_two_instances,
 );
 
 // ---------------------------------------------------------------------------------------------
 // Only meaningful for one store.
-
-/// Two app servers (two pools) on one PostgreSQL share one limit.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_limits_hold_across_two_instances() {
-    let Some(b) = Backend::postgres("two_instances").await else {
-        return;
-    };
-    let limits = Limits {
-        per_client_per_hour: 30,
-        per_client_burst: 10,
-        ..Limits::default()
-    };
-    let (one, two) = (b.store(limits).await, b.store(limits).await);
-    let client = ip("203.0.113.50");
-    let tasks: Vec<_> = (0..40)
-        .map(|i| {
-            let store = if i % 2 == 0 { one.clone() } else { two.clone() };
-            let client = client.clone();
-            tokio::spawn(async move { store.create(CreateGuest::for_client(client)).await })
-        })
-        .collect();
-    let mut allowed = 0;
-    for task in tasks {
-        match task.await.unwrap() {
-            Ok(_) => allowed += 1,
-            Err(GuestError::RateLimited { .. }) => {}
-            Err(other) => panic!("unexpected: {other}"),
-        }
-    }
-    assert_eq!(allowed, 10, "one burst across both servers");
-    let (s1, s2) = (one.stats().await.unwrap(), two.stats().await.unwrap());
-    assert_eq!(s1.created + s2.created, 10);
-    assert_eq!(s1.rejected_client + s2.rejected_client, 30);
-    assert_eq!(s1.guests, 10, "both read the shared totals");
-    b.finish().await;
-}
 
 /// A store that cannot be reached fails fast with a clear error.
 #[tokio::test]

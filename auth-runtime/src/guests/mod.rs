@@ -165,6 +165,9 @@ pub trait GuestStore: Send + Sync + 'static {
 
     /// Records activity of guest `id` (its `last_seen_at` becomes now). Returns false if there is
     /// no such guest. Call it when a guest's session is used; cleanup keys on it.
+    ///
+    /// Cheap to call on every request: within [`GuestConfig::touch_interval`] of the last recorded
+    /// activity it only reads.
     fn touch<'a>(&'a self, id: &'a str) -> GuestFuture<'a, bool>;
 
     /// Upgrades guest `guest_id` to the user behind `identity`, in one transaction with `hook`.
@@ -304,10 +307,22 @@ impl From<sqlx::Error> for GuestError {
             | sqlx::Error::PoolTimedOut
             | sqlx::Error::PoolClosed
             | sqlx::Error::WorkerCrashed => GuestError::Unavailable(e),
+            sqlx::Error::Database(ref db)
+                if db.code().is_some_and(|c| UNAVAILABLE.contains(&&*c)) =>
+            {
+                GuestError::Unavailable(e)
+            }
             e => GuestError::Database(e),
         }
     }
 }
+
+/// Database error codes that mean "not now" rather than "wrong": SQLite busy or locked (after the
+/// busy timeout), PostgreSQL connection failures, too many connections, shutting down.
+const UNAVAILABLE: &[&str] = &[
+    "5", "6", "261", "262", "517", // SQLITE_BUSY, SQLITE_LOCKED and extended codes
+    "08000", "08001", "08003", "08004", "08006", "53300", "57P01", "57P02", "57P03",
+];
 
 /// A source of the current time, in Unix milliseconds.
 pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
@@ -320,6 +335,9 @@ pub struct GuestConfig {
     pub limits: Limits,
     /// A guest seen within this window counts as active in [`GuestStats::active`] (default 24 h).
     pub active_window: Duration,
+    /// [`GuestStore::touch`] writes only when the recorded activity is older than this (default
+    /// 1 minute), so a guest browsing costs reads, not a write per request.
+    pub touch_interval: Duration,
     /// The current time in Unix milliseconds (the system clock unless a test sets another).
     pub clock: Clock,
 }
@@ -329,6 +347,7 @@ impl Default for GuestConfig {
         GuestConfig {
             limits: Limits::default(),
             active_window: Duration::from_secs(24 * 3600),
+            touch_interval: Duration::from_secs(60),
             clock: Arc::new(system_millis),
         }
     }
@@ -339,6 +358,7 @@ impl std::fmt::Debug for GuestConfig {
         f.debug_struct("GuestConfig")
             .field("limits", &self.limits)
             .field("active_window", &self.active_window)
+            .field("touch_interval", &self.touch_interval)
             .finish_non_exhaustive()
     }
 }

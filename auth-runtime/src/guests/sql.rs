@@ -44,6 +44,8 @@ pub(super) const BY_KEY: &str =
 pub(super) const TOUCH: &str = "UPDATE auth_guests SET last_seen_at = \
      CASE WHEN last_seen_at < $2 THEN $2 ELSE last_seen_at END WHERE id = $1";
 
+pub(super) const LAST_SEEN: &str = "SELECT last_seen_at FROM auth_guests WHERE id = $1";
+
 /// Claims a guest for an upgrade: one winner per guest.
 pub(super) const CLAIM: &str = "UPDATE auth_guests \
      SET upgraded_to = id, upgraded_at = $2, outcome = 'promoted' \
@@ -204,9 +206,20 @@ macro_rules! sql_guest_store {
 
             fn touch<'a>(&'a self, id: &'a str) -> GuestFuture<'a, bool> {
                 Box::pin(async move {
+                    let now = self.now();
+                    let seen: Option<(i64,)> = sqlx::query_as(sql::LAST_SEEN)
+                        .bind(id)
+                        .fetch_optional(&self.reader)
+                        .await?;
+                    let Some((seen,)) = seen else {
+                        return Ok(false);
+                    };
+                    if now - seen < millis(self.config.touch_interval) {
+                        return Ok(true);
+                    }
                     let done = sqlx::query(sql::TOUCH)
                         .bind(id)
-                        .bind(self.now())
+                        .bind(now)
                         .execute(&self.writer)
                         .await?;
                     Ok(done.rows_affected() > 0)
