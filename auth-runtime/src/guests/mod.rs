@@ -60,6 +60,7 @@ mod sqlite;
 mod upgrade;
 
 pub use cleanup::{CleanupHook, CleanupPolicy, CleanupReport, NoCleanupHook, spawn_cleanup};
+use limits::Rate;
 pub use limits::{ClientKey, LimitDecision, LimitScope, Limits, LimitsError, TrustedProxy};
 pub use metrics::{GuestMetrics, GuestStats, UpgradeLatency};
 #[cfg(feature = "postgres")]

@@ -5,7 +5,7 @@ use std::time::Duration;
 use super::{
     CleanupHook, CleanupPolicy, CleanupReport, ClientKey, CreateGuest, Created, Guest, GuestConfig,
     GuestError, GuestFuture, GuestMetrics, GuestStats, GuestStore, GuestTx, Identity,
-    LimitDecision, LimitScope, UpgradeHook, UpgradeOutcome, key_hash, millis, new_id, sql,
+    LimitDecision, LimitScope, Rate, UpgradeHook, UpgradeOutcome, key_hash, millis, new_id, sql,
 };
 
 /// Guests in PostgreSQL (feature `postgres`), shared by every app server: the limits, the
@@ -57,6 +57,25 @@ impl PostgresGuestStore {
     /// The store's pool.
     pub fn pool(&self) -> &sqlx::PgPool {
         &self.writer
+    }
+
+    /// Every creation updates the one `global` bucket row, so its row lock must be short: the
+    /// bucket update commits without waiting for the WAL flush (a crash may forget the last few
+    /// charges, which only errs towards allowing). Guests themselves are committed durably.
+    async fn take(&self, bucket: &str, now: i64, rate: Rate) -> Result<(i64, i64), sqlx::Error> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query("SET LOCAL synchronous_commit = off")
+            .execute(&mut *tx)
+            .await?;
+        let row = sqlx::query_as(sql::TAKE)
+            .bind(bucket)
+            .bind(now)
+            .bind(rate.interval)
+            .bind(rate.tolerance)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(row)
     }
 
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {

@@ -122,7 +122,8 @@ pub(super) fn counts(stats: &mut super::GuestStats, row: (i64, i64, i64, i64)) {
 }
 
 /// `impl GuestStore` for a SQL store type with fields `writer` and `reader` (pools), `config`
-/// and `metrics`, and an inherent `begin_write()`; `$tx` wraps its transaction in a `GuestTx`.
+/// and `metrics`, and inherent `begin_write()` and `take()` (runs [`TAKE`]); `$tx` wraps its
+/// transaction in a `GuestTx`.
 macro_rules! sql_guest_store {
     ($store:ty, $tx:path) => {
         impl $store {
@@ -360,13 +361,7 @@ macro_rules! sql_guest_store {
                             continue;
                         };
                         let now = self.now();
-                        let (ok, tat): (i64, i64) = sqlx::query_as(sql::TAKE)
-                            .bind(bucket)
-                            .bind(now)
-                            .bind(rate.interval)
-                            .bind(rate.tolerance)
-                            .fetch_one(&self.writer)
-                            .await?;
+                        let (ok, tat) = self.take(bucket, now, rate).await?;
                         match rate.decide(scope, now, ok == 1, tat) {
                             LimitDecision::Allowed { remaining: left } => {
                                 remaining = remaining.min(left)

@@ -8,7 +8,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use super::{
     CleanupHook, CleanupPolicy, CleanupReport, ClientKey, CreateGuest, Created, Guest, GuestConfig,
     GuestError, GuestFuture, GuestMetrics, GuestStats, GuestStore, GuestTx, Identity,
-    LimitDecision, LimitScope, UpgradeHook, UpgradeOutcome, key_hash, millis, new_id, sql,
+    LimitDecision, LimitScope, Rate, UpgradeHook, UpgradeOutcome, key_hash, millis, new_id, sql,
 };
 
 /// Guests in SQLite (feature `guests`): the default store, for one app server.
@@ -108,6 +108,16 @@ impl SqliteGuestStore {
     /// cart table in the same file).
     pub fn pool(&self) -> &sqlx::SqlitePool {
         &self.writer
+    }
+
+    async fn take(&self, bucket: &str, now: i64, rate: Rate) -> Result<(i64, i64), sqlx::Error> {
+        sqlx::query_as(sql::TAKE)
+            .bind(bucket)
+            .bind(now)
+            .bind(rate.interval)
+            .bind(rate.tolerance)
+            .fetch_one(&self.writer)
+            .await
     }
 
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
