@@ -866,11 +866,12 @@ async fn an_unreachable_store_is_a_clear_error() {
     let err = PostgresGuestStore::connect("postgres://postgres@127.0.0.1:1/test")
         .await
         .unwrap_err();
-    assert!(
-        started.elapsed() < Duration::from_secs(6),
-        "{:?}",
-        started.elapsed()
+    let took = started.elapsed();
+    eprintln!(
+        "PostgreSQL on a closed port, after {} ms: {err}",
+        took.as_millis()
     );
+    assert!(took < Duration::from_secs(1), "{took:?}");
     assert!(matches!(err, GuestError::Unavailable(_)), "{err:?}");
     assert_eq!(err.status(), 503);
     assert!(
@@ -880,12 +881,12 @@ async fn an_unreachable_store_is_a_clear_error() {
 
     // A pool that connected lazily: the first operation says so.
     let pool = PgPoolOptions::new()
-        .acquire_timeout(Duration::from_secs(2))
+        .acquire_timeout(Duration::from_secs(1))
         .connect_lazy("postgres://postgres@127.0.0.1:1/test")
         .unwrap();
     let err = PostgresGuestStore::new(pool).await.unwrap_err();
     assert!(matches!(err, GuestError::Unavailable(_)), "{err:?}");
-    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(started.elapsed() < Duration::from_secs(3));
 
     // SQLite where no file can be created.
     let err = SqliteGuestStore::open("/proc/no-such-dir/guests.db")

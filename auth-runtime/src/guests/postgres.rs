@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use sqlx::Connection;
+
 use super::{
     CleanupHook, CleanupPolicy, CleanupReport, ClientKey, CreateGuest, Created, Guest, GuestConfig,
     GuestError, GuestFuture, GuestMetrics, GuestStats, GuestStore, GuestTx, Identity,
@@ -19,14 +21,23 @@ pub struct PostgresGuestStore {
 }
 
 impl PostgresGuestStore {
-    /// Connects to `url` (a pool of 10, failing after 5 s when the database does not answer) and
-    /// creates the tables if needed, with limits from the environment.
+    /// Connects to `url` (a pool of 10) and creates the tables if needed, with limits from the
+    /// environment. Fails at once when the connection is refused, and after 5 s when the database
+    /// does not answer ([`GuestError::Unavailable`]).
     pub async fn connect(url: &str) -> Result<Self, GuestError> {
+        let options: sqlx::postgres::PgConnectOptions = url.parse()?;
+        // One attempt first: a refused connection is an error now, not after the pool's retries.
+        let first = tokio::time::timeout(
+            Duration::from_secs(5),
+            sqlx::PgConnection::connect_with(&options),
+        )
+        .await
+        .map_err(|_| GuestError::Unavailable(sqlx::Error::PoolTimedOut))??;
+        let _ = first.close().await;
         let pool = sqlx::postgres::PgPoolOptions::new()
             .max_connections(10)
             .acquire_timeout(Duration::from_secs(5))
-            .connect(url)
-            .await?;
+            .connect_lazy_with(options);
         PostgresGuestStore::new(pool).await
     }
 
