@@ -66,7 +66,7 @@ async fn rotating_the_secret_signs_nobody_out() {
     // Deploy 1: the new secret signs, the old one still verifies.
     let during = auth(&[NEW, OLD]);
     let after = auth(&[NEW]);
-    for (client, id) in browsers.drain(..).collect::<Vec<_>>() {
+    for (client, id) in std::mem::take(&mut browsers) {
         let old_token = client.jar[SESSION].clone();
         let mut client = moved(client, &during);
         let reply = client.get("/api/auth/session").await;
