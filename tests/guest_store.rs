@@ -969,3 +969,74 @@ async fn a_store_that_lost_its_database_says_so() {
     assert_eq!(err.status(), 503);
     let _ = std::fs::remove_file(dir.with_extension("db"));
 }
+
+/// Every transition is a `tracing` event (target `auth_runtime::guests`).
+#[tokio::test]
+async fn lifecycle_events_are_traced() {
+    #[derive(Clone, Default)]
+    struct Buf(Arc<std::sync::Mutex<Vec<u8>>>);
+    impl std::io::Write for Buf {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let buf = Buf::default();
+    let writer = buf.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let b = Backend::sqlite("traced");
+    let limits = Limits {
+        per_client_burst: 1,
+        ..Limits::default()
+    };
+    let store = b.store(limits).await;
+    let client = ip("192.0.2.99");
+    let guest = store
+        .create(CreateGuest::for_client(client.clone()))
+        .await
+        .unwrap()
+        .guest;
+    store
+        .create(CreateGuest::for_client(client))
+        .await
+        .unwrap_err();
+    b.advance(90_000);
+    store
+        .upgrade(&guest.id, &Identity::new("google", "traced"), &NoHook)
+        .await
+        .unwrap();
+    let idle = store
+        .create(CreateGuest::server_side())
+        .await
+        .unwrap()
+        .guest;
+    b.advance(31 * DAY);
+    store
+        .cleanup(&CleanupPolicy::default(), &NoCleanupHook)
+        .await
+        .unwrap();
+    assert_eq!(store.get(&idle.id).await.unwrap(), None);
+
+    let log = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    for needle in [
+        "event=\"created\"",
+        "event=\"rejected\"",
+        "scope=per-client limit",
+        "client=\"ip4:192.0.2.99\"",
+        "event=\"promoted\"",
+        "guest_age_ms=90000",
+        "event=\"cleaned\" guests=1",
+    ] {
+        assert!(log.contains(needle), "{needle} not in:\n{log}");
+    }
+    b.finish().await;
+}

@@ -74,6 +74,8 @@ impl UpgradeOutcome {
 /// transaction. An error rolls the whole upgrade back.
 ///
 /// The hook carries whatever application state it needs (it is the application's own type).
+/// Inside it, write through the transaction only: on SQLite the store's writer connection is the
+/// transaction's, so a write through another connection to the same file waits for it.
 ///
 /// ```
 /// use auth_runtime::guests::{GuestTx, HookFuture, UpgradeHook, UpgradeOutcome};
