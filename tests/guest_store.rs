@@ -493,6 +493,59 @@ async fn concurrent_upgrades(b: &Backend) {
     assert_eq!(stats.upgrade_latency.max, Duration::from_secs(300));
 }
 
+/// 100 guests sign in with one new identity at once (one person, many tabs or devices): the
+/// first becomes the user, the 99 others merge into it, none fails.
+async fn concurrent_upgrades_to_one_identity(b: &Backend) {
+    let store = b.store(Limits::unlimited()).await;
+    let mut guests = Vec::new();
+    for _ in 0..100 {
+        guests.push(
+            store
+                .create(CreateGuest::server_side())
+                .await
+                .unwrap()
+                .guest
+                .id,
+        );
+    }
+    let started = Instant::now();
+    let tasks: Vec<_> = guests
+        .iter()
+        .map(|id| {
+            let (store, id) = (store.clone(), id.clone());
+            tokio::spawn(async move {
+                let identity = Identity::new("email", "ada@example.com");
+                store.upgrade(&id, &identity, &NoHook).await.unwrap()
+            })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.unwrap());
+    }
+    eprintln!(
+        "{}: 100 concurrent upgrades of distinct guests to one identity in {} ms",
+        b.name(),
+        started.elapsed().as_millis()
+    );
+    let promoted: Vec<_> = outcomes
+        .iter()
+        .filter(|o| matches!(o, UpgradeOutcome::Promoted { .. }))
+        .collect();
+    assert_eq!(promoted.len(), 1);
+    let user = promoted[0].user_id().to_owned();
+    assert!(outcomes.iter().all(|o| o.user_id() == user));
+    let stats = store.stats().await.unwrap();
+    assert_eq!((stats.promoted_total, stats.merged_total), (1, 99));
+    assert_eq!(
+        store
+            .user_for(&Identity::new("email", "ada@example.com"))
+            .await
+            .unwrap(),
+        Some(user)
+    );
+}
+
 async fn merged_when_the_identity_exists(b: &Backend) {
     let store = b.store(Limits::default()).await;
     let app = b.app().await;
@@ -847,6 +900,7 @@ on_both_stores!(
     concurrent_creations,
     idempotent_creation,
     concurrent_upgrades,
+    concurrent_upgrades_to_one_identity,
     merged_when_the_identity_exists,
     a_failing_hook_changes_nothing,
     cleanup_by_last_activity,
