@@ -7,7 +7,7 @@ use std::time::Duration;
 
 /// Counters of one store instance (one process). Lock-free.
 #[derive(Debug, Default)]
-pub struct GuestMetrics {
+pub(crate) struct GuestMetrics {
     created: AtomicU64,
     reused: AtomicU64,
     promoted: AtomicU64,

@@ -22,6 +22,23 @@
 //! - **Metrics** ([`GuestStore::stats`]): counters of this process and totals from the database;
 //!   every transition is also a `tracing` event (target `auth_runtime::guests`).
 //!
+//! Design notes:
+//!
+//! - Ids are 128 random bits in hex, never derived from time or a counter, so a guest id in a
+//!   token reveals nothing and cannot be guessed. A promoted guest keeps its id as the user's.
+//! - An upgraded guest's row stays (with `upgraded_to`): a replayed upgrade or idempotency key
+//!   gets "already upgraded, into this user" instead of a new guest or a guest session for a
+//!   user's id. Cleanup never removes it.
+//! - Idempotency keys are stored hashed; a replay charges no limit and refreshes activity. With
+//!   no key, every call creates a guest: a caller that already holds a valid guest session should
+//!   reuse its guest (and [`GuestStore::touch`] it) rather than create another.
+//! - Limits are GCRA buckets (a token bucket stored as one timestamp) in the database, updated by
+//!   one atomic upsert each: per client first, then global, so a client over its own limit does
+//!   not spend the global budget (a client under its limit refused by the global budget has
+//!   spent its own token). On PostgreSQL the bucket updates commit without waiting for the WAL
+//!   flush, since every creation touches the one `global` row.
+//! - Times come from [`GuestConfig::clock`] (Unix ms), so tests move time instead of sleeping.
+//!
 //! ```
 //! # tokio_test_block_on(async {
 //! use auth_runtime::guests::{
@@ -62,7 +79,8 @@ mod upgrade;
 pub use cleanup::{CleanupHook, CleanupPolicy, CleanupReport, NoCleanupHook, spawn_cleanup};
 use limits::Rate;
 pub use limits::{ClientKey, LimitDecision, LimitScope, Limits, LimitsError, TrustedProxy};
-pub use metrics::{GuestMetrics, GuestStats, UpgradeLatency};
+use metrics::GuestMetrics;
+pub use metrics::{GuestStats, UpgradeLatency};
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresGuestStore;
 pub use sqlite::SqliteGuestStore;
