@@ -566,14 +566,16 @@ fn definition_impl(model: &Model, names: &Names) -> TokenStream {
                     }
                 })
                 .collect(),
-            ProviderConfig::OAuth(_) => Vec::new(),
+            ProviderConfig::OAuth(_) | ProviderConfig::Anonymous => Vec::new(),
         };
         let oauth = match &p.config {
             ProviderConfig::OAuth(config) => {
                 let spec = oauth_spec(p.kind, config);
                 quote!(::core::option::Option::Some(#spec))
             }
-            ProviderConfig::Credentials(_) => quote!(::core::option::Option::None),
+            ProviderConfig::Credentials(_) | ProviderConfig::Anonymous => {
+                quote!(::core::option::Option::None)
+            }
         };
         quote! {
             ::auth_runtime::definition::ProviderInfo {
@@ -620,7 +622,8 @@ fn definition_impl(model: &Model, names: &Names) -> TokenStream {
             ) => {
                 quote!(::core::result::Result::Ok(::core::option::Option::None))
             }
-            // OAuth providers sign in at the provider; `authorize` is never called for them.
+            // OAuth providers sign in at the provider, Anonymous ones through the guest store;
+            // `authorize` is never called for them.
             _ => quote!(::core::result::Result::Ok(::core::option::Option::None)),
         };
         quote!(#provider::#variant => #call,)
@@ -722,7 +725,7 @@ fn oauth_spec(kind: Kind, config: &OAuth) -> TokenStream {
                 "openid profile email",
             )
         }
-        Kind::OAuth | Kind::Credentials => {
+        Kind::OAuth | Kind::Credentials | Kind::Anonymous => {
             let text = |value: &Option<String>| value.clone().unwrap_or_default();
             let (authorization_url, token_url, userinfo_url) = (
                 text(&config.authorization_url),

@@ -16,6 +16,8 @@ pub(crate) enum Kind {
     GitHub,
     /// `Google { client_id?, client_secret?, .. }`: a preset of `Oidc`.
     Google,
+    /// `Anonymous { id?, name? }`: guests, created through the engine's guest store.
+    Anonymous,
 }
 
 impl Kind {
@@ -23,6 +25,7 @@ impl Kind {
     pub(crate) fn runtime_variant(self) -> &'static str {
         match self {
             Kind::Credentials => "Credentials",
+            Kind::Anonymous => "Anonymous",
             Kind::Oidc | Kind::OAuth | Kind::GitHub | Kind::Google => "OAuth",
         }
     }
@@ -184,6 +187,15 @@ pub(crate) const KINDS: &[KindSpec] = &[
             CLIENT_FIELDS[2],
         ],
         default_id: Some(("google", "Google")),
+    },
+    KindSpec {
+        name: "Anonymous",
+        kind: Kind::Anonymous,
+        fields: &[
+            field("id", false, FieldType::Str),
+            field("name", false, FieldType::Str),
+        ],
+        default_id: Some(("anon", "Anonymous")),
     },
 ];
 

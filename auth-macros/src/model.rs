@@ -50,6 +50,8 @@ pub(crate) struct Provider {
 pub(crate) enum ProviderConfig {
     Credentials(Credentials),
     OAuth(OAuth),
+    /// `Anonymous`: nothing to configure; the engine's guest store creates the guests.
+    Anonymous,
 }
 
 /// `Oidc`, `OAuth` and the presets: the string fields as written (`None`: read at run time, or

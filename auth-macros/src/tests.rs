@@ -867,3 +867,28 @@ fn expansion_time() {
         per_call[1].as_secs_f64() / per_call[0].as_secs_f64()
     );
 }
+
+#[test]
+fn anonymous_kind() {
+    let ok = r#"providers: [Anonymous {}, Anonymous { id: "kiosk", name: "Kiosk" }],"#;
+    assert!(errors_of(ok).is_empty(), "{:#?}", messages(&errors_of(ok)));
+    let source = r#"providers: [Anonymous { authorize: |c| Ok(None) }],"#;
+    let errors = errors_of(source);
+    assert_error(
+        source,
+        &errors,
+        "unknown field `authorize` for an `Anonymous` provider; expected one of `id` or `name`",
+        "authorize",
+        0,
+    );
+    assert_eq!(errors.len(), 1, "{:#?}", messages(&errors));
+    // Guests need the JWT strategy, as Credentials do.
+    let source = r#"strategy: "database", providers: [Anonymous {}],"#;
+    assert_error(
+        source,
+        &errors_of(source),
+        "require the JWT session strategy",
+        "\"database\"",
+        0,
+    );
+}

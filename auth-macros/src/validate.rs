@@ -375,7 +375,10 @@ fn check_strategy(strategy: &LitStr, input: &Input, errors: &Errors) {
         return;
     }
     let has_credentials = input.entries.iter().any(|entry| match &entry.value {
-        Value::Providers(providers) => providers.list.iter().any(|spec| spec.kind == "Credentials"),
+        Value::Providers(providers) => providers
+            .list
+            .iter()
+            .any(|spec| spec.kind == "Credentials" || spec.kind == "Anonymous"),
         _ => false,
     });
     if has_credentials {
@@ -535,7 +538,12 @@ fn validate_provider(spec: &ast::ProviderSpec, errors: &Errors) -> Option<(Provi
             errors.spanned(
                 &field.key,
                 format!(
-                    "unknown field `{key}` for a `{}` provider{}",
+                    "unknown field `{key}` for {} `{}` provider{}",
+                    if kind_spec.name.starts_with(['A', 'E', 'I', 'O', 'U']) {
+                        "an"
+                    } else {
+                        "a"
+                    },
                     kind_spec.name,
                     unknown_hint(&key, &names)
                 ),
@@ -635,6 +643,7 @@ fn validate_provider(spec: &ast::ProviderSpec, errors: &Errors) -> Option<(Provi
             fields: fields.unwrap_or_default(),
             authorize,
         }),
+        Kind::Anonymous => ProviderConfig::Anonymous,
         Kind::Oidc | Kind::OAuth | Kind::GitHub | Kind::Google => {
             let mut take = |key: &str| strings.remove(key);
             ProviderConfig::OAuth(OAuth {

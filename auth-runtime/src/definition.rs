@@ -111,13 +111,17 @@ pub enum ProviderKind {
     Credentials,
     /// An OAuth 2.0 or OpenID Connect provider: the browser is sent to it to sign in.
     OAuth,
+    /// Guests (`Anonymous { .. }` in `next_auth!`): `POST /callback/:id` creates a guest through
+    /// the engine's guest store, or gives the browser's guest back. NextAuth's `type` is
+    /// `"credentials"`, so `signIn('anon', { redirect: false })` posts to that callback.
+    Anonymous,
 }
 
 impl ProviderKind {
     /// The NextAuth `type` string.
     pub fn as_str(self) -> &'static str {
         match self {
-            ProviderKind::Credentials => "credentials",
+            ProviderKind::Credentials | ProviderKind::Anonymous => "credentials",
             ProviderKind::OAuth => "oauth",
         }
     }

@@ -66,7 +66,8 @@ pub(crate) fn signin(
     for provider in providers {
         // Credentials post their fields to the callback; OAuth providers start at signin/:id.
         let action = match provider.kind {
-            crate::definition::ProviderKind::Credentials => "callback",
+            crate::definition::ProviderKind::Credentials
+            | crate::definition::ProviderKind::Anonymous => "callback",
             crate::definition::ProviderKind::OAuth => "signin",
         };
         let _ = write!(
