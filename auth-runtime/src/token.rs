@@ -10,7 +10,8 @@
 //!
 //! Besides the application's claims, every token carries the registered claims `iss` (the
 //! public origin by default), `aud` (the auth API's URL by default) and `nbf`, plus `sv` (the
-//! session version) when sign-out everywhere is configured. They are written after the
+//! session version) when sign-out everywhere is configured and `gst` (the guest id) on a guest's
+//! session. They are written after the
 //! application's claims, so the claims part of the payload is exactly what the `Token` type
 //! serialises to ([`Decoded::payload`]), and checked on every decode together with `exp` and
 //! `iat`, with a small leeway for clock skew.
@@ -102,6 +103,8 @@ struct Registered<'a> {
     nbf: i64,
     #[serde(default)]
     sv: Option<SessionVersion>,
+    #[serde(default, borrow)]
+    gst: Option<Cow<'a, str>>,
 }
 
 #[derive(Serialize)]
@@ -109,6 +112,8 @@ struct Trailer<'a> {
     nbf: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     sv: Option<&'a SessionVersion>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gst: Option<&'a str>,
 }
 
 impl TokenCodec {
@@ -174,6 +179,19 @@ impl TokenCodec {
         max_age: u64,
         version: Option<&SessionVersion>,
     ) -> Result<String, TokenError> {
+        self.encode_session(claims, now, max_age, version, None)
+    }
+
+    /// As [`TokenCodec::encode_versioned`], marking the token as the session of the guest
+    /// `guest` (the `gst` claim, read back as [`Decoded::guest`]).
+    pub fn encode_session<T: TokenClaims>(
+        &self,
+        claims: &mut T,
+        now: i64,
+        max_age: u64,
+        version: Option<&SessionVersion>,
+        guest: Option<&str>,
+    ) -> Result<String, TokenError> {
         let encode_error = |e: &dyn std::fmt::Display| TokenError::Encode(e.to_string());
         let key = self
             .keys
@@ -192,6 +210,7 @@ impl TokenCodec {
         let trailer = serde_json::to_vec(&Trailer {
             nbf: now,
             sv: version,
+            gst: guest,
         })
         .map_err(|e| encode_error(&e))?;
         payload.push(b',');
@@ -272,6 +291,7 @@ impl TokenCodec {
             return Err(invalid("not valid yet (nbf)"));
         }
         let version = registered.sv.filter(|_| self.options.versioned);
+        let guest = registered.gst.map(Cow::into_owned);
         payload.truncate(open);
         if open == at {
             payload.push(b'{');
@@ -293,6 +313,7 @@ impl TokenCodec {
             reissue: key_index > 0,
             payload,
             version,
+            guest,
         })
     }
 }
@@ -314,6 +335,8 @@ pub struct Decoded<T> {
     pub payload: Vec<u8>,
     /// The session version the token was minted under, when the codec is versioned.
     pub version: Option<SessionVersion>,
+    /// The guest whose session this is (the `gst` claim); `None` for a signed-in user.
+    pub guest: Option<String>,
 }
 
 /// Why a token could not be made or read.
@@ -431,6 +454,22 @@ mod tests {
     fn the_pinned_header_is_what_jsonwebtoken_writes() {
         let codec = TokenCodec::new("0123456789abcdef0123456789abcdef");
         assert_eq!(codec.header_segment, "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9");
+    }
+
+    #[test]
+    fn a_guest_session_carries_its_guest() {
+        let codec = codec(&[NEW]);
+        let mut token = claims("Guest");
+        let jwt = codec
+            .encode_session(&mut token, NOW, 3600, None, Some("g\"1"))
+            .unwrap();
+        assert_eq!(payload_of(&jwt)["gst"], "g\"1");
+        let decoded = codec.decode_at::<Claims>(&jwt, NOW).unwrap();
+        assert_eq!(decoded.guest.as_deref(), Some("g\"1"));
+        assert_eq!(decoded.claims, token);
+        assert_eq!(decoded.payload, serde_json::to_vec(&token).unwrap());
+        let plain = codec.encode(&mut token, NOW, 3600).unwrap();
+        assert_eq!(codec.decode_at::<Claims>(&plain, NOW).unwrap().guest, None);
     }
 
     #[test]
