@@ -2,14 +2,16 @@
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{FromRef, FromRequestParts, Request};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRef, FromRequestParts, Request};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use http::StatusCode;
 use http::request::Parts;
 
 use crate::definition::AuthDefinition;
-use crate::engine::Auth;
+use crate::engine::{Auth, ClientAddr};
 
 impl<D: AuthDefinition> Auth<D> {
     /// A router serving NextAuth's REST API; nest it at the path of the public URL.
@@ -38,7 +40,12 @@ impl<D: AuthDefinition> Auth<D> {
 }
 
 async fn serve<D: AuthDefinition>(auth: &Auth<D>, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
+    // The connection's address, for the guest creation limits (served with
+    // `into_make_service_with_connect_info::<SocketAddr>()`).
+    if let Some(ConnectInfo(addr)) = parts.extensions.get::<ConnectInfo<SocketAddr>>().copied() {
+        parts.extensions.insert(ClientAddr(addr));
+    }
     let limit = auth.settings().max_body_bytes;
     let bytes = match axum::body::to_bytes(body, limit).await {
         Ok(bytes) => bytes,
@@ -153,5 +160,127 @@ where
             .await
             .map(SessionToken)
             .ok_or(SessionRequired)
+    }
+}
+
+/// A guest's session (signed in with an Anonymous provider, not upgraded): answers 401 without
+/// a session and 403 `GuestRequired` for a signed-in member.
+pub struct Guest<D: AuthDefinition> {
+    /// The guest's id in the guest store (the token's `gst` claim).
+    pub guest_id: String,
+    /// What `GET /api/auth/session` would return.
+    pub session: D::Session,
+    /// The session token's claims, after the `jwt` callback.
+    pub token: D::Token,
+}
+
+/// A signed-in member: a session that is not a guest's. Answers 401 without a session and
+/// 403 `MemberRequired` for a guest, so a handler that takes `Member` cannot be reached by a
+/// guest; take [`Visitor`] (or [`Authenticated`]) to serve both.
+pub struct Member<D: AuthDefinition> {
+    /// What `GET /api/auth/session` would return.
+    pub session: D::Session,
+    /// The session token's claims, after the `jwt` callback.
+    pub token: D::Token,
+}
+
+/// Either kind of session, as a `match` the handler must write: answers 401 without one.
+pub enum Visitor<D: AuthDefinition> {
+    /// A guest.
+    Guest(Guest<D>),
+    /// A signed-in member.
+    Member(Member<D>),
+}
+
+/// Why [`Member`] or [`Guest`] refused a request that has a session of the other kind: 403 with
+/// a JSON body `{ error: "MemberRequired" | "GuestRequired", message }`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionKindRejection {
+    /// No valid session: 401, as [`SessionRequired`].
+    SessionRequired,
+    /// A guest asked for a members-only handler.
+    MemberRequired,
+    /// A member asked for a guests-only handler.
+    GuestRequired,
+}
+
+impl IntoResponse for SessionKindRejection {
+    fn into_response(self) -> Response {
+        let (status, error, message) = match self {
+            SessionKindRejection::SessionRequired => return SessionRequired.into_response(),
+            SessionKindRejection::MemberRequired => (
+                StatusCode::FORBIDDEN,
+                "MemberRequired",
+                "sign in with an account to use this endpoint",
+            ),
+            SessionKindRejection::GuestRequired => (
+                StatusCode::FORBIDDEN,
+                "GuestRequired",
+                "this endpoint is for guests only",
+            ),
+        };
+        json_response(
+            status,
+            &serde_json::json!({ "error": error, "message": message }),
+        )
+    }
+}
+
+impl<D, S> FromRequestParts<S> for Visitor<D>
+where
+    D: AuthDefinition,
+    Auth<D>: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = SessionRequired;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let auth = Auth::<D>::from_ref(state);
+        let (session, token, guest) = auth
+            .session_of(&parts.headers)
+            .await
+            .ok_or(SessionRequired)?;
+        Ok(match guest {
+            Some(guest_id) => Visitor::Guest(Guest {
+                guest_id,
+                session,
+                token,
+            }),
+            None => Visitor::Member(Member { session, token }),
+        })
+    }
+}
+
+impl<D, S> FromRequestParts<S> for Member<D>
+where
+    D: AuthDefinition,
+    Auth<D>: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = SessionKindRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Visitor::<D>::from_request_parts(parts, state).await {
+            Ok(Visitor::Member(member)) => Ok(member),
+            Ok(Visitor::Guest(_)) => Err(SessionKindRejection::MemberRequired),
+            Err(SessionRequired) => Err(SessionKindRejection::SessionRequired),
+        }
+    }
+}
+
+impl<D, S> FromRequestParts<S> for Guest<D>
+where
+    D: AuthDefinition,
+    Auth<D>: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = SessionKindRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Visitor::<D>::from_request_parts(parts, state).await {
+            Ok(Visitor::Guest(guest)) => Ok(guest),
+            Ok(Visitor::Member(_)) => Err(SessionKindRejection::GuestRequired),
+            Err(SessionRequired) => Err(SessionKindRejection::SessionRequired),
+        }
     }
 }

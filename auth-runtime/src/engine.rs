@@ -56,6 +56,9 @@ pub(crate) struct Inner<D: AuthDefinition> {
     pub versions: Option<Arc<dyn SessionVersions>>,
     /// `GET /providers` never changes, so its body is built once.
     pub providers_json: Bytes,
+    /// The guest store, its upgrade hook and the trusted proxy (feature `guests`).
+    #[cfg(feature = "guests")]
+    pub guests: Option<crate::handlers::guests::GuestSetup<D::State>>,
     /// The OAuth and OpenID Connect providers, their HTTP client and check cookies.
     #[cfg(feature = "oauth")]
     pub oauth: crate::providers::OAuthClients,
@@ -88,6 +91,98 @@ pub struct AuthBuilder<D: AuthDefinition> {
     overrides: Overrides,
     versions: Option<Arc<dyn SessionVersions>>,
     oauth: crate::providers::Overrides,
+    #[cfg(feature = "guests")]
+    guests: GuestOptions<D::State>,
+}
+
+#[cfg(feature = "guests")]
+struct GuestOptions<S: 'static> {
+    store: Option<Arc<dyn crate::guests::GuestStore>>,
+    hook: Option<Box<crate::handlers::guests::StateHook<S>>>,
+    store_hook: Option<Box<dyn crate::guests::UpgradeHook>>,
+    proxy: crate::guests::TrustedProxy,
+}
+
+#[cfg(feature = "guests")]
+impl<S> Default for GuestOptions<S> {
+    fn default() -> Self {
+        GuestOptions {
+            store: None,
+            hook: None,
+            store_hook: None,
+            proxy: crate::guests::TrustedProxy::None,
+        }
+    }
+}
+
+/// The address of the client's connection, for the guest creation limits. The axum glue puts
+/// it in the request's extensions when the app is served with
+/// `into_make_service_with_connect_info::<SocketAddr>()`; callers of [`Auth::handle`] may
+/// insert it themselves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub std::net::SocketAddr);
+
+#[cfg(feature = "guests")]
+impl<D: AuthDefinition> AuthBuilder<D> {
+    /// The guest store (feature `guests`): Anonymous providers create their guests in it, every
+    /// sign-in of a guest upgrades it (Promoted or Merged) and links identities, and guest
+    /// sessions end once their guest is upgraded. Pass an `Arc` of the store (the application
+    /// may keep its own clone, e.g. for [`SqliteGuestStore::pool`](crate::guests::SqliteGuestStore::pool)).
+    ///
+    /// With a store, the user id of a real sign-in is the store's: the promoted guest's id, or
+    /// the user the identity (provider id, provider account id) already belongs to.
+    pub fn guests(mut self, store: Arc<dyn crate::guests::GuestStore>) -> Self {
+        self.guests.store = Some(store);
+        self
+    }
+
+    /// The application's upgrade hook, with its state: moves the guest's data (the cart) inside
+    /// the store's transaction when a guest signs in. If it fails, nothing changes and the guest
+    /// keeps its session; the sign-in answers `UpgradeFailed`.
+    ///
+    /// ```no_run
+    /// # use auth_runtime::{User, next_auth};
+    /// # use auth_runtime::guests::{GuestTx, UpgradeOutcome};
+    /// # next_auth! { providers: [Anonymous {}] }
+    /// let builder = Auth::builder(()).upgrade_hook(|outcome, tx, _state| {
+    ///     Box::pin(async move {
+    ///         let (UpgradeOutcome::Merged { guest_id, into }, GuestTx::Sqlite(tx)) = (outcome, tx) else {
+    ///             return Ok(());
+    ///         };
+    ///         sqlx::query("UPDATE carts SET owner = $1 WHERE owner = $2")
+    ///             .bind(into).bind(guest_id).execute(&mut **tx).await?;
+    ///         Ok(())
+    ///     })
+    /// });
+    /// ```
+    pub fn upgrade_hook<F>(mut self, hook: F) -> Self
+    where
+        F: for<'a> Fn(
+                &'a crate::guests::UpgradeOutcome,
+                crate::guests::GuestTx<'a>,
+                &'a D::State,
+            ) -> crate::guests::HookFuture<'a>
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.guests.hook = Some(Box::new(hook));
+        self
+    }
+
+    /// An upgrade hook that needs no application state (a [`UpgradeHook`](crate::guests::UpgradeHook)
+    /// value); [`AuthBuilder::upgrade_hook`] wins if both are set.
+    pub fn store_upgrade_hook(mut self, hook: impl crate::guests::UpgradeHook + 'static) -> Self {
+        self.guests.store_hook = Some(Box::new(hook));
+        self
+    }
+
+    /// Which address is the client's for the guest creation limits: the connection's (the
+    /// default), or the one a trusted proxy puts in a header.
+    pub fn trusted_proxy(mut self, proxy: crate::guests::TrustedProxy) -> Self {
+        self.guests.proxy = proxy;
+        self
+    }
 }
 
 impl<D: AuthDefinition> AuthBuilder<D> {
@@ -234,6 +329,40 @@ impl<D: AuthDefinition> AuthBuilder<D> {
                 reason: "auth-runtime was built without its `oauth` feature".to_owned(),
             });
         }
+        #[cfg(feature = "guests")]
+        let guests = self
+            .guests
+            .store
+            .map(|store| crate::handlers::guests::GuestSetup {
+                store,
+                hook: self.guests.hook,
+                store_hook: self.guests.store_hook,
+                proxy: self.guests.proxy,
+                warned_no_peer: std::sync::atomic::AtomicBool::new(false),
+            });
+        #[cfg(feature = "guests")]
+        let has_store = guests.is_some();
+        #[cfg(not(feature = "guests"))]
+        let has_store = false;
+        if let Some(p) = D::PROVIDERS
+            .iter()
+            .find(|p| p.kind == crate::definition::ProviderKind::Anonymous)
+            .filter(|_| !has_store)
+        {
+            let reason = if cfg!(feature = "guests") {
+                "an Anonymous provider creates its guests in a guest store: call \
+                 `AuthBuilder::guests(Arc::new(SqliteGuestStore::open(\"guests.db\").await?))` \
+                 (or a PostgresGuestStore for several app servers)"
+            } else {
+                "an Anonymous provider needs a guest store: enable auth-runtime's `guests` feature \
+                 and call `AuthBuilder::guests(..)`"
+            };
+            return Err(ConfigError::ProviderSetting {
+                provider: p.id.to_owned(),
+                variable: "guests".to_owned(),
+                reason: reason.to_owned(),
+            });
+        }
         Ok(Auth {
             inner: Arc::new(Inner {
                 state: self.state,
@@ -241,6 +370,8 @@ impl<D: AuthDefinition> AuthBuilder<D> {
                 codec,
                 versions: self.versions,
                 providers_json,
+                #[cfg(feature = "guests")]
+                guests,
                 #[cfg(feature = "oauth")]
                 oauth,
             }),
@@ -256,6 +387,8 @@ impl<D: AuthDefinition> Auth<D> {
             overrides: Overrides::default(),
             versions: None,
             oauth: crate::providers::Overrides::default(),
+            #[cfg(feature = "guests")]
+            guests: GuestOptions::default(),
         }
     }
 
@@ -280,6 +413,16 @@ impl<D: AuthDefinition> Auth<D> {
     pub async fn session(&self, headers: &http::HeaderMap) -> Option<(D::Session, D::Token)> {
         let cookies = request_cookies(headers)?;
         handlers::read_session(self, &cookies).await
+    }
+
+    /// As [`Auth::session`], with the guest id when the session is a guest's (an Anonymous
+    /// provider's sign-in), `None` for a signed-in user.
+    pub async fn session_of(
+        &self,
+        headers: &http::HeaderMap,
+    ) -> Option<(D::Session, D::Token, Option<String>)> {
+        let cookies = request_cookies(headers)?;
+        handlers::read_session_of(self, &cookies).await
     }
 
     /// The verified session token of a request, without running any callback. This does not
@@ -397,7 +540,8 @@ impl<D: AuthDefinition> Auth<D> {
         }
 
         let query = parts.uri.query().unwrap_or_default();
-        let context = RequestContext::init(settings, &cookies, &body, query);
+        let mut context = RequestContext::init(settings, &cookies, &body, query, &parts.headers);
+        context.peer = parts.extensions.get::<ClientAddr>().map(|a| a.0.ip());
         let mut reply = handlers::dispatch(self, &parts.method, route, &context, &cookies).await;
         // The init step's cookies go first so that a handler's own cookie of the same name wins.
         let mut all = context.queued_cookies;
@@ -450,6 +594,12 @@ fn parse_body(
 /// What NextAuth's "init" step computes for every action: the CSRF token and the callback URL.
 pub(crate) struct RequestContext<'r> {
     pub body: &'r RequestBody,
+    /// The request's headers (for a trusted proxy's client address).
+    #[cfg_attr(not(feature = "guests"), allow(dead_code))]
+    pub headers: &'r http::HeaderMap,
+    /// The connection's peer address, when the server provides it ([`ClientAddr`]).
+    #[cfg_attr(not(feature = "guests"), allow(dead_code))]
+    pub peer: Option<std::net::IpAddr>,
     pub query: &'r str,
     pub csrf: CsrfToken,
     pub callback_url: String,
@@ -462,6 +612,7 @@ impl<'r> RequestContext<'r> {
         cookies: &RequestCookies<'_>,
         body: &'r RequestBody,
         query: &'r str,
+        headers: &'r http::HeaderMap,
     ) -> Self {
         let names = &settings.cookies;
         let mut queued_cookies = Vec::new();
@@ -495,6 +646,8 @@ impl<'r> RequestContext<'r> {
         }
         RequestContext {
             body,
+            headers,
+            peer: None,
             query,
             csrf,
             callback_url,

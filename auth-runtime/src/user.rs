@@ -258,6 +258,34 @@ pub struct SessionUser {
     pub image: Option<String>,
 }
 
+/// What a sign-in did to the guest the browser was (see `auth_runtime::guests`): the same
+/// transition as `guests::UpgradeOutcome`, available without the `guests` feature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GuestUpgrade {
+    /// The identity was new: the guest became the user, with the same id.
+    Promoted {
+        /// The user's id, which is the guest's.
+        user_id: String,
+    },
+    /// The identity already belonged to a user: the guest was merged into it.
+    Merged {
+        /// The guest's id.
+        guest_id: String,
+        /// The existing user's id, which the session now belongs to.
+        into: String,
+    },
+}
+
+impl GuestUpgrade {
+    /// The id of the user signed in as.
+    pub fn user_id(&self) -> &str {
+        match self {
+            GuestUpgrade::Promoted { user_id } => user_id,
+            GuestUpgrade::Merged { into, .. } => into,
+        }
+    }
+}
+
 /// Why the `jwt` callback runs. `P` is the `Provider` enum and `T` the `Token` type that
 /// `next_auth!` generates; the macro also generates `type JwtEvent = auth_runtime::JwtEvent<Provider,
 /// Token>` so callbacks can name it directly.
@@ -276,6 +304,7 @@ pub struct SessionUser {
 ///     account: Account::new("anon", "credentials", "guest-2"),
 ///     profile: None,
 ///     previous: Some(Token { guest: Some("guest-1".into()) }),
+///     upgrade: None,
 /// };
 /// if let JwtEvent::SignIn { previous: Some(old), .. } = &event {
 ///     assert_eq!(old.guest.as_deref(), Some("guest-1"));
@@ -299,6 +328,10 @@ pub enum JwtEvent<P, T> {
         /// The verified token of the session the browser already had (a guest, typically), so
         /// its data can be carried over; `None` when there was no valid session.
         previous: Option<T>,
+        /// When the browser was a guest of the engine's guest store: what the sign-in did to it
+        /// (promoted to this user, or merged into an existing one). `None` otherwise, and for
+        /// a concurrent double-submit that lost (the winner's request carried the outcome).
+        upgrade: Option<GuestUpgrade>,
     },
     /// An existing session is read (`GET /api/auth/session`).
     Refresh,

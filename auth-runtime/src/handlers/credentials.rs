@@ -43,7 +43,12 @@ pub(crate) fn signin_post<D: AuthDefinition>(
 /// `GET /callback/:id`: Credentials providers take only POST.
 pub(crate) fn callback_get<D: AuthDefinition>(_auth: &Auth<D>, provider: Option<&str>) -> Reply {
     match provider_info::<D>(provider) {
-        Some((_, info)) if info.kind == ProviderKind::Credentials => {
+        Some((_, info))
+            if matches!(
+                info.kind,
+                ProviderKind::Credentials | ProviderKind::Anonymous
+            ) =>
+        {
             let mut reply = Reply::text(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "Error: Callback for provider type credentials not supported; POST the credentials instead",
@@ -58,7 +63,7 @@ pub(crate) fn callback_get<D: AuthDefinition>(_auth: &Auth<D>, provider: Option<
 /// How a failing callback is reported: a message meant for the client is passed on (401, as
 /// NextAuth does for a thrown `Error(message)`); anything else is logged and reported as
 /// `Callback` (500 with a JSON body the client understands, where NextAuth answers an HTML 500).
-fn failure(
+pub(crate) fn failure(
     base: &crate::base_url::BaseUrl,
     stage: &str,
     error: &CallbackError,
@@ -128,6 +133,21 @@ pub(crate) async fn callback<D: AuthDefinition>(
     };
 
     let account = Account::new(info.id, info.kind.as_str(), user.id.clone());
+    let previous = crate::handlers::session::read_checked_decoded(auth, cookies).await;
+    // A guest signing in is upgraded here, before the jwt callback, whatever the provider.
+    #[cfg(feature = "guests")]
+    let resolved = {
+        let identity = crate::guests::Identity::new(info.id, user.id.clone());
+        let guest = previous.as_ref().and_then(|d| d.guest.as_deref());
+        match crate::handlers::guests::resolve_sign_in(auth, identity, &user.id, guest).await {
+            Ok(resolved) => resolved,
+            Err(refusal) => return refusal.reply(base, info.id),
+        }
+    };
+    #[cfg(not(feature = "guests"))]
+    let resolved = crate::handlers::Resolved::unchanged(&user.id);
+    let mut user = user;
+    user.id = resolved.user_id;
     let token = D::Token::from_user(&user);
     let user_id = user.id.clone();
     let event = JwtEvent::SignIn {
@@ -135,7 +155,8 @@ pub(crate) async fn callback<D: AuthDefinition>(
         user,
         account,
         profile: None,
-        previous: crate::handlers::read_checked_token(auth, cookies).await,
+        previous: previous.map(|d| d.claims),
+        upgrade: resolved.upgrade,
     };
     let mut token = match D::jwt(token, event, &inner.state).await {
         Ok(token) => token,
@@ -171,5 +192,7 @@ pub(crate) async fn callback<D: AuthDefinition>(
         &present,
     );
     tracing::info!(provider = info.id, "signed in");
-    Reply::redirect(context.callback_url.clone(), json, StatusCode::OK).with_cookies(set)
+    Reply::redirect(context.callback_url.clone(), json, StatusCode::OK)
+        .with_cookies(set)
+        .with_cookies(resolved.cookies)
 }

@@ -1,6 +1,8 @@
 //! One handler per endpoint of the REST API.
 
 mod credentials;
+#[cfg(feature = "guests")]
+pub(crate) mod guests;
 #[cfg(feature = "oauth")]
 mod oauth;
 mod pages;
@@ -19,7 +21,29 @@ use crate::protocol::reply::Reply;
 use crate::protocol::route::{Action, Route};
 use crate::settings::Settings;
 
-pub(crate) use session::{read_checked_token, read_session, read_token};
+pub(crate) use session::{read_checked_token, read_session, read_session_of, read_token};
+
+/// Who a real sign-in signs in as: with a guest store, the store's user (the promoted guest, or
+/// the owner of the identity); without one, the provider's user id.
+pub(crate) struct Resolved {
+    /// The user id to sign in as.
+    pub user_id: String,
+    /// What happened to the browser's guest, if it was one and this request upgraded it.
+    pub upgrade: Option<crate::user::GuestUpgrade>,
+    /// Set-Cookie headers to add (the rotated CSRF token after an upgrade).
+    pub cookies: Vec<String>,
+}
+
+impl Resolved {
+    #[cfg_attr(feature = "guests", allow(dead_code))]
+    pub(crate) fn unchanged(user_id: &str) -> Self {
+        Resolved {
+            user_id: user_id.to_owned(),
+            upgrade: None,
+            cookies: Vec::new(),
+        }
+    }
+}
 
 pub(crate) async fn dispatch<D: AuthDefinition>(
     auth: &Auth<D>,
@@ -48,6 +72,17 @@ pub(crate) async fn dispatch<D: AuthDefinition>(
             let id = route.provider.unwrap_or_default();
             oauth::callback(auth, id, post, context, cookies).await
         }
+        #[cfg(feature = "guests")]
+        Action::Callback if post && is_anonymous::<D>(route.provider) => {
+            let id = route.provider.unwrap_or_default();
+            let info = D::PROVIDERS.iter().find(|p| p.id == id);
+            match (crate::definition::ProviderId::from_id(id), info) {
+                (Some(provider), Some(info)) if context.csrf_verified() => {
+                    guests::anonymous_callback(auth, provider, info, context, cookies).await
+                }
+                _ => credentials::callback(auth, route.provider, context, cookies).await,
+            }
+        }
         Action::Callback if post => {
             credentials::callback(auth, route.provider, context, cookies).await
         }
@@ -60,6 +95,16 @@ pub(crate) async fn dispatch<D: AuthDefinition>(
         Action::Providers => Reply::json(StatusCode::OK, auth.inner().providers_json.clone()),
         Action::Log => log(context.body),
     }
+}
+
+/// Whether `provider` names a configured Anonymous provider.
+#[cfg(feature = "guests")]
+fn is_anonymous<D: AuthDefinition>(provider: Option<&str>) -> bool {
+    provider.is_some_and(|id| {
+        D::PROVIDERS
+            .iter()
+            .any(|p| p.id == id && p.kind == crate::definition::ProviderKind::Anonymous)
+    })
 }
 
 /// The body of `GET /providers`: `{ id: { id, name, type, signinUrl, callbackUrl } }`.

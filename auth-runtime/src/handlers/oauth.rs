@@ -11,7 +11,7 @@ use crate::clock;
 use crate::cookies::{self, RequestCookies};
 use crate::definition::{AuthDefinition, ProviderId, ProviderKind, TokenClaims};
 use crate::engine::{Auth, RequestContext};
-use crate::handlers::{error_url, read_checked_token};
+use crate::handlers::error_url;
 use crate::protocol::reply::Reply;
 use crate::providers::{CallbackParams, FlowError};
 use crate::session_version;
@@ -126,17 +126,31 @@ pub(crate) async fn callback<D: AuthDefinition>(
         }
     };
 
-    let user = signed_in.profile.to_user();
-    let user_id = user.id.clone();
+    let mut user = signed_in.profile.to_user();
     // The session the browser already had (a guest), unless it was revoked.
-    let previous = read_checked_token(auth, cookies).await;
+    let previous = crate::handlers::session::read_checked_decoded(auth, cookies).await;
+    // A guest signing in is upgraded here, before the jwt callback.
+    #[cfg(feature = "guests")]
+    let resolved = {
+        let identity = crate::guests::Identity::new(provider_id, user.id.clone());
+        let guest = previous.as_ref().and_then(|d| d.guest.as_deref());
+        match crate::handlers::guests::resolve_sign_in(auth, identity, &user.id, guest).await {
+            Ok(resolved) => resolved,
+            Err(refusal) => return fail(refusal.code),
+        }
+    };
+    #[cfg(not(feature = "guests"))]
+    let resolved = crate::handlers::Resolved::unchanged(&user.id);
+    user.id = resolved.user_id;
+    let user_id = user.id.clone();
     let token = D::Token::from_user(&user);
     let event = JwtEvent::SignIn {
         provider,
         user,
         account: signed_in.account,
         profile: Some(signed_in.profile),
-        previous,
+        previous: previous.map(|d| d.claims),
+        upgrade: resolved.upgrade,
     };
     let mut token = match D::jwt(token, event, &inner.state).await {
         Ok(token) => token,
@@ -178,6 +192,7 @@ pub(crate) async fn callback<D: AuthDefinition>(
     Reply::redirect(context.callback_url.clone(), false, StatusCode::FOUND)
         .with_cookies(cleared)
         .with_cookies(session)
+        .with_cookies(resolved.cookies)
 }
 
 fn log_failure(provider: &str, error: &FlowError) {

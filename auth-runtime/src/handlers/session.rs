@@ -8,6 +8,7 @@ use crate::definition::{AuthDefinition, SessionShape, TokenClaims};
 use crate::engine::{Auth, RequestContext};
 use crate::protocol::reply::Reply;
 use crate::session_version::{self, Check};
+use crate::token::Decoded;
 use crate::user::{JwtEvent, SessionUser};
 
 const EMPTY: &[u8] = b"{}";
@@ -71,6 +72,9 @@ async fn respond<D: AuthDefinition>(
             return Reply::json(StatusCode::SERVICE_UNAVAILABLE, EMPTY);
         }
     }
+    if !guest_active(auth, decoded.guest.as_deref()).await {
+        return signed_out();
+    }
     // NextAuth builds `session.user` from the token as decoded, before the jwt callback.
     let user = session_user(&decoded.claims);
     let now = clock::now();
@@ -89,11 +93,12 @@ async fn respond<D: AuthDefinition>(
     let renew = due || serde_json::to_vec(&token).map_or(true, |after| after != decoded.payload);
     let mut set_cookies = Vec::new();
     let expires_at = if renew {
-        match inner.codec.encode_versioned(
+        match inner.codec.encode_session(
             &mut token,
             now,
             settings.max_age,
             decoded.version.as_ref(),
+            decoded.guest.as_deref(),
         ) {
             Ok(jwt) => {
                 let expires_at = token.expires_at().unwrap_or(now);
@@ -135,13 +140,24 @@ pub(crate) async fn read_session<D: AuthDefinition>(
     auth: &Auth<D>,
     cookies: &RequestCookies<'_>,
 ) -> Option<(D::Session, D::Token)> {
+    read_session_of(auth, cookies)
+        .await
+        .map(|(session, token, _)| (session, token))
+}
+
+/// As [`read_session`], with the guest id when it is a guest's session.
+pub(crate) async fn read_session_of<D: AuthDefinition>(
+    auth: &Auth<D>,
+    cookies: &RequestCookies<'_>,
+) -> Option<(D::Session, D::Token, Option<String>)> {
     let inner = auth.inner();
-    let token = read_checked_token(auth, cookies).await?;
+    let decoded = read_checked_decoded(auth, cookies).await?;
+    let token = decoded.claims;
     let user = session_user(&token);
     let token = D::jwt(token, JwtEvent::Refresh, &inner.state).await.ok()?;
     let expires = clock::iso_date(token.expires_at().unwrap_or_else(clock::now));
     let session = D::session(D::Session::from_parts(user, expires), &token, &inner.state).await;
-    Some((session, token))
+    Some((session, token, decoded.guest))
 }
 
 /// The verified session token of a request, its session version checked when a store is
@@ -150,13 +166,41 @@ pub(crate) async fn read_checked_token<D: AuthDefinition>(
     auth: &Auth<D>,
     cookies: &RequestCookies<'_>,
 ) -> Option<D::Token> {
+    read_checked_decoded(auth, cookies).await.map(|d| d.claims)
+}
+
+/// As [`read_checked_token`], with what the codec read besides the claims (the guest id). A
+/// guest's session is also checked against the guest store: over once the guest is upgraded
+/// or removed.
+pub(crate) async fn read_checked_decoded<D: AuthDefinition>(
+    auth: &Auth<D>,
+    cookies: &RequestCookies<'_>,
+) -> Option<Decoded<D::Token>> {
     let inner = auth.inner();
     let raw = cookies.chunked(&inner.settings.cookies.session_token)?;
     let decoded = inner.codec.decode::<D::Token>(&raw).ok()?;
     match session_version::check(inner.versions.as_deref(), decoded.version.as_ref()).await {
-        Check::Valid => Some(decoded.claims),
-        Check::Revoked | Check::Unavailable(_) => None,
+        Check::Valid => {}
+        Check::Revoked | Check::Unavailable(_) => return None,
     }
+    guest_active(auth, decoded.guest.as_deref())
+        .await
+        .then_some(decoded)
+}
+
+/// Whether the guest of a guest session is still a guest (always true for other sessions, and
+/// when no guest store is configured). Records the guest's activity.
+#[cfg_attr(not(feature = "guests"), allow(clippy::unused_async))]
+async fn guest_active<D: AuthDefinition>(auth: &Auth<D>, guest: Option<&str>) -> bool {
+    #[cfg(feature = "guests")]
+    if let (Some(id), Some(setup)) = (guest, &auth.inner().guests) {
+        return matches!(
+            crate::handlers::guests::check_guest(&*setup.store, id).await,
+            crate::handlers::guests::GuestCheck::Active
+        );
+    }
+    let _ = (auth, guest);
+    true
 }
 
 /// The verified session token of a request, without running any callback (the session version

@@ -133,6 +133,7 @@ fn main() {
         account: auth_runtime::Account::new("admin", "credentials", "admin"),
         profile: None,
         previous: None,
+        upgrade: None,
     };
     let token = ready(NextAuth::jwt(token, event, &state)).unwrap();
     assert!(token.is_admin);
