@@ -1,0 +1,351 @@
+//! Guest checkout: a small shop where a visitor fills a cart without an account and keeps it
+//! when signing in.
+//!
+//! - Every visitor of `/` gets a guest session without doing anything (the page calls
+//!   `signIn('anon')`'s request: `POST /api/auth/callback/anon`). The `Anonymous` provider creates
+//!   the guest in the guest store (SQLite, the file `shop.db`), with its abuse limits.
+//! - The cart lives in the same SQLite file, keyed by the session's user id (`sub`): the guest's
+//!   id for a guest.
+//! - Signing in (the `password` provider: `alice` / `alice-password` or `bob` / `bob-password`)
+//!   upgrades the guest in one transaction with [`move_cart`]:
+//!   - **Promoted** (the account was never used before): the guest becomes the user, same id,
+//!     so the cart is already the user's;
+//!   - **Merged** (the account already belongs to a user): the guest's cart is merged into the
+//!     user's by the rule of this shop: **quantities of the same product add up**, other lines
+//!     are moved as they are.
+//! - `POST /api/checkout` takes a [`Member`]: a guest gets `403 {"error":"MemberRequired"}`.
+//!
+//! ```sh
+//! cargo run --example guest_checkout     # then open http://127.0.0.1:3000
+//! ```
+//!
+//! `PORT` (default 3000), `AUTH_URL`, `AUTH_SECRET` and `SHOP_DB` (default `shop.db`) configure
+//! it; guest limits come from `AUTH_GUEST_*` (see `auth_runtime::guests::Limits::from_env`).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use auth_runtime::axum::{Member, Visitor};
+use auth_runtime::guests::{GuestStore, GuestTx, HookFuture, SqliteGuestStore, UpgradeOutcome};
+use auth_runtime::{AuthBuilder, User, next_auth};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use sqlx::SqlitePool;
+
+/// What the callbacks and handlers receive: the shop's database (the guest store's file).
+pub struct Shop {
+    /// The guest store's writer pool; the cart table lives in the same file.
+    pub db: SqlitePool,
+}
+
+next_auth! {
+    /// The shop's claims.
+    pub struct Token {
+        /// True for a guest's session.
+        guest: bool,
+    }
+
+    /// What `GET /api/auth/session` returns.
+    pub struct Session {
+        /// True for guests, false once signed in.
+        is_guest: bool,
+        /// Whose cart this is.
+        user_id: Option<String>,
+    }
+
+    state: Shop,
+
+    providers: [
+        /// Every visitor: a guest, created by the guest store.
+        Anonymous {},
+        /// Demo accounts for local use.
+        Credentials {
+            id: "password",
+            name: "Password",
+            credentials: {
+                username: { label: "Username", type: "text" },
+                password: { label: "Password", type: "password" },
+            },
+            authorize: |credentials| {
+                Ok(demo_user(&credentials.username, &credentials.password)
+                    .map(|name| User::with_id(name).name(name)))
+            },
+        },
+    ],
+
+    jwt: |token, event| match event {
+        JwtEvent::SignIn { provider: Provider::Anon, .. } => Ok(Token { guest: true, ..token }),
+        JwtEvent::SignIn { provider: Provider::Password, .. } => Ok(Token { guest: false, ..token }),
+        JwtEvent::Refresh | JwtEvent::Update { .. } => Ok(token),
+    },
+
+    session: |session, token| Session {
+        is_guest: token.guest,
+        user_id: token.sub.clone(),
+        ..session
+    },
+}
+
+/// The demo accounts: `alice` / `alice-password`, `bob` / `bob-password`.
+pub fn demo_user(username: &str, password: &str) -> Option<&'static str> {
+    ["alice", "bob"]
+        .into_iter()
+        .find(|name| *name == username && password == format!("{name}-password"))
+}
+
+/// The products on sale: id, name, price in cents.
+pub const PRODUCTS: &[(&str, &str, u32)] = &[
+    ("tea", "Green tea, 100 g", 650),
+    ("mug", "Stoneware mug", 1200),
+    ("pot", "Cast-iron teapot", 4500),
+];
+
+/// The cart table, in the guest store's file.
+pub async fn migrate(db: &SqlitePool) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS cart_items (owner TEXT NOT NULL, product TEXT NOT NULL, \
+         qty INTEGER NOT NULL, PRIMARY KEY (owner, product))",
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The upgrade hook: runs in the guest store's transaction when a guest signs in.
+///
+/// Promoted: the user has the guest's id, the cart is already theirs. Merged: the guest's lines
+/// are added to the user's cart (quantities of one product add up), then removed.
+pub fn move_cart<'a>(
+    outcome: &'a UpgradeOutcome,
+    tx: GuestTx<'a>,
+    _shop: &'a Shop,
+) -> HookFuture<'a> {
+    Box::pin(async move {
+        let UpgradeOutcome::Merged { guest_id, into } = outcome else {
+            return Ok(());
+        };
+        let GuestTx::Sqlite(tx) = tx else {
+            return Err("the shop keeps its carts in SQLite".into());
+        };
+        sqlx::query(
+            "INSERT INTO cart_items (owner, product, qty) \
+             SELECT $1, product, qty FROM cart_items WHERE owner = $2 \
+             ON CONFLICT (owner, product) DO UPDATE SET qty = cart_items.qty + excluded.qty",
+        )
+        .bind(into)
+        .bind(guest_id)
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query("DELETE FROM cart_items WHERE owner = $1")
+            .bind(guest_id)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    })
+}
+
+/// The engine: the guest store, the cart-moving hook.
+pub fn auth_builder(store: Arc<SqliteGuestStore>) -> AuthBuilder<NextAuth> {
+    let shop = Shop {
+        db: store.pool().clone(),
+    };
+    let store: Arc<dyn GuestStore> = store;
+    Auth::builder(shop).guests(store).upgrade_hook(move_cart)
+}
+
+/// The application: the page, the products, the cart, checkout, and the auth API.
+pub fn app(auth: Auth) -> Router {
+    Router::new()
+        .route("/", get(index))
+        .route("/api/products", get(products))
+        .route("/api/cart", get(cart).post(add_to_cart))
+        .route("/api/checkout", post(checkout))
+        .nest("/api/auth", auth.router())
+        .with_state(auth)
+}
+
+/// The owner of a visitor's cart: the session's user id (the guest id for a guest).
+fn owner(visitor: &Visitor<NextAuth>) -> String {
+    let token = match visitor {
+        Visitor::Guest(guest) => &guest.token,
+        Visitor::Member(member) => &member.token,
+    };
+    token.sub.clone().unwrap_or_default()
+}
+
+async fn products() -> impl IntoResponse {
+    let list: Vec<_> = PRODUCTS
+        .iter()
+        .map(|(id, name, cents)| serde_json::json!({ "id": id, "name": name, "cents": cents }))
+        .collect();
+    Json(list)
+}
+
+/// The cart of `owner`: `{ product: qty }`.
+pub async fn cart_of(db: &SqlitePool, owner: &str) -> Result<serde_json::Value, sqlx::Error> {
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as("SELECT product, qty FROM cart_items WHERE owner = $1 ORDER BY product")
+            .bind(owner)
+            .fetch_all(db)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(product, qty)| (product, serde_json::Value::from(qty)))
+        .collect::<serde_json::Map<_, _>>()
+        .into())
+}
+
+fn server_error(error: sqlx::Error) -> (StatusCode, String) {
+    tracing::error!(%error, "cart query failed");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "cart unavailable".to_owned(),
+    )
+}
+
+async fn cart(
+    State(auth): State<Auth>,
+    visitor: Visitor<NextAuth>,
+) -> Result<impl IntoResponse, (StatusCode, String)> {
+    let items = cart_of(&auth.state().db, &owner(&visitor))
+        .await
+        .map_err(server_error)?;
+    let guest = matches!(visitor, Visitor::Guest(_));
+    Ok(Json(serde_json::json!({ "guest": guest, "items": items })))
+}
+
+/// `POST /api/cart` `{ "product": "tea", "qty": 2 }`.
+#[derive(serde::Deserialize)]
+struct AddToCart {
+    product: String,
+    qty: u32,
+}
+
+async fn add_to_cart(
+    State(auth): State<Auth>,
+    visitor: Visitor<NextAuth>,
+    Json(add): Json<AddToCart>,
+) -> Result<impl IntoResponse, (StatusCode, String)> {
+    if !PRODUCTS.iter().any(|(id, _, _)| *id == add.product) || add.qty == 0 || add.qty > 99 {
+        return Err((
+            StatusCode::BAD_REQUEST,
+            "unknown product or quantity".to_owned(),
+        ));
+    }
+    let owner = owner(&visitor);
+    sqlx::query(
+        "INSERT INTO cart_items (owner, product, qty) VALUES ($1, $2, $3) \
+         ON CONFLICT (owner, product) DO UPDATE SET qty = cart_items.qty + excluded.qty",
+    )
+    .bind(&owner)
+    .bind(&add.product)
+    .bind(i64::from(add.qty))
+    .execute(&auth.state().db)
+    .await
+    .map_err(server_error)?;
+    let items = cart_of(&auth.state().db, &owner)
+        .await
+        .map_err(server_error)?;
+    Ok(Json(serde_json::json!({ "items": items })))
+}
+
+/// Checkout needs an account: `Member` answers 403 `MemberRequired` to a guest.
+async fn checkout(
+    State(auth): State<Auth>,
+    member: Member<NextAuth>,
+) -> Result<impl IntoResponse, (StatusCode, String)> {
+    let owner = member.token.sub.clone().unwrap_or_default();
+    let items = cart_of(&auth.state().db, &owner)
+        .await
+        .map_err(server_error)?;
+    sqlx::query("DELETE FROM cart_items WHERE owner = $1")
+        .bind(&owner)
+        .execute(&auth.state().db)
+        .await
+        .map_err(server_error)?;
+    Ok(Json(serde_json::json!({ "ordered": items })))
+}
+
+async fn index() -> Html<&'static str> {
+    Html(PAGE)
+}
+
+const PAGE: &str = r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Tea shop</title>
+<style>body{font:16px system-ui;margin:2rem auto;max-width:40rem}button{margin:.2rem}</style></head>
+<body><h1>Tea shop</h1><p id="who">…</p><ul id="products"></ul><h2>Cart</h2><pre id="cart"></pre>
+<form id="login"><input name="username" placeholder="alice"><input name="password" type="password" placeholder="alice-password"><button>Sign in</button></form>
+<button id="checkout">Checkout</button><pre id="out"></pre>
+<script>
+const api = (path, options) => fetch(path, options).then(r => r.json());
+async function signIn(provider, fields = {}) {
+  const { csrfToken } = await api('/api/auth/csrf');
+  const body = new URLSearchParams({ ...fields, csrfToken, json: 'true', callbackUrl: location.href });
+  return api('/api/auth/callback/' + provider, { method: 'POST', body });
+}
+async function refresh() {
+  let session = await api('/api/auth/session');
+  if (!session.user) { await signIn('anon'); session = await api('/api/auth/session'); }
+  document.getElementById('who').textContent = session.isGuest ? 'You are a guest.' : 'Signed in as ' + session.user.name;
+  const cart = await api('/api/cart');
+  document.getElementById('cart').textContent = JSON.stringify(cart.items, null, 1);
+}
+api('/api/products').then(list => {
+  for (const p of list) {
+    const li = document.createElement('li');
+    li.textContent = `${p.name} (${(p.cents / 100).toFixed(2)}) `;
+    const add = document.createElement('button');
+    add.textContent = 'Add';
+    add.onclick = () => api('/api/cart', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ product: p.id, qty: 1 }) }).then(refresh);
+    li.append(add);
+    document.getElementById('products').append(li);
+  }
+});
+document.getElementById('login').onsubmit = async (e) => {
+  e.preventDefault();
+  const { url } = await signIn('password', Object.fromEntries(new FormData(e.target)));
+  if (new URL(url).searchParams.get('error')) alert('Sign-in failed');
+  refresh();
+};
+document.getElementById('checkout').onclick = async () => {
+  const r = await fetch('/api/checkout', { method: 'POST' });
+  document.getElementById('out').textContent = JSON.stringify(await r.json());
+  refresh();
+};
+refresh();
+</script></body></html>"#;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let port: u16 = std::env::var("PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(3000);
+    let path = std::env::var("SHOP_DB").unwrap_or_else(|_| "shop.db".to_owned());
+    let store = Arc::new(SqliteGuestStore::open(&path).await?);
+    migrate(store.pool()).await?;
+
+    let mut builder = auth_builder(store);
+    if std::env::var_os("AUTH_URL").is_none() && std::env::var_os("NEXTAUTH_URL").is_none() {
+        builder = builder.url(format!("http://127.0.0.1:{port}/api/auth"));
+    }
+    let auth = builder.build()?;
+
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    tracing::info!("listening on http://127.0.0.1:{port}");
+    // The connection's address keys the per-client guest limits.
+    axum::serve(
+        listener,
+        app(auth).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,626 @@
+//! Guest checkout over HTTP (`examples/guest_checkout.rs` in process, through its axum router):
+//! a guest's cart survives signing in (Promoted), two carts merge (Merged), concurrent
+//! double-submits upgrade once, a failing hook changes nothing, an unreachable store fails
+//! sign-ins with a clear code while sessions keep working, 1,000 concurrent guest sign-ins, the
+//! per-client limit (429 + Retry-After), and limits shared by two app instances on PostgreSQL
+//! (127.0.0.1:5432, database `test`; skipped with a message when absent, a failure under
+//! `CI=true`).
+//!
+//! Timings are printed (`cargo test --test guest_checkout -- --nocapture`).
+
+#[path = "../examples/guest_checkout.rs"]
+#[allow(dead_code)]
+mod shop;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use auth_runtime::AuthBuilder;
+use auth_runtime::guests::{GuestConfig, GuestStore, Limits, PostgresGuestStore, SqliteGuestStore};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use http::{HeaderMap, Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use shop::{Auth, NextAuth};
+use tower::ServiceExt;
+
+const SECRET: &str = "guest-checkout-test-secret-0123456789abcdef";
+const URL: &str = "http://127.0.0.1:3000/api/auth";
+
+/// A browser: a cookie jar, and optionally the address its connection comes from.
+#[derive(Clone)]
+struct Browser {
+    app: Router,
+    jar: BTreeMap<String, String>,
+    peer: Option<SocketAddr>,
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Value,
+}
+
+impl Browser {
+    fn new(app: &Router) -> Self {
+        Browser {
+            app: app.clone(),
+            jar: BTreeMap::new(),
+            peer: None,
+        }
+    }
+
+    async fn send(
+        &mut self,
+        method: Method,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Answer {
+        let mut request = Request::builder().method(method).uri(path);
+        if !self.jar.is_empty() {
+            let cookies: Vec<String> = self.jar.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            request = request.header("cookie", cookies.join("; "));
+        }
+        if !content_type.is_empty() {
+            request = request.header("content-type", content_type);
+        }
+        let mut request = request.body(Body::from(body)).unwrap();
+        if let Some(peer) = self.peer {
+            request.extensions_mut().insert(ConnectInfo(peer));
+        }
+        let response = self.app.clone().oneshot(request).await.unwrap();
+        let (parts, body) = response.into_parts();
+        for line in parts.headers.get_all("set-cookie") {
+            let line = line.to_str().unwrap();
+            let (name, value) = line.split(';').next().unwrap().split_once('=').unwrap();
+            if value.is_empty() || line.contains("Max-Age=0") {
+                self.jar.remove(name);
+            } else {
+                self.jar.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        let bytes = body.collect().await.unwrap().to_bytes();
+        Answer {
+            status: parts.status,
+            headers: parts.headers,
+            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Answer {
+        self.send(Method::GET, path, "", Vec::new()).await
+    }
+
+    async fn session(&mut self) -> Value {
+        let answer = self.get("/api/auth/session").await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        answer.body
+    }
+
+    /// What `signIn(provider, { redirect: false, ...fields })` sends.
+    async fn sign_in(&mut self, provider: &str, fields: &[(&str, &str)]) -> Answer {
+        let csrf = self.get("/api/auth/csrf").await.body["csrfToken"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        self.post_sign_in(provider, fields, &csrf).await
+    }
+
+    async fn post_sign_in(
+        &mut self,
+        provider: &str,
+        fields: &[(&str, &str)],
+        csrf: &str,
+    ) -> Answer {
+        let body = {
+            let mut form = form_urlencoded::Serializer::new(String::new());
+            for (k, v) in fields {
+                form.append_pair(k, v);
+            }
+            form.append_pair("csrfToken", csrf)
+                .append_pair("json", "true")
+                .append_pair("callbackUrl", "http://127.0.0.1:3000/");
+            form.finish().into_bytes()
+        };
+        self.send(
+            Method::POST,
+            &format!("/api/auth/callback/{provider}"),
+            "application/x-www-form-urlencoded",
+            body,
+        )
+        .await
+    }
+
+    async fn alice(&mut self) -> Answer {
+        self.sign_in(
+            "password",
+            &[("username", "alice"), ("password", "alice-password")],
+        )
+        .await
+    }
+
+    async fn add(&mut self, product: &str, qty: u32) {
+        let body = serde_json::to_vec(&json!({ "product": product, "qty": qty })).unwrap();
+        let answer = self
+            .send(Method::POST, "/api/cart", "application/json", body)
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    }
+
+    async fn cart(&mut self) -> Value {
+        let answer = self.get("/api/cart").await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        answer.body["items"].clone()
+    }
+
+    async fn user_id(&mut self) -> String {
+        self.session().await["userId"].as_str().unwrap().to_owned()
+    }
+}
+
+fn error_of(answer: &Answer) -> Option<String> {
+    let url = answer.body["url"].as_str()?;
+    let query = url.split_once('?')?.1;
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "error")
+        .map(|(_, v)| v.into_owned())
+}
+
+fn temp_db(test: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("guest-checkout-{}-{test}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir.join("shop.db")
+}
+
+async fn sqlite_store(test: &str, limits: Limits) -> Arc<SqliteGuestStore> {
+    let config = GuestConfig::default().limits(limits);
+    let store = SqliteGuestStore::open_with(temp_db(test), config)
+        .await
+        .unwrap();
+    shop::migrate(store.pool()).await.unwrap();
+    Arc::new(store)
+}
+
+fn configured(builder: AuthBuilder<NextAuth>) -> Auth {
+    builder.secret(SECRET).url(URL).build().unwrap()
+}
+
+#[tokio::test]
+async fn the_cart_survives_sign_in_and_two_carts_merge() {
+    let store = sqlite_store("merge", Limits::unlimited()).await;
+    let app = shop::app(configured(shop::auth_builder(store.clone())));
+
+    // A visitor: a guest without doing anything but signIn('anon').
+    let mut first = Browser::new(&app);
+    assert_eq!(first.session().await, json!({}));
+    let answer = first.sign_in("anon", &[]).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(error_of(&answer), None);
+    let session = first.session().await;
+    assert_eq!(session["isGuest"], true);
+    let guest = first.user_id().await;
+    // signIn('anon') again with the guest session: the same guest, no new row.
+    first.sign_in("anon", &[]).await;
+    assert_eq!(first.user_id().await, guest);
+    assert_eq!(store.stats().await.unwrap().guests, 1);
+
+    first.add("tea", 2).await;
+    first.add("mug", 1).await;
+    // Checkout needs an account.
+    let answer = first
+        .send(Method::POST, "/api/checkout", "", Vec::new())
+        .await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN);
+    assert_eq!(answer.body["error"], "MemberRequired");
+
+    // Another copy of the guest's session (another tab restored elsewhere).
+    let mut stale = first.clone();
+    let csrf_before = first
+        .jar
+        .iter()
+        .find(|(k, _)| k.contains("csrf"))
+        .unwrap()
+        .1
+        .clone();
+
+    // Signing in to a new account: Promoted, same id, the cart kept.
+    let answer = first.alice().await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(error_of(&answer), None, "{}", answer.body);
+    let session = first.session().await;
+    assert_eq!(session["isGuest"], false);
+    assert_eq!(session["user"]["name"], "alice");
+    assert_eq!(first.user_id().await, guest, "promoted: same id");
+    assert_eq!(first.cart().await, json!({ "mug": 1, "tea": 2 }));
+    // The CSRF token was rotated.
+    let csrf_after = first
+        .jar
+        .iter()
+        .find(|(k, _)| k.contains("csrf"))
+        .unwrap()
+        .1
+        .clone();
+    assert_ne!(csrf_before, csrf_after);
+    // The guest's other sessions stop working.
+    assert_eq!(stale.session().await, json!({}));
+    assert_eq!(
+        stale.get("/api/cart").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // A second guest fills a cart and signs in to the same account: Merged, quantities add up.
+    let mut second = Browser::new(&app);
+    second.sign_in("anon", &[]).await;
+    let second_guest = second.user_id().await;
+    assert_ne!(second_guest, guest);
+    second.add("tea", 1).await;
+    second.add("pot", 1).await;
+    let answer = second.alice().await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(second.user_id().await, guest, "merged into alice's user");
+    assert_eq!(second.cart().await, json!({ "mug": 1, "pot": 1, "tea": 3 }));
+    let leftover = shop::cart_of(store.pool(), &second_guest).await.unwrap();
+    assert_eq!(leftover, json!({}));
+
+    // A member checks out.
+    let answer = second
+        .send(Method::POST, "/api/checkout", "", Vec::new())
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(
+        answer.body["ordered"],
+        json!({ "mug": 1, "pot": 1, "tea": 3 })
+    );
+
+    // bob signs in without being a guest first: his identity is linked, his id is "bob".
+    let mut third = Browser::new(&app);
+    let answer = third
+        .sign_in(
+            "password",
+            &[("username", "bob"), ("password", "bob-password")],
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(third.user_id().await, "bob");
+    let stats = store.stats().await.unwrap();
+    assert_eq!((stats.promoted_total, stats.merged_total), (1, 1));
+}
+
+#[tokio::test]
+async fn fifty_concurrent_double_submits_upgrade_once() {
+    let store = sqlite_store("double", Limits::unlimited()).await;
+    let app = shop::app(configured(shop::auth_builder(store.clone())));
+    let mut browser = Browser::new(&app);
+    browser.sign_in("anon", &[]).await;
+    let guest = browser.user_id().await;
+    browser.add("tea", 1).await;
+    let csrf = browser.get("/api/auth/csrf").await.body["csrfToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let mut copy = browser.clone();
+            let csrf = csrf.clone();
+            tokio::spawn(async move {
+                let answer = copy
+                    .post_sign_in(
+                        "password",
+                        &[("username", "alice"), ("password", "alice-password")],
+                        &csrf,
+                    )
+                    .await;
+                (answer.status, error_of(&answer), copy)
+            })
+        })
+        .collect();
+    let mut users = std::collections::BTreeSet::new();
+    for task in tasks {
+        let (status, error, mut copy) = task.await.unwrap();
+        assert_eq!((status, error), (StatusCode::OK, None));
+        users.insert(copy.user_id().await);
+    }
+    println!(
+        "50 concurrent double-submits of one upgrade: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(users.len(), 1);
+    assert!(users.contains(&guest));
+    let stats = store.stats().await.unwrap();
+    assert_eq!(
+        (stats.promoted_total, stats.merged_total),
+        (1, 0),
+        "exactly one upgrade"
+    );
+    assert_eq!(
+        shop::cart_of(store.pool(), &guest).await.unwrap(),
+        json!({ "tea": 1 })
+    );
+}
+
+#[tokio::test]
+async fn concurrent_guest_sign_ins_of_one_browser_make_one_guest() {
+    let store = sqlite_store("anon-double", Limits::unlimited()).await;
+    let app = shop::app(configured(shop::auth_builder(store.clone())));
+    let mut browser = Browser::new(&app);
+    let csrf = browser.get("/api/auth/csrf").await.body["csrfToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let mut copy = browser.clone();
+            let csrf = csrf.clone();
+            tokio::spawn(async move {
+                let answer = copy.post_sign_in("anon", &[], &csrf).await;
+                assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+                copy.user_id().await
+            })
+        })
+        .collect();
+    let mut ids = std::collections::BTreeSet::new();
+    for task in tasks {
+        ids.insert(task.await.unwrap());
+    }
+    assert_eq!(ids.len(), 1, "one guest for one browser");
+    assert_eq!(store.stats().await.unwrap().guests, 1);
+}
+
+#[tokio::test]
+async fn an_anonymous_provider_without_a_store_is_a_configuration_error() {
+    let error = Auth::builder(shop::Shop {
+        db: sqlx::SqlitePool::connect_lazy("sqlite::memory:").unwrap(),
+    })
+    .secret(SECRET)
+    .url(URL)
+    .build()
+    .unwrap_err()
+    .to_string();
+    assert!(error.contains("AuthBuilder::guests"), "{error}");
+}
+
+#[tokio::test]
+async fn a_failing_hook_changes_nothing() {
+    let store = sqlite_store("hook", Limits::unlimited()).await;
+    let builder = shop::auth_builder(store.clone())
+        .upgrade_hook(|_, _, _| Box::pin(async { Err("the cart service is down".into()) }));
+    let app = shop::app(configured(builder));
+    let mut browser = Browser::new(&app);
+    browser.sign_in("anon", &[]).await;
+    let guest = browser.user_id().await;
+    browser.add("mug", 2).await;
+    let cookies_before = browser.jar.clone();
+
+    let answer = browser.alice().await;
+    assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(error_of(&answer).as_deref(), Some("UpgradeFailed"));
+    assert!(
+        answer
+            .headers
+            .get_all("set-cookie")
+            .iter()
+            .all(|c| !c.to_str().unwrap().contains("session-token"))
+    );
+    // Still the same guest, with its cart; the store unchanged.
+    assert_eq!(
+        browser
+            .jar
+            .iter()
+            .filter(|(k, _)| k.contains("session-token"))
+            .collect::<Vec<_>>(),
+        cookies_before
+            .iter()
+            .filter(|(k, _)| k.contains("session-token"))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(browser.session().await["isGuest"], true);
+    assert_eq!(browser.user_id().await, guest);
+    assert_eq!(browser.cart().await, json!({ "mug": 2 }));
+    assert!(store.get(&guest).await.unwrap().unwrap().is_guest());
+    let stats = store.stats().await.unwrap();
+    assert_eq!((stats.promoted_total, stats.merged_total), (0, 0));
+}
+
+#[tokio::test]
+async fn an_unreachable_store_fails_sign_ins_and_keeps_sessions() {
+    let path = temp_db("down");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let pool = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(
+            sqlx::sqlite::SqliteConnectOptions::new()
+                .filename(&path)
+                .create_if_missing(true),
+        )
+        .await
+        .unwrap();
+    let config = GuestConfig::default().limits(Limits::unlimited());
+    let store = Arc::new(
+        SqliteGuestStore::with_config(pool.clone(), config)
+            .await
+            .unwrap(),
+    );
+    shop::migrate(&pool).await.unwrap();
+    let auth = configured(shop::auth_builder(store));
+    let app = shop::app(auth);
+
+    let mut guest = Browser::new(&app);
+    guest.sign_in("anon", &[]).await;
+    let guest_id = guest.user_id().await;
+    let mut member = Browser::new(&app);
+    member.alice().await;
+    assert_eq!(member.session().await["isGuest"], false);
+
+    pool.close().await;
+
+    // New guests and sign-ins fail with a clear code...
+    let mut visitor = Browser::new(&app);
+    let answer = visitor.sign_in("anon", &[]).await;
+    assert_eq!(
+        answer.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        answer.body
+    );
+    assert_eq!(error_of(&answer).as_deref(), Some("GuestStoreUnavailable"));
+    assert_eq!(answer.body["error"], "GuestStoreUnavailable");
+    let answer = guest.alice().await;
+    assert_eq!(
+        answer.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        answer.body
+    );
+    assert_eq!(error_of(&answer).as_deref(), Some("GuestStoreUnavailable"));
+    // ...while existing sessions keep working.
+    assert_eq!(guest.session().await["userId"], guest_id.as_str());
+    assert_eq!(guest.session().await["isGuest"], true);
+    assert_eq!(member.session().await["user"]["name"], "alice");
+}
+
+#[tokio::test]
+async fn a_thousand_concurrent_guest_sign_ins() {
+    let store = sqlite_store("thousand", Limits::unlimited()).await;
+    let app = shop::app(configured(shop::auth_builder(store.clone())));
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..1000u32)
+        .map(|i| {
+            let mut browser = Browser::new(&app);
+            browser.peer = Some(SocketAddr::from(([10, (i >> 8) as u8, i as u8, 1], 40000)));
+            tokio::spawn(async move {
+                let answer = browser.sign_in("anon", &[]).await;
+                assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+                browser.user_id().await
+            })
+        })
+        .collect();
+    let mut ids = std::collections::BTreeSet::new();
+    for task in tasks {
+        ids.insert(task.await.unwrap());
+    }
+    println!(
+        "1,000 concurrent guest sign-ins over HTTP (SQLite): {:?}",
+        started.elapsed()
+    );
+    assert_eq!(ids.len(), 1000);
+    assert_eq!(store.stats().await.unwrap().guests, 1000);
+}
+
+#[tokio::test]
+async fn the_per_client_limit_answers_429_with_retry_after() {
+    let limits = Limits {
+        per_client_burst: 3,
+        per_client_per_hour: 3,
+        ..Limits::default()
+    };
+    let store = sqlite_store("limit", limits).await;
+    let app = shop::app(configured(shop::auth_builder(store.clone())));
+    let peer = SocketAddr::from(([203, 0, 113, 7], 5000));
+    for _ in 0..3 {
+        let mut browser = Browser::new(&app);
+        browser.peer = Some(peer);
+        assert_eq!(browser.sign_in("anon", &[]).await.status, StatusCode::OK);
+    }
+    let mut browser = Browser::new(&app);
+    browser.peer = Some(peer);
+    let answer = browser.sign_in("anon", &[]).await;
+    assert_eq!(answer.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(error_of(&answer).as_deref(), Some("RateLimited"));
+    let retry: u64 = answer.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=1200).contains(&retry), "{retry}");
+    // Another client is not affected.
+    browser.peer = Some(SocketAddr::from(([198, 51, 100, 1], 5000)));
+    assert_eq!(browser.sign_in("anon", &[]).await.status, StatusCode::OK);
+}
+
+/// Two app instances, each with its own pool, sharing one PostgreSQL.
+#[tokio::test]
+async fn limits_hold_across_two_instances_sharing_postgres() {
+    let Some(options) = postgres("limits").await else {
+        return;
+    };
+    let limits = Limits {
+        per_client_burst: 5,
+        per_client_per_hour: 5,
+        ..Limits::default()
+    };
+    let mut apps = Vec::new();
+    for _ in 0..2 {
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(4)
+            .connect_with(options.clone())
+            .await
+            .unwrap();
+        let config = GuestConfig::default().limits(limits);
+        let store: Arc<dyn GuestStore> =
+            Arc::new(PostgresGuestStore::with_config(pool, config).await.unwrap());
+        // The shop's carts are SQLite-only; the limits are the point here.
+        let local = sqlite_store(&format!("pg-{}", apps.len()), Limits::unlimited()).await;
+        let auth = configured(
+            Auth::builder(shop::Shop {
+                db: local.pool().clone(),
+            })
+            .guests(store),
+        );
+        apps.push(shop::app(auth));
+    }
+    let peer = SocketAddr::from(([192, 0, 2, 44], 6000));
+    let mut allowed = 0;
+    for i in 0..10 {
+        let mut browser = Browser::new(&apps[i % 2]);
+        browser.peer = Some(peer);
+        match browser.sign_in("anon", &[]).await.status {
+            StatusCode::OK => allowed += 1,
+            StatusCode::TOO_MANY_REQUESTS => {}
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(allowed, 5, "one budget for both instances");
+}
+
+async fn postgres(test: &str) -> Option<sqlx::postgres::PgConnectOptions> {
+    use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+    let user = std::env::var("USER").unwrap_or_else(|_| "postgres".into());
+    for role in ["postgres", user.as_str()] {
+        let options = PgConnectOptions::new()
+            .host("127.0.0.1")
+            .port(5432)
+            .username(role)
+            .database("test");
+        let Ok(admin) = PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(3))
+            .connect_with(options.clone())
+            .await
+        else {
+            continue;
+        };
+        let schema = format!("checkout_{test}_{}", std::process::id());
+        for statement in [
+            format!("DROP SCHEMA IF EXISTS {schema} CASCADE"),
+            format!("CREATE SCHEMA {schema}"),
+        ] {
+            sqlx::query(sqlx::AssertSqlSafe(statement))
+                .execute(&admin)
+                .await
+                .unwrap();
+        }
+        return Some(options.options([("search_path", schema.as_str())]));
+    }
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("PostgreSQL is not reachable at 127.0.0.1:5432/test, and CI=true");
+    }
+    eprintln!("SKIPPED guest_checkout::{test}: no PostgreSQL at 127.0.0.1:5432/test");
+    None
+}
