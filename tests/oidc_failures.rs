@@ -675,3 +675,91 @@ async fn oidc_sign_in_succeeds_and_every_failure_keeps_the_guest() {
         );
     }
 }
+
+/// The same provider with a guest store: the OpenID sign-in upgrades the browser's guest.
+mod with_guests {
+    use auth_runtime::next_auth;
+
+    next_auth! {
+        pub struct Token {
+            upgrade: Option<String>,
+        }
+        pub struct Session {
+            user_id: Option<String>,
+            upgrade: Option<String>,
+        }
+        providers: [
+            Anonymous {},
+            Oidc { id: "user", name: "Logged In Users" },
+        ],
+        jwt: |token, event| match event {
+            JwtEvent::SignIn { upgrade: Some(upgrade), .. } => Ok(Token {
+                upgrade: Some(format!("{upgrade:?}")),
+                ..token
+            }),
+            JwtEvent::SignIn { .. } | JwtEvent::Refresh | JwtEvent::Update { .. } => Ok(token),
+        },
+        session: |session, token| Session {
+            user_id: token.sub.clone(),
+            upgrade: token.upgrade.clone(),
+            ..session
+        },
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oidc_sign_in_upgrades_the_guest_promoted_then_merged() {
+    use auth_runtime::guests::{GuestConfig, GuestStore, Limits, SqliteGuestStore};
+
+    let idp = start_idp().await;
+    let issuer = idp.lock().unwrap().issuer.clone();
+    let dir = std::env::temp_dir().join(format!("oidc-guests-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let config = GuestConfig::default().limits(Limits::unlimited());
+    let store = Arc::new(
+        SqliteGuestStore::open_with(dir.join("guests.db"), config)
+            .await
+            .unwrap(),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    let auth = with_guests::Auth::builder(())
+        .secret("oidc-failures-test-secret-0123456789")
+        .url(format!("{origin}/api/auth"))
+        .oauth_client("user", CLIENT_ID, CLIENT_SECRET)
+        .oauth_issuer("user", &issuer)
+        .guests(store.clone())
+        .build()
+        .unwrap();
+    let app = Router::new()
+        .nest("/api/auth", auth.clone().router())
+        .with_state(auth);
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let mut user_ids = Vec::new();
+    for expected in ["Promoted", "Merged"] {
+        idp.lock().unwrap().used_codes.clear();
+        let mut b = Browser::new();
+        let (url, _) = guest_then_start(&mut b, &origin, &idp).await;
+        let session = b.get(&format!("{origin}/api/auth/session")).await.json();
+        let guest = session["userId"].as_str().unwrap().to_owned();
+        let page = b
+            .get(&format!(
+                "{origin}/api/auth/callback/user?code={GOOD_CODE}&state={}",
+                state_of(&url)
+            ))
+            .await;
+        assert_eq!(page.status, 302, "{}", page.body);
+        let session = b.get(&format!("{origin}/api/auth/session")).await.json();
+        let upgrade = session["upgrade"].as_str().unwrap_or_default();
+        assert!(upgrade.starts_with(expected), "{session}");
+        assert!(upgrade.contains(&guest), "{session}");
+        user_ids.push(session["userId"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(
+        user_ids[0], user_ids[1],
+        "the second guest merged into the first's user"
+    );
+    let stats = store.stats().await.unwrap();
+    assert_eq!((stats.promoted_total, stats.merged_total), (1, 1));
+}
