@@ -540,7 +540,17 @@ impl<D: AuthDefinition> Auth<D> {
         }
 
         let query = parts.uri.query().unwrap_or_default();
-        let mut context = RequestContext::init(settings, &cookies, &body, query, &parts.headers);
+        // A session read uses neither the CSRF token nor the callback URL; it only keeps their
+        // cookies in place, so it skips verifying and resolving what is already there.
+        let session_read = route.action == Action::Session && parts.method == Method::GET;
+        let mut context = RequestContext::init(
+            settings,
+            &cookies,
+            &body,
+            query,
+            &parts.headers,
+            session_read,
+        );
         context.peer = parts.extensions.get::<ClientAddr>().map(|a| a.0.ip());
         let mut reply = handlers::dispatch(self, &parts.method, route, &context, &cookies).await;
         // The init step's cookies go first so that a handler's own cookie of the same name wins.
@@ -613,9 +623,31 @@ impl<'r> RequestContext<'r> {
         body: &'r RequestBody,
         query: &'r str,
         headers: &'r http::HeaderMap,
+        read_only: bool,
     ) -> Self {
         let names = &settings.cookies;
         let mut queued_cookies = Vec::new();
+        if read_only
+            && cookies.get(&names.csrf_token).is_some()
+            && cookies.get(&names.callback_url).is_some()
+            && !query.contains("callbackUrl")
+        {
+            let csrf = CsrfToken {
+                token: String::new(),
+                new_cookie: None,
+                from_cookie: false,
+            };
+            let callback_url = String::new();
+            return RequestContext {
+                body,
+                headers,
+                peer: None,
+                query,
+                csrf,
+                callback_url,
+                queued_cookies,
+            };
+        }
         let csrf = csrf::bootstrap(cookies.get(&names.csrf_token), &settings.secrets);
         if let Some(value) = &csrf.new_cookie {
             queued_cookies.push(cookies::set_cookie(
