@@ -18,7 +18,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use auth_runtime::AuthBuilder;
-use auth_runtime::guests::{GuestConfig, GuestStore, Limits, PostgresGuestStore, SqliteGuestStore};
+use auth_runtime::guests::{
+    GuestConfig, GuestStore, Limits, PostgresGuestStore, SqliteGuestStore, TrustedProxy,
+};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
@@ -37,6 +39,7 @@ struct Browser {
     app: Router,
     jar: BTreeMap<String, String>,
     peer: Option<SocketAddr>,
+    forwarded_for: Option<String>,
 }
 
 struct Answer {
@@ -51,6 +54,7 @@ impl Browser {
             app: app.clone(),
             jar: BTreeMap::new(),
             peer: None,
+            forwarded_for: None,
         }
     }
 
@@ -68,6 +72,9 @@ impl Browser {
         }
         if !content_type.is_empty() {
             request = request.header("content-type", content_type);
+        }
+        if let Some(forwarded) = &self.forwarded_for {
+            request = request.header("x-forwarded-for", forwarded);
         }
         let mut request = request.body(Body::from(body)).unwrap();
         if let Some(peer) = self.peer {
@@ -542,6 +549,48 @@ async fn the_per_client_limit_answers_429_with_retry_after() {
     // Another client is not affected.
     browser.peer = Some(SocketAddr::from(([198, 51, 100, 1], 5000)));
     assert_eq!(browser.sign_in("anon", &[]).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_trusted_proxy_names_the_client() {
+    let limits = Limits {
+        per_client_burst: 1,
+        per_client_per_hour: 1,
+        ..Limits::default()
+    };
+    let store = sqlite_store("proxy", limits).await;
+    let builder = shop::auth_builder(store).trusted_proxy(TrustedProxy::XForwardedFor { hops: 1 });
+    let app = shop::app(configured(builder));
+    // Every request comes from the proxy's address; the proxy says who the client is.
+    let proxy = SocketAddr::from(([10, 0, 0, 2], 443));
+    let mut statuses = Vec::new();
+    for client in ["198.51.100.1", "198.51.100.2", "198.51.100.1"] {
+        let mut browser = Browser::new(&app);
+        browser.peer = Some(proxy);
+        browser.forwarded_for = Some(format!("6.6.6.6, {client}"));
+        statuses.push(browser.sign_in("anon", &[]).await.status.as_u16());
+    }
+    assert_eq!(statuses, [200, 200, 429]);
+}
+
+#[tokio::test]
+async fn upgrades_with_session_versions_keep_the_new_session() {
+    let store = sqlite_store("versions", Limits::unlimited()).await;
+    let versions = auth_runtime::SqliteSessionVersions::new(store.pool().clone())
+        .await
+        .unwrap();
+    let app = shop::app(configured(
+        shop::auth_builder(store.clone()).session_versions(versions),
+    ));
+    let mut browser = Browser::new(&app);
+    browser.sign_in("anon", &[]).await;
+    let guest = browser.user_id().await;
+    let mut stale = browser.clone();
+    assert_eq!(browser.alice().await.status, StatusCode::OK);
+    // Promoted: same id, a new session version; the new session works, the old one does not.
+    assert_eq!(browser.user_id().await, guest);
+    assert_eq!(browser.session().await["isGuest"], false);
+    assert_eq!(stale.session().await, json!({}));
 }
 
 /// Two app instances, each with its own pool, sharing one PostgreSQL.
