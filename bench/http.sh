@@ -17,7 +17,7 @@ JAR=$(mktemp); trap 'rm -f "$JAR"' EXIT
 # A browser's first steps: a csrf pair, then a signed-in session.
 jar_cookies() { awk -F'\t' 'NF==7 && $7!="" {printf "%s%s=%s", (n++?"; ":""), $6, $7}' "$JAR"; }
 # A server without a csrf endpoint (the bare baseline) gets a dummy token.
-CSRF=$(curl -sf -c "$JAR" -b "$JAR" "$BASE/api/auth/csrf" | python3 -c 'import json,sys; print(json.load(sys.stdin)["csrfToken"])' || echo none)
+CSRF=$(curl -sf -c "$JAR" -b "$JAR" "$BASE/api/auth/csrf" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["csrfToken"])' 2>/dev/null || echo none)
 CSRF_COOKIE=$(jar_cookies)
 FORM="csrfToken=$CSRF&callbackUrl=$(python3 -c 'import urllib.parse,sys; print(urllib.parse.quote(sys.argv[1], safe=""))' "$BASE/")&json=true"
 curl -sf -o /dev/null -c "$JAR" -b "$JAR" -H 'X-Auth-Return-Redirect: 1' \
