@@ -13,6 +13,9 @@
 //!   - **Merged** (the account already belongs to a user): the guest's cart is merged into the
 //!     user's by the rule of this shop: **quantities of the same product add up**, other lines
 //!     are moved as they are.
+//! - With `AUTH_USER_ISSUER` (and `AUTH_USER_ID`, `AUTH_USER_SECRET`) set, the OpenID Connect
+//!   provider `user` ("Logged In Users") is offered too ([`with_oidc`]); its sign-ins upgrade the
+//!   guest the same way.
 //! - `POST /api/checkout` takes a [`Member`]: a guest gets `403 {"error":"MemberRequired"}`.
 //!
 //! ```sh
@@ -27,7 +30,7 @@ use std::sync::Arc;
 
 use auth_runtime::axum::{Member, Visitor};
 use auth_runtime::guests::{GuestStore, GuestTx, HookFuture, SqliteGuestStore, UpgradeOutcome};
-use auth_runtime::{AuthBuilder, User, next_auth};
+use auth_runtime::{AuthBuilder, AuthDefinition, TokenClaims, User, next_auth};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse};
@@ -89,6 +92,62 @@ next_auth! {
     },
 }
 
+/// The same shop with the OpenID Connect provider `user` as well (issuer, client id and secret
+/// from `AUTH_USER_ISSUER`, `AUTH_USER_ID`, `AUTH_USER_SECRET`).
+pub mod with_oidc {
+    use super::{Shop, demo_user};
+    use auth_runtime::{User, next_auth};
+
+    next_auth! {
+        /// The shop's claims.
+        pub struct Token {
+            /// True for a guest's session.
+            guest: bool,
+        }
+
+        /// What `GET /api/auth/session` returns.
+        pub struct Session {
+            /// True for guests, false once signed in.
+            is_guest: bool,
+            /// Whose cart this is.
+            user_id: Option<String>,
+        }
+
+        state: Shop,
+
+        providers: [
+            Anonymous {},
+            Credentials {
+                id: "password",
+                name: "Password",
+                credentials: {
+                    username: { label: "Username", type: "text" },
+                    password: { label: "Password", type: "password" },
+                },
+                authorize: |credentials| {
+                    Ok(demo_user(&credentials.username, &credentials.password)
+                        .map(|name| User::with_id(name).name(name)))
+                },
+            },
+            Oidc { id: "user", name: "Logged In Users" },
+        ],
+
+        jwt: |token, event| match event {
+            JwtEvent::SignIn { provider: Provider::Anon, .. } => Ok(Token { guest: true, ..token }),
+            JwtEvent::SignIn { provider: Provider::Password | Provider::User, .. } => {
+                Ok(Token { guest: false, ..token })
+            }
+            JwtEvent::Refresh | JwtEvent::Update { .. } => Ok(token),
+        },
+
+        session: |session, token| Session {
+            is_guest: token.guest,
+            user_id: token.sub.clone(),
+            ..session
+        },
+    }
+}
+
 /// The demo accounts: `alice` / `alice-password`, `bob` / `bob-password`.
 pub fn demo_user(username: &str, password: &str) -> Option<&'static str> {
     ["alice", "bob"]
@@ -147,33 +206,38 @@ pub fn move_cart<'a>(
     })
 }
 
-/// The engine: the guest store, the cart-moving hook.
-pub fn auth_builder(store: Arc<SqliteGuestStore>) -> AuthBuilder<NextAuth> {
+/// The engine (of [`NextAuth`] or [`with_oidc::NextAuth`]): the guest store, the cart-moving
+/// hook.
+pub fn auth_builder<D: AuthDefinition<State = Shop>>(
+    store: Arc<SqliteGuestStore>,
+) -> AuthBuilder<D> {
     let shop = Shop {
         db: store.pool().clone(),
     };
     let store: Arc<dyn GuestStore> = store;
-    Auth::builder(shop).guests(store).upgrade_hook(move_cart)
+    auth_runtime::Auth::<D>::builder(shop)
+        .guests(store)
+        .upgrade_hook(move_cart)
 }
 
 /// The application: the page, the products, the cart, checkout, and the auth API.
-pub fn app(auth: Auth) -> Router {
+pub fn app<D: AuthDefinition<State = Shop>>(auth: auth_runtime::Auth<D>) -> Router {
     Router::new()
         .route("/", get(index))
         .route("/api/products", get(products))
-        .route("/api/cart", get(cart).post(add_to_cart))
-        .route("/api/checkout", post(checkout))
+        .route("/api/cart", get(cart::<D>).post(add_to_cart::<D>))
+        .route("/api/checkout", post(checkout::<D>))
         .nest("/api/auth", auth.router())
         .with_state(auth)
 }
 
 /// The owner of a visitor's cart: the session's user id (the guest id for a guest).
-fn owner(visitor: &Visitor<NextAuth>) -> String {
+fn owner<D: AuthDefinition>(visitor: &Visitor<D>) -> String {
     let token = match visitor {
         Visitor::Guest(guest) => &guest.token,
         Visitor::Member(member) => &member.token,
     };
-    token.sub.clone().unwrap_or_default()
+    token.sub().unwrap_or_default().to_owned()
 }
 
 async fn products() -> impl IntoResponse {
@@ -206,9 +270,9 @@ fn server_error(error: sqlx::Error) -> (StatusCode, String) {
     )
 }
 
-async fn cart(
-    State(auth): State<Auth>,
-    visitor: Visitor<NextAuth>,
+async fn cart<D: AuthDefinition<State = Shop>>(
+    State(auth): State<auth_runtime::Auth<D>>,
+    visitor: Visitor<D>,
 ) -> Result<impl IntoResponse, (StatusCode, String)> {
     let items = cart_of(&auth.state().db, &owner(&visitor))
         .await
@@ -224,9 +288,9 @@ struct AddToCart {
     qty: u32,
 }
 
-async fn add_to_cart(
-    State(auth): State<Auth>,
-    visitor: Visitor<NextAuth>,
+async fn add_to_cart<D: AuthDefinition<State = Shop>>(
+    State(auth): State<auth_runtime::Auth<D>>,
+    visitor: Visitor<D>,
     Json(add): Json<AddToCart>,
 ) -> Result<impl IntoResponse, (StatusCode, String)> {
     if !PRODUCTS.iter().any(|(id, _, _)| *id == add.product) || add.qty == 0 || add.qty > 99 {
@@ -253,11 +317,11 @@ async fn add_to_cart(
 }
 
 /// Checkout needs an account: `Member` answers 403 `MemberRequired` to a guest.
-async fn checkout(
-    State(auth): State<Auth>,
-    member: Member<NextAuth>,
+async fn checkout<D: AuthDefinition<State = Shop>>(
+    State(auth): State<auth_runtime::Auth<D>>,
+    member: Member<D>,
 ) -> Result<impl IntoResponse, (StatusCode, String)> {
-    let owner = member.token.sub.clone().unwrap_or_default();
+    let owner = member.token.sub().unwrap_or_default().to_owned();
     let items = cart_of(&auth.state().db, &owner)
         .await
         .map_err(server_error)?;
@@ -278,7 +342,7 @@ const PAGE: &str = r#"<!doctype html>
 <style>body{font:16px system-ui;margin:2rem auto;max-width:40rem}button{margin:.2rem}</style></head>
 <body><h1>Tea shop</h1><p id="who">…</p><ul id="products"></ul><h2>Cart</h2><pre id="cart"></pre>
 <form id="login"><input name="username" placeholder="alice"><input name="password" type="password" placeholder="alice-password"><button>Sign in</button></form>
-<button id="checkout">Checkout</button><pre id="out"></pre>
+<p id="oidc"></p><button id="checkout">Checkout</button><pre id="out"></pre>
 <script>
 const api = (path, options) => fetch(path, options).then(r => r.json());
 async function signIn(provider, fields = {}) {
@@ -303,6 +367,18 @@ api('/api/products').then(list => {
     li.append(add);
     document.getElementById('products').append(li);
   }
+});
+api('/api/auth/providers').then(providers => {
+  if (!providers.user) return;
+  const button = document.createElement('button');
+  button.textContent = 'Sign in with ' + providers.user.name;
+  button.onclick = async () => {
+    const { csrfToken } = await api('/api/auth/csrf');
+    const body = new URLSearchParams({ csrfToken, json: 'true', callbackUrl: location.href });
+    const { url } = await api('/api/auth/signin/user', { method: 'POST', body });
+    location.href = url; // the provider, then back here with the cart kept
+  };
+  document.getElementById('oidc').append(button);
 });
 document.getElementById('login').onsubmit = async (e) => {
   e.preventDefault();
@@ -333,19 +409,29 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let store = Arc::new(SqliteGuestStore::open(&path).await?);
     migrate(store.pool()).await?;
 
-    let mut builder = auth_builder(store);
-    if std::env::var_os("AUTH_URL").is_none() && std::env::var_os("NEXTAUTH_URL").is_none() {
-        builder = builder.url(format!("http://127.0.0.1:{port}/api/auth"));
-    }
-    let auth = builder.build()?;
-
+    let router = if std::env::var_os("AUTH_USER_ISSUER").is_some() {
+        app(configure::<with_oidc::NextAuth>(store, port)?)
+    } else {
+        app(configure::<NextAuth>(store, port)?)
+    };
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     tracing::info!("listening on http://127.0.0.1:{port}");
     // The connection's address keys the per-client guest limits.
     axum::serve(
         listener,
-        app(auth).into_make_service_with_connect_info::<SocketAddr>(),
+        router.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .await?;
     Ok(())
+}
+
+fn configure<D: AuthDefinition<State = Shop>>(
+    store: Arc<SqliteGuestStore>,
+    port: u16,
+) -> Result<auth_runtime::Auth<D>, auth_runtime::ConfigError> {
+    let mut builder = auth_builder::<D>(store);
+    if std::env::var_os("AUTH_URL").is_none() && std::env::var_os("NEXTAUTH_URL").is_none() {
+        builder = builder.url(format!("http://127.0.0.1:{port}/api/auth"));
+    }
+    builder.build()
 }

@@ -381,6 +381,25 @@ async fn concurrent_guest_sign_ins_of_one_browser_make_one_guest() {
 }
 
 #[tokio::test]
+async fn the_shop_offers_the_openid_provider_when_configured() {
+    let store = sqlite_store("oidc", Limits::unlimited()).await;
+    // Discovery is lazy: the provider need not be up for the shop to start.
+    let auth = shop::auth_builder::<shop::with_oidc::NextAuth>(store)
+        .secret(SECRET)
+        .url(URL)
+        .oauth_client("user", "shop", "shop-secret")
+        .oauth_issuer("user", "http://127.0.0.1:9")
+        .build()
+        .unwrap();
+    let mut browser = Browser::new(&shop::app(auth));
+    let providers = browser.get("/api/auth/providers").await.body;
+    assert_eq!(providers["user"]["type"], "oauth");
+    assert_eq!(providers["anon"]["type"], "credentials");
+    assert_eq!(browser.sign_in("anon", &[]).await.status, StatusCode::OK);
+    assert_eq!(browser.session().await["isGuest"], true);
+}
+
+#[tokio::test]
 async fn an_anonymous_provider_without_a_store_is_a_configuration_error() {
     let error = Auth::builder(shop::Shop {
         db: sqlx::SqlitePool::connect_lazy("sqlite::memory:").unwrap(),
