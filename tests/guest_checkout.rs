@@ -657,6 +657,57 @@ async fn limits_hold_across_two_instances_sharing_postgres() {
     assert_eq!(allowed, 5, "one budget for both instances");
 }
 
+/// 1,000 concurrent guest sign-ins over HTTP, spread over two instances sharing PostgreSQL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_concurrent_guest_sign_ins_on_two_postgres_instances() {
+    let Some(options) = postgres("thousand").await else {
+        return;
+    };
+    let mut apps = Vec::new();
+    let mut stores = Vec::new();
+    for _ in 0..2 {
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(8)
+            .connect_with(options.clone())
+            .await
+            .unwrap();
+        let config = GuestConfig::default().limits(Limits::unlimited());
+        let store: Arc<dyn GuestStore> =
+            Arc::new(PostgresGuestStore::with_config(pool, config).await.unwrap());
+        let local = sqlite_store(&format!("pg-thousand-{}", apps.len()), Limits::unlimited()).await;
+        let auth = configured(
+            Auth::builder(shop::Shop {
+                db: local.pool().clone(),
+            })
+            .guests(store.clone()),
+        );
+        apps.push(shop::app(auth));
+        stores.push(store);
+    }
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..1000u32)
+        .map(|i| {
+            let mut browser = Browser::new(&apps[(i % 2) as usize]);
+            browser.peer = Some(SocketAddr::from(([10, 1, (i >> 8) as u8, i as u8], 40000)));
+            tokio::spawn(async move {
+                let answer = browser.sign_in("anon", &[]).await;
+                assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+                browser.user_id().await
+            })
+        })
+        .collect();
+    let mut ids = std::collections::BTreeSet::new();
+    for task in tasks {
+        ids.insert(task.await.unwrap());
+    }
+    println!(
+        "1,000 concurrent guest sign-ins over HTTP (two instances, PostgreSQL): {:?}",
+        started.elapsed()
+    );
+    assert_eq!(ids.len(), 1000);
+    assert_eq!(stores[0].stats().await.unwrap().guests, 1000);
+}
+
 async fn postgres(test: &str) -> Option<sqlx::postgres::PgConnectOptions> {
     use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
     let user = std::env::var("USER").unwrap_or_else(|_| "postgres".into());
