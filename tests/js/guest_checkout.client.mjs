@@ -1,0 +1,79 @@
+// The real next-auth/react client against examples/guest_checkout.rs (started by
+// tests/client_js_guests.rs with a per-client burst of 2 guests): a guest fills a cart and keeps
+// it when signing in; the guest limit reaches the client as { ok: false, error: "RateLimited" }.
+// Not named *.test.mjs: `node --test` in tests/js must not pick it up for the anonymous example.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { authOrigin, makeFetch, sessionCookies } from "./lib.mjs";
+
+const ORIGIN = authOrigin();
+const BASE = ORIGIN + "/api/auth";
+process.env.NEXTAUTH_URL = BASE;
+delete process.env.NEXTAUTH_URL_INTERNAL;
+delete process.env.VERCEL_URL;
+
+const realFetch = globalThis.fetch;
+let current = realFetch;
+globalThis.fetch = (...args) => current(...args);
+async function withJar(jar, fn) {
+  const f = makeFetch({ jar, realFetch });
+  current = f;
+  try {
+    return await fn(f);
+  } finally {
+    current = realFetch;
+  }
+}
+
+const { getProviders, getSession, signIn } = await import("next-auth/react");
+const CB = new URL("/", ORIGIN).href;
+const shopper = new Map();
+
+test("the shop lists the Anonymous provider as credentials, next to the password provider", async () => {
+  const providers = await withJar(shopper, () => getProviders());
+  assert.deepEqual(Object.keys(providers), ["anon", "password"]);
+  assert.equal(providers.anon.type, "credentials");
+  assert.equal(providers.anon.callbackUrl, `${BASE}/callback/anon`);
+});
+
+test("signIn('anon') makes a guest who fills a cart, then signs in and keeps it", async () => {
+  const r = await withJar(shopper, () => signIn("anon", { redirect: false, callbackUrl: CB }));
+  assert.deepEqual(r, { error: null, status: 200, ok: true, url: CB });
+  assert.ok(sessionCookies(shopper).length >= 1);
+  const guest = await withJar(shopper, () => getSession());
+  assert.equal(guest.isGuest, true);
+  await withJar(shopper, (f) =>
+    f(ORIGIN + "/api/cart", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ product: "tea", qty: 2 }),
+    }),
+  );
+  const signedIn = await withJar(shopper, () =>
+    signIn("password", { redirect: false, callbackUrl: CB, username: "alice", password: "alice-password" }),
+  );
+  assert.deepEqual(signedIn, { error: null, status: 200, ok: true, url: CB });
+  const member = await withJar(shopper, () => getSession());
+  assert.equal(member.isGuest, false);
+  assert.equal(member.user.name, "alice");
+  assert.equal(member.userId, guest.userId, "promoted: the same id");
+  const cart = await withJar(shopper, async (f) => (await f(ORIGIN + "/api/cart")).json());
+  assert.deepEqual(cart.items, { tea: 2 });
+});
+
+test("a wrong password is { ok: false, error: 'CredentialsSignin' } and the member stays signed in", async () => {
+  const r = await withJar(shopper, () =>
+    signIn("password", { redirect: false, callbackUrl: CB, username: "alice", password: "nope" }),
+  );
+  assert.equal(r.ok, false);
+  assert.equal(r.error, "CredentialsSignin");
+  assert.equal((await withJar(shopper, () => getSession())).user.name, "alice");
+});
+
+test("over the per-client guest limit, signIn('anon') resolves { ok: false, error: 'RateLimited', status: 429 }", async () => {
+  // The shopper used one guest of this address's burst of 2; a second browser uses the other.
+  const second = await withJar(new Map(), () => signIn("anon", { redirect: false, callbackUrl: CB }));
+  assert.equal(second.ok, true);
+  const third = await withJar(new Map(), () => signIn("anon", { redirect: false, callbackUrl: CB }));
+  assert.deepEqual(third, { error: "RateLimited", status: 429, ok: false, url: null });
+});
