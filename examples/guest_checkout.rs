@@ -16,6 +16,8 @@
 //! - With `AUTH_USER_ISSUER` (and `AUTH_USER_ID`, `AUTH_USER_SECRET`) set, the OpenID Connect
 //!   provider `user` ("Logged In Users") is offered too ([`with_oidc`]); its sign-ins upgrade the
 //!   guest the same way.
+//! - Guests not seen for 30 days are removed hourly with their carts ([`DeleteCarts`]); their
+//!   sessions end with them.
 //! - `POST /api/checkout` takes a [`Member`]: a guest gets `403 {"error":"MemberRequired"}`.
 //!
 //! ```sh
@@ -29,7 +31,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use auth_runtime::axum::{Member, Visitor};
-use auth_runtime::guests::{GuestStore, GuestTx, HookFuture, SqliteGuestStore, UpgradeOutcome};
+use auth_runtime::guests::{
+    CleanupHook, CleanupPolicy, GuestStore, GuestTx, HookFuture, SqliteGuestStore, UpgradeOutcome,
+    spawn_cleanup,
+};
 use auth_runtime::{AuthBuilder, AuthDefinition, TokenClaims, User, next_auth};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -204,6 +209,27 @@ pub fn move_cart<'a>(
             .await?;
         Ok(())
     })
+}
+
+/// Cleanup's part: abandoned guests (not seen for 30 days) lose their carts with them, in the
+/// same transaction.
+pub struct DeleteCarts;
+
+impl CleanupHook for DeleteCarts {
+    fn on_cleanup<'a>(&'a self, guest_ids: &'a [String], tx: GuestTx<'a>) -> HookFuture<'a> {
+        Box::pin(async move {
+            let GuestTx::Sqlite(tx) = tx else {
+                return Err("the shop keeps its carts in SQLite".into());
+            };
+            for id in guest_ids {
+                sqlx::query("DELETE FROM cart_items WHERE owner = $1")
+                    .bind(id)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            Ok(())
+        })
+    }
 }
 
 /// The engine (of [`NextAuth`] or [`with_oidc::NextAuth`]): the guest store, the cart-moving
@@ -409,6 +435,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let store = Arc::new(SqliteGuestStore::open(&path).await?);
     migrate(store.pool()).await?;
 
+    // Guests not seen for 30 days go, with their carts; upgraded guests are never removed.
+    let _cleanup = spawn_cleanup(
+        store.clone(),
+        CleanupPolicy::default(),
+        Arc::new(DeleteCarts),
+        std::time::Duration::from_secs(3600),
+    );
     let router = if std::env::var_os("AUTH_USER_ISSUER").is_some() {
         app(configure::<with_oidc::NextAuth>(store, port)?)
     } else {

@@ -400,6 +400,49 @@ async fn the_shop_offers_the_openid_provider_when_configured() {
 }
 
 #[tokio::test]
+async fn cleanup_removes_abandoned_guests_with_their_carts_and_sessions() {
+    use auth_runtime::guests::CleanupPolicy;
+    use std::sync::atomic::{AtomicI64, Ordering};
+
+    let now = Arc::new(AtomicI64::new(1_800_000_000_000));
+    let clock = now.clone();
+    let config = GuestConfig::default()
+        .limits(Limits::unlimited())
+        .clock(move || clock.load(Ordering::SeqCst));
+    let store = Arc::new(
+        SqliteGuestStore::open_with(temp_db("cleanup"), config)
+            .await
+            .unwrap(),
+    );
+    shop::migrate(store.pool()).await.unwrap();
+    let app = shop::app(configured(shop::auth_builder(store.clone())));
+    let mut abandoned = Browser::new(&app);
+    abandoned.sign_in("anon", &[]).await;
+    let abandoned_id = abandoned.user_id().await;
+    abandoned.add("pot", 1).await;
+    let mut member = Browser::new(&app);
+    member.sign_in("anon", &[]).await;
+    member.add("tea", 1).await;
+    member.alice().await;
+    let member_id = member.user_id().await;
+
+    now.fetch_add(31 * 24 * 3_600_000, Ordering::SeqCst);
+    let report = store
+        .cleanup(&CleanupPolicy::default(), &shop::DeleteCarts)
+        .await
+        .unwrap();
+    assert_eq!(report.guests, 1, "{report:?}");
+    assert_eq!(
+        shop::cart_of(store.pool(), &abandoned_id).await.unwrap(),
+        json!({})
+    );
+    assert_eq!(abandoned.session().await, json!({}), "its session ended");
+    // The upgraded guest (now a member) is never removed.
+    assert_eq!(member.user_id().await, member_id);
+    assert_eq!(member.cart().await, json!({ "tea": 1 }));
+}
+
+#[tokio::test]
 async fn an_anonymous_provider_without_a_store_is_a_configuration_error() {
     let error = Auth::builder(shop::Shop {
         db: sqlx::SqlitePool::connect_lazy("sqlite::memory:").unwrap(),
