@@ -43,6 +43,11 @@ fn signin_error_message(code: &str) -> &'static str {
         "OAuthSignin" | "OAuthCallback" | "OAuthCreateAccount" | "EmailCreateAccount"
         | "Callback" => "Try signing in with a different account.",
         "EmailSignin" => "The e-mail could not be sent.",
+        "RateLimited" => "Too many guest sessions were started from your network. Try again later.",
+        "GuestStoreUnavailable" => "Sign-in is unavailable right now. Try again in a moment.",
+        "UpgradeFailed" => {
+            "Your guest data could not be moved to your account; nothing was changed. Try again."
+        }
         _ => "Unable to sign in.",
     }
 }
