@@ -700,24 +700,24 @@ async fn limits_hold_across_two_instances_sharing_postgres() {
     assert_eq!(allowed, 5, "one budget for both instances");
 }
 
-/// 1,000 concurrent guest sign-ins over HTTP, spread over two instances sharing PostgreSQL.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_thousand_concurrent_guest_sign_ins_on_two_postgres_instances() {
-    let Some(options) = postgres("thousand").await else {
-        return;
-    };
+/// Two app instances sharing PostgreSQL (no cart hook: the carts are SQLite-only).
+async fn postgres_apps(
+    test: &str,
+    limits: Limits,
+) -> Option<(Vec<Router>, Vec<Arc<dyn GuestStore>>)> {
+    let options = postgres(test).await?;
     let mut apps = Vec::new();
     let mut stores = Vec::new();
-    for _ in 0..2 {
+    for i in 0..2 {
         let pool = sqlx::postgres::PgPoolOptions::new()
             .max_connections(8)
             .connect_with(options.clone())
             .await
             .unwrap();
-        let config = GuestConfig::default().limits(Limits::unlimited());
+        let config = GuestConfig::default().limits(limits);
         let store: Arc<dyn GuestStore> =
             Arc::new(PostgresGuestStore::with_config(pool, config).await.unwrap());
-        let local = sqlite_store(&format!("pg-thousand-{}", apps.len()), Limits::unlimited()).await;
+        let local = sqlite_store(&format!("pg-{test}-{i}"), Limits::unlimited()).await;
         let auth = configured(
             Auth::builder(shop::Shop {
                 db: local.pool().clone(),
@@ -727,6 +727,62 @@ async fn a_thousand_concurrent_guest_sign_ins_on_two_postgres_instances() {
         apps.push(shop::app(auth));
         stores.push(store);
     }
+    Some((apps, stores))
+}
+
+/// 50 concurrent double-submits of one guest's sign-in, spread over two instances sharing
+/// PostgreSQL: exactly one upgrade, every request signed in as the same user.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_double_submits_on_two_postgres_instances_upgrade_once() {
+    let Some((apps, stores)) = postgres_apps("double", Limits::unlimited()).await else {
+        return;
+    };
+    let mut browser = Browser::new(&apps[0]);
+    browser.sign_in("anon", &[]).await;
+    let guest = browser.user_id().await;
+    let csrf = browser.get("/api/auth/csrf").await.body["csrfToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..50)
+        .map(|i| {
+            let mut copy = browser.clone();
+            copy.app = apps[i % 2].clone();
+            let csrf = csrf.clone();
+            tokio::spawn(async move {
+                let answer = copy
+                    .post_sign_in(
+                        "password",
+                        &[("username", "alice"), ("password", "alice-password")],
+                        &csrf,
+                    )
+                    .await;
+                assert_eq!((answer.status, error_of(&answer)), (StatusCode::OK, None));
+                copy.user_id().await
+            })
+        })
+        .collect();
+    let mut users = std::collections::BTreeSet::new();
+    for task in tasks {
+        users.insert(task.await.unwrap());
+    }
+    println!(
+        "50 concurrent double-submits on two PostgreSQL instances: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(users.len(), 1);
+    assert!(users.contains(&guest));
+    let stats = stores[1].stats().await.unwrap();
+    assert_eq!((stats.promoted_total, stats.merged_total), (1, 0));
+}
+
+/// 1,000 concurrent guest sign-ins over HTTP, spread over two instances sharing PostgreSQL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_concurrent_guest_sign_ins_on_two_postgres_instances() {
+    let Some((apps, stores)) = postgres_apps("thousand", Limits::unlimited()).await else {
+        return;
+    };
     let started = Instant::now();
     let tasks: Vec<_> = (0..1000u32)
         .map(|i| {
