@@ -49,6 +49,7 @@ pub struct Shop {
     pub db: SqlitePool,
 }
 
+// ANCHOR: config
 next_auth! {
     /// The shop's claims.
     pub struct Token {
@@ -96,6 +97,7 @@ next_auth! {
         ..session
     },
 }
+// ANCHOR_END: config
 
 /// The same shop with the OpenID Connect provider `user` as well (issuer, client id and secret
 /// from `AUTH_USER_ISSUER`, `AUTH_USER_ID`, `AUTH_USER_SECRET`).
@@ -178,6 +180,7 @@ pub async fn migrate(db: &SqlitePool) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
+// ANCHOR: hook
 /// The upgrade hook: runs in the guest store's transaction when a guest signs in.
 ///
 /// Promoted: the user has the guest's id, the cart is already theirs. Merged: the guest's lines
@@ -210,6 +213,7 @@ pub fn move_cart<'a>(
         Ok(())
     })
 }
+// ANCHOR_END: hook
 
 /// Cleanup's part: abandoned guests (not seen for 30 days) lose their carts with them, in the
 /// same transaction.
@@ -232,6 +236,7 @@ impl CleanupHook for DeleteCarts {
     }
 }
 
+// ANCHOR: builder
 /// The engine (of [`NextAuth`] or [`with_oidc::NextAuth`]): the guest store, the cart-moving
 /// hook.
 pub fn auth_builder<D: AuthDefinition<State = Shop>>(
@@ -245,6 +250,7 @@ pub fn auth_builder<D: AuthDefinition<State = Shop>>(
         .guests(store)
         .upgrade_hook(move_cart)
 }
+// ANCHOR_END: builder
 
 /// The application: the page, the products, the cart, checkout, and the auth API.
 pub fn app<D: AuthDefinition<State = Shop>>(auth: auth_runtime::Auth<D>) -> Router {
@@ -366,8 +372,8 @@ async fn index() -> Html<&'static str> {
 const PAGE: &str = r#"<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Tea shop</title>
 <style>body{font:16px system-ui;margin:2rem auto;max-width:40rem}button{margin:.2rem}</style></head>
-<body><h1>Tea shop</h1><p id="who">…</p><ul id="products"></ul><h2>Cart</h2><pre id="cart"></pre>
-<form id="login"><input name="username" placeholder="alice"><input name="password" type="password" placeholder="alice-password"><button>Sign in</button></form>
+<body><h1>Tea shop</h1><p id="who" data-testid="session" data-session="loading">…</p><ul id="products" data-testid="products"></ul><h2>Cart</h2><pre id="cart" data-testid="cart"></pre>
+<form id="login" data-testid="sign-in"><input name="username" placeholder="alice"><input name="password" type="password" placeholder="alice-password"><button>Sign in</button></form>
 <p id="oidc"></p><button id="checkout">Checkout</button><pre id="out"></pre>
 <script>
 const api = (path, options) => fetch(path, options).then(r => r.json());
@@ -379,7 +385,9 @@ async function signIn(provider, fields = {}) {
 async function refresh() {
   let session = await api('/api/auth/session');
   if (!session.user) { await signIn('anon'); session = await api('/api/auth/session'); }
-  document.getElementById('who').textContent = session.isGuest ? 'You are a guest.' : 'Signed in as ' + session.user.name;
+  const who = document.getElementById('who');
+  who.textContent = session.isGuest ? 'You are a guest.' : 'Signed in as ' + session.user.name;
+  who.dataset.session = session.isGuest ? 'guest' : 'member';
   const cart = await api('/api/cart');
   document.getElementById('cart').textContent = JSON.stringify(cart.items, null, 1);
 }
@@ -389,6 +397,7 @@ api('/api/products').then(list => {
     li.textContent = `${p.name} (${(p.cents / 100).toFixed(2)}) `;
     const add = document.createElement('button');
     add.textContent = 'Add';
+    add.dataset.testid = 'add-' + p.id;
     add.onclick = () => api('/api/cart', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ product: p.id, qty: 1 }) }).then(refresh);
     li.append(add);
     document.getElementById('products').append(li);
