@@ -1,4 +1,4 @@
-//! The README shows the example's code; this keeps the two identical.
+//! The README shows the examples' code; this keeps them identical.
 
 fn anchored<'a>(source: &'a str, name: &str) -> &'a str {
     let start = format!("// ANCHOR: {name}\n");
@@ -15,14 +15,45 @@ fn anchored<'a>(source: &'a str, name: &str) -> &'a str {
 }
 
 #[test]
-fn readme_shows_the_anonymous_example_verbatim() {
+fn readme_shows_the_examples_verbatim() {
     let readme = include_str!("../README.md");
-    let example = include_str!("../examples/anonymous.rs");
-    for name in ["config", "app"] {
-        let block = format!("```rust\n{}```", anchored(example, name));
-        assert!(
-            readme.contains(&block),
-            "README.md no longer shows the `{name}` part of examples/anonymous.rs; copy it again:\n{block}"
-        );
+    let examples = [
+        (
+            "examples/guest_checkout.rs",
+            include_str!("../examples/guest_checkout.rs"),
+            &["config", "hook", "builder"][..],
+        ),
+        (
+            "examples/anonymous.rs",
+            include_str!("../examples/anonymous.rs"),
+            &["config", "app"][..],
+        ),
+        (
+            "examples/third_party_token.rs",
+            include_str!("../examples/third_party_token.rs"),
+            &["config"][..],
+        ),
+    ];
+    for (path, source, anchors) in examples {
+        for name in anchors {
+            let block = format!("```rust\n{}```", anchored(source, name));
+            assert!(
+                readme.contains(&block),
+                "README.md no longer shows the `{name}` part of {path}; copy it again:\n{block}"
+            );
+        }
     }
+}
+
+#[test]
+fn readme_runs_the_guest_checkout_example_first() {
+    let readme = include_str!("../README.md");
+    let first_command = readme
+        .lines()
+        .find(|line| line.starts_with("cargo "))
+        .expect("the README has set-up commands");
+    assert!(
+        first_command.starts_with("cargo run --example guest_checkout"),
+        "{first_command}"
+    );
 }
