@@ -124,7 +124,7 @@ impl<'a> RequestCookies<'a> {
     ///
     /// Chunks must be numbered without gaps; a token spread over more than [`MAX_CHUNKS`]
     /// chunks, or a gap, gives `None`.
-    pub fn chunked(&self, name: &str) -> Option<String> {
+    pub fn chunked(&self, name: &str) -> Option<Cow<'_, str>> {
         let mut chunks: Vec<(usize, &str)> = Vec::new();
         let mut whole = None;
         for (cookie, value) in &self.pairs {
@@ -138,7 +138,8 @@ impl<'a> RequestCookies<'a> {
             }
         }
         if chunks.is_empty() {
-            return whole.filter(|v| !v.is_empty()).map(str::to_owned);
+            // One cookie, the common case: borrowed, not copied.
+            return whole.filter(|v| !v.is_empty()).map(Cow::Borrowed);
         }
         chunks.sort_unstable_by_key(|(index, _)| *index);
         if chunks
@@ -148,7 +149,7 @@ impl<'a> RequestCookies<'a> {
         {
             return None;
         }
-        Some(chunks.into_iter().map(|(_, v)| v).collect())
+        Some(Cow::Owned(chunks.into_iter().map(|(_, v)| v).collect()))
     }
 
     /// Names of the cookies that hold (part of) the session token `name`.

@@ -3,7 +3,9 @@
 //! Verification runs on every request, so it does the least work that is still complete: the
 //! header segment must be byte-for-byte the one this codec writes (which pins the algorithm and
 //! refuses `none`, other HMAC sizes, RSA/EC confusion and extra header fields in one comparison),
-//! `jsonwebtoken::crypto::verify` checks the HMAC, and the claims are parsed once.
+//! the HMAC is checked against a key state prepared once per secret (RustCrypto's `hmac`, the
+//! primitive `jsonwebtoken` itself uses, with its constant-time `verify_slice`), and the claims
+//! are parsed once. Signing goes through `jsonwebtoken`.
 //!
 //! Several secrets may be configured at once for rotation: the newest signs, every one verifies,
 //! and a token verified under an older key is marked for re-issue ([`Decoded::reissue`]).
@@ -21,7 +23,8 @@ use std::borrow::Cow;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hkdf::Hkdf;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
+use hmac::{Hmac, Mac};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
@@ -64,7 +67,8 @@ impl TokenOptions {
 
 struct Key {
     encoding: EncodingKey,
-    decoding: DecodingKey,
+    /// HMAC-SHA256 keyed once: verifying clones it instead of re-deriving the pads per request.
+    verifier: Hmac<Sha256>,
 }
 
 /// Signs and verifies session tokens with keys derived from the secrets.
@@ -141,7 +145,8 @@ impl TokenCodec {
                     .expect("32 bytes is a valid HKDF-SHA256 output length");
                 Key {
                     encoding: EncodingKey::from_secret(&key),
-                    decoding: DecodingKey::from_secret(&key),
+                    verifier: <Hmac<Sha256> as Mac>::new_from_slice(&key)
+                        .expect("HMAC takes a key of any length"),
                 }
             })
             .collect();
@@ -249,16 +254,16 @@ impl TokenCodec {
         if header != self.header_segment {
             return Err(invalid("unexpected header or algorithm"));
         }
+        let mut tag = [0u8; 48];
+        if signature.len() != 43 || URL_SAFE_NO_PAD.decode_slice(signature, &mut tag) != Ok(32) {
+            return Err(invalid("bad signature"));
+        }
+        let tag = &tag[..32];
         let mut key_index = None;
         for (index, key) in self.keys.iter().enumerate() {
-            let signed = jsonwebtoken::crypto::verify(
-                signature,
-                message.as_bytes(),
-                &key.decoding,
-                self.header.alg,
-            )
-            .map_err(|e| TokenError::Invalid(e.to_string()))?;
-            if signed {
+            let mut mac = key.verifier.clone();
+            mac.update(message.as_bytes());
+            if mac.verify_slice(tag).is_ok() {
                 key_index = Some(index);
                 break;
             }
