@@ -66,7 +66,7 @@ test("SessionProvider: loading -> unauthenticated -> signIn -> authenticated -> 
   const probe = makeProbe();
   const r = mount(h(probe.Component));
 
-  await waitFor(() => probe.api?.status === "unauthenticated", { what: "unauthenticated after mount" });
+  await waitFor(() => probe.statuses.at(-1) === "unauthenticated", { what: "unauthenticated after mount" });
   assert.deepEqual(probe.statuses, ["loading", "unauthenticated"]);
   assert.equal(probe.api.data, null);
   assert.equal(r.el.textContent, "unauthenticated");
@@ -74,7 +74,7 @@ test("SessionProvider: loading -> unauthenticated -> signIn -> authenticated -> 
   const res = await signIn("anon", { redirect: false }); // callbackUrl defaults to window.location.href
   assert.deepEqual(res, { error: null, status: 200, ok: true, url: PAGE });
   assert.ok(sessionCookies(jar).length >= 1, "no session cookie after sign-in");
-  await waitFor(() => probe.api.status === "authenticated", { what: "authenticated after signIn" });
+  await waitFor(() => probe.statuses.at(-1) === "authenticated", { what: "authenticated after signIn" });
   assertGuestSession(probe.api.data);
   assert.equal(location.href, PAGE, "redirect:false must not navigate");
 
@@ -82,7 +82,7 @@ test("SessionProvider: loading -> unauthenticated -> signIn -> authenticated -> 
   const before = probe.statuses.length;
   const updated = await probe.api.update({ cart: ["sku-1"] });
   assertGuestSession(updated);
-  await waitFor(() => probe.api.status === "authenticated" && probe.statuses.length >= before + 2, { what: "authenticated after update" });
+  await waitFor(() => probe.statuses.at(-1) === "authenticated" && probe.statuses.length >= before + 2, { what: "authenticated after update" });
   assert.deepEqual(probe.statuses.slice(before), ["loading", "authenticated"]);
   assertGuestSession(probe.api.data);
   const post = log.find((e) => e.method === "POST" && new URL(e.url).pathname === "/api/auth/session");
@@ -95,11 +95,11 @@ test("SessionProvider: loading -> unauthenticated -> signIn -> authenticated -> 
     newValue: JSON.stringify({ event: "session", data: { trigger: "getSession" }, timestamp: Math.floor(Date.now() / 1000) }),
   }));
   await waitFor(() => log.slice(n).some((e) => e.method === "GET" && e.url.endsWith("/api/auth/session")), { what: "refetch on storage event" });
-  await waitFor(() => probe.api.status === "authenticated" && probe.api.data, { what: "still authenticated" });
+  await waitFor(() => probe.statuses.at(-1) === "authenticated" && probe.api.data, { what: "still authenticated" });
 
   const out = await signOut({ redirect: false });
   assert.deepEqual(out, { url: PAGE });
-  await waitFor(() => probe.api.status === "unauthenticated", { what: "unauthenticated after signOut" });
+  await waitFor(() => probe.statuses.at(-1) === "unauthenticated", { what: "unauthenticated after signOut" });
   assert.equal(probe.api.data, null);
   assert.deepEqual(sessionCookies(jar), [], "signout must delete the session cookie");
   const msg = JSON.parse(localStorage.getItem("nextauth.message"));
