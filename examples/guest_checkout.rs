@@ -389,7 +389,9 @@ async function refresh() {
   who.textContent = session.isGuest ? 'You are a guest.' : 'Signed in as ' + session.user.name;
   who.dataset.session = session.isGuest ? 'guest' : 'member';
   const cart = await api('/api/cart');
-  document.getElementById('cart').textContent = JSON.stringify(cart.items, null, 1);
+  const shown = document.getElementById('cart');
+  shown.textContent = JSON.stringify(cart.items, null, 1);
+  shown.dataset.session = cart.guest ? 'guest' : 'member';
 }
 api('/api/products').then(list => {
   for (const p of list) {

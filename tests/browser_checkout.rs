@@ -1,0 +1,195 @@
+//! The guest checkout page (`examples/guest_checkout.rs`, in this process) in a real headless
+//! browser: Debian's `chromium`, driven by `playwright-core` (`tests/browser/checkout.mjs`). A
+//! visitor lands and is a guest without clicking anything, adds tea to the cart, signs in as
+//! alice through the page's form, and the cart is still there, also after a reload. The script
+//! writes a PNG screenshot of each step into `<target dir>/browser-checkout/<pid>/` (printed).
+//!
+//! Needs `node`, `npm` and `chromium` (`CHROMIUM` overrides the binary). Without them the test
+//! says "SKIPPED: ..." and passes, except under `CI=true`, where a missing one is a failure.
+//! `tests/browser/node_modules` is installed with `npm ci` when missing.
+
+#[allow(dead_code)]
+#[path = "../examples/guest_checkout.rs"]
+mod shop;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use auth_runtime::guests::SqliteGuestStore;
+
+/// The screenshots the script writes, in order.
+const STEPS: &[&str] = &[
+    "01-landed-as-guest.png",
+    "02-added-tea-to-cart.png",
+    "03-sign-in-form-filled.png",
+    "04-signed-in-cart-kept.png",
+    "05-reloaded-still-signed-in.png",
+];
+
+fn browser_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
+}
+
+fn under_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// Whether `program --version` runs.
+fn available(program: &str) -> bool {
+    Command::new(program)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Where the screenshots go: `$CARGO_TARGET_DIR/browser-checkout/<pid>/` (or under `target/`
+/// in the workspace), else the temp dir. One directory per run, so that two runs sharing a
+/// target dir do not clash; runs older than an hour are removed.
+fn screenshot_dir() -> PathBuf {
+    let base = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
+    let parent = if base.is_dir() {
+        base.join("browser-checkout")
+    } else {
+        std::env::temp_dir().join("browser-checkout")
+    };
+    for old in std::fs::read_dir(&parent).into_iter().flatten().flatten() {
+        let stale = old
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > Duration::from_secs(3600));
+        if stale {
+            let _ = std::fs::remove_dir_all(old.path());
+        }
+    }
+    let dir = parent.join(std::process::id().to_string());
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("the screenshot directory can be created");
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guest_fills_a_cart_and_keeps_it_when_signing_in_in_chromium() {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "chromium".to_owned());
+    let missing: Vec<&str> = [("node", "node"), ("npm", "npm"), ("chromium", &*chromium)]
+        .into_iter()
+        .filter(|(_, program)| !available(program))
+        .map(|(name, _)| name)
+        .collect();
+    if !missing.is_empty() {
+        assert!(
+            !under_ci(),
+            "CI=true but missing: {}; the browser checkout test cannot run (.ci/run installs them)",
+            missing.join(", ")
+        );
+        eprintln!(
+            "SKIPPED: the browser checkout test needs {} (apt-get install chromium; Node 20 with npm)",
+            missing.join(", ")
+        );
+        return;
+    }
+    let chromium = which(&chromium);
+
+    if !browser_dir()
+        .join("node_modules/playwright-core/package.json")
+        .exists()
+    {
+        let started = Instant::now();
+        let status = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--prefix"])
+            .arg(browser_dir())
+            .status()
+            .expect("npm runs");
+        assert!(status.success(), "npm ci --prefix tests/browser failed");
+        println!("npm ci --prefix tests/browser: {:?}", started.elapsed());
+    }
+
+    // The shop as `main` builds it, on a free port with its own SQLite file.
+    let db_dir = std::env::temp_dir().join(format!("browser-checkout-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&db_dir);
+    let store = Arc::new(
+        SqliteGuestStore::open(db_dir.join("shop.db"))
+            .await
+            .unwrap(),
+    );
+    shop::migrate(store.pool()).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    let auth = shop::auth_builder::<shop::NextAuth>(store)
+        .secret("browser-checkout-secret-0123456789abcdef")
+        .url(format!("{origin}/api/auth"))
+        .build()
+        .unwrap();
+    let server = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            shop::app(auth).into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+
+    let shots = screenshot_dir();
+    println!("shop at {origin}; screenshots in {}", shots.display());
+    let started = Instant::now();
+    let child = tokio::process::Command::new("node")
+        .arg(browser_dir().join("checkout.mjs"))
+        .current_dir(browser_dir())
+        .env("SHOP_ORIGIN", &origin)
+        .env("SCREENSHOT_DIR", &shots)
+        .env("CHROMIUM", &chromium)
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(120), child).await;
+    server.abort();
+    let _ = std::fs::remove_dir_all(&db_dir);
+    let output = output
+        .expect("the browser script finishes within 120 s")
+        .expect("node starts");
+    println!("{}", String::from_utf8_lossy(&output.stdout));
+    eprintln!("{}", String::from_utf8_lossy(&output.stderr));
+    println!("browser script: {:?}", started.elapsed());
+    assert!(
+        output.status.success(),
+        "the browser checkout script failed ({}); its output and {}/failure.png tell where",
+        output.status,
+        shots.display()
+    );
+    for step in STEPS {
+        let file = shots.join(step);
+        let size = std::fs::metadata(&file)
+            .unwrap_or_else(|e| panic!("screenshot {} missing: {e}", file.display()))
+            .len();
+        assert!(size > 0, "screenshot {} is empty", file.display());
+        let mut head = [0u8; 8];
+        std::io::Read::read_exact(&mut std::fs::File::open(&file).unwrap(), &mut head).unwrap();
+        assert_eq!(
+            &head,
+            b"\x89PNG\r\n\x1a\n",
+            "{} is not a PNG",
+            file.display()
+        );
+    }
+}
+
+/// The absolute path of `program` (as given when it already has a `/`), for playwright's
+/// `executablePath`.
+fn which(program: &str) -> String {
+    if program.contains('/') {
+        return program.to_owned();
+    }
+    std::env::var_os("PATH")
+        .and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|dir| dir.join(program))
+                .find(|candidate| candidate.is_file())
+        })
+        .map(|path| path.display().to_string())
+        .unwrap_or_else(|| program.to_owned())
+}
