@@ -164,41 +164,15 @@ fn member_builder() -> auth_runtime::AuthBuilder<member::NextAuth> {
     member::Auth::builder(()).secret(SECRET).url(URL)
 }
 
-/// A schema of our own in 127.0.0.1:5432/test, or `None` with a message.
+/// A schema of our own in 127.0.0.1:5432/test (base options, scoped options, name), or `None`
+/// with a message.
 async fn postgres() -> Option<(PgConnectOptions, PgConnectOptions, String)> {
-    let user = std::env::var("USER").unwrap_or_else(|_| "postgres".into());
-    for role in ["postgres", user.as_str()] {
-        let options = PgConnectOptions::new()
-            .host("127.0.0.1")
-            .port(5432)
-            .username(role)
-            .database("test");
-        let Ok(admin) = PgPoolOptions::new()
-            .max_connections(1)
-            .acquire_timeout(Duration::from_secs(3))
-            .connect_with(options.clone())
-            .await
-        else {
-            continue;
-        };
-        let schema = format!("bench_guests_{}", std::process::id());
-        for statement in [
-            format!("DROP SCHEMA IF EXISTS {schema} CASCADE"),
-            format!("CREATE SCHEMA {schema}"),
-        ] {
-            sqlx::query(sqlx::AssertSqlSafe(statement))
-                .execute(&admin)
-                .await
-                .unwrap();
-        }
-        let scoped = options.clone().options([("search_path", schema.as_str())]);
-        return Some((options, scoped, schema));
-    }
-    eprintln!(
-        "SKIPPED the PostgreSQL benchmarks: no PostgreSQL at 127.0.0.1:5432/test (role postgres or {user})"
-    );
-    None
+    let pg = pg::schema("bench_guests", "the PostgreSQL benchmarks").await?;
+    Some((pg.base, pg.scoped, pg.name))
 }
+
+#[path = "../tests/support/postgres.rs"]
+mod pg;
 
 async fn pg_pool(options: &PgConnectOptions) -> sqlx::PgPool {
     PgPoolOptions::new()

@@ -15,7 +15,7 @@ mod shop;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use auth_runtime::AuthBuilder;
 use auth_runtime::guests::{
@@ -808,37 +808,9 @@ async fn a_thousand_concurrent_guest_sign_ins_on_two_postgres_instances() {
 }
 
 async fn postgres(test: &str) -> Option<sqlx::postgres::PgConnectOptions> {
-    use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-    let user = std::env::var("USER").unwrap_or_else(|_| "postgres".into());
-    for role in ["postgres", user.as_str()] {
-        let options = PgConnectOptions::new()
-            .host("127.0.0.1")
-            .port(5432)
-            .username(role)
-            .database("test");
-        let Ok(admin) = PgPoolOptions::new()
-            .max_connections(1)
-            .acquire_timeout(Duration::from_secs(3))
-            .connect_with(options.clone())
-            .await
-        else {
-            continue;
-        };
-        let schema = format!("checkout_{test}_{}", std::process::id());
-        for statement in [
-            format!("DROP SCHEMA IF EXISTS {schema} CASCADE"),
-            format!("CREATE SCHEMA {schema}"),
-        ] {
-            sqlx::query(sqlx::AssertSqlSafe(statement))
-                .execute(&admin)
-                .await
-                .unwrap();
-        }
-        return Some(options.options([("search_path", schema.as_str())]));
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("PostgreSQL is not reachable at 127.0.0.1:5432/test, and CI=true");
-    }
-    eprintln!("SKIPPED guest_checkout::{test}: no PostgreSQL at 127.0.0.1:5432/test");
-    None
+    let what = format!("guest_checkout::{test}");
+    Some(pg::schema(&format!("checkout_{test}"), &what).await?.scoped)
 }
+
+#[path = "support/postgres.rs"]
+mod pg;

@@ -37,6 +37,9 @@ struct Backend {
     clock: Arc<AtomicI64>,
 }
 
+#[path = "support/postgres.rs"]
+mod pg;
+
 enum Db {
     Sqlite(PathBuf),
     Postgres {
@@ -57,46 +60,16 @@ impl Backend {
     }
 
     async fn postgres(test: &str) -> Option<Backend> {
-        let user = std::env::var("USER").unwrap_or_else(|_| "postgres".into());
-        for role in ["postgres", user.as_str()] {
-            let options = PgConnectOptions::new()
-                .host("127.0.0.1")
-                .port(5432)
-                .username(role)
-                .database("test");
-            let Ok(admin) = PgPoolOptions::new()
-                .max_connections(1)
-                .acquire_timeout(Duration::from_secs(3))
-                .connect_with(options.clone())
-                .await
-            else {
-                continue;
-            };
-            let schema = format!("guests_{test}_{}", std::process::id());
-            for statement in [
-                format!("DROP SCHEMA IF EXISTS {schema} CASCADE"),
-                format!("CREATE SCHEMA {schema}"),
-            ] {
-                sqlx::query(sqlx::AssertSqlSafe(statement))
-                    .execute(&admin)
-                    .await
-                    .unwrap();
-            }
-            let options = options.options([("search_path", schema.as_str())]);
-            return Some(Backend {
-                db: Db::Postgres {
-                    admin,
-                    schema,
-                    options: Box::new(options),
-                },
-                clock: Arc::new(AtomicI64::new(1_800_000_000_000)),
-            });
-        }
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("PostgreSQL is not reachable at 127.0.0.1:5432/test, and CI=true");
-        }
-        eprintln!("SKIPPED postgres::{test}: no PostgreSQL at 127.0.0.1:5432/test");
-        None
+        let what = format!("postgres::{test}");
+        let pg = pg::schema(&format!("guests_{test}"), &what).await?;
+        Some(Backend {
+            db: Db::Postgres {
+                admin: pg.admin,
+                schema: pg.name,
+                options: Box::new(pg.scoped),
+            },
+            clock: Arc::new(AtomicI64::new(1_800_000_000_000)),
+        })
     }
 
     fn name(&self) -> &'static str {
