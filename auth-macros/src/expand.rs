@@ -596,6 +596,18 @@ fn definition_impl(model: &Model, names: &Names) -> TokenStream {
     };
     let max_age = option_u64(model.settings.max_age);
     let update_age = option_u64(model.settings.update_age);
+    let [
+        per_client_per_hour,
+        per_client_burst,
+        global_per_hour,
+        global_burst,
+    ] = model.settings.guest_limits.map(|value| match value {
+        Some(value) => {
+            let value = Literal::u32_suffixed(value);
+            quote!(::core::option::Option::Some(#value))
+        }
+        None => quote!(::core::option::Option::None),
+    });
     let base_path = match &model.settings.base_path {
         Some(path) => quote!(::core::option::Option::Some(#path)),
         None => quote!(::core::option::Option::None),
@@ -646,6 +658,12 @@ fn definition_impl(model: &Model, names: &Names) -> TokenStream {
                     max_age: #max_age,
                     update_age: #update_age,
                     base_path: #base_path,
+                    guest_limits: ::auth_runtime::definition::GuestLimitSettings {
+                        per_client_per_hour: #per_client_per_hour,
+                        per_client_burst: #per_client_burst,
+                        global_per_hour: #global_per_hour,
+                        global_burst: #global_burst,
+                    },
                 };
 
             fn authorize<'a>(

@@ -76,6 +76,10 @@ use proc_macro2::TokenStream;
 ///     update_age: <seconds>,        // optional, >= 0 and <= max_age; default 24 hours
 ///     strategy: "jwt",              // optional; "jwt" is the only strategy served
 ///     base_path: "/api/auth",       // optional; starts with `/`, no trailing `/`
+///     guest_limit_per_hour: <count>,  // optional guest creation limits (0: off); defaults 30,
+///     guest_limit_burst: <count>,     //   30 per client (IPv4, IPv6 /64), 10,000 and 1,000
+///     guest_global_per_hour: <count>, //   over all clients; AUTH_GUEST_LIMIT_PER_HOUR,
+///     guest_global_burst: <count>,    //   .._BURST, AUTH_GUEST_GLOBAL_.. override them
 ///     providers: [ <provider>, .. ], // required, at least one
 ///     jwt: <closure>,               // optional, default: the token unchanged
 ///     session: <closure>,           // optional, default: the session unchanged

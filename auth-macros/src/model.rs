@@ -32,6 +32,8 @@ pub(crate) struct Settings {
     pub max_age: Option<u64>,
     pub update_age: Option<u64>,
     pub base_path: Option<String>,
+    /// `guest_limit_per_hour`, `guest_limit_burst`, `guest_global_per_hour`, `guest_global_burst`.
+    pub guest_limits: [Option<u32>; 4],
 }
 
 pub(crate) struct Provider {

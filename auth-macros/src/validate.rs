@@ -81,6 +81,21 @@ pub(crate) fn validate(input: &Input, errors: &Errors) -> Model {
                 model.settings.update_age = update_age.map(|(value, _)| value);
             }
             ("strategy", Value::Expr(expr)) => strategy = session_strategy(expr, errors),
+            (
+                "guest_limit_per_hour"
+                | "guest_limit_burst"
+                | "guest_global_per_hour"
+                | "guest_global_burst",
+                Value::Expr(expr),
+            ) => {
+                let slot = match key.as_str() {
+                    "guest_limit_per_hour" => 0,
+                    "guest_limit_burst" => 1,
+                    "guest_global_per_hour" => 2,
+                    _ => 3,
+                };
+                model.settings.guest_limits[slot] = guest_limit(&key, expr, errors);
+            }
             ("base_path", Value::Expr(expr)) => {
                 model.settings.base_path = base_path(expr, errors);
             }
@@ -289,6 +304,34 @@ fn integer_setting<'a>(key: &str, expr: &'a Expr, errors: &Errors) -> Option<(u6
         Ok(value) => Some((value, expr)),
         Err(error) => {
             errors.push(error);
+            None
+        }
+    }
+}
+
+/// A guest creation limit: a count (0 turns the limit off) that fits in `u32`.
+fn guest_limit(key: &str, expr: &Expr, errors: &Errors) -> Option<u32> {
+    if is_negative(expr) {
+        errors.spanned(
+            expr,
+            format!("`{key}` cannot be negative (0 turns the limit off)"),
+        );
+        return None;
+    }
+    let value = match eval(expr) {
+        Ok(value) => value,
+        Err(error) => {
+            errors.push(error);
+            return None;
+        }
+    };
+    match u32::try_from(value) {
+        Ok(value) => Some(value),
+        Err(_) => {
+            errors.spanned(
+                expr,
+                format!("`{key}` is {value}, above the largest limit ({})", u32::MAX),
+            );
             None
         }
     }

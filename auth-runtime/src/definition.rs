@@ -149,4 +149,28 @@ pub struct DefinedSettings {
     pub update_age: Option<u64>,
     /// The path the auth API is served under (default `/api/auth`, or the path of `AUTH_URL`).
     pub base_path: Option<&'static str>,
+    /// Guest creation limits written in the macro; the `AUTH_GUEST_*` variables override them.
+    pub guest_limits: GuestLimitSettings,
+}
+
+/// Guest creation limits written in `next_auth!` (`guest_limit_per_hour`, `guest_limit_burst`,
+/// `guest_global_per_hour`, `guest_global_burst`). `None` leaves the default; 0 turns a limit
+/// off. The environment (`AUTH_GUEST_LIMIT_PER_HOUR`, ...) overrides both, for load tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GuestLimitSettings {
+    /// Sustained guests per hour per client (IPv4 address or IPv6 /64); default 30.
+    pub per_client_per_hour: Option<u32>,
+    /// How many guests one client may create at once; default 30.
+    pub per_client_burst: Option<u32>,
+    /// Sustained guests per hour over all clients; default 10,000.
+    pub global_per_hour: Option<u32>,
+    /// The global burst; default 1,000.
+    pub global_burst: Option<u32>,
+}
+
+impl GuestLimitSettings {
+    /// Whether the macro set any limit.
+    pub fn is_set(&self) -> bool {
+        *self != GuestLimitSettings::default()
+    }
 }

@@ -329,6 +329,21 @@ impl<D: AuthDefinition> AuthBuilder<D> {
                 reason: "auth-runtime was built without its `oauth` feature".to_owned(),
             });
         }
+        // Limits written in the macro, or set in the environment (`AUTH_GUEST_*`, which wins),
+        // replace the store's own configuration.
+        #[cfg(feature = "guests")]
+        let guest_limits =
+            match D::SETTINGS.guest_limits.is_set() || crate::guests::Limits::set_in_env() {
+                true => Some(
+                    crate::guests::Limits::default()
+                        .configured(&D::SETTINGS.guest_limits)
+                        .map_err(|error| ConfigError::InvalidSetting {
+                            name: "guest limits",
+                            reason: error.to_string(),
+                        })?,
+                ),
+                false => None,
+            };
         #[cfg(feature = "guests")]
         let guests = self
             .guests
@@ -338,6 +353,7 @@ impl<D: AuthDefinition> AuthBuilder<D> {
                 hook: self.guests.hook,
                 store_hook: self.guests.store_hook,
                 proxy: self.guests.proxy,
+                limits: guest_limits,
                 warned_no_peer: std::sync::atomic::AtomicBool::new(false),
             });
         #[cfg(feature = "guests")]

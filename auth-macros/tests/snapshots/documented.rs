@@ -233,6 +233,12 @@ const _: () = {
             max_age: ::core::option::Option::None,
             update_age: ::core::option::Option::None,
             base_path: ::core::option::Option::None,
+            guest_limits: ::auth_runtime::definition::GuestLimitSettings {
+                per_client_per_hour: ::core::option::Option::None,
+                per_client_burst: ::core::option::Option::None,
+                global_per_hour: ::core::option::Option::None,
+                global_burst: ::core::option::Option::None,
+            },
         };
         fn authorize<'a>(
             provider: Provider,

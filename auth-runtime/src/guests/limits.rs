@@ -172,6 +172,39 @@ impl Limits {
         Limits::default().with_vars(|name| std::env::var(name).ok())
     }
 
+    /// These limits with the values written in `next_auth!` in place, then the `AUTH_GUEST_*`
+    /// variables over them (the environment wins, for load tests).
+    pub fn configured(
+        mut self,
+        written: &crate::definition::GuestLimitSettings,
+    ) -> Result<Self, LimitsError> {
+        for (value, field) in [
+            (written.per_client_per_hour, &mut self.per_client_per_hour),
+            (written.per_client_burst, &mut self.per_client_burst),
+            (written.global_per_hour, &mut self.global_per_hour),
+            (written.global_burst, &mut self.global_burst),
+        ] {
+            if let Some(value) = value {
+                *field = value;
+            }
+        }
+        self.with_vars(|name| std::env::var(name).ok())
+    }
+
+    /// Whether any `AUTH_GUEST_*` limit variable is set.
+    pub fn set_in_env() -> bool {
+        Self::VARIABLES
+            .iter()
+            .any(|name| std::env::var_os(name).is_some())
+    }
+
+    const VARIABLES: [&'static str; 4] = [
+        "AUTH_GUEST_LIMIT_PER_HOUR",
+        "AUTH_GUEST_LIMIT_BURST",
+        "AUTH_GUEST_GLOBAL_PER_HOUR",
+        "AUTH_GUEST_GLOBAL_BURST",
+    ];
+
     fn with_vars(mut self, var: impl Fn(&str) -> Option<String>) -> Result<Self, LimitsError> {
         for (variable, field) in [
             ("AUTH_GUEST_LIMIT_PER_HOUR", &mut self.per_client_per_hour),

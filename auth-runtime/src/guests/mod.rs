@@ -127,6 +127,8 @@ pub struct CreateGuest<'a> {
     pub client: Option<ClientKey>,
     /// See [`CreateGuest::idempotency_key`].
     pub key: Option<&'a str>,
+    /// Limits for this creation instead of the store's own (see [`CreateGuest::limits`]).
+    pub limits: Option<Limits>,
 }
 
 impl<'a> CreateGuest<'a> {
@@ -135,6 +137,7 @@ impl<'a> CreateGuest<'a> {
         CreateGuest {
             client: Some(client),
             key: None,
+            limits: None,
         }
     }
 
@@ -153,6 +156,13 @@ impl<'a> CreateGuest<'a> {
     /// what is now a user.
     pub fn idempotency_key(mut self, key: &'a str) -> Self {
         self.key = Some(key);
+        self
+    }
+
+    /// Charges this creation under `limits` instead of the store's configured ones (the engine
+    /// passes the limits written in `next_auth!`).
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = Some(limits);
         self
     }
 }

@@ -7,7 +7,8 @@ use sqlx::Connection;
 use super::{
     CleanupHook, CleanupPolicy, CleanupReport, ClientKey, CreateGuest, Created, Guest, GuestConfig,
     GuestError, GuestFuture, GuestMetrics, GuestStats, GuestStore, GuestTx, Identity,
-    LimitDecision, LimitScope, Rate, UpgradeHook, UpgradeOutcome, key_hash, millis, new_id, sql,
+    LimitDecision, LimitScope, Limits, Rate, UpgradeHook, UpgradeOutcome, key_hash, millis, new_id,
+    sql,
 };
 
 /// Guests in PostgreSQL (feature `postgres`), shared by every app server: the limits, the

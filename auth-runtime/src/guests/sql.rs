@@ -157,6 +157,40 @@ macro_rules! sql_guest_store {
                 self.metrics.reused(&guest.id);
                 Ok(Created { guest, new: false })
             }
+
+            /// Charges one creation to `client` and to the global budget under `limits`.
+            async fn charge(
+                &self,
+                client: Option<&ClientKey>,
+                limits: Limits,
+            ) -> Result<LimitDecision, GuestError> {
+                    let buckets = [
+                        (
+                            LimitScope::Client,
+                            client.map(ClientKey::as_str),
+                            limits.client_rate(),
+                        ),
+                        (LimitScope::Global, Some("global"), limits.global_rate()),
+                    ];
+                    let mut remaining = u32::MAX;
+                    for (scope, bucket, rate) in buckets {
+                        let (Some(bucket), Some(rate)) = (bucket, rate) else {
+                            continue;
+                        };
+                        let now = self.now();
+                        let (ok, tat) = self.take(bucket, now, rate).await?;
+                        match rate.decide(scope, now, ok == 1, tat) {
+                            LimitDecision::Allowed { remaining: left } => {
+                                remaining = remaining.min(left)
+                            }
+                            rejected => {
+                                self.metrics.rejected(scope, client);
+                                return Ok(rejected);
+                            }
+                        }
+                    }
+                    Ok(LimitDecision::Allowed { remaining })
+            }
         }
 
         impl GuestStore for $store {
@@ -169,7 +203,11 @@ macro_rules! sql_guest_store {
                         }
                     }
                     if let LimitDecision::Rejected { scope, retry_after } =
-                        self.check_limits(request.client.as_ref()).await?
+                        self.charge(
+                            request.client.as_ref(),
+                            request.limits.unwrap_or(self.config.limits),
+                        )
+                        .await?
                     {
                         return Err(GuestError::RateLimited { scope, retry_after });
                     }
@@ -345,35 +383,7 @@ macro_rules! sql_guest_store {
                 &'a self,
                 client: Option<&'a ClientKey>,
             ) -> GuestFuture<'a, LimitDecision> {
-                Box::pin(async move {
-                    let limits = self.config.limits;
-                    let buckets = [
-                        (
-                            LimitScope::Client,
-                            client.map(ClientKey::as_str),
-                            limits.client_rate(),
-                        ),
-                        (LimitScope::Global, Some("global"), limits.global_rate()),
-                    ];
-                    let mut remaining = u32::MAX;
-                    for (scope, bucket, rate) in buckets {
-                        let (Some(bucket), Some(rate)) = (bucket, rate) else {
-                            continue;
-                        };
-                        let now = self.now();
-                        let (ok, tat) = self.take(bucket, now, rate).await?;
-                        match rate.decide(scope, now, ok == 1, tat) {
-                            LimitDecision::Allowed { remaining: left } => {
-                                remaining = remaining.min(left)
-                            }
-                            rejected => {
-                                self.metrics.rejected(scope, client);
-                                return Ok(rejected);
-                            }
-                        }
-                    }
-                    Ok(LimitDecision::Allowed { remaining })
-                })
+                Box::pin(self.charge(client, self.config.limits))
             }
 
             fn cleanup<'a>(

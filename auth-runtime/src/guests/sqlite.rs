@@ -8,7 +8,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use super::{
     CleanupHook, CleanupPolicy, CleanupReport, ClientKey, CreateGuest, Created, Guest, GuestConfig,
     GuestError, GuestFuture, GuestMetrics, GuestStats, GuestStore, GuestTx, Identity,
-    LimitDecision, LimitScope, Rate, UpgradeHook, UpgradeOutcome, key_hash, millis, new_id, sql,
+    LimitDecision, LimitScope, Limits, Rate, UpgradeHook, UpgradeOutcome, key_hash, millis, new_id,
+    sql,
 };
 
 /// Guests in SQLite (feature `guests`): the default store, for one app server.

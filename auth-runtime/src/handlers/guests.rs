@@ -12,7 +12,7 @@ use crate::cookies::{self, RequestCookies};
 use crate::definition::{AuthDefinition, ProviderInfo, TokenClaims};
 use crate::engine::{Auth, RequestContext};
 use crate::guests::{
-    ClientKey, CreateGuest, GuestError, GuestStore, GuestTx, HookFuture, Identity, NoHook,
+    ClientKey, CreateGuest, GuestError, GuestStore, GuestTx, HookFuture, Identity, Limits, NoHook,
     TrustedProxy, UpgradeHook, UpgradeOutcome,
 };
 use crate::handlers::{Resolved, error_url};
@@ -31,6 +31,9 @@ pub(crate) struct GuestSetup<S: 'static> {
     pub hook: Option<Box<StateHook<S>>>,
     pub store_hook: Option<Box<dyn UpgradeHook>>,
     pub proxy: TrustedProxy,
+    /// The limits written in `next_auth!` (with the environment over them), if any: they take
+    /// the place of the store's own.
+    pub limits: Option<Limits>,
     /// Whether "no client address" was logged already (it is logged once).
     pub warned_no_peer: AtomicBool,
 }
@@ -185,11 +188,17 @@ pub(crate) async fn anonymous_callback<D: AuthDefinition>(
             let request = CreateGuest {
                 client: client.clone(),
                 key: Some(&key),
+                limits: setup.limits,
             };
             let created = match setup.store.create(request).await {
                 // The key's guest was upgraded since: a new guest, without the key.
                 Err(GuestError::AlreadyUpgraded { .. }) => {
-                    setup.store.create(CreateGuest { client, key: None }).await
+                    let request = CreateGuest {
+                        client,
+                        key: None,
+                        limits: setup.limits,
+                    };
+                    setup.store.create(request).await
                 }
                 other => other,
             };

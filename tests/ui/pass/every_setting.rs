@@ -1,6 +1,7 @@
 // Every optional key and option: state, max_age, update_age (0: renew on every read), strategy,
-// base_path, a provider's name, credential fields with label, type and placeholder.
-use auth_runtime::definition::{CredentialField, DefinedSettings};
+// base_path, the guest creation limits (0: off), a provider's name, credential fields with label,
+// type and placeholder.
+use auth_runtime::definition::{CredentialField, DefinedSettings, GuestLimitSettings};
 use auth_runtime::{AuthDefinition, next_auth};
 
 pub struct AppState;
@@ -11,6 +12,10 @@ next_auth! {
     update_age: 0,
     strategy: "jwt",
     base_path: "/auth",
+    guest_limit_per_hour: 60,
+    guest_limit_burst: 10,
+    guest_global_per_hour: 100 * 1000,
+    guest_global_burst: 0,
     providers: [
         Credentials {
             id: "login",
@@ -32,6 +37,12 @@ fn main() {
             max_age: Some(604_800),
             update_age: Some(0),
             base_path: Some("/auth"),
+            guest_limits: GuestLimitSettings {
+                per_client_per_hour: Some(60),
+                per_client_burst: Some(10),
+                global_per_hour: Some(100_000),
+                global_burst: Some(0),
+            },
         }
     );
     let login = NextAuth::PROVIDERS[0];
