@@ -47,7 +47,7 @@ for scenario in "${SCENARIOS[@]}"; do
     rss_file=$(mktemp); (peak_rss_during "${DURATION%s}" >"$rss_file") &
     out=$(run "$DURATION"); wait; rss=$(cat "$rss_file"); rm -f "$rss_file"
   else
-    out=$(run "$DURATION"); rss=n/a
+    out=$(run "$DURATION"); rss=none
   fi
   echo "$out" | sed -n "s/^RESULT /RESULT $scenario /p" | sed "s/\$/ peak_rss_kb=$rss/"
   echo "$out" | grep '^FIRST_WRONG' || true
