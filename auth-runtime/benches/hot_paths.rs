@@ -1,6 +1,8 @@
-//! The per-request paths, in-process: token codec, cookie parsing, the whole `GET /session` and
-//! `POST /callback/anon` handlers. `bare_jwt_decode` is the baseline measured in the same run: a
-//! plain `jsonwebtoken` HS256 verification, all a minimal server does per session read.
+//! The per-request paths, in-process: token codec, cookie parsing and chunk reassembly, the CSRF
+//! check, the whole `GET /session` and `POST /callback/anon` handlers, and `GET /session` through
+//! an axum router. Two baselines are measured in the same run: `bare_jwt_decode`, a plain
+//! `jsonwebtoken` HS256 verification (all a minimal server does per session read), and
+//! `bare_axum_session_router`, that verification behind an axum route answering a small JSON.
 //!
 //! `cargo bench -p auth-runtime --bench hot_paths`
 
@@ -11,9 +13,11 @@ use std::task::{Context, Poll, Waker};
 
 use auth_runtime::cookies::RequestCookies;
 use auth_runtime::{TokenClaims, User, next_auth};
+use axum::body::Body;
 use bytes::Bytes;
 use criterion::{Criterion, criterion_group, criterion_main};
 use http::Request;
+use tower::ServiceExt;
 
 next_auth! {
     pub struct Token { third_party_token: Option<String> }
@@ -110,6 +114,41 @@ fn hot_paths(c: &mut Criterion) {
             cookies.chunked("next-auth.session-token").unwrap().len()
         })
     });
+    // A token too large for one cookie arrives as `.0`, `.1`: reassembled before verification.
+    let (first, second) = jwt.split_at(jwt.len() / 2);
+    let chunked_cookie = format!(
+        "{}; next-auth.session-token.1={second}; next-auth.session-token.0={first}",
+        csrf.0
+    );
+    c.bench_function("cookie_parse_and_join_two_chunks", |b| {
+        b.iter(|| {
+            let cookies = RequestCookies::parse([black_box(chunked_cookie.as_str())]).unwrap();
+            cookies.chunked("next-auth.session-token").unwrap().len()
+        })
+    });
+
+    // The CSRF check: `GET /csrf` with a valid cookie verifies its hash and answers its token.
+    let csrf_cookies = format!(
+        "{}; next-auth.callback-url=http%3A%2F%2F127.0.0.1%3A3000",
+        csrf.0
+    );
+    c.bench_function("csrf_endpoint_verifies_cookie", |b| {
+        b.iter(|| {
+            let request = Request::get("/api/auth/csrf")
+                .header("cookie", &csrf_cookies)
+                .body(Bytes::new())
+                .unwrap();
+            let response = block_on(auth.handle(request));
+            assert!(response.headers().get("set-cookie").is_none());
+            response
+        })
+    });
+    c.bench_function("csrf_endpoint_new_token", |b| {
+        b.iter(|| {
+            let request = Request::get("/api/auth/csrf").body(Bytes::new()).unwrap();
+            block_on(auth.handle(request))
+        })
+    });
 
     c.bench_function("get_session_handler", |b| {
         b.iter(|| {
@@ -118,6 +157,37 @@ fn hot_paths(c: &mut Criterion) {
                 .body(Bytes::new())
                 .unwrap();
             let response = block_on(auth.handle(request));
+            assert_eq!(response.status(), 200);
+            response
+        })
+    });
+
+    // The same read as an application serves it: the auth router nested in an axum app, against
+    // the bare server's route (find the cookie, verify HS256, answer a small JSON).
+    let app: axum::Router = axum::Router::new().nest("/api/auth", auth.router());
+    c.bench_function("get_session_router", |b| {
+        b.iter(|| {
+            let request = Request::get("/api/auth/session")
+                .header("cookie", &cookie)
+                .body(Body::empty())
+                .unwrap();
+            let response = block_on(app.clone().oneshot(request)).unwrap();
+            assert_eq!(response.status(), 200);
+            response
+        })
+    });
+    let bare_state = std::sync::Arc::new((bare_decoding.clone(), validation.clone()));
+    let bare_app: axum::Router = axum::Router::new()
+        .route("/api/auth/session", axum::routing::get(bare_session))
+        .with_state(bare_state);
+    let bare_cookie = format!("next-auth.session-token={bare_token}");
+    c.bench_function("bare_axum_session_router", |b| {
+        b.iter(|| {
+            let request = Request::get("/api/auth/session")
+                .header("cookie", &bare_cookie)
+                .body(Body::empty())
+                .unwrap();
+            let response = block_on(bare_app.clone().oneshot(request)).unwrap();
             assert_eq!(response.status(), 200);
             response
         })
@@ -139,6 +209,34 @@ fn hot_paths(c: &mut Criterion) {
             response
         })
     });
+}
+
+type BareState = std::sync::Arc<(jsonwebtoken::DecodingKey, jsonwebtoken::Validation)>;
+
+/// What a minimal server does for a session read: the cookie, an HS256 verification, a JSON.
+async fn bare_session(
+    axum::extract::State(state): axum::extract::State<BareState>,
+    headers: http::HeaderMap,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let token = headers
+        .get_all("cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| pair.trim().strip_prefix("next-auth.session-token="));
+    let json = [(http::header::CONTENT_TYPE, "application/json")];
+    let Some(claims) =
+        token.and_then(|t| jsonwebtoken::decode::<Token>(t, &state.0, &state.1).ok())
+    else {
+        return (json, "null").into_response();
+    };
+    let body = serde_json::json!({
+        "user": { "id": claims.claims.sub },
+        "expires": "2026-12-27T00:00:00.000Z",
+        "isLoggedIn": true,
+    });
+    (json, serde_json::to_vec(&body).unwrap()).into_response()
 }
 
 criterion_group!(benches, hot_paths);

@@ -47,7 +47,13 @@ async fn serve<D: AuthDefinition>(auth: &Auth<D>, request: Request) -> Response 
         parts.extensions.insert(ClientAddr(addr));
     }
     let limit = auth.settings().max_body_bytes;
-    let bytes = match axum::body::to_bytes(body, limit).await {
+    // Session reads and the other GETs carry no body: nothing to collect.
+    let bytes = if axum::body::HttpBody::is_end_stream(&body) {
+        Ok(bytes::Bytes::new())
+    } else {
+        axum::body::to_bytes(body, limit).await
+    };
+    let bytes = match bytes {
         Ok(bytes) => bytes,
         Err(_) => {
             let body = serde_json::json!({

@@ -37,15 +37,40 @@ pub fn http_date(at: i64) -> String {
 /// `2026-12-27T09:24:36.000Z`, as the session's `expires` is written.
 pub fn iso_date(at: i64) -> String {
     let t = datetime(at);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.000Z",
-        t.year(),
-        t.month() as u8,
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    let year = t.year();
+    if !(0..=9999).contains(&year) {
+        return format!(
+            "{year:04}-{:02}-{:02}T{:02}:{:02}:{:02}.000Z",
+            t.month() as u8,
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        );
+    }
+    // Every session read writes one: digits by hand, no formatter machinery.
+    let mut out = String::with_capacity(24);
+    let year = year as u32;
+    push_digits(&mut out, year / 100);
+    push_digits(&mut out, year % 100);
+    out.push('-');
+    push_digits(&mut out, u32::from(t.month() as u8));
+    out.push('-');
+    push_digits(&mut out, u32::from(t.day()));
+    out.push('T');
+    push_digits(&mut out, u32::from(t.hour()));
+    out.push(':');
+    push_digits(&mut out, u32::from(t.minute()));
+    out.push(':');
+    push_digits(&mut out, u32::from(t.second()));
+    out.push_str(".000Z");
+    out
+}
+
+/// Two decimal digits of `n` (below 100).
+fn push_digits(out: &mut String, n: u32) {
+    out.push(char::from(b'0' + (n / 10) as u8));
+    out.push(char::from(b'0' + (n % 10) as u8));
 }
 
 #[cfg(test)]
@@ -57,5 +82,7 @@ mod tests {
         assert_eq!(http_date(1_798_363_476), "Sun, 27 Dec 2026 09:24:36 GMT");
         assert_eq!(iso_date(1_798_363_476), "2026-12-27T09:24:36.000Z");
         assert_eq!(iso_date(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(iso_date(951_827_696), "2000-02-29T12:34:56.000Z");
+        assert_eq!(iso_date(253_402_300_799), "9999-12-31T23:59:59.000Z");
     }
 }

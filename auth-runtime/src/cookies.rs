@@ -53,10 +53,11 @@ impl CookieNames {
     }
 }
 
-/// The cookies of one request, percent-decoded.
+/// The cookies of one request. Values are percent-decoded when read, so a request pays only
+/// for the cookies it uses.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct RequestCookies<'a> {
-    pairs: Vec<(&'a str, Cow<'a, str>)>,
+    pairs: Vec<(&'a str, &'a str)>,
 }
 
 /// Why a request's cookies were refused.
@@ -97,49 +98,47 @@ impl<'a> RequestCookies<'a> {
                     .strip_prefix('"')
                     .and_then(|v| v.strip_suffix('"'))
                     .unwrap_or(value);
-                // Most values (tokens, hex) have nothing to decode; skip the decoder for them.
-                let decoded = if !value.contains('%') {
-                    Cow::Borrowed(value)
-                } else {
-                    match percent_decode_str(value).decode_utf8() {
-                        Ok(decoded) => decoded,
-                        Err(_) => Cow::Borrowed(value),
-                    }
-                };
-                pairs.push((name, decoded));
+                pairs.push((name, value));
             }
         }
         Ok(RequestCookies { pairs })
     }
 
-    /// The first cookie named `name`.
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.as_ref())
+    /// The first cookie named `name`, percent-decoded (an invalid escape is kept as written,
+    /// as `cookie.parse` does).
+    pub fn get(&self, name: &str) -> Option<Cow<'a, str>> {
+        self.raw(name).map(decode)
+    }
+
+    /// Whether a cookie named `name` was sent.
+    pub fn contains(&self, name: &str) -> bool {
+        self.raw(name).is_some()
+    }
+
+    fn raw(&self, name: &str) -> Option<&'a str> {
+        self.pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
     }
 
     /// The session token, joined from `name` or from its chunks `name.0`, `name.1`, ...
     ///
     /// Chunks must be numbered without gaps; a token spread over more than [`MAX_CHUNKS`]
     /// chunks, or a gap, gives `None`.
-    pub fn chunked(&self, name: &str) -> Option<Cow<'_, str>> {
-        let mut chunks: Vec<(usize, &str)> = Vec::new();
+    pub fn chunked(&self, name: &str) -> Option<Cow<'a, str>> {
+        let mut chunks: Vec<(usize, Cow<'a, str>)> = Vec::new();
         let mut whole = None;
-        for (cookie, value) in &self.pairs {
-            if *cookie == name {
-                whole = Some(value.as_ref());
+        for &(cookie, value) in &self.pairs {
+            if cookie == name {
+                whole = Some(value);
             } else if let Some(index) = chunk_index(cookie, name) {
                 if chunks.len() >= MAX_CHUNKS || index >= MAX_CHUNKS {
                     return None;
                 }
-                chunks.push((index, value.as_ref()));
+                chunks.push((index, decode(value)));
             }
         }
         if chunks.is_empty() {
             // One cookie, the common case: borrowed, not copied.
-            return whole.filter(|v| !v.is_empty()).map(Cow::Borrowed);
+            return whole.filter(|v| !v.is_empty()).map(decode);
         }
         chunks.sort_unstable_by_key(|(index, _)| *index);
         if chunks
@@ -160,6 +159,17 @@ impl<'a> RequestCookies<'a> {
             .map(|(cookie, _)| *cookie)
             .collect()
     }
+}
+
+/// Percent-decodes a cookie value; most values (tokens, hex) have nothing to decode and are
+/// borrowed as they are.
+fn decode(value: &str) -> Cow<'_, str> {
+    if !value.contains('%') {
+        return Cow::Borrowed(value);
+    }
+    percent_decode_str(value)
+        .decode_utf8()
+        .unwrap_or(Cow::Borrowed(value))
 }
 
 fn chunk_index(cookie: &str, name: &str) -> Option<usize> {
@@ -271,11 +281,12 @@ mod tests {
     #[test]
     fn parses_and_decodes_values() {
         let c = RequestCookies::parse(["a=1; b=x%7Cy;c; =z; d=\"q\"", "e=%E0%A4%A"]).unwrap();
-        assert_eq!(c.get("a"), Some("1"));
-        assert_eq!(c.get("b"), Some("x|y"));
+        assert_eq!(c.get("a").as_deref(), Some("1"));
+        assert_eq!(c.get("b").as_deref(), Some("x|y"));
         assert_eq!(c.get("c"), None);
-        assert_eq!(c.get("d"), Some("q"));
-        assert_eq!(c.get("e"), Some("%E0%A4%A"));
+        assert!(!c.contains("c"));
+        assert_eq!(c.get("d").as_deref(), Some("q"));
+        assert_eq!(c.get("e").as_deref(), Some("%E0%A4%A"));
     }
 
     #[test]

@@ -644,8 +644,8 @@ impl<'r> RequestContext<'r> {
         let names = &settings.cookies;
         let mut queued_cookies = Vec::new();
         if read_only
-            && cookies.get(&names.csrf_token).is_some()
-            && cookies.get(&names.callback_url).is_some()
+            && cookies.contains(&names.csrf_token)
+            && cookies.contains(&names.callback_url)
             && !query.contains("callbackUrl")
         {
             let csrf = CsrfToken {
@@ -664,7 +664,7 @@ impl<'r> RequestContext<'r> {
                 queued_cookies,
             };
         }
-        let csrf = csrf::bootstrap(cookies.get(&names.csrf_token), &settings.secrets);
+        let csrf = csrf::bootstrap(cookies.get(&names.csrf_token).as_deref(), &settings.secrets);
         if let Some(value) = &csrf.new_cookie {
             queued_cookies.push(cookies::set_cookie(
                 &names.csrf_token,
@@ -679,12 +679,12 @@ impl<'r> RequestContext<'r> {
             .get("callbackUrl")
             .map(str::to_owned)
             .or(query_url)
-            .or_else(|| cookie_url.map(str::to_owned));
+            .or_else(|| cookie_url.as_deref().map(str::to_owned));
         let callback_url = match candidate {
             Some(candidate) => settings.base.resolve_redirect(&candidate),
             None => settings.base.origin().to_owned(),
         };
-        if cookie_url != Some(callback_url.as_str()) {
+        if cookie_url.as_deref() != Some(callback_url.as_str()) {
             queued_cookies.push(cookies::set_cookie(
                 &names.callback_url,
                 &callback_url,

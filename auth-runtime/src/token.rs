@@ -324,7 +324,12 @@ impl TokenCodec {
 }
 
 fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).rposition(|w| w == needle)
+    let (&first, _) = needle.split_first()?;
+    // The registered claims close the payload, so the match is near the end: walk back from
+    // there, comparing only where the first byte matches.
+    (0..=haystack.len().checked_sub(needle.len())?)
+        .rev()
+        .find(|&at| haystack[at] == first && haystack[at..].starts_with(needle))
 }
 
 /// A verified token.

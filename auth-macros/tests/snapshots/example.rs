@@ -13,10 +13,13 @@ pub struct Token {
     #[serde(skip_serializing_if = "::core::option::Option::is_none")]
     pub sub: ::core::option::Option<::std::string::String>,
     /// The user's display name.
+    #[serde(skip_serializing_if = "::core::option::Option::is_none")]
     pub name: ::core::option::Option<::std::string::String>,
     /// The user's email address.
+    #[serde(skip_serializing_if = "::core::option::Option::is_none")]
     pub email: ::core::option::Option<::std::string::String>,
     /// The user's avatar URL.
+    #[serde(skip_serializing_if = "::core::option::Option::is_none")]
     pub picture: ::core::option::Option<::std::string::String>,
     /// Issued at, in seconds since the Unix epoch.
     #[serde(skip_serializing_if = "::core::option::Option::is_none")]

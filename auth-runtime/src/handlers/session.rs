@@ -90,7 +90,7 @@ async fn respond<D: AuthDefinition>(
         }
     };
     // Not due for renewal: re-issue only if the jwt callback changed the claims.
-    let renew = due || serde_json::to_vec(&token).map_or(true, |after| after != decoded.payload);
+    let renew = due || !serialises_to(&token, &decoded.payload);
     let mut set_cookies = Vec::new();
     let expires_at = if renew {
         match inner.codec.encode_session(
@@ -124,6 +124,29 @@ async fn respond<D: AuthDefinition>(
             signed_out()
         }
     }
+}
+
+/// Whether `token` serialises to exactly `payload`, compared as it is written (no buffer).
+fn serialises_to<T: serde::Serialize>(token: &T, payload: &[u8]) -> bool {
+    struct Compare<'p> {
+        rest: &'p [u8],
+    }
+    impl std::io::Write for Compare<'_> {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            match self.rest.strip_prefix(bytes) {
+                Some(rest) => {
+                    self.rest = rest;
+                    Ok(bytes.len())
+                }
+                None => Err(std::io::ErrorKind::InvalidData.into()),
+            }
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut compare = Compare { rest: payload };
+    serde_json::to_writer(&mut compare, token).is_ok() && compare.rest.is_empty()
 }
 
 fn session_user<T: TokenClaims>(token: &T) -> SessionUser {

@@ -153,10 +153,13 @@ impl CheckCookies {
             .get(&check.cookie_name(self.secure))
             .filter(|v| !v.is_empty())
             .ok_or(CheckError::Missing(check))?;
-        let payload =
-            jsonwebtoken::decode::<Payload>(raw, &self.key(check).decoding, &self.validation)
-                .map_err(|_| CheckError::Invalid(check))?
-                .claims;
+        let payload = jsonwebtoken::decode::<Payload>(
+            raw.as_bytes(),
+            &self.key(check).decoding,
+            &self.validation,
+        )
+        .map_err(|_| CheckError::Invalid(check))?
+        .claims;
         if payload.provider != provider {
             return Err(CheckError::WrongProvider(check));
         }
