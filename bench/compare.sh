@@ -15,15 +15,19 @@ ROUNDS=${ROUNDS:-3}; export DURATION=${DURATION:-10s} WARMUP=${WARMUP:-3s}
 LOGS=${LOGS:-$HERE/logs}; mkdir -p "$LOGS"
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 
-(cd "$ROOT" && cargo build --release --example anonymous)
+# Built as the bare baseline is: fat LTO, one codegen unit (the `bench-server` profile).
+(cd "$ROOT" && cargo build --profile bench-server --example anonymous)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 wait_port() { for _ in $(seq 200); do curl -s -o /dev/null "http://127.0.0.1:$1/api/auth/csrf" && return 0; sleep 0.1; done; echo "port $1 never opened" >&2; exit 1; }
 
 DB=$(mktemp -d)/guests.db
-env PORT=3100 AUTH_SECRET=bench-secret-0123456789abcdef0123456789 DATABASE_URL="sqlite://$DB" RUST_LOG=warn \
-  taskset -c 0 "$TARGET/release/examples/anonymous" >"$LOGS/ours-server.log" 2>&1 &
+# Every sign-in creates a guest; the global creation budget (10,000/h by default) is raised so that
+# the load test measures creations, not refusals.
+env PORT=3100 AUTH_SECRET=bench-secret-0123456789abcdef0123456789 GUESTS_DB="$DB" RUST_LOG=warn \
+  AUTH_GUEST_GLOBAL_PER_HOUR=1000000000 AUTH_GUEST_GLOBAL_BURST=1000000000 \
+  taskset -c 0 "$TARGET/bench-server/examples/anonymous" >"$LOGS/ours-server.log" 2>&1 &
 OURS=$!; PIDS+=("$OURS")
 env PORT=3101 SESSION_REISSUE=0 taskset -c 0 "$PEERS/axum-limit/target/release/axum-limit" >"$LOGS/axum-server.log" 2>&1 &
 AXUM=$!; PIDS+=("$AXUM")

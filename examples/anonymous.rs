@@ -1,28 +1,29 @@
 //! NextAuth's "Anonymous Sessions" guide, in Rust.
 //!
 //! Every visitor of `/` is signed in as a guest without doing anything: the page calls
-//! `signIn('anon', { redirect: false })` as the guide's React snippet does. Each guest is a row in
-//! an embedded SQLite table, so it survives restarts.
+//! `signIn('anon', { redirect: false })` as the guide's React snippet does. Each guest is a row of
+//! the embedded guest store (`SqliteGuestStore`, one SQLite file), so it survives restarts, and a
+//! burst of guests is refused past the store's creation budget.
 //!
 //! ```sh
 //! cargo run --example anonymous          # then open http://127.0.0.1:3000
 //! ```
 //!
 //! `PORT` (default 3000), `AUTH_URL` (default `http://127.0.0.1:$PORT/api/auth`), `AUTH_SECRET`
-//! (a development secret is generated when unset) and `DATABASE_URL` (default
-//! `sqlite://anonymous.db`) configure it.
+//! (a development secret is generated when unset), `GUESTS_DB` (default `anonymous.db`) and the
+//! `AUTH_GUEST_*` creation limits configure it.
 
 use auth_runtime::axum::Authenticated;
+use auth_runtime::guests::{CreateGuest, GuestError, GuestStore, SqliteGuestStore};
 use auth_runtime::{CallbackError, User, next_auth};
 use axum::Router;
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
-use sqlx::SqlitePool;
 
 /// What the callbacks receive as `state`.
 pub struct AppState {
-    /// The table of anonymous users.
-    pub guests: SqlitePool,
+    /// The anonymous users.
+    pub guests: SqliteGuestStore,
 }
 
 // ANCHOR: config
@@ -75,22 +76,14 @@ next_auth! {
 }
 // ANCHOR_END: config
 
-/// Creates a persistent anonymous user and returns its id.
-pub async fn create_anonymous_user(guests: &SqlitePool) -> Result<String, CallbackError> {
-    let id: String = sqlx::query_scalar(
-        "INSERT INTO anonymous_users (id, created_at) VALUES (lower(hex(randomblob(16))), unixepoch()) RETURNING id",
-    )
-    .fetch_one(guests)
-    .await?;
-    Ok(id)
-}
-
-/// Creates the guest table if it does not exist yet.
-pub async fn migrate(guests: &SqlitePool) -> Result<(), sqlx::Error> {
-    sqlx::query("CREATE TABLE IF NOT EXISTS anonymous_users (id TEXT PRIMARY KEY, created_at INTEGER NOT NULL)")
-        .execute(guests)
-        .await?;
-    Ok(())
+/// Creates a persistent anonymous user and returns its id. Past the store's creation budget the
+/// sign-in fails with `RateLimited`, which `signIn()` reports as its `error`.
+pub async fn create_anonymous_user(guests: &SqliteGuestStore) -> Result<String, CallbackError> {
+    match guests.create(CreateGuest::server_side()).await {
+        Ok(created) => Ok(created.guest.id),
+        Err(GuestError::RateLimited { .. }) => Err(CallbackError::message("RateLimited")),
+        Err(error) => Err(error.into()),
+    }
 }
 
 /// Stands in for a third-party service that hands out tokens for anonymous visitors (the
@@ -146,20 +139,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok()
         .and_then(|p| p.parse().ok())
         .unwrap_or(3000);
-    let database =
-        std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite://anonymous.db".to_owned());
-    let options: sqlx::sqlite::SqliteConnectOptions = database.parse()?;
-    // WAL with NORMAL sync: a guest insert costs no fsync of its own, and readers never wait.
-    let options = options
-        .create_if_missing(true)
-        .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
-        .synchronous(sqlx::sqlite::SqliteSynchronous::Normal);
-    // One connection: SQLite takes one writer at a time, and a queue beats lock retries.
-    let guests = sqlx::sqlite::SqlitePoolOptions::new()
-        .max_connections(1)
-        .connect_with(options)
-        .await?;
-    migrate(&guests).await?;
+    let path = std::env::var("GUESTS_DB").unwrap_or_else(|_| "anonymous.db".to_owned());
+    // Created and migrated on first use; limits from the environment (`AUTH_GUEST_*`).
+    let guests = SqliteGuestStore::open(&path).await?;
 
     let mut builder = Auth::builder(AppState { guests });
     if std::env::var_os("AUTH_URL").is_none() && std::env::var_os("NEXTAUTH_URL").is_none() {

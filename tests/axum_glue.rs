@@ -5,6 +5,7 @@
 #[path = "../examples/anonymous.rs"]
 mod anonymous;
 
+use auth_runtime::guests::{GuestConfig, SqliteGuestStore};
 use axum::body::Body;
 use http::{Request, StatusCode};
 use http_body_util::BodyExt;
@@ -18,7 +19,9 @@ async fn app() -> axum::Router {
         .connect_with(options)
         .await
         .unwrap();
-    anonymous::migrate(&guests).await.unwrap();
+    let guests = SqliteGuestStore::with_config(guests, GuestConfig::default())
+        .await
+        .unwrap();
     let auth = anonymous::Auth::builder(anonymous::AppState { guests })
         .secret("axum-glue-test-secret-0123456789abcdef")
         .url("http://127.0.0.1:3000/api/auth")

@@ -8,6 +8,7 @@
 #[path = "../examples/anonymous.rs"]
 mod anonymous;
 
+use auth_runtime::guests::{GuestConfig, SqliteGuestStore};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -47,11 +48,9 @@ async fn start_example() -> (String, tokio::task::JoinHandle<()>) {
     let origin = format!("http://{}", listener.local_addr().unwrap());
     let file = std::env::temp_dir().join(format!("auth-client-js-{}.db", std::process::id()));
     let _ = std::fs::remove_file(&file);
-    let options = sqlx::sqlite::SqliteConnectOptions::new()
-        .filename(&file)
-        .create_if_missing(true);
-    let guests = sqlx::SqlitePool::connect_with(options).await.unwrap();
-    anonymous::migrate(&guests).await.unwrap();
+    let guests = SqliteGuestStore::open_with(&file, GuestConfig::default())
+        .await
+        .unwrap();
     let auth = anonymous::Auth::builder(anonymous::AppState { guests })
         .secret("client-js-test-secret-0123456789abcdef")
         .url(format!("{origin}/api/auth"))

@@ -95,4 +95,16 @@ impl PostgresGuestStore {
     }
 }
 
+impl PostgresGuestStore {
+    /// Creations run statement by statement on the pool (each server has its own pool, and
+    /// PostgreSQL commits concurrent transactions together anyway).
+    #[allow(clippy::unused_async)]
+    async fn create_batched(
+        &self,
+        _request: &CreateGuest<'_>,
+    ) -> Option<Result<Created, GuestError>> {
+        None
+    }
+}
+
 sql_guest_store!(PostgresGuestStore, GuestTx::Postgres);

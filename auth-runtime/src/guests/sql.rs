@@ -122,7 +122,8 @@ pub(super) fn counts(stats: &mut super::GuestStats, row: (i64, i64, i64, i64)) {
 }
 
 /// `impl GuestStore` for a SQL store type with fields `writer` and `reader` (pools), `config`
-/// and `metrics`, and inherent `begin_write()` and `take()` (runs [`TAKE`]); `$tx` wraps its
+/// and `metrics`, and inherent `begin_write()`, `take()` (runs [`TAKE`]) and `create_batched()`
+/// (a creation path of the store's own, or `None` to run the statements below); `$tx` wraps its
 /// transaction in a `GuestTx`.
 macro_rules! sql_guest_store {
     ($store:ty, $tx:path) => {
@@ -196,6 +197,9 @@ macro_rules! sql_guest_store {
         impl GuestStore for $store {
             fn create<'a>(&'a self, request: CreateGuest<'a>) -> GuestFuture<'a, Created> {
                 Box::pin(async move {
+                    if let Some(created) = self.create_batched(&request).await {
+                        return created;
+                    }
                     let hash = request.key.map(key_hash);
                     if let Some(hash) = &hash {
                         if let Some(guest) = self.by_key(hash).await? {

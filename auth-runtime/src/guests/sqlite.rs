@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+use super::sqlite_batch::{BatchCreator, BatchError, Job, Outcome};
 use super::{
     CleanupHook, CleanupPolicy, CleanupReport, ClientKey, CreateGuest, Created, Guest, GuestConfig,
     GuestError, GuestFuture, GuestMetrics, GuestStats, GuestStore, GuestTx, Identity,
@@ -42,6 +43,8 @@ use super::{
 pub struct SqliteGuestStore {
     writer: sqlx::SqlitePool,
     reader: sqlx::SqlitePool,
+    /// Creations in batches on a connection of their own (stores opened on a file).
+    batch: Option<BatchCreator>,
     config: GuestConfig,
     metrics: GuestMetrics,
 }
@@ -67,7 +70,7 @@ impl SqliteGuestStore {
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(BUSY_TIMEOUT);
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(options.clone())
@@ -77,9 +80,11 @@ impl SqliteGuestStore {
             .max_connections(4)
             .connect_with(options.read_only(true))
             .await?;
+        let batch = BatchCreator::start(path, BUSY_TIMEOUT).map_err(batch_error)?;
         Ok(SqliteGuestStore {
             writer,
             reader,
+            batch: Some(batch),
             config,
             metrics: GuestMetrics::default(),
         })
@@ -100,6 +105,7 @@ impl SqliteGuestStore {
         Ok(SqliteGuestStore {
             writer: pool.clone(),
             reader: pool,
+            batch: None,
             config,
             metrics: GuestMetrics::default(),
         })
@@ -123,6 +129,51 @@ impl SqliteGuestStore {
 
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
         self.writer.begin_with("BEGIN IMMEDIATE").await
+    }
+
+    /// A creation through the batch thread, when the store has one.
+    async fn create_batched(
+        &self,
+        request: &CreateGuest<'_>,
+    ) -> Option<Result<Created, GuestError>> {
+        let batch = self.batch.as_ref()?;
+        let job = Job {
+            id: new_id(),
+            key_hash: request.key.map(key_hash),
+            client: request.client.clone(),
+            limits: request.limits.unwrap_or(self.config.limits),
+            now: self.now(),
+        };
+        Some(match batch.create(job).await {
+            Ok(Outcome::Created(guest)) => {
+                self.metrics.created(&guest.id);
+                Ok(Created { guest, new: true })
+            }
+            Ok(Outcome::Reused(guest)) => {
+                self.metrics.reused(&guest.id);
+                Ok(Created { guest, new: false })
+            }
+            Ok(Outcome::Upgraded { guest_id, into }) => {
+                Err(GuestError::AlreadyUpgraded { guest_id, into })
+            }
+            Ok(Outcome::Rejected { scope, retry_after }) => {
+                self.metrics.rejected(scope, request.client.as_ref());
+                Err(GuestError::RateLimited { scope, retry_after })
+            }
+            Err(error) => Err(batch_error(error)),
+        })
+    }
+}
+
+/// How long a write waits for another connection's write lock on the file.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+fn batch_error(error: BatchError) -> GuestError {
+    match error {
+        BatchError::Unavailable(message) => {
+            GuestError::Unavailable(sqlx::Error::Io(std::io::Error::other(message)))
+        }
+        BatchError::Database(message) => GuestError::Database(sqlx::Error::Protocol(message)),
     }
 }
 

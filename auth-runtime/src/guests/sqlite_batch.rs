@@ -1,0 +1,291 @@
+//! Guest creation for the SQLite store in batches: one thread owns a connection to the file and
+//! commits every creation waiting for it in one transaction. A burst of sign-ins then costs one
+//! hand-off to that thread and one WAL commit per batch, where going through the pool costs a
+//! hand-off per statement (a creation runs up to four) and a commit per statement.
+//!
+//! The thread may wait for SQLite's write lock (another connection writing the same file) without
+//! holding up the async runtime, and it ends when the store is dropped.
+
+use std::path::Path;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Statement, named_params};
+use tokio::sync::oneshot;
+
+use super::{ClientKey, Guest, LimitDecision, LimitScope, Limits, sql};
+
+/// At most this many creations share one transaction.
+const MAX_BATCH: usize = 256;
+/// How many times the thread yields to let more creations join a batch.
+const GATHER_YIELDS: usize = 2;
+
+/// One creation, as the batch runs it.
+pub(super) struct Job {
+    /// The id the guest gets if one is created.
+    pub id: String,
+    /// SHA-256 of the idempotency key, hex.
+    pub key_hash: Option<String>,
+    pub client: Option<ClientKey>,
+    pub limits: Limits,
+    /// Unix milliseconds.
+    pub now: i64,
+}
+
+/// What a creation came to.
+pub(super) enum Outcome {
+    /// A new guest.
+    Created(Guest),
+    /// The idempotency key named this guest, which is still a guest: it was seen now.
+    Reused(Guest),
+    /// The idempotency key's guest was upgraded into `into`.
+    Upgraded { guest_id: String, into: String },
+    /// A limit refused the creation.
+    Rejected {
+        scope: LimitScope,
+        retry_after: Duration,
+    },
+}
+
+/// Why a creation failed.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum BatchError {
+    /// SQLite was busy or locked past the busy timeout, or the thread is gone.
+    #[error("{0}")]
+    Unavailable(String),
+    /// Any other SQLite error.
+    #[error("{0}")]
+    Database(String),
+}
+
+impl From<rusqlite::Error> for BatchError {
+    fn from(e: rusqlite::Error) -> Self {
+        let busy = matches!(
+            e.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        );
+        let message = format!("sqlite: {e}");
+        if busy {
+            BatchError::Unavailable(message)
+        } else {
+            BatchError::Database(message)
+        }
+    }
+}
+
+type Reply = oneshot::Sender<Result<Outcome, BatchError>>;
+
+/// The handle the store keeps: creations go to the thread through it.
+#[derive(Debug)]
+pub(super) struct BatchCreator {
+    jobs: mpsc::Sender<(Job, Reply)>,
+}
+
+impl BatchCreator {
+    /// Opens a connection of its own to the (already migrated) file at `path` and starts the
+    /// thread that owns it.
+    pub fn start(path: &Path, busy_timeout: Duration) -> Result<Self, BatchError> {
+        let connection = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        connection.busy_timeout(busy_timeout)?;
+        connection.pragma_update(None, "journal_mode", "WAL")?;
+        connection.pragma_update(None, "synchronous", "NORMAL")?;
+        let (jobs, queue) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("auth-guests-sqlite".to_owned())
+            .spawn(move || run(&connection, &queue))
+            .map_err(|e| BatchError::Unavailable(format!("cannot start the writer thread: {e}")))?;
+        Ok(BatchCreator { jobs })
+    }
+
+    /// Runs `job` in the next batch.
+    pub async fn create(&self, job: Job) -> Result<Outcome, BatchError> {
+        let gone = || BatchError::Unavailable("the guest writer thread has stopped".to_owned());
+        let (reply, answer) = oneshot::channel();
+        self.jobs.send((job, reply)).map_err(|_| gone())?;
+        answer.await.map_err(|_| gone())?
+    }
+}
+
+/// The statements a creation runs, prepared once for the thread's life.
+struct Statements<'c> {
+    by_key: Statement<'c>,
+    touch: Statement<'c>,
+    take: Statement<'c>,
+    insert: Statement<'c>,
+}
+
+fn run(connection: &Connection, queue: &mpsc::Receiver<(Job, Reply)>) {
+    let mut statements = match prepare(connection) {
+        Ok(statements) => statements,
+        Err(error) => {
+            // Answer every request with the reason instead of hanging up silently.
+            let error = BatchError::from(error);
+            while let Ok((_, reply)) = queue.recv() {
+                let _ = reply.send(Err(BatchError::Database(error.to_string())));
+            }
+            return;
+        }
+    };
+    while let Ok(first) = queue.recv() {
+        let mut batch = vec![first];
+        // The sender woke this thread at once; give the requests arriving in the same moment a
+        // turn to join before committing (a yield, not a sleep: an idle server commits at once).
+        for _ in 0..GATHER_YIELDS {
+            drain(queue, &mut batch);
+            if batch.len() >= MAX_BATCH {
+                break;
+            }
+            std::thread::yield_now();
+        }
+        drain(queue, &mut batch);
+        commit(connection, &mut statements, batch);
+    }
+}
+
+fn drain(queue: &mpsc::Receiver<(Job, Reply)>, batch: &mut Vec<(Job, Reply)>) {
+    while batch.len() < MAX_BATCH {
+        match queue.try_recv() {
+            Ok(next) => batch.push(next),
+            Err(_) => break,
+        }
+    }
+}
+
+fn prepare(connection: &Connection) -> rusqlite::Result<Statements<'_>> {
+    Ok(Statements {
+        by_key: connection.prepare(sql::BY_KEY)?,
+        touch: connection.prepare(sql::TOUCH)?,
+        take: connection.prepare(sql::TAKE)?,
+        insert: connection.prepare(sql::INSERT)?,
+    })
+}
+
+/// Runs a batch in one transaction and answers each creation once it is committed.
+fn commit(connection: &Connection, statements: &mut Statements<'_>, batch: Vec<(Job, Reply)>) {
+    if let Err(error) = connection.execute_batch("BEGIN IMMEDIATE") {
+        let error = BatchError::from(error);
+        for (_, reply) in batch {
+            let _ = reply.send(Err(same(&error)));
+        }
+        return;
+    }
+    let results: Vec<_> = batch
+        .into_iter()
+        .map(|(job, reply)| (create_one(statements, &job), reply))
+        .collect();
+    match connection.execute_batch("COMMIT") {
+        Ok(()) => {
+            for (result, reply) in results {
+                let _ = reply.send(result);
+            }
+        }
+        Err(error) => {
+            let _ = connection.execute_batch("ROLLBACK");
+            let error = BatchError::from(error);
+            for (_, reply) in results {
+                let _ = reply.send(Err(same(&error)));
+            }
+        }
+    }
+}
+
+fn same(error: &BatchError) -> BatchError {
+    match error {
+        BatchError::Unavailable(m) => BatchError::Unavailable(m.clone()),
+        BatchError::Database(m) => BatchError::Database(m.clone()),
+    }
+}
+
+/// The store's creation rule: a live guest under the key is reused without charging a limit;
+/// otherwise the per-client bucket, then the global one, then the insert.
+fn create_one(statements: &mut Statements<'_>, job: &Job) -> Result<Outcome, BatchError> {
+    if let Some(hash) = &job.key_hash
+        && let Some(guest) = by_key(statements, hash)?
+    {
+        return reuse(statements, guest, job.now);
+    }
+    if let LimitDecision::Rejected { scope, retry_after } = charge(statements, job)? {
+        return Ok(Outcome::Rejected { scope, retry_after });
+    }
+    let inserted = statements
+        .insert
+        .query_row(
+            named_params! { "$1": job.id, "$2": job.key_hash, "$3": job.now },
+            guest_row,
+        )
+        .optional()?;
+    match (inserted, &job.key_hash) {
+        (Some(guest), _) => Ok(Outcome::Created(guest)),
+        // Another creation with the same key committed first (another connection).
+        (None, Some(hash)) => match by_key(statements, hash)? {
+            Some(guest) => reuse(statements, guest, job.now),
+            None => Err(rusqlite::Error::QueryReturnedNoRows.into()),
+        },
+        (None, None) => Err(rusqlite::Error::QueryReturnedNoRows.into()),
+    }
+}
+
+fn by_key(statements: &mut Statements<'_>, hash: &str) -> rusqlite::Result<Option<Guest>> {
+    statements
+        .by_key
+        .query_row(named_params! { "$1": hash }, guest_row)
+        .optional()
+}
+
+fn reuse(
+    statements: &mut Statements<'_>,
+    mut guest: Guest,
+    now: i64,
+) -> Result<Outcome, BatchError> {
+    if let Some(into) = guest.upgraded_to {
+        return Ok(Outcome::Upgraded {
+            guest_id: guest.id,
+            into,
+        });
+    }
+    statements
+        .touch
+        .execute(named_params! { "$1": guest.id, "$2": now })?;
+    guest.last_seen_at = guest.last_seen_at.max(now);
+    Ok(Outcome::Reused(guest))
+}
+
+fn charge(statements: &mut Statements<'_>, job: &Job) -> rusqlite::Result<LimitDecision> {
+    let buckets = [
+        (
+            LimitScope::Client,
+            job.client.as_ref().map(ClientKey::as_str),
+            job.limits.client_rate(),
+        ),
+        (LimitScope::Global, Some("global"), job.limits.global_rate()),
+    ];
+    let mut remaining = u32::MAX;
+    for (scope, bucket, rate) in buckets {
+        let (Some(bucket), Some(rate)) = (bucket, rate) else {
+            continue;
+        };
+        let (ok, tat): (i64, i64) = statements.take.query_row(
+            named_params! {
+                "$1": bucket, "$2": job.now, "$3": rate.interval, "$4": rate.tolerance,
+            },
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )?;
+        match rate.decide(scope, job.now, ok == 1, tat) {
+            LimitDecision::Allowed { remaining: left } => remaining = remaining.min(left),
+            rejected => return Ok(rejected),
+        }
+    }
+    Ok(LimitDecision::Allowed { remaining })
+}
+
+fn guest_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Guest> {
+    Ok(Guest {
+        id: row.get(0)?,
+        created_at: row.get(1)?,
+        last_seen_at: row.get(2)?,
+        upgraded_to: row.get(3)?,
+    })
+}
