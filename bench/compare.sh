@@ -40,13 +40,16 @@ wait_port 3100; wait_port 3102; sleep 1  # the bare server has no csrf endpoint;
   echo "# rustc=$(rustc --version | cut -d' ' -f2) node=$(node --version) $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)"
 } | tee "$LOGS/machine.txt"
 
+# Within a round the three session runs come one after the other, then the two sign-in runs, so
+# that the ratios compare runs minutes apart at most.
 for round in $(seq "$ROUNDS"); do
-  for server in "ours|http://127.0.0.1:3100|$OURS|session signin" \
-                "axum|http://127.0.0.1:3101|$AXUM|session" \
-                "authjs|http://127.0.0.1:3102|$AUTHJS|session signin"; do
-    IFS='|' read -r name url pid scenarios <<<"$server"
-    # shellcheck disable=SC2086
-    PID=$pid "$HERE/http.sh" "$url" $scenarios 2>&1 | sed "s/^RESULT /RESULT round=$round server=$name /" | tee -a "$LOGS/results.txt"
+  for run in "ours|http://127.0.0.1:3100|$OURS|session" \
+             "axum|http://127.0.0.1:3101|$AXUM|session" \
+             "authjs|http://127.0.0.1:3102|$AUTHJS|session" \
+             "ours|http://127.0.0.1:3100|$OURS|signin" \
+             "authjs|http://127.0.0.1:3102|$AUTHJS|signin"; do
+    IFS='|' read -r name url pid scenario <<<"$run"
+    PID=$pid "$HERE/http.sh" "$url" "$scenario" 2>&1 | sed "s/^RESULT /RESULT round=$round server=$name /" | tee -a "$LOGS/results.txt"
   done
 done
 echo "# idle RSS after the rounds: ours $(ps -o rss= -p "$OURS") KiB, axum $(ps -o rss= -p "$AXUM") KiB, authjs $(ps -o rss= -p "$AUTHJS") KiB" | tee -a "$LOGS/results.txt"

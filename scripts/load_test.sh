@@ -14,8 +14,10 @@ WORK="$(mktemp -d)"
 trap 'kill "$SERVER" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 cargo build --release --example anonymous --quiet
+# The guest store's creation limits stay on: past the budget, sign-ins are refused with 401
+# RateLimited, which is part of what this test looks at.
 AUTH_SECRET="load-test-secret-0123456789abcdef0123" PORT="$PORT" RUST_LOG=info \
-  DATABASE_URL="sqlite://$WORK/load.db?mode=rwc" \
+  GUESTS_DB="$WORK/load.db" \
   "$CARGO_TARGET_DIR/release/examples/anonymous" >"$WORK/server.log" 2>&1 &
 SERVER=$!
 for _ in $(seq 50); do curl -s -o /dev/null "$BASE/csrf" && break; sleep 0.1; done

@@ -22,16 +22,38 @@ pub fn http_date(at: i64) -> String {
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
     let t = datetime(at);
-    format!(
-        "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
-        DAYS[t.weekday().number_days_from_monday() as usize],
-        t.day(),
-        MONTHS[t.month() as usize - 1],
-        t.year(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    let year = t.year();
+    if !(0..=9999).contains(&year) {
+        return format!(
+            "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
+            DAYS[t.weekday().number_days_from_monday() as usize],
+            t.day(),
+            MONTHS[t.month() as usize - 1],
+            year,
+            t.hour(),
+            t.minute(),
+            t.second()
+        );
+    }
+    // Every sign-in and renewal writes one: digits by hand, no formatter machinery.
+    let mut out = String::with_capacity(29);
+    out.push_str(DAYS[t.weekday().number_days_from_monday() as usize]);
+    out.push_str(", ");
+    push_digits(&mut out, u32::from(t.day()));
+    out.push(' ');
+    out.push_str(MONTHS[t.month() as usize - 1]);
+    out.push(' ');
+    let year = year as u32;
+    push_digits(&mut out, year / 100);
+    push_digits(&mut out, year % 100);
+    out.push(' ');
+    push_digits(&mut out, u32::from(t.hour()));
+    out.push(':');
+    push_digits(&mut out, u32::from(t.minute()));
+    out.push(':');
+    push_digits(&mut out, u32::from(t.second()));
+    out.push_str(" GMT");
+    out
 }
 
 /// `2026-12-27T09:24:36.000Z`, as the session's `expires` is written.
@@ -80,6 +102,8 @@ mod tests {
     #[test]
     fn formats_dates_like_javascript() {
         assert_eq!(http_date(1_798_363_476), "Sun, 27 Dec 2026 09:24:36 GMT");
+        assert_eq!(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(http_date(951_827_696), "Tue, 29 Feb 2000 12:34:56 GMT");
         assert_eq!(iso_date(1_798_363_476), "2026-12-27T09:24:36.000Z");
         assert_eq!(iso_date(0), "1970-01-01T00:00:00.000Z");
         assert_eq!(iso_date(951_827_696), "2000-02-29T12:34:56.000Z");

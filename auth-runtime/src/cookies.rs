@@ -1,7 +1,6 @@
 //! Cookie names, request cookie parsing, `Set-Cookie` lines and session-cookie chunking.
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 
@@ -198,12 +197,14 @@ pub fn set_cookie(name: &str, value: &str, lifetime: Lifetime, secure: bool) -> 
     line.push_str(name);
     line.push('=');
     if lifetime != Lifetime::Delete {
-        line.extend(utf8_percent_encode(value, COMPONENT));
+        // Tokens and hex need no escaping: borrowed and copied in one piece.
+        line.push_str(&Cow::from(utf8_percent_encode(value, COMPONENT)));
     }
     match lifetime {
         Lifetime::Session => line.push_str("; Path=/"),
         Lifetime::Until(at) => {
-            let _ = write!(line, "; Path=/; Expires={}", crate::clock::http_date(at));
+            line.push_str("; Path=/; Expires=");
+            line.push_str(&crate::clock::http_date(at));
         }
         Lifetime::Delete => line.push_str("; Max-Age=0; Path=/"),
     }

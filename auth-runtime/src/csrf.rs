@@ -61,7 +61,7 @@ pub fn bootstrap<S: AsRef<str>>(cookie: Option<&str>, secrets: &[S]) -> CsrfToke
         }
     }
     let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    rand::thread_rng().fill_bytes(&mut bytes);
     let token = hex(&bytes);
     CsrfToken {
         new_cookie: Some(mint(&token, newest)),

@@ -24,7 +24,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use jsonwebtoken::{Algorithm, Header};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
@@ -66,9 +66,9 @@ impl TokenOptions {
 }
 
 struct Key {
-    encoding: EncodingKey,
-    /// HMAC-SHA256 keyed once: verifying clones it instead of re-deriving the pads per request.
-    verifier: Hmac<Sha256>,
+    /// HMAC-SHA256 keyed once: signing and verifying clone it instead of re-deriving the pads
+    /// per request.
+    mac: Hmac<Sha256>,
 }
 
 /// Signs and verifies session tokens with keys derived from the secrets.
@@ -144,8 +144,7 @@ impl TokenCodec {
                     .expand(b"auth-runtime session token signing key", &mut key)
                     .expect("32 bytes is a valid HKDF-SHA256 output length");
                 Key {
-                    encoding: EncodingKey::from_secret(&key),
-                    verifier: <Hmac<Sha256> as Mac>::new_from_slice(&key)
+                    mac: <Hmac<Sha256> as Mac>::new_from_slice(&key)
                         .expect("HMAC takes a key of any length"),
                 }
             })
@@ -224,10 +223,12 @@ impl TokenCodec {
         jwt.push_str(&self.header_segment);
         jwt.push('.');
         URL_SAFE_NO_PAD.encode_string(&payload, &mut jwt);
-        let signature = jsonwebtoken::crypto::sign(jwt.as_bytes(), &key.encoding, self.header.alg)
-            .map_err(|e| encode_error(&e))?;
+        // HS256: the HMAC-SHA256 of `header.payload`, base64url without padding.
+        let mut mac = key.mac.clone();
+        mac.update(jwt.as_bytes());
+        let signature = mac.finalize().into_bytes();
         jwt.push('.');
-        jwt.push_str(&signature);
+        URL_SAFE_NO_PAD.encode_string(signature, &mut jwt);
         Ok(jwt)
     }
 
@@ -261,7 +262,7 @@ impl TokenCodec {
         let tag = &tag[..32];
         let mut key_index = None;
         for (index, key) in self.keys.iter().enumerate() {
-            let mut mac = key.verifier.clone();
+            let mut mac = key.mac.clone();
             mac.update(message.as_bytes());
             if mac.verify_slice(tag).is_ok() {
                 key_index = Some(index);
@@ -363,7 +364,7 @@ pub enum TokenError {
 /// A random UUID v4, as NextAuth's `jti`.
 fn new_jti() -> String {
     let mut b = [0u8; 16];
-    rand::rngs::OsRng.fill_bytes(&mut b);
+    rand::thread_rng().fill_bytes(&mut b);
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h = crate::csrf::hex(&b);

@@ -429,7 +429,7 @@ fn new_id() -> String {
     let mut bytes = [0u8; 16];
     let millis = u64::try_from(system_millis()).unwrap_or(0);
     bytes[..6].copy_from_slice(&millis.to_be_bytes()[2..]);
-    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes[6..]);
+    rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut bytes[6..]);
     hex(&bytes)
 }
 
