@@ -1067,3 +1067,41 @@ async fn lifecycle_events_are_traced() {
     }
     b.finish().await;
 }
+
+/// Creations on a file store run in the store's batch thread: while another connection holds the
+/// write lock past the busy timeout they fail as `Unavailable` (503) without hanging, and the
+/// thread keeps serving once the lock is released.
+#[tokio::test]
+async fn sqlite_creations_wait_for_a_held_write_lock_then_fail_fast() {
+    let dir = std::env::temp_dir().join(format!("auth-guests-{}-locked", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let path = dir.join("guests.db");
+    let config = GuestConfig::default()
+        .limits(Limits::unlimited())
+        .busy_timeout(Duration::from_millis(200));
+    let store = SqliteGuestStore::open_with(&path, config).await.unwrap();
+    store.create(CreateGuest::server_side()).await.unwrap();
+
+    let mut other = <sqlx::SqliteConnection as sqlx::Connection>::connect_with(
+        &SqliteConnectOptions::new().filename(&path),
+    )
+    .await
+    .unwrap();
+    sqlx::query("BEGIN EXCLUSIVE")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let err = store.create(CreateGuest::server_side()).await.unwrap_err();
+    let took = started.elapsed();
+    assert!(matches!(err, GuestError::Unavailable(_)), "{err:?}");
+    assert_eq!(err.status(), 503);
+    assert!(took >= Duration::from_millis(150), "{took:?}");
+    assert!(took < Duration::from_secs(5), "{took:?}");
+
+    sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
+    let created = store.create(CreateGuest::server_side()).await.unwrap();
+    assert!(created.new);
+    assert_eq!(store.stats().await.unwrap().guests, 2);
+    let _ = std::fs::remove_dir_all(dir);
+}

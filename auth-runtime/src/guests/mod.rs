@@ -368,6 +368,9 @@ pub struct GuestConfig {
     /// [`GuestStore::touch`] writes only when the recorded activity is older than this (default
     /// 1 minute), so a guest browsing costs reads, not a write per request.
     pub touch_interval: Duration,
+    /// How long a write to an SQLite file waits for another connection's write lock before the
+    /// store answers [`GuestError::Unavailable`] (default 10 s; [`SqliteGuestStore::open_with`]).
+    pub busy_timeout: Duration,
     /// The current time in Unix milliseconds (the system clock unless a test sets another).
     pub clock: Clock,
 }
@@ -378,6 +381,7 @@ impl Default for GuestConfig {
             limits: Limits::default(),
             active_window: Duration::from_secs(24 * 3600),
             touch_interval: Duration::from_secs(60),
+            busy_timeout: Duration::from_secs(10),
             clock: Arc::new(system_millis),
         }
     }
@@ -389,6 +393,7 @@ impl std::fmt::Debug for GuestConfig {
             .field("limits", &self.limits)
             .field("active_window", &self.active_window)
             .field("touch_interval", &self.touch_interval)
+            .field("busy_timeout", &self.busy_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -406,6 +411,12 @@ impl GuestConfig {
     /// Sets the creation limits.
     pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
+        self
+    }
+
+    /// Sets how long an SQLite write waits for another connection's write lock.
+    pub fn busy_timeout(mut self, timeout: Duration) -> Self {
+        self.busy_timeout = timeout;
         self
     }
 

@@ -1,7 +1,6 @@
 //! The embedded store: one SQLite file, in WAL mode, created and migrated on first use.
 
 use std::path::Path;
-use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
@@ -17,9 +16,13 @@ use super::{
 ///
 /// [`SqliteGuestStore::open`] opens (or creates) the file in WAL mode with two pools: one writer
 /// connection, since SQLite takes one writer at a time and a queue in the pool beats lock retries
-/// (every write, the limits included, goes through it, and transactions begin `IMMEDIATE`), and
-/// four read-only connections that WAL lets read while the writer writes. A 10 s busy timeout
-/// covers other processes (or the application's own pool) writing the same file.
+/// (upgrades, cleanup and the application's own statements through [`SqliteGuestStore::pool`];
+/// transactions begin `IMMEDIATE`), and four read-only connections that WAL lets read while the
+/// writer writes. Creations go to a thread of their own with its own connection, which commits
+/// every creation waiting at that moment in one transaction (the limits charged in it too): a
+/// burst of sign-ins costs one commit per batch, not one per statement. A busy timeout (10 s,
+/// [`GuestConfig::busy_timeout`]) covers other connections writing the same file. A store made
+/// from a pool ([`SqliteGuestStore::new`]) runs everything on that pool.
 ///
 /// ```
 /// # tokio_test_block_on(async {
@@ -70,7 +73,7 @@ impl SqliteGuestStore {
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(BUSY_TIMEOUT);
+            .busy_timeout(config.busy_timeout);
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(options.clone())
@@ -80,7 +83,7 @@ impl SqliteGuestStore {
             .max_connections(4)
             .connect_with(options.read_only(true))
             .await?;
-        let batch = BatchCreator::start(path, BUSY_TIMEOUT).map_err(batch_error)?;
+        let batch = BatchCreator::start(path, config.busy_timeout).map_err(batch_error)?;
         Ok(SqliteGuestStore {
             writer,
             reader,
@@ -164,9 +167,6 @@ impl SqliteGuestStore {
         })
     }
 }
-
-/// How long a write waits for another connection's write lock on the file.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 fn batch_error(error: BatchError) -> GuestError {
     match error {
