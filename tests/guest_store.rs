@@ -868,7 +868,46 @@ macro_rules! on_both_stores {
     };
 }
 
+/// A guest's session check says "still a guest" until the store upgrades the guest, and "over"
+/// from that moment, also right after a check the SQLite store answered from memory; cleanup
+/// ends it the same way.
+async fn check_active_ends_at_upgrade_and_cleanup(b: &Backend) {
+    let store = b.store(Limits::unlimited()).await;
+    let guest = store
+        .create(CreateGuest::server_side())
+        .await
+        .unwrap()
+        .guest;
+    assert!(store.check_active(&guest.id).await.unwrap());
+    assert!(store.check_active(&guest.id).await.unwrap());
+    store
+        .upgrade(&guest.id, &Identity::new("google", "check"), &NoHook)
+        .await
+        .unwrap();
+    assert!(
+        !store.check_active(&guest.id).await.unwrap(),
+        "{}",
+        b.name()
+    );
+    assert!(!store.check_active("no-such-guest").await.unwrap());
+
+    let idle = store
+        .create(CreateGuest::server_side())
+        .await
+        .unwrap()
+        .guest;
+    assert!(store.check_active(&idle.id).await.unwrap());
+    b.advance(31 * 24 * 3600 * 1000);
+    let report = store
+        .cleanup(&CleanupPolicy::default(), &NoCleanupHook)
+        .await
+        .unwrap();
+    assert_eq!(report.guests, 1, "{report:?}");
+    assert!(!store.check_active(&idle.id).await.unwrap(), "{}", b.name());
+}
+
 on_both_stores!(
+    check_active_ends_at_upgrade_and_cleanup,
     create_touch_get,
     concurrent_creations,
     idempotent_creation,
@@ -1104,4 +1143,35 @@ async fn sqlite_creations_wait_for_a_held_write_lock_then_fail_fast() {
     assert!(created.new);
     assert_eq!(store.stats().await.unwrap().guests, 2);
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// The SQLite store serves one process: a guest it confirmed within the touch interval is
+/// answered from memory (a row removed behind its back still reads as a guest until then), and
+/// from the database after it.
+#[tokio::test]
+async fn sqlite_guest_checks_are_remembered_for_the_touch_interval() {
+    let b = Backend::sqlite("remembered");
+    let store = SqliteGuestStore::open_with(
+        match &b.db {
+            Db::Sqlite(path) => path,
+            Db::Postgres { .. } => unreachable!(),
+        },
+        b.config(Limits::unlimited()),
+    )
+    .await
+    .unwrap();
+    let guest = store
+        .create(CreateGuest::server_side())
+        .await
+        .unwrap()
+        .guest;
+    assert!(store.check_active(&guest.id).await.unwrap());
+    sqlx::query("DELETE FROM auth_guests WHERE id = $1")
+        .bind(&guest.id)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    assert!(store.check_active(&guest.id).await.unwrap());
+    b.advance(60_000);
+    assert!(!store.check_active(&guest.id).await.unwrap());
 }

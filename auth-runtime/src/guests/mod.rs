@@ -73,6 +73,7 @@ mod limits;
 mod metrics;
 #[cfg(feature = "postgres")]
 mod postgres;
+mod recent;
 mod sqlite;
 mod sqlite_batch;
 mod upgrade;
@@ -200,6 +201,13 @@ pub trait GuestStore: Send + Sync + 'static {
     /// activity it only reads.
     fn touch<'a>(&'a self, id: &'a str) -> GuestFuture<'a, bool>;
 
+    /// Whether guest `id` is still a guest (not upgraded, not removed), recording its activity:
+    /// what a guest's session read asks. The default reads the guest and
+    /// [`touch`](GuestStore::touch)es it when its recorded activity is a minute old or more.
+    fn check_active<'a>(&'a self, id: &'a str) -> GuestFuture<'a, bool> {
+        Box::pin(read_active(self, id))
+    }
+
     /// Upgrades guest `guest_id` to the user behind `identity`, in one transaction with `hook`.
     ///
     /// Returns [`UpgradeOutcome::Promoted`] when the identity is new (it is linked to the guest,
@@ -241,6 +249,21 @@ pub trait GuestStore: Send + Sync + 'static {
 
     /// Lifecycle numbers: this process's counters and the database's totals.
     fn stats<'a>(&'a self) -> GuestFuture<'a, GuestStats>;
+}
+
+/// [`GuestStore::check_active`] from the database: the guest's row, and a touch when due.
+async fn read_active<S: GuestStore + ?Sized>(store: &S, id: &str) -> Result<bool, GuestError> {
+    match store.get(id).await? {
+        Some(guest) if guest.is_guest() => {
+            if system_millis() - guest.last_seen_at >= 60_000
+                && let Err(error) = store.touch(id).await
+            {
+                tracing::debug!(target: "auth_runtime::guests", %error, "could not record guest activity");
+            }
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
 }
 
 /// The transaction an [`UpgradeHook`] or a [`CleanupHook`] runs in: run the application's

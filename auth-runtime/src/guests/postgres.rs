@@ -8,7 +8,7 @@ use super::{
     CleanupHook, CleanupPolicy, CleanupReport, ClientKey, CreateGuest, Created, Guest, GuestConfig,
     GuestError, GuestFuture, GuestMetrics, GuestStats, GuestStore, GuestTx, Identity,
     LimitDecision, LimitScope, Limits, Rate, UpgradeHook, UpgradeOutcome, key_hash, millis, new_id,
-    sql,
+    read_active, sql,
 };
 
 /// Guests in PostgreSQL (feature `postgres`), shared by every app server: the limits, the
@@ -96,6 +96,18 @@ impl PostgresGuestStore {
 }
 
 impl PostgresGuestStore {
+    /// A guest session read, always from the database: another server may have upgraded the
+    /// guest a moment ago.
+    async fn check_active_here(&self, id: &str) -> Result<bool, GuestError> {
+        read_active(self, id).await
+    }
+
+    /// Nothing is remembered between requests.
+    fn forget_guest(&self, _id: &str) {}
+
+    /// Nothing is remembered between requests.
+    fn forget_all_guests(&self) {}
+
     /// Creations run statement by statement on the pool (each server has its own pool, and
     /// PostgreSQL commits concurrent transactions together anyway).
     #[allow(clippy::unused_async)]

@@ -122,9 +122,10 @@ pub(super) fn counts(stats: &mut super::GuestStats, row: (i64, i64, i64, i64)) {
 }
 
 /// `impl GuestStore` for a SQL store type with fields `writer` and `reader` (pools), `config`
-/// and `metrics`, and inherent `begin_write()`, `take()` (runs [`TAKE`]) and `create_batched()`
-/// (a creation path of the store's own, or `None` to run the statements below); `$tx` wraps its
-/// transaction in a `GuestTx`.
+/// and `metrics`, and inherent `begin_write()`, `take()` (runs [`TAKE`]), `create_batched()`
+/// (a creation path of the store's own, or `None` to run the statements below),
+/// `check_active_here()`, `forget_guest()` and `forget_all_guests()` (what the store remembers of
+/// guests, if anything); `$tx` wraps its transaction in a `GuestTx`.
 macro_rules! sql_guest_store {
     ($store:ty, $tx:path) => {
         impl $store {
@@ -237,6 +238,10 @@ macro_rules! sql_guest_store {
                 })
             }
 
+            fn check_active<'a>(&'a self, id: &'a str) -> GuestFuture<'a, bool> {
+                Box::pin(self.check_active_here(id))
+            }
+
             fn get<'a>(&'a self, id: &'a str) -> GuestFuture<'a, Option<Guest>> {
                 Box::pin(async move {
                     let row: Option<sql::GuestRow> = sqlx::query_as(sql::GET)
@@ -342,6 +347,7 @@ macro_rules! sql_guest_store {
                         return Err(GuestError::Hook(error));
                     }
                     tx.commit().await?;
+                    self.forget_guest(guest_id);
                     self.metrics.upgraded(&outcome, now - created_at);
                     Ok(outcome)
                 })
@@ -441,6 +447,7 @@ macro_rules! sql_guest_store {
                         }
                         tx.commit().await?;
                         let n = ids.len() as u64;
+                        self.forget_all_guests();
                         self.metrics.cleaned(n);
                         report.batches += 1;
                         report.guests += n;

@@ -4,12 +4,13 @@ use std::path::Path;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+use super::recent::RecentGuests;
 use super::sqlite_batch::{BatchCreator, BatchError, Job, Outcome};
 use super::{
     CleanupHook, CleanupPolicy, CleanupReport, ClientKey, CreateGuest, Created, Guest, GuestConfig,
     GuestError, GuestFuture, GuestMetrics, GuestStats, GuestStore, GuestTx, Identity,
     LimitDecision, LimitScope, Limits, Rate, UpgradeHook, UpgradeOutcome, key_hash, millis, new_id,
-    sql,
+    read_active, sql,
 };
 
 /// Guests in SQLite (feature `guests`): the default store, for one app server.
@@ -48,6 +49,8 @@ pub struct SqliteGuestStore {
     reader: sqlx::SqlitePool,
     /// Creations in batches on a connection of their own (stores opened on a file).
     batch: Option<BatchCreator>,
+    /// Guests confirmed lately, for guest session reads.
+    recent: RecentGuests,
     config: GuestConfig,
     metrics: GuestMetrics,
 }
@@ -88,6 +91,7 @@ impl SqliteGuestStore {
             writer,
             reader,
             batch: Some(batch),
+            recent: RecentGuests::default(),
             config,
             metrics: GuestMetrics::default(),
         })
@@ -109,6 +113,7 @@ impl SqliteGuestStore {
             writer: pool.clone(),
             reader: pool,
             batch: None,
+            recent: RecentGuests::default(),
             config,
             metrics: GuestMetrics::default(),
         })
@@ -132,6 +137,32 @@ impl SqliteGuestStore {
 
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
         self.writer.begin_with("BEGIN IMMEDIATE").await
+    }
+
+    /// A guest session read: from memory when the database confirmed the guest within the touch
+    /// interval (every upgrade and cleanup of this store forgets what they change), else from the
+    /// database. One process per file is what this store is for; a second process upgrading
+    /// guests in the same file would be seen here only after the touch interval.
+    async fn check_active_here(&self, id: &str) -> Result<bool, GuestError> {
+        let now = self.now();
+        let window = millis(self.config.touch_interval);
+        if self.recent.confirmed(id, now, window) {
+            return Ok(true);
+        }
+        let epoch = self.recent.epoch();
+        let active = read_active(self, id).await?;
+        if active {
+            self.recent.record(id, now, epoch);
+        }
+        Ok(active)
+    }
+
+    fn forget_guest(&self, id: &str) {
+        self.recent.forget(id);
+    }
+
+    fn forget_all_guests(&self) {
+        self.recent.forget_all();
     }
 
     /// A creation through the batch thread, when the store has one.

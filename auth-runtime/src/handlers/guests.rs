@@ -117,18 +117,11 @@ pub(crate) enum GuestCheck {
 }
 
 /// Checks the guest `id` of a session being read, and records its activity for cleanup. Only
-/// guest sessions pay for it (one primary-key read, a write at most once a minute).
+/// guest sessions pay for it ([`GuestStore::check_active`]).
 pub(crate) async fn check_guest(store: &dyn GuestStore, id: &str) -> GuestCheck {
-    match store.get(id).await {
-        Ok(Some(guest)) if guest.is_guest() => {
-            if clock::now().saturating_mul(1000) - guest.last_seen_at >= 60_000
-                && let Err(error) = store.touch(id).await
-            {
-                tracing::debug!(target: "auth_runtime::guests", %error, "could not record guest activity");
-            }
-            GuestCheck::Active
-        }
-        Ok(_) => GuestCheck::Gone,
+    match store.check_active(id).await {
+        Ok(true) => GuestCheck::Active,
+        Ok(false) => GuestCheck::Gone,
         Err(error) => {
             tracing::warn!(target: "auth_runtime::guests", %error, "cannot check a guest session; keeping it");
             GuestCheck::Active
