@@ -182,7 +182,9 @@ pub type HookFuture<'a> = Pin<Box<dyn Future<Output = Result<(), HookError>> + S
 /// `Arc<dyn GuestStore>`.
 ///
 /// Implementations must be safe to share between app servers: limits, idempotency and the
-/// one-upgrade-per-guest rule are enforced by the database, not by process memory.
+/// one-upgrade-per-guest rule are enforced by the database, not by process memory. (The SQLite
+/// store, made for one process per file, also remembers for the touch interval which guests it
+/// confirmed, so that a guest's session reads need not ask the file each time.)
 pub trait GuestStore: Send + Sync + 'static {
     /// Creates a guest, after the creation limits (or returns the existing guest for an
     /// idempotency key, without charging the limits).
