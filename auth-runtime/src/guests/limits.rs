@@ -224,6 +224,21 @@ impl Limits {
         Ok(self)
     }
 
+    /// The buckets a creation by `client` is charged to, in order: the client's own (when there
+    /// is a client and a per-client limit), then the global budget (when there is one).
+    pub(super) fn buckets<'k>(
+        &self,
+        client: Option<&'k ClientKey>,
+    ) -> impl Iterator<Item = (LimitScope, &'k str, Rate)> + use<'k> {
+        let own = client
+            .zip(self.client_rate())
+            .map(|(client, rate)| (LimitScope::Client, client.as_str(), rate));
+        let global = self
+            .global_rate()
+            .map(|rate| (LimitScope::Global, "global", rate));
+        own.into_iter().chain(global)
+    }
+
     pub(super) fn client_rate(&self) -> Option<Rate> {
         Rate::new(self.per_client_per_hour, self.per_client_burst)
     }

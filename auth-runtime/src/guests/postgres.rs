@@ -7,7 +7,7 @@ use sqlx::Connection;
 use super::{
     CleanupHook, CleanupPolicy, CleanupReport, ClientKey, CreateGuest, Created, Guest, GuestConfig,
     GuestError, GuestFuture, GuestMetrics, GuestStats, GuestStore, GuestTx, Identity,
-    LimitDecision, LimitScope, Limits, Rate, UpgradeHook, UpgradeOutcome, key_hash, millis, new_id,
+    LimitDecision, Limits, Rate, UpgradeHook, UpgradeOutcome, key_hash, millis, new_id,
     read_active, sql,
 };
 

@@ -166,19 +166,8 @@ macro_rules! sql_guest_store {
                 client: Option<&ClientKey>,
                 limits: Limits,
             ) -> Result<LimitDecision, GuestError> {
-                    let buckets = [
-                        (
-                            LimitScope::Client,
-                            client.map(ClientKey::as_str),
-                            limits.client_rate(),
-                        ),
-                        (LimitScope::Global, Some("global"), limits.global_rate()),
-                    ];
                     let mut remaining = u32::MAX;
-                    for (scope, bucket, rate) in buckets {
-                        let (Some(bucket), Some(rate)) = (bucket, rate) else {
-                            continue;
-                        };
+                    for (scope, bucket, rate) in limits.buckets(client) {
                         let now = self.now();
                         let (ok, tat) = self.take(bucket, now, rate).await?;
                         match rate.decide(scope, now, ok == 1, tat) {

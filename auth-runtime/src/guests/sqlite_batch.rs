@@ -254,19 +254,8 @@ fn reuse(
 }
 
 fn charge(statements: &mut Statements<'_>, job: &Job) -> rusqlite::Result<LimitDecision> {
-    let buckets = [
-        (
-            LimitScope::Client,
-            job.client.as_ref().map(ClientKey::as_str),
-            job.limits.client_rate(),
-        ),
-        (LimitScope::Global, Some("global"), job.limits.global_rate()),
-    ];
     let mut remaining = u32::MAX;
-    for (scope, bucket, rate) in buckets {
-        let (Some(bucket), Some(rate)) = (bucket, rate) else {
-            continue;
-        };
+    for (scope, bucket, rate) in job.limits.buckets(job.client.as_ref()) {
         let (ok, tat): (i64, i64) = statements.take.query_row(
             named_params! {
                 "$1": bucket, "$2": job.now, "$3": rate.interval, "$4": rate.tolerance,
