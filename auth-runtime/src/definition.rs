@@ -149,6 +149,9 @@ pub struct DefinedSettings {
     pub update_age: Option<u64>,
     /// The path the auth API is served under (default `/api/auth`, or the path of `AUTH_URL`).
     pub base_path: Option<&'static str>,
+    /// How session tokens are written and read (default [`TokenFormat::NextAuthV4`](crate::TokenFormat::NextAuthV4));
+    /// `AUTH_TOKEN_FORMAT` overrides it.
+    pub token_format: Option<crate::tokens::TokenFormat>,
     /// Guest creation limits written in the macro; the `AUTH_GUEST_*` variables override them.
     pub guest_limits: GuestLimitSettings,
 }
