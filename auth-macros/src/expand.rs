@@ -661,6 +661,7 @@ fn definition_impl(model: &Model, names: &Names) -> TokenStream {
                     max_age: #max_age,
                     update_age: #update_age,
                     base_path: #base_path,
+                    token_format: ::core::option::Option::None,
                     guest_limits: ::auth_runtime::definition::GuestLimitSettings {
                         per_client_per_hour: #per_client_per_hour,
                         per_client_burst: #per_client_burst,
