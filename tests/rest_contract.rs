@@ -390,37 +390,40 @@ async fn no_session_is_an_empty_object_without_session_cookies() {
 async fn hostile_session_cookies_give_an_empty_session_and_are_cleared() {
     let auth = auth_at(BASE);
     let mut valid = Token::from_user(&User::with_id("7"));
-    let good = auth.encode_session_token(&mut valid, now()).unwrap();
+    let good = auth.encode_session_token(&mut valid, now()).await.unwrap();
     let mut old = Token::from_user(&User::with_id("7"));
     let expired = auth
         .encode_session_token(&mut old, now() - 31 * 24 * 3600)
+        .await
         .unwrap();
     let other = auth_with_secret("another-secret-entirely-0123456789");
     let mut foreign = Token::from_user(&User::with_id("7"));
-    let foreign = other.encode_session_token(&mut foreign, now()).unwrap();
+    let foreign = other
+        .encode_session_token(&mut foreign, now())
+        .await
+        .unwrap();
 
-    let (header, payload, signature) = {
-        let mut parts = good.split('.');
-        (
-            parts.next().unwrap(),
-            parts.next().unwrap(),
-            parts.next().unwrap(),
-        )
-    };
+    // The segments of the token in whatever format is in use (JWE: five, JWS: three).
+    let segments: Vec<&str> = good.split('.').collect();
+    let rest = segments[1..].join(".");
     let b64 = |s: &str| base64url(s.as_bytes());
-    let alg_none = format!("{}.{payload}.", b64(r#"{"alg":"none","typ":"JWT"}"#));
-    let alg_hs512 = format!(
-        "{}.{payload}.{signature}",
-        b64(r#"{"alg":"HS512","typ":"JWT"}"#)
-    );
-    let alg_rs256 = format!(
-        "{}.{payload}.{signature}",
-        b64(r#"{"alg":"RS256","typ":"JWT"}"#)
-    );
-    let mut tampered = good.clone().into_bytes();
-    let i = header.len() + 5;
-    tampered[i] = if tampered[i] == b'A' { b'B' } else { b'A' };
-    let tampered = String::from_utf8(tampered).unwrap();
+    let with_header = |header: &str| format!("{}.{rest}", b64(header));
+    let alg_none = format!("{}.{}.", b64(r#"{"alg":"none","typ":"JWT"}"#), segments[1]);
+    let alg_hs512 = with_header(r#"{"alg":"HS512","typ":"JWT"}"#);
+    let alg_rs256 = with_header(r#"{"alg":"RS256","typ":"JWT"}"#);
+    let enc_a128 = with_header(r#"{"alg":"dir","enc":"A128GCM"}"#);
+    let enc_cbc = with_header(r#"{"alg":"dir","enc":"A256CBC-HS512"}"#);
+    let flip = |segment_from_end: usize| {
+        let mut parts: Vec<String> = segments.iter().map(|s| (*s).to_owned()).collect();
+        let at = parts.len() - segment_from_end;
+        let mut bytes = parts[at].clone().into_bytes();
+        bytes[2] = if bytes[2] == b'A' { b'B' } else { b'A' };
+        parts[at] = String::from_utf8(bytes).unwrap();
+        parts.join(".")
+    };
+    let tampered = flip(2);
+    let tampered_tag = flip(1);
+    let truncated = segments[..segments.len() - 1].join(".");
 
     for (what, value) in [
         ("garbage", "not-a-token".to_owned()),
@@ -431,7 +434,11 @@ async fn hostile_session_cookies_give_an_empty_session_and_are_cleared() {
         ("alg none", alg_none),
         ("alg HS512", alg_hs512),
         ("alg RS256", alg_rs256),
-        ("tampered payload", tampered),
+        ("enc A128GCM", enc_a128),
+        ("enc A256CBC-HS512", enc_cbc),
+        ("tampered payload or ciphertext", tampered),
+        ("tampered signature or tag", tampered_tag),
+        ("truncated", truncated),
         ("huge", "x".repeat(3900)),
     ] {
         let mut c = Client::new(auth.clone());
@@ -502,14 +509,14 @@ async fn reads_do_not_rewrite_a_fresh_token_but_renew_an_old_one() {
     let mut token = Token::from_user(&User::with_id("1"));
     token.role = Some("member".into());
     let issued = now() - 25 * 3600;
-    let old = auth.encode_session_token(&mut token, issued).unwrap();
+    let old = auth.encode_session_token(&mut token, issued).await.unwrap();
     c.jar.insert("next-auth.session-token".into(), old.clone());
     let reply = c.get("/api/auth/session").await;
     let renewed = reply.cookie("next-auth.session-token").expect("renewed");
     assert!(!renewed.contains(&old));
     let expires = reply.json()["expires"].as_str().unwrap().to_owned();
     assert!(expires >= first_expires, "{expires} < {first_expires}");
-    let renewed_token = auth.token(&cookie_headers(&c)).unwrap();
+    let renewed_token = auth.token(&cookie_headers(&c)).await.unwrap();
     assert!(renewed_token.iat.unwrap() >= now() - 5);
     assert_ne!(renewed_token.jti, token.jti);
 }
@@ -569,6 +576,7 @@ async fn update_requires_csrf_and_passes_the_data_to_the_jwt_callback() {
     assert_eq!(
         c.auth
             .token(&cookie_headers(&c))
+            .await
             .unwrap()
             .padding
             .as_deref(),
@@ -628,7 +636,7 @@ async fn large_sessions_are_chunked_at_3933_characters_and_reassembled() {
     let mut headers = http::HeaderMap::new();
     headers.insert("cookie", reversed.parse().unwrap());
     assert_eq!(
-        c.auth.token(&headers).unwrap().padding.map(|p| p.len()),
+        c.auth.token(&headers).await.unwrap().padding.map(|p| p.len()),
         Some(4000)
     );
 

@@ -5,8 +5,8 @@
 mod support;
 
 use auth_runtime::{
-    PostgresSessionVersions, SessionVersionError, SessionVersions, SqliteSessionVersions, User,
-    next_auth,
+    PostgresSessionVersions, SessionError, SessionVersionError, SessionVersions,
+    SqliteSessionVersions, TokenClaims, User, next_auth,
 };
 use support::Client;
 
@@ -67,10 +67,16 @@ async fn signs_out_everywhere(auth: Auth, other_server: Auth) {
     // The token extractor path checks the version too.
     let mut headers = http::HeaderMap::new();
     headers.insert("cookie", again.cookie_header().parse().unwrap());
-    assert!(auth.verified_token(&headers).await.is_some());
+    assert!(auth.token(&headers).await.is_ok());
     auth.sign_out_everywhere(&user).await.unwrap();
-    assert!(auth.verified_token(&headers).await.is_none());
-    assert!(auth.session(&headers).await.is_none());
+    assert_eq!(
+        auth.token(&headers).await.unwrap_err(),
+        SessionError::Revoked
+    );
+    assert_eq!(
+        auth.session(&headers).await.unwrap_err(),
+        SessionError::Revoked
+    );
 }
 
 #[tokio::test]
@@ -149,6 +155,62 @@ async fn an_unavailable_store_refuses_reads_without_signing_out() {
     let reply = down.sign_in("login", &[("user", "u2")]).await;
     assert!(reply.cookie("next-auth.session-token").is_none());
     assert!(down.auth.sign_out_everywhere("u1").await.is_err());
+    // The application's readers give the same answer as GET /session: unavailable (503), not
+    // "no session".
+    let mut headers = http::HeaderMap::new();
+    headers.insert("cookie", down.cookie_header().parse().unwrap());
+    assert_eq!(
+        down.auth.session(&headers).await.unwrap_err(),
+        SessionError::Unavailable
+    );
+    assert_eq!(SessionError::Unavailable.status(), 503);
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// Every path that mints a token stamps its version: a token from `encode_session_token`, and a
+/// token minted without any version (by a server without the store, or by next-auth itself)
+/// counts as version 0 of its subject, so sign-out everywhere ends both.
+#[tokio::test]
+async fn sign_out_everywhere_ends_tokens_minted_outside_the_rest_api_and_without_a_version() {
+    let pool = sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap();
+    let auth = auth(SqliteSessionVersions::new(pool).await.unwrap());
+    let unversioned = Auth::builder(()).secret(SECRET).url(URL).build().unwrap();
+    let header = |jwt: &str| {
+        let mut headers = http::HeaderMap::new();
+        headers.insert(
+            "cookie",
+            format!("next-auth.session-token={jwt}").parse().unwrap(),
+        );
+        headers
+    };
+    let mut token = Token::from_user(&User::with_id("api-user"));
+    let stamped = auth.encode_session_token(&mut token, now()).await.unwrap();
+    let mut token = Token::from_user(&User::with_id("api-user"));
+    let bare = unversioned
+        .encode_session_token(&mut token, now())
+        .await
+        .unwrap();
+    for jwt in [&stamped, &bare] {
+        assert!(auth.token(&header(jwt)).await.is_ok());
+    }
+    auth.sign_out_everywhere("api-user").await.unwrap();
+    for jwt in [&stamped, &bare] {
+        assert_eq!(
+            auth.token(&header(jwt)).await.unwrap_err(),
+            SessionError::Revoked
+        );
+        let mut client = Client::new(auth.clone());
+        client
+            .jar
+            .insert("next-auth.session-token".into(), jwt.clone());
+        assert_eq!(client.session().await, serde_json::json!({}));
+    }
 }
 
 #[tokio::test]

@@ -12,7 +12,7 @@ use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
 use auth_runtime::cookies::RequestCookies;
-use auth_runtime::{TokenClaims, User, next_auth};
+use auth_runtime::{TokenClaims, TokenFormat, User, next_auth};
 use axum::body::Body;
 use bytes::Bytes;
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -65,7 +65,7 @@ fn hot_paths(c: &mut Criterion) {
         .unwrap();
     let mut token = Token::from_user(&User::with_id("guest-1"));
     token.third_party_token = Some("anon-token".into());
-    let jwt = auth.encode_session_token(&mut token, now()).unwrap();
+    let jwt = block_on(auth.encode_session_token(&mut token, now())).unwrap();
     let csrf = {
         let response =
             block_on(auth.handle(Request::get("/api/auth/csrf").body(Bytes::new()).unwrap()));
@@ -99,14 +99,14 @@ fn hot_paths(c: &mut Criterion) {
 
     c.bench_function("token_encode", |b| {
         b.iter(|| {
-            auth.encode_session_token(black_box(&mut token.clone()), 1_800_000_000)
+            block_on(auth.encode_session_token(black_box(&mut token.clone()), 1_800_000_000))
                 .unwrap()
         })
     });
     let mut headers = http::HeaderMap::new();
     headers.insert("cookie", cookie.parse().unwrap());
     c.bench_function("token_decode_from_cookies", |b| {
-        b.iter(|| auth.token(black_box(&headers)).unwrap())
+        b.iter(|| block_on(auth.token(black_box(&headers))).unwrap())
     });
     c.bench_function("cookie_parse_and_join_chunks", |b| {
         b.iter(|| {
@@ -161,6 +161,31 @@ fn hot_paths(c: &mut Criterion) {
             response
         })
     });
+
+    // `GET /session` in each token format, same run (the default one is `get_session_handler`).
+    for format in TokenFormat::ALL {
+        let auth = Auth::builder(())
+            .secret(SECRET)
+            .url("http://127.0.0.1:3000/api/auth")
+            .token_format(format)
+            .build()
+            .unwrap();
+        let mut token = token.clone();
+        let jwt = block_on(auth.encode_session_token(&mut token, now())).unwrap();
+        let name = &auth.settings().cookie_names().session_token;
+        let cookie = format!("{}; {name}={jwt}", csrf.0);
+        c.bench_function(&format!("get_session_handler_{format}"), |b| {
+            b.iter(|| {
+                let request = Request::get("/api/auth/session")
+                    .header("cookie", &cookie)
+                    .body(Bytes::new())
+                    .unwrap();
+                let response = block_on(auth.handle(request));
+                assert_eq!(response.status(), 200);
+                response
+            })
+        });
+    }
 
     // The same read as an application serves it: the auth router nested in an axum app, against
     // the bare server's route (find the cookie, verify HS256, answer a small JSON).

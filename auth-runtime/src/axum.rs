@@ -11,7 +11,9 @@ use http::StatusCode;
 use http::request::Parts;
 
 use crate::definition::AuthDefinition;
-use crate::engine::{Auth, ClientAddr};
+use crate::engine::Auth;
+use crate::protocol::request::ClientAddr;
+use crate::sessions::SessionError;
 
 impl<D: AuthDefinition> Auth<D> {
     /// A router serving NextAuth's REST API; nest it at the path of the public URL.
@@ -79,7 +81,8 @@ fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
         .into_response()
 }
 
-/// The signed-in session of a request, for handlers that require one; answers 401 otherwise.
+/// The session of a request, for handlers that require one; answers 401 without one (503 when
+/// the session cannot be checked), as [`SessionError`] says.
 ///
 /// The `jwt` and `session` callbacks run as for `GET /api/auth/session`. Needs
 /// `Auth<D>: FromRef<S>` for the router's state `S`.
@@ -106,17 +109,30 @@ where
 /// The session of a request if there is one; never rejects.
 pub struct MaybeAuthenticated<D: AuthDefinition>(pub Option<Authenticated<D>>);
 
-/// The verified session token alone, without running callbacks; answers 401 without one.
+/// The verified session token alone (every check made, no callback run); answers as
+/// [`SessionError`] says without one.
 pub struct SessionToken<D: AuthDefinition>(pub D::Token);
 
-/// Why an extractor refused a request: no valid session. Answers 401 with a JSON body.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SessionRequired;
-
-impl IntoResponse for SessionRequired {
+/// An extractor's answer for a request without a usable session: 401 JSON
+/// `{ error: "SessionRequired", reason, message }`, or 503 `{ error: "SessionUnavailable" }` when
+/// a store the check needs cannot answer (the same as `GET /api/auth/session`'s 503).
+impl IntoResponse for SessionError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({ "error": "SessionRequired", "message": "sign in to use this endpoint" });
-        json_response(StatusCode::UNAUTHORIZED, &body)
+        let (error, reason) = match self {
+            SessionError::Unavailable => ("SessionUnavailable", "unavailable"),
+            SessionError::Missing => ("SessionRequired", "missing"),
+            SessionError::Expired => ("SessionRequired", "expired"),
+            SessionError::Revoked => ("SessionRequired", "revoked"),
+            _ => ("SessionRequired", "invalid"),
+        };
+        let message = match self {
+            SessionError::Unavailable => {
+                "the session cannot be checked right now; try again".to_owned()
+            }
+            _ => "sign in to use this endpoint".to_owned(),
+        };
+        let body = serde_json::json!({ "error": error, "reason": reason, "message": message });
+        json_response(self.status(), &body)
     }
 }
 
@@ -126,12 +142,15 @@ where
     Auth<D>: FromRef<S>,
     S: Send + Sync,
 {
-    type Rejection = SessionRequired;
+    type Rejection = SessionError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let auth = Auth::<D>::from_ref(state);
-        let (session, token) = auth.session(&parts.headers).await.ok_or(SessionRequired)?;
-        Ok(Authenticated { session, token })
+        let current = auth.session(&parts.headers).await?;
+        Ok(Authenticated {
+            session: current.session,
+            token: current.token,
+        })
     }
 }
 
@@ -158,14 +177,11 @@ where
     Auth<D>: FromRef<S>,
     S: Send + Sync,
 {
-    type Rejection = SessionRequired;
+    type Rejection = SessionError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let auth = Auth::<D>::from_ref(state);
-        auth.verified_token(&parts.headers)
-            .await
-            .map(SessionToken)
-            .ok_or(SessionRequired)
+        auth.token(&parts.headers).await.map(SessionToken)
     }
 }
 
@@ -198,12 +214,14 @@ pub enum Visitor<D: AuthDefinition> {
     Member(Member<D>),
 }
 
-/// Why [`Member`] or [`Guest`] refused a request that has a session of the other kind: 403 with
-/// a JSON body `{ error: "MemberRequired" | "GuestRequired", message }`.
+/// Why [`Member`] or [`Guest`] refused a request: no usable session (as [`SessionError`]), or a
+/// session of the other kind: 403 with a JSON body `{ error: "MemberRequired" | "GuestRequired",
+/// message }`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SessionKindRejection {
-    /// No valid session: 401, as [`SessionRequired`].
-    SessionRequired,
+    /// No usable session: 401 (or 503), as [`SessionError`].
+    Session(SessionError),
     /// A guest asked for a members-only handler.
     MemberRequired,
     /// A member asked for a guests-only handler.
@@ -213,7 +231,7 @@ pub enum SessionKindRejection {
 impl IntoResponse for SessionKindRejection {
     fn into_response(self) -> Response {
         let (status, error, message) = match self {
-            SessionKindRejection::SessionRequired => return SessionRequired.into_response(),
+            SessionKindRejection::Session(error) => return error.into_response(),
             SessionKindRejection::MemberRequired => (
                 StatusCode::FORBIDDEN,
                 "MemberRequired",
@@ -238,15 +256,13 @@ where
     Auth<D>: FromRef<S>,
     S: Send + Sync,
 {
-    type Rejection = SessionRequired;
+    type Rejection = SessionError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let auth = Auth::<D>::from_ref(state);
-        let (session, token, guest) = auth
-            .session_of(&parts.headers)
-            .await
-            .ok_or(SessionRequired)?;
-        Ok(match guest {
+        let current = auth.session(&parts.headers).await?;
+        let (session, token) = (current.session, current.token);
+        Ok(match current.guest_id {
             Some(guest_id) => Visitor::Guest(Guest {
                 guest_id,
                 session,
@@ -269,7 +285,7 @@ where
         match Visitor::<D>::from_request_parts(parts, state).await {
             Ok(Visitor::Member(member)) => Ok(member),
             Ok(Visitor::Guest(_)) => Err(SessionKindRejection::MemberRequired),
-            Err(SessionRequired) => Err(SessionKindRejection::SessionRequired),
+            Err(error) => Err(SessionKindRejection::Session(error)),
         }
     }
 }
@@ -286,7 +302,47 @@ where
         match Visitor::<D>::from_request_parts(parts, state).await {
             Ok(Visitor::Guest(guest)) => Ok(guest),
             Ok(Visitor::Member(_)) => Err(SessionKindRejection::GuestRequired),
-            Err(SessionRequired) => Err(SessionKindRejection::SessionRequired),
+            Err(error) => Err(SessionKindRejection::Session(error)),
         }
+    }
+}
+
+/// The claims of a session token another app wrote (a Next.js app running next-auth, or any
+/// server sharing its secret), read by the [`TokenReader`](crate::TokenReader) in the router's
+/// state; answers as [`SessionError`] says without one. For APIs that trust the session cookie
+/// (or Bearer token) of the app in front of them, without serving the auth API themselves.
+///
+/// ```no_run
+/// use auth_runtime::axum::SessionClaims;
+/// use auth_runtime::{TokenFormat, TokenReader};
+///
+/// #[derive(serde::Deserialize)]
+/// struct Claims {
+///     sub: Option<String>,
+/// }
+///
+/// async fn me(SessionClaims(token): SessionClaims<Claims>) -> String {
+///     token.claims.sub.unwrap_or_default()
+/// }
+///
+/// let reader = TokenReader::<Claims>::from_env().unwrap();
+/// let app: axum::Router = axum::Router::new()
+///     .route("/api/me", axum::routing::get(me))
+///     .with_state(reader);
+/// ```
+pub struct SessionClaims<T>(pub crate::ReadToken<T>);
+
+impl<T, S> FromRequestParts<S> for SessionClaims<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    crate::TokenReader<T>: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = SessionError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        crate::TokenReader::<T>::from_ref(state)
+            .read(&parts.headers)
+            .map(SessionClaims)
     }
 }

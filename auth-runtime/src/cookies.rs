@@ -39,15 +39,22 @@ pub struct CookieNames {
 impl CookieNames {
     /// The names NextAuth v4 uses, prefixed when `secure`.
     pub fn new(secure: bool) -> Self {
+        Self::for_format(crate::TokenFormat::NextAuthV4, secure)
+    }
+
+    /// The names a server writing `format` uses (`next-auth.*`, or Auth.js v5's `authjs.*`),
+    /// prefixed when `secure`.
+    pub fn for_format(format: crate::TokenFormat, secure: bool) -> Self {
         let (secure_prefix, host_prefix) = if secure {
             ("__Secure-", "__Host-")
         } else {
             ("", "")
         };
+        let app = format.cookie_prefix();
         CookieNames {
-            session_token: format!("{secure_prefix}next-auth.session-token"),
-            csrf_token: format!("{host_prefix}next-auth.csrf-token"),
-            callback_url: format!("{secure_prefix}next-auth.callback-url"),
+            session_token: format!("{secure_prefix}{app}.session-token"),
+            csrf_token: format!("{host_prefix}{app}.csrf-token"),
+            callback_url: format!("{secure_prefix}{app}.callback-url"),
         }
     }
 }

@@ -19,8 +19,8 @@ mod handlers;
 mod protocol;
 pub mod providers;
 pub mod session_version;
+mod sessions;
 mod settings;
-mod token;
 pub mod tokens;
 mod user;
 
@@ -29,15 +29,16 @@ pub use base_url::BaseUrl;
 pub use body::RequestBody;
 pub use callback::CallbackError;
 pub use definition::{AuthDefinition, ProviderId, SessionShape, TokenClaims};
-pub use engine::{Auth, AuthBuilder, ClientAddr};
+pub use engine::{Auth, AuthBuilder};
 pub use error::{ConfigError, RequestError};
+pub use protocol::request::ClientAddr;
 #[cfg(feature = "postgres")]
 pub use session_version::PostgresSessionVersions;
 #[cfg(feature = "sqlite")]
 pub use session_version::SqliteSessionVersions;
 pub use session_version::{SessionVersion, SessionVersionError, SessionVersions};
+pub use sessions::{CurrentSession, IssueError, ReadToken, SessionError, TokenReader};
 pub use settings::Settings;
-pub use token::TokenError;
 pub use tokens::{TokenFormat, UnknownTokenFormat};
 pub use user::{Account, GuestUpgrade, JwtEvent, Profile, ProfileError, SessionUser, User};
 

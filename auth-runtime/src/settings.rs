@@ -4,7 +4,8 @@ use crate::base_url::BaseUrl;
 use crate::cookies::CookieNames;
 use crate::definition::DefinedSettings;
 use crate::error::ConfigError;
-use crate::token::{LEEWAY_SECONDS, MAX_SECRETS, TokenOptions};
+use crate::sessions::codec::{ClaimRules, LEEWAY_SECONDS, MAX_SECRETS};
+use crate::tokens::TokenFormat;
 
 /// Default session lifetime: 30 days.
 pub const DEFAULT_MAX_AGE: u64 = 30 * 24 * 60 * 60;
@@ -20,9 +21,10 @@ pub const MIN_SECRET_LEN: usize = 16;
 pub const MAX_LEEWAY: u64 = 300;
 
 /// Settings given in code; anything left `None` comes from the environment or the default.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Overrides {
     pub(crate) secrets: Option<Vec<String>>,
+    pub(crate) token_format: Option<TokenFormat>,
     pub(crate) url: Option<String>,
     pub(crate) leeway: Option<u64>,
     pub(crate) issuer: Option<String>,
@@ -32,14 +34,34 @@ pub struct Overrides {
     pub(crate) max_body_bytes: Option<usize>,
 }
 
-/// The resolved configuration the engine runs with.
-#[derive(Debug, Clone)]
+impl std::fmt::Debug for Overrides {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Overrides")
+            .field("secrets", &self.secrets.as_ref().map(|s| Redacted(s.len())))
+            .field("token_format", &self.token_format)
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Stands for secrets in `Debug` output: how many, never what.
+struct Redacted(usize);
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "[{} secret(s) redacted]", self.0)
+    }
+}
+
+/// The resolved configuration the engine runs with. Its `Debug` output never shows a secret.
+#[derive(Clone)]
 pub struct Settings {
     /// The newest secret: it signs tokens and mints CSRF cookies (`secrets[0]`).
     #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
     pub(crate) secret: String,
     /// Newest first: the first signs tokens and mints CSRF cookies, all verify. Never empty.
     pub(crate) secrets: Vec<String>,
+    pub(crate) token_format: TokenFormat,
     pub(crate) leeway: u64,
     pub(crate) issuer: String,
     pub(crate) audience: String,
@@ -49,6 +71,24 @@ pub struct Settings {
     pub(crate) max_age: u64,
     pub(crate) update_age: u64,
     pub(crate) max_body_bytes: usize,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("secrets", &Redacted(self.secrets.len()))
+            .field("token_format", &self.token_format)
+            .field("base", &self.base.as_str())
+            .field("secure", &self.secure)
+            .field("cookies", &self.cookies)
+            .field("max_age", &self.max_age)
+            .field("update_age", &self.update_age)
+            .field("leeway", &self.leeway)
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish()
+    }
 }
 
 impl Settings {
@@ -166,14 +206,29 @@ impl Settings {
                 reason: "the token issuer and audience must not be empty".to_owned(),
             });
         }
+        let token_format = match overrides.token_format {
+            Some(format) => format,
+            None => match env("AUTH_TOKEN_FORMAT") {
+                Some(name) => name
+                    .parse()
+                    .map_err(|e: crate::tokens::UnknownTokenFormat| {
+                        ConfigError::InvalidSetting {
+                            name: "AUTH_TOKEN_FORMAT",
+                            reason: e.to_string(),
+                        }
+                    })?,
+                None => defined.token_format.unwrap_or_default(),
+            },
+        };
         let secure = base.is_secure();
         Ok(Settings {
             secret: secrets[0].clone(),
             secrets,
+            token_format,
             leeway,
             issuer,
             audience,
-            cookies: CookieNames::new(secure),
+            cookies: CookieNames::for_format(token_format, secure),
             secure,
             base,
             max_age,
@@ -222,13 +277,17 @@ impl Settings {
         &self.audience
     }
 
-    /// The token codec options these settings describe.
-    pub(crate) fn token_options(&self, versioned: bool) -> TokenOptions {
-        TokenOptions {
-            issuer: self.issuer.clone(),
-            audience: self.audience.clone(),
+    /// How session tokens are written and read.
+    pub fn token_format(&self) -> TokenFormat {
+        self.token_format
+    }
+
+    /// What the registered claims of session tokens must say.
+    pub(crate) fn claim_rules(&self) -> ClaimRules {
+        ClaimRules {
+            issuer: Some(self.issuer.clone()),
+            audience: Some(self.audience.clone()),
             leeway: self.leeway,
-            versioned,
         }
     }
 }

@@ -1,47 +1,43 @@
-//! Credentials sign-in: `POST /callback/:id` runs `authorize`, then the jwt callback, then sets
-//! the session cookie. `POST /signin/:id` only sends the browser to the sign-in page, as in v4.
+//! Credentials sign-in: `POST /callback/:id` runs `authorize`, then the session layer ends the
+//! sign-in. `POST /signin/:id` only sends the browser to the sign-in page, as in v4.
 
 use http::StatusCode;
 
+use crate::base_url::BaseUrl;
 use crate::callback::CallbackError;
-use crate::clock;
-use crate::cookies::{self, RequestCookies};
-use crate::definition::{AuthDefinition, ProviderId, ProviderInfo, ProviderKind, TokenClaims};
-use crate::engine::{Auth, RequestContext};
-use crate::handlers::error_url;
-use crate::protocol::reply::Reply;
-use crate::session_version;
-use crate::user::{Account, JwtEvent};
-
-fn provider_info<D: AuthDefinition>(
-    id: Option<&str>,
-) -> Option<(D::Provider, &'static ProviderInfo)> {
-    let id = id?;
-    let provider = D::Provider::from_id(id)?;
-    let info = D::PROVIDERS.iter().find(|p| p.id == id)?;
-    Some((provider, info))
-}
+use crate::cookies::RequestCookies;
+use crate::definition::{AuthDefinition, ProviderKind};
+use crate::handlers::{Core, provider_info};
+use crate::protocol::reply::{Reply, error_url};
+use crate::protocol::request::RequestContext;
+use crate::sessions::{SignIn, SignInError};
+use crate::user::Account;
 
 /// `POST /signin/:id`.
 pub(crate) fn signin_post<D: AuthDefinition>(
-    auth: &Auth<D>,
+    core: &Core<D>,
     provider: Option<&str>,
     context: &RequestContext<'_>,
 ) -> Reply {
-    let base = &auth.settings().base;
+    let base = &core.settings.base;
     let json = context.body.wants_json();
     if !context.csrf_verified() || provider_info::<D>(provider).is_none() {
-        return Reply::redirect(
-            format!("{}?csrf=true", base.endpoint("signin")),
-            json,
-            StatusCode::OK,
-        );
+        return csrf_redirect(base, json);
     }
     Reply::redirect(base.endpoint("signin"), json, StatusCode::OK)
 }
 
+/// The reply to a POST without the right CSRF token, as NextAuth v4 sends it.
+pub(crate) fn csrf_redirect(base: &BaseUrl, json: bool) -> Reply {
+    Reply::redirect(
+        format!("{}?csrf=true", base.endpoint("signin")),
+        json,
+        StatusCode::OK,
+    )
+}
+
 /// `GET /callback/:id`: Credentials providers take only POST.
-pub(crate) fn callback_get<D: AuthDefinition>(_auth: &Auth<D>, provider: Option<&str>) -> Reply {
+pub(crate) fn callback_get<D: AuthDefinition>(provider: Option<&str>) -> Reply {
     match provider_info::<D>(provider) {
         Some((_, info))
             if matches!(
@@ -63,12 +59,7 @@ pub(crate) fn callback_get<D: AuthDefinition>(_auth: &Auth<D>, provider: Option<
 /// How a failing callback is reported: a message meant for the client is passed on (401, as
 /// NextAuth does for a thrown `Error(message)`); anything else is logged and reported as
 /// `Callback` (500 with a JSON body the client understands, where NextAuth answers an HTML 500).
-pub(crate) fn failure(
-    base: &crate::base_url::BaseUrl,
-    stage: &str,
-    error: &CallbackError,
-    json: bool,
-) -> Reply {
+pub(crate) fn failure(base: &BaseUrl, stage: &str, error: &CallbackError, json: bool) -> Reply {
     match error.public_message() {
         Some(message) => Reply::redirect(
             error_url(base, message, None),
@@ -86,15 +77,35 @@ pub(crate) fn failure(
     }
 }
 
+/// The reply to a sign-in the session layer refused, for the JSON-speaking endpoints.
+pub(crate) fn refused(base: &BaseUrl, provider: &str, error: &SignInError, json: bool) -> Reply {
+    match error {
+        #[cfg(feature = "guests")]
+        SignInError::Refused(refusal) => refusal.reply(base, provider),
+        SignInError::Callback { stage, error } => {
+            let _ = provider;
+            failure(base, stage, error, json)
+        }
+    }
+}
+
+/// The browser's current session, if valid: what a sign-in carries over (a guest).
+pub(crate) async fn previous<D: AuthDefinition>(
+    core: &Core<D>,
+    cookies: &RequestCookies<'_>,
+) -> Option<crate::sessions::Verified<D::Token>> {
+    let raw = crate::sessions::Sessions::<D>::credential(&core.settings, cookies, None).ok()?;
+    core.sessions.verify(&raw).await.ok()
+}
+
 /// `POST /callback/:id` for a Credentials provider.
 pub(crate) async fn callback<D: AuthDefinition>(
-    auth: &Auth<D>,
+    core: &Core<D>,
     provider_id: Option<&str>,
     context: &RequestContext<'_>,
     cookies: &RequestCookies<'_>,
 ) -> Reply {
-    let inner = auth.inner();
-    let settings = &inner.settings;
+    let settings = &core.settings;
     let base = &settings.base;
     let json = context.body.wants_json();
     let Some((provider, info)) = provider_info::<D>(provider_id) else {
@@ -109,11 +120,7 @@ pub(crate) async fn callback<D: AuthDefinition>(
         return Reply::unsupported(&http::Method::POST);
     };
     if !context.csrf_verified() {
-        return Reply::redirect(
-            format!("{}?csrf=true", base.endpoint("signin")),
-            json,
-            StatusCode::OK,
-        );
+        return csrf_redirect(base, json);
     }
     if info.kind != ProviderKind::Credentials {
         return Reply::redirect(
@@ -123,7 +130,7 @@ pub(crate) async fn callback<D: AuthDefinition>(
         );
     }
 
-    let user = match D::authorize(provider, context.body, &inner.state).await {
+    let user = match D::authorize(provider, context.body, &core.state).await {
         Ok(Some(user)) => user,
         Ok(None) => {
             let url = error_url(base, "CredentialsSignin", Some(info.id));
@@ -131,68 +138,24 @@ pub(crate) async fn callback<D: AuthDefinition>(
         }
         Err(error) => return failure(base, "authorize", &error, json),
     };
-
-    let account = Account::new(info.id, info.kind.as_str(), user.id.clone());
-    let previous = crate::handlers::session::read_checked_decoded(auth, cookies).await;
-    // A guest signing in is upgraded here, before the jwt callback, whatever the provider.
-    #[cfg(feature = "guests")]
-    let resolved = {
-        let identity = crate::guests::Identity::new(info.id, user.id.clone());
-        let guest = previous.as_ref().and_then(|d| d.guest.as_deref());
-        match crate::handlers::guests::resolve_sign_in(auth, identity, &user.id, guest).await {
-            Ok(resolved) => resolved,
-            Err(refusal) => return refusal.reply(base, info.id),
-        }
-    };
-    #[cfg(not(feature = "guests"))]
-    let resolved = crate::handlers::Resolved::unchanged(&user.id);
-    let mut user = user;
-    user.id = resolved.user_id;
-    let token = D::Token::from_user(&user);
-    let user_id = user.id.clone();
-    let event = JwtEvent::SignIn {
+    let sign_in = SignIn {
         provider,
+        account: Account::new(info.id, info.kind.as_str(), user.id.clone()),
         user,
-        account,
         profile: None,
-        previous: previous.map(|d| d.claims),
-        upgrade: resolved.upgrade,
+        previous: previous(core, cookies).await,
+        as_guest: false,
     };
-    let mut token = match D::jwt(token, event, &inner.state).await {
-        Ok(token) => token,
-        Err(error) => return failure(base, "jwt", &error, json),
-    };
-    let version = match session_version::at_sign_in(inner.versions.as_deref(), &user_id).await {
-        Ok(version) => version,
-        Err(error) => {
-            return failure(
-                base,
-                "session version",
-                &CallbackError::internal(error),
-                json,
-            );
-        }
-    };
-    let now = clock::now();
-    let jwt =
-        match inner
-            .codec
-            .encode_versioned(&mut token, now, settings.max_age, version.as_ref())
-        {
-            Ok(jwt) => jwt,
-            Err(error) => return failure(base, "encode", &CallbackError::internal(error), json),
-        };
     let present = cookies.chunk_names(&settings.cookies.session_token);
-    let expires_at = token.expires_at().unwrap_or(now);
-    let set = cookies::session_cookies(
-        &settings.cookies.session_token,
-        &jwt,
-        expires_at,
-        settings.secure,
-        &present,
-    );
-    tracing::info!(provider = info.id, "signed in");
-    Reply::redirect(context.callback_url.clone(), json, StatusCode::OK)
-        .with_cookies(set)
-        .with_cookies(resolved.cookies)
+    match core
+        .sessions
+        .sign_in(&core.state, settings, sign_in, &present)
+        .await
+    {
+        Ok(set) => {
+            tracing::info!(provider = info.id, "signed in");
+            Reply::redirect(context.callback_url.clone(), json, StatusCode::OK).with_cookies(set)
+        }
+        Err(error) => refused(base, info.id, &error, json),
+    }
 }

@@ -1,8 +1,9 @@
-//! One handler per endpoint of the REST API.
+//! One thin handler per endpoint of the REST API: parse what the request says, call the session
+//! layer, write the reply.
 
 mod credentials;
 #[cfg(feature = "guests")]
-pub(crate) mod guests;
+mod guests;
 #[cfg(feature = "oauth")]
 mod oauth;
 mod pages;
@@ -15,38 +16,42 @@ use http::{Method, StatusCode};
 use crate::base_url::BaseUrl;
 use crate::body::RequestBody;
 use crate::cookies::RequestCookies;
-use crate::definition::{AuthDefinition, ProviderInfo};
-use crate::engine::{Auth, RequestContext};
+use crate::definition::{AuthDefinition, ProviderId, ProviderInfo, ProviderKind};
 use crate::protocol::reply::Reply;
+use crate::protocol::request::RequestContext;
 use crate::protocol::route::{Action, Route};
+use crate::sessions::Sessions;
 use crate::settings::Settings;
 
-pub(crate) use session::{read_checked_token, read_session, read_session_of, read_token};
-
-/// Who a real sign-in signs in as: with a guest store, the store's user (the promoted guest, or
-/// the owner of the identity); without one, the provider's user id.
-pub(crate) struct Resolved {
-    /// The user id to sign in as.
-    pub user_id: String,
-    /// What happened to the browser's guest, if it was one and this request upgraded it.
-    pub upgrade: Option<crate::user::GuestUpgrade>,
-    /// Set-Cookie headers to add (the rotated CSRF token after an upgrade).
-    pub cookies: Vec<String>,
+/// What every handler reads: one engine's parts, built once by
+/// [`AuthBuilder::build`](crate::AuthBuilder::build).
+pub(crate) struct Core<D: AuthDefinition> {
+    pub state: D::State,
+    pub settings: Settings,
+    pub sessions: Sessions<D>,
+    /// `GET /providers` never changes, so its body is built once.
+    pub providers_json: Bytes,
+    /// The OAuth and OpenID Connect providers, their HTTP client and check cookies.
+    #[cfg(feature = "oauth")]
+    pub oauth: crate::providers::OAuthClients,
 }
 
-impl Resolved {
-    #[cfg_attr(feature = "guests", allow(dead_code))]
-    pub(crate) fn unchanged(user_id: &str) -> Self {
-        Resolved {
-            user_id: user_id.to_owned(),
-            upgrade: None,
-            cookies: Vec::new(),
-        }
-    }
+/// The provider `id` names, with its description.
+pub(crate) fn provider_info<D: AuthDefinition>(
+    id: Option<&str>,
+) -> Option<(D::Provider, &'static ProviderInfo)> {
+    let id = id?;
+    let provider = D::Provider::from_id(id)?;
+    let info = D::PROVIDERS.iter().find(|p| p.id == id)?;
+    Some((provider, info))
+}
+
+fn is_kind<D: AuthDefinition>(provider: Option<&str>, kind: ProviderKind) -> bool {
+    provider.is_some_and(|id| D::PROVIDERS.iter().any(|p| p.id == id && p.kind == kind))
 }
 
 pub(crate) async fn dispatch<D: AuthDefinition>(
-    auth: &Auth<D>,
+    core: &Core<D>,
     method: &Method,
     route: Route<'_>,
     context: &RequestContext<'_>,
@@ -59,52 +64,44 @@ pub(crate) async fn dispatch<D: AuthDefinition>(
             &serde_json::json!({ "csrfToken": context.csrf.token }),
         )
         .no_cache(),
-        Action::Session if post => session::update(auth, context, cookies).await,
-        Action::Session => session::get(auth, cookies).await,
+        Action::Session if post => session::update(core, context, cookies).await,
+        Action::Session => session::get(core, cookies).await,
         #[cfg(feature = "oauth")]
-        Action::SignIn if post && oauth::is_oauth::<D>(route.provider) => {
-            oauth::signin(auth, route.provider.unwrap_or_default(), context).await
+        Action::SignIn if post && is_kind::<D>(route.provider, ProviderKind::OAuth) => {
+            oauth::signin(core, route.provider.unwrap_or_default(), context).await
         }
-        Action::SignIn if post => credentials::signin_post(auth, route.provider, context),
-        Action::SignIn => pages::signin(auth, context),
+        Action::SignIn if post => credentials::signin_post(core, route.provider, context),
+        Action::SignIn => pages::signin(core, context),
         #[cfg(feature = "oauth")]
-        Action::Callback if oauth::is_oauth::<D>(route.provider) => {
+        Action::Callback if is_kind::<D>(route.provider, ProviderKind::OAuth) => {
             let id = route.provider.unwrap_or_default();
-            oauth::callback(auth, id, post, context, cookies).await
+            oauth::callback(core, id, post, context, cookies).await
         }
         #[cfg(feature = "guests")]
-        Action::Callback if post && is_anonymous::<D>(route.provider) => {
-            let id = route.provider.unwrap_or_default();
-            let info = D::PROVIDERS.iter().find(|p| p.id == id);
-            match (crate::definition::ProviderId::from_id(id), info) {
-                (Some(provider), Some(info)) if context.csrf_verified() => {
-                    guests::anonymous_callback(auth, provider, info, context, cookies).await
+        Action::Callback
+            if post
+                && context.csrf_verified()
+                && is_kind::<D>(route.provider, ProviderKind::Anonymous) =>
+        {
+            match provider_info::<D>(route.provider) {
+                Some((provider, info)) => {
+                    guests::anonymous_callback(core, provider, info, context, cookies).await
                 }
-                _ => credentials::callback(auth, route.provider, context, cookies).await,
+                None => credentials::callback(core, route.provider, context, cookies).await,
             }
         }
         Action::Callback if post => {
-            credentials::callback(auth, route.provider, context, cookies).await
+            credentials::callback(core, route.provider, context, cookies).await
         }
-        Action::Callback => credentials::callback_get(auth, route.provider),
-        Action::SignOut if post => signout::post(auth, context, cookies),
-        Action::SignOut => pages::signout(auth, context),
-        Action::Error => pages::error(auth, route.provider, context),
-        Action::VerifyRequest => pages::verify_request(auth),
+        Action::Callback => credentials::callback_get::<D>(route.provider),
+        Action::SignOut if post => signout::post(core, context, cookies),
+        Action::SignOut => pages::signout(core, context),
+        Action::Error => pages::error(core, route.provider, context),
+        Action::VerifyRequest => pages::verify_request(core),
         // Answered before the init step, as NextAuth does; kept total for the compiler.
-        Action::Providers => Reply::json(StatusCode::OK, auth.inner().providers_json.clone()),
+        Action::Providers => Reply::json(StatusCode::OK, core.providers_json.clone()),
         Action::Log => log(context.body),
     }
-}
-
-/// Whether `provider` names a configured Anonymous provider.
-#[cfg(feature = "guests")]
-fn is_anonymous<D: AuthDefinition>(provider: Option<&str>) -> bool {
-    provider.is_some_and(|id| {
-        D::PROVIDERS
-            .iter()
-            .any(|p| p.id == id && p.kind == crate::definition::ProviderKind::Anonymous)
-    })
 }
 
 /// The body of `GET /providers`: `{ id: { id, name, type, signinUrl, callbackUrl } }`.
@@ -125,18 +122,6 @@ pub(crate) fn providers_json(providers: &[ProviderInfo], base: &BaseUrl) -> Byte
     Bytes::from(serde_json::to_vec(&map).unwrap_or_else(|_| b"{}".to_vec()))
 }
 
-/// A request the engine cannot parse: JSON that the client's `signIn()` turns into an error.
-pub(crate) fn bad_request(settings: &Settings, status: StatusCode, message: &str) -> Reply {
-    Reply::json_value(
-        status,
-        &serde_json::json!({
-            "error": "BadRequest",
-            "message": message,
-            "url": format!("{}?error=BadRequest", settings.base.endpoint("error")),
-        }),
-    )
-}
-
 /// `POST /_log`: the browser client's error beacon. Logged with bounded fields, answered empty.
 pub(crate) fn log(body: &RequestBody) -> Reply {
     let field = |name: &str| {
@@ -152,25 +137,4 @@ pub(crate) fn log(body: &RequestBody) -> Reply {
         "next-auth client reported an error"
     );
     Reply::new(StatusCode::OK)
-}
-
-/// An absolute URL under the API with an `error` query, as the client parses it.
-pub(crate) fn error_url(base: &BaseUrl, code: &str, provider: Option<&str>) -> String {
-    let mut url = format!(
-        "{}?error={}",
-        base.endpoint("error"),
-        encode_component(code)
-    );
-    if let Some(provider) = provider {
-        url.push_str("&provider=");
-        url.push_str(&encode_component(provider));
-    }
-    url
-}
-
-/// `encodeURIComponent`.
-pub(crate) fn encode_component(text: &str) -> String {
-    form_urlencoded::byte_serialize(text.as_bytes())
-        .collect::<String>()
-        .replace('+', "%20")
 }

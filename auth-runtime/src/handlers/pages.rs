@@ -3,9 +3,10 @@
 use http::StatusCode;
 
 use crate::definition::AuthDefinition;
-use crate::engine::{Auth, RequestContext};
+use crate::handlers::Core;
 use crate::protocol::pages;
 use crate::protocol::reply::Reply;
+use crate::protocol::request::RequestContext;
 
 /// Codes the sign-in page explains itself; `GET /error` sends them there.
 const SIGNIN_ERRORS: &[&str] = &[
@@ -21,8 +22,8 @@ const SIGNIN_ERRORS: &[&str] = &[
     "SessionRequired",
 ];
 
-pub(crate) fn signin<D: AuthDefinition>(auth: &Auth<D>, context: &RequestContext<'_>) -> Reply {
-    let base = &auth.settings().base;
+pub(crate) fn signin<D: AuthDefinition>(core: &Core<D>, context: &RequestContext<'_>) -> Reply {
+    let base = &core.settings.base;
     let error = context.query("error");
     let error = error.as_deref().filter(|code| SIGNIN_ERRORS.contains(code));
     let html = pages::signin(
@@ -32,24 +33,25 @@ pub(crate) fn signin<D: AuthDefinition>(auth: &Auth<D>, context: &RequestContext
         &context.callback_url,
         error,
     );
-    Reply::html(StatusCode::OK, html)
+    // The page carries this browser's CSRF token: never kept by a shared cache.
+    Reply::html(StatusCode::OK, html).no_cache()
 }
 
-pub(crate) fn signout<D: AuthDefinition>(auth: &Auth<D>, context: &RequestContext<'_>) -> Reply {
+pub(crate) fn signout<D: AuthDefinition>(core: &Core<D>, context: &RequestContext<'_>) -> Reply {
     let html = pages::signout(
-        auth.settings().base.as_str(),
+        core.settings.base.as_str(),
         &context.csrf.token,
         &context.callback_url,
     );
-    Reply::html(StatusCode::OK, html)
+    Reply::html(StatusCode::OK, html).no_cache()
 }
 
 pub(crate) fn error<D: AuthDefinition>(
-    auth: &Auth<D>,
+    core: &Core<D>,
     segment: Option<&str>,
     context: &RequestContext<'_>,
 ) -> Reply {
-    let base = &auth.settings().base;
+    let base = &core.settings.base;
     let code = context
         .query("error")
         .or_else(|| segment.map(str::to_owned))
@@ -72,9 +74,9 @@ pub(crate) fn error<D: AuthDefinition>(
     )
 }
 
-pub(crate) fn verify_request<D: AuthDefinition>(auth: &Auth<D>) -> Reply {
+pub(crate) fn verify_request<D: AuthDefinition>(core: &Core<D>) -> Reply {
     Reply::html(
         StatusCode::OK,
-        pages::verify_request(auth.settings().base.origin()),
+        pages::verify_request(core.settings.base.origin()),
     )
 }

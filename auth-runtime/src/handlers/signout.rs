@@ -1,18 +1,20 @@
-//! `POST /signout`: clears every session chunk and sends the browser to the callback URL.
+//! `POST /signout`: clears every session chunk, rotates the CSRF token (it keyed the browser's
+//! guest, so the next anonymous sign-in is a new guest) and sends the browser to the callback URL.
 
 use http::StatusCode;
 
 use crate::cookies::{self, RequestCookies};
 use crate::definition::AuthDefinition;
-use crate::engine::{Auth, RequestContext};
+use crate::handlers::Core;
 use crate::protocol::reply::Reply;
+use crate::protocol::request::{RequestContext, fresh_csrf_cookie};
 
 pub(crate) fn post<D: AuthDefinition>(
-    auth: &Auth<D>,
+    core: &Core<D>,
     context: &RequestContext<'_>,
     cookies: &RequestCookies<'_>,
 ) -> Reply {
-    let settings = auth.settings();
+    let settings = &core.settings;
     let json = context.body.wants_json();
     if !context.csrf_verified() {
         return Reply::redirect(
@@ -25,4 +27,6 @@ pub(crate) fn post<D: AuthDefinition>(
     let present = cookies.chunk_names(name);
     Reply::redirect(context.callback_url.clone(), json, StatusCode::OK)
         .with_cookies(cookies::clear_session(name, settings.secure, &present))
+        .with_cookies(fresh_csrf_cookie(settings))
+        .no_cache()
 }

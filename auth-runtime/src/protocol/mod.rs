@@ -2,4 +2,5 @@
 
 pub(crate) mod pages;
 pub(crate) mod reply;
+pub(crate) mod request;
 pub(crate) mod route;

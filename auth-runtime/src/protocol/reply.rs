@@ -105,7 +105,8 @@ impl Reply {
         if let Some(location) = self.location.and_then(|l| HeaderValue::try_from(l).ok()) {
             headers.insert(header::LOCATION, location);
         }
-        if self.no_cache {
+        // Whatever sets a cookie carries a session token or a CSRF value: never cached.
+        if self.no_cache || !self.cookies.is_empty() {
             headers.insert(
                 header::CACHE_CONTROL,
                 HeaderValue::from_static("private, no-cache, no-store"),
@@ -126,4 +127,45 @@ impl Reply {
         }
         response
     }
+}
+
+/// A request the engine cannot parse: JSON that the client's `signIn()` turns into an error.
+pub(crate) fn bad_request(
+    settings: &crate::settings::Settings,
+    status: StatusCode,
+    message: &str,
+) -> Reply {
+    Reply::json_value(
+        status,
+        &serde_json::json!({
+            "error": "BadRequest",
+            "message": message,
+            "url": format!("{}?error=BadRequest", settings.base.endpoint("error")),
+        }),
+    )
+}
+
+/// An absolute URL under the API with an `error` query, as the client parses it.
+pub(crate) fn error_url(
+    base: &crate::base_url::BaseUrl,
+    code: &str,
+    provider: Option<&str>,
+) -> String {
+    let mut url = format!(
+        "{}?error={}",
+        base.endpoint("error"),
+        encode_component(code)
+    );
+    if let Some(provider) = provider {
+        url.push_str("&provider=");
+        url.push_str(&encode_component(provider));
+    }
+    url
+}
+
+/// `encodeURIComponent`.
+pub(crate) fn encode_component(text: &str) -> String {
+    form_urlencoded::byte_serialize(text.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
 }

@@ -1,0 +1,342 @@
+//! [`AuthBuilder`]: settings from code, the environment, the macro and defaults, resolved into
+//! an engine.
+
+use std::sync::Arc;
+
+use crate::definition::AuthDefinition;
+use crate::error::ConfigError;
+use crate::handlers::{self, Core};
+use crate::session_version::SessionVersions;
+use crate::sessions::{SessionCodec, Sessions};
+use crate::settings::{Overrides, Settings};
+use crate::tokens::TokenFormat;
+
+use super::Auth;
+
+/// Builds an [`Auth`]; settings not given here come from the environment (`AUTH_SECRET` or
+/// `NEXTAUTH_SECRET`, `AUTH_URL` or `NEXTAUTH_URL`), then from the macro, then from defaults.
+pub struct AuthBuilder<D: AuthDefinition> {
+    state: D::State,
+    overrides: Overrides,
+    versions: Option<Arc<dyn SessionVersions>>,
+    oauth: crate::providers::Overrides,
+    #[cfg(feature = "guests")]
+    guests: GuestOptions<D::State>,
+}
+
+impl<D: AuthDefinition> AuthBuilder<D> {
+    pub(super) fn new(state: D::State) -> Self {
+        AuthBuilder {
+            state,
+            overrides: Overrides::default(),
+            versions: None,
+            oauth: crate::providers::Overrides::default(),
+            #[cfg(feature = "guests")]
+            guests: GuestOptions::default(),
+        }
+    }
+}
+
+#[cfg(feature = "guests")]
+struct GuestOptions<S: 'static> {
+    store: Option<Arc<dyn crate::guests::GuestStore>>,
+    hook: Option<Box<crate::sessions::guests::StateHook<S>>>,
+    store_hook: Option<Box<dyn crate::guests::UpgradeHook>>,
+    proxy: crate::guests::TrustedProxy,
+}
+
+#[cfg(feature = "guests")]
+impl<S> Default for GuestOptions<S> {
+    fn default() -> Self {
+        GuestOptions {
+            store: None,
+            hook: None,
+            store_hook: None,
+            proxy: crate::guests::TrustedProxy::None,
+        }
+    }
+}
+
+#[cfg(feature = "guests")]
+impl<D: AuthDefinition> AuthBuilder<D> {
+    /// The guest store (feature `guests`): Anonymous providers create their guests in it, every
+    /// sign-in of a guest upgrades it (Promoted or Merged) and links identities, and guest
+    /// sessions end once their guest is upgraded. Pass an `Arc` of the store (the application
+    /// may keep its own clone, e.g. for [`SqliteGuestStore::pool`](crate::guests::SqliteGuestStore::pool)).
+    ///
+    /// With a store, the user id of a real sign-in is the store's: the promoted guest's id, or
+    /// the user the identity (provider id, provider account id) already belongs to.
+    pub fn guests(mut self, store: Arc<dyn crate::guests::GuestStore>) -> Self {
+        self.guests.store = Some(store);
+        self
+    }
+
+    /// The application's upgrade hook, with its state: moves the guest's data (the cart) inside
+    /// the store's transaction when a guest signs in. If it fails, nothing changes and the guest
+    /// keeps its session; the sign-in answers `UpgradeFailed`.
+    ///
+    /// ```no_run
+    /// # use auth_runtime::{User, next_auth};
+    /// # use auth_runtime::guests::{GuestTx, UpgradeOutcome};
+    /// # next_auth! { providers: [Anonymous {}] }
+    /// let builder = Auth::builder(()).upgrade_hook(|outcome, tx, _state| {
+    ///     Box::pin(async move {
+    ///         let (UpgradeOutcome::Merged { guest_id, into }, GuestTx::Sqlite(tx)) = (outcome, tx) else {
+    ///             return Ok(());
+    ///         };
+    ///         sqlx::query("UPDATE carts SET owner = $1 WHERE owner = $2")
+    ///             .bind(into).bind(guest_id).execute(&mut **tx).await?;
+    ///         Ok(())
+    ///     })
+    /// });
+    /// ```
+    pub fn upgrade_hook<F>(mut self, hook: F) -> Self
+    where
+        F: for<'a> Fn(
+                &'a crate::guests::UpgradeOutcome,
+                crate::guests::GuestTx<'a>,
+                &'a D::State,
+            ) -> crate::guests::HookFuture<'a>
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.guests.hook = Some(Box::new(hook));
+        self
+    }
+
+    /// An upgrade hook that needs no application state (a [`UpgradeHook`](crate::guests::UpgradeHook)
+    /// value); [`AuthBuilder::upgrade_hook`] wins if both are set.
+    pub fn store_upgrade_hook(mut self, hook: impl crate::guests::UpgradeHook + 'static) -> Self {
+        self.guests.store_hook = Some(Box::new(hook));
+        self
+    }
+
+    /// Which address is the client's for the guest creation limits: the connection's (the
+    /// default), or the one a trusted proxy puts in a header.
+    pub fn trusted_proxy(mut self, proxy: crate::guests::TrustedProxy) -> Self {
+        self.guests.proxy = proxy;
+        self
+    }
+}
+
+impl<D: AuthDefinition> AuthBuilder<D> {
+    /// The secret that signs session tokens and CSRF cookies (at least 16 bytes; 32 random bytes
+    /// recommended).
+    pub fn secret(mut self, secret: impl Into<String>) -> Self {
+        self.overrides.secrets = Some(vec![secret.into()]);
+        self
+    }
+
+    /// Several secrets at once, newest first, for rotation: the first signs session tokens and
+    /// CSRF cookies, every one verifies them, and a session token signed with an older secret
+    /// is re-issued under the newest on its next read (at most 8; each at least 16 bytes).
+    /// The environment equivalent is `AUTH_SECRET` (newest) plus `AUTH_SECRET_1`,
+    /// `AUTH_SECRET_2`, ... (older).
+    pub fn secrets<I, S>(mut self, secrets: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.overrides.secrets = Some(secrets.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Tolerance for clock skew between servers when checking a token's `exp`, `nbf` and `iat`,
+    /// in seconds (default 15, as NextAuth; at most 300).
+    pub fn leeway(mut self, seconds: u64) -> Self {
+        self.overrides.leeway = Some(seconds);
+        self
+    }
+
+    /// The `iss` claim session tokens carry and must carry (default: the public origin).
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.overrides.issuer = Some(issuer.into());
+        self
+    }
+
+    /// The `aud` claim session tokens carry and must carry (default: the auth API's URL, so a
+    /// token minted for one deployment is refused by another sharing its secret).
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.overrides.audience = Some(audience.into());
+        self
+    }
+
+    /// Turns on sign-out everywhere: tokens carry their user's session version, every session
+    /// read checks it against `store`, and [`Auth::sign_out_everywhere`] ends every session of
+    /// a user. Without a store nothing is checked (see `SECURITY.md`).
+    pub fn session_versions(mut self, store: impl SessionVersions) -> Self {
+        self.versions = Some(Arc::new(store));
+        self
+    }
+
+    /// How session tokens are written and read, instead of `AUTH_TOKEN_FORMAT` or the macro's
+    /// `token_format` (default [`TokenFormat::NextAuthV4`]). Every format reads tokens under
+    /// each of the [`secrets`](AuthBuilder::secrets), for rotation.
+    pub fn token_format(mut self, format: TokenFormat) -> Self {
+        self.overrides.token_format = Some(format);
+        self
+    }
+
+    /// The public URL of the auth API, e.g. `https://shop.example/api/auth`.
+    pub fn url(mut self, url: impl Into<String>) -> Self {
+        self.overrides.url = Some(url.into());
+        self
+    }
+
+    /// Session lifetime in seconds (default 30 days).
+    pub fn max_age(mut self, seconds: u64) -> Self {
+        self.overrides.max_age = Some(seconds);
+        self
+    }
+
+    /// How old a session token must be before a read renews it (default 24 hours; 0 renews on
+    /// every read, as NextAuth does).
+    pub fn update_age(mut self, seconds: u64) -> Self {
+        self.overrides.update_age = Some(seconds);
+        self
+    }
+
+    /// The largest request body accepted, in bytes (default 64 KiB).
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
+        self.overrides.max_body_bytes = Some(bytes);
+        self
+    }
+
+    /// The client id and secret of the OAuth provider `provider`, instead of `AUTH_<ID>_ID` and
+    /// `AUTH_<ID>_SECRET` or the values written in `next_auth!`.
+    pub fn oauth_client(
+        mut self,
+        provider: &str,
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+    ) -> Self {
+        self.oauth.clients.insert(
+            provider.to_owned(),
+            (client_id.into(), client_secret.into()),
+        );
+        self
+    }
+
+    /// The issuer URL of the OpenID Connect provider `provider`, instead of `AUTH_<ID>_ISSUER` or
+    /// the value written in `next_auth!`.
+    pub fn oauth_issuer(mut self, provider: &str, issuer: impl Into<String>) -> Self {
+        self.oauth
+            .issuers
+            .insert(provider.to_owned(), issuer.into());
+        self
+    }
+
+    /// How long one request to an OAuth provider may take, connecting included (default 10 s).
+    /// A provider that does not answer in time fails the sign-in with `OAuthSignin` or
+    /// `OAuthCallback`.
+    pub fn oauth_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.oauth.timeout = Some(timeout);
+        self
+    }
+
+    /// Resolves the settings and builds the engine.
+    ///
+    /// Without a secret, a debug build generates one and warns; a release build returns
+    /// [`ConfigError::MissingSecret`].
+    pub fn build(self) -> Result<Auth<D>, ConfigError> {
+        let settings = Settings::resolve(
+            D::SETTINGS,
+            self.overrides,
+            |name| std::env::var(name).ok(),
+            cfg!(debug_assertions),
+        )?;
+        let codec = SessionCodec::new(
+            settings.token_format,
+            &settings.secrets,
+            &settings.cookies.session_token,
+            settings.claim_rules(),
+        );
+        let providers_json = handlers::providers_json(D::PROVIDERS, &settings.base);
+        #[cfg(feature = "oauth")]
+        let oauth = crate::providers::OAuthClients::build(
+            D::PROVIDERS,
+            &self.oauth,
+            |name| std::env::var(name).ok(),
+            &settings.base,
+            &settings.secret,
+            settings.secure,
+        )?;
+        #[cfg(not(feature = "oauth"))]
+        if let Some(p) = D::PROVIDERS
+            .iter()
+            .find(|p| p.kind == crate::definition::ProviderKind::OAuth)
+        {
+            let _ = &self.oauth;
+            return Err(ConfigError::ProviderSetting {
+                provider: p.id.to_owned(),
+                variable: "features".to_owned(),
+                reason: "auth-runtime was built without its `oauth` feature".to_owned(),
+            });
+        }
+        // Limits written in the macro, or set in the environment (`AUTH_GUEST_*`, which wins),
+        // replace the store's own configuration.
+        #[cfg(feature = "guests")]
+        let guest_limits =
+            match D::SETTINGS.guest_limits.is_set() || crate::guests::Limits::set_in_env() {
+                true => Some(
+                    crate::guests::Limits::default()
+                        .configured(&D::SETTINGS.guest_limits)
+                        .map_err(|error| ConfigError::InvalidSetting {
+                            name: "guest limits",
+                            reason: error.to_string(),
+                        })?,
+                ),
+                false => None,
+            };
+        #[cfg(feature = "guests")]
+        let guests = self
+            .guests
+            .store
+            .map(|store| crate::sessions::guests::GuestSetup {
+                store,
+                hook: self.guests.hook,
+                store_hook: self.guests.store_hook,
+                proxy: self.guests.proxy,
+                limits: guest_limits,
+                warned_no_peer: std::sync::atomic::AtomicBool::new(false),
+            });
+        #[cfg(feature = "guests")]
+        let has_store = guests.is_some();
+        #[cfg(not(feature = "guests"))]
+        let has_store = false;
+        if let Some(p) = D::PROVIDERS
+            .iter()
+            .find(|p| p.kind == crate::definition::ProviderKind::Anonymous)
+            .filter(|_| !has_store)
+        {
+            let reason = if cfg!(feature = "guests") {
+                "an Anonymous provider creates its guests in a guest store: call \
+                 `AuthBuilder::guests(Arc::new(SqliteGuestStore::open(\"guests.db\").await?))` \
+                 (or a PostgresGuestStore for several app servers)"
+            } else {
+                "an Anonymous provider needs a guest store: enable auth-runtime's `guests` feature \
+                 and call `AuthBuilder::guests(..)`"
+            };
+            return Err(ConfigError::ProviderSetting {
+                provider: p.id.to_owned(),
+                variable: "guests".to_owned(),
+                reason: reason.to_owned(),
+            });
+        }
+        let sessions = Sessions::new(
+            codec,
+            self.versions,
+            #[cfg(feature = "guests")]
+            guests,
+        );
+        Ok(Auth::from_core(Core {
+            state: self.state,
+            settings,
+            sessions,
+            providers_json,
+            #[cfg(feature = "oauth")]
+            oauth,
+        }))
+    }
+}

@@ -1,0 +1,190 @@
+//! Guests in the session layer (feature `guests`): a guest session lasts while its guest is a
+//! guest, and every real sign-in of a guest upgrades it (Promoted or Merged) before the session
+//! is issued.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use http::StatusCode;
+
+use crate::guests::{
+    GuestError, GuestStore, GuestTx, HookFuture, Identity, Limits, NoHook, TrustedProxy,
+    UpgradeHook, UpgradeOutcome,
+};
+use crate::protocol::reply::Reply;
+use crate::settings::Settings;
+use crate::user::GuestUpgrade;
+
+/// The application's upgrade hook, typed with its state: moves the guest's data (the cart)
+/// inside the store's transaction. See [`AuthBuilder::upgrade_hook`](crate::AuthBuilder::upgrade_hook).
+pub type StateHook<S> =
+    dyn for<'a> Fn(&'a UpgradeOutcome, GuestTx<'a>, &'a S) -> HookFuture<'a> + Send + Sync;
+
+/// The guest store and its settings, as the engine holds them.
+pub(crate) struct GuestSetup<S: 'static> {
+    pub store: Arc<dyn GuestStore>,
+    pub hook: Option<Box<StateHook<S>>>,
+    pub store_hook: Option<Box<dyn UpgradeHook>>,
+    pub proxy: TrustedProxy,
+    /// The limits written in `next_auth!` (with the environment over them), if any: they take
+    /// the place of the store's own.
+    pub limits: Option<Limits>,
+    /// Whether "no client address" was logged already (it is logged once).
+    pub warned_no_peer: AtomicBool,
+}
+
+/// The state-typed hook bound to the state, as the store takes it.
+struct Bound<'s, S: 'static> {
+    hook: &'s StateHook<S>,
+    state: &'s S,
+}
+
+impl<S: Send + Sync + 'static> UpgradeHook for Bound<'_, S> {
+    fn on_upgrade<'a>(&'a self, outcome: &'a UpgradeOutcome, tx: GuestTx<'a>) -> HookFuture<'a> {
+        (self.hook)(outcome, tx, self.state)
+    }
+}
+
+impl From<UpgradeOutcome> for GuestUpgrade {
+    fn from(outcome: UpgradeOutcome) -> Self {
+        match outcome {
+            UpgradeOutcome::Promoted { user_id } => GuestUpgrade::Promoted { user_id },
+            UpgradeOutcome::Merged { guest_id, into } => GuestUpgrade::Merged { guest_id, into },
+        }
+    }
+}
+
+/// A sign-in the guest store refused: the error code for the client and the status.
+#[derive(Debug)]
+pub(crate) struct Refusal {
+    pub code: &'static str,
+    pub status: StatusCode,
+    pub retry_after: Option<u64>,
+}
+
+impl Refusal {
+    pub fn from_error(error: &GuestError, stage: &str) -> Self {
+        let (code, status) = match error {
+            GuestError::RateLimited { .. } => ("RateLimited", StatusCode::TOO_MANY_REQUESTS),
+            GuestError::Unavailable(_) => {
+                ("GuestStoreUnavailable", StatusCode::SERVICE_UNAVAILABLE)
+            }
+            GuestError::Hook(_) => ("UpgradeFailed", StatusCode::INTERNAL_SERVER_ERROR),
+            _ => ("Callback", StatusCode::INTERNAL_SERVER_ERROR),
+        };
+        match error {
+            GuestError::RateLimited { .. } => {
+                tracing::info!(target: "auth_runtime::guests", %error, stage, "guest creation refused");
+            }
+            _ => {
+                tracing::error!(target: "auth_runtime::guests", %error, stage, "guest store failed")
+            }
+        }
+        Refusal {
+            code,
+            status,
+            retry_after: error.retry_after_secs(),
+        }
+    }
+
+    /// JSON `{ url, error }` whatever the client asked for: the status carries the meaning
+    /// (429, 503), and `signIn()` turns the `error` of the URL into `{ ok: false, error }`.
+    pub fn reply(&self, base: &crate::base_url::BaseUrl, provider: &str) -> Reply {
+        let mut reply = Reply::json_value(
+            self.status,
+            &serde_json::json!({
+                "url": crate::protocol::reply::error_url(base, self.code, Some(provider)),
+                "error": self.code,
+            }),
+        );
+        reply.retry_after = self.retry_after;
+        reply
+    }
+}
+
+/// Whether the guest `id` of a session being read is still a guest, recording its activity for
+/// cleanup. Only guest sessions pay for it ([`GuestStore::check_active`]). A store that cannot
+/// answer keeps the session: guests keep shopping while it is down.
+pub(crate) async fn is_active(store: &dyn GuestStore, id: &str) -> bool {
+    match store.check_active(id).await {
+        Ok(active) => active,
+        Err(error) => {
+            tracing::warn!(target: "auth_runtime::guests", %error, "cannot check a guest session; keeping it");
+            true
+        }
+    }
+}
+
+/// Who a real sign-in signs in as.
+pub(crate) struct Resolved {
+    /// The user id to sign in as.
+    pub user_id: String,
+    /// What happened to the browser's guest, if this request upgraded it.
+    pub upgrade: Option<GuestUpgrade>,
+    /// Set-Cookie headers to add (the rotated CSRF token after an upgrade).
+    pub cookies: Vec<String>,
+}
+
+/// Every real sign-in goes through here: a guest is upgraded (Promoted or Merged) with the
+/// application's hook, in one transaction; a sign-in without a guest links its identity so that
+/// a later guest with that identity merges.
+pub(crate) async fn resolve_sign_in<S: Send + Sync + 'static>(
+    setup: &GuestSetup<S>,
+    state: &S,
+    settings: &Settings,
+    identity: Identity,
+    user_id: &str,
+    previous_guest: Option<&str>,
+) -> Result<Resolved, Refusal> {
+    let store = &*setup.store;
+    if let Some(guest_id) = previous_guest {
+        let result = match (&setup.hook, &setup.store_hook) {
+            (Some(hook), _) => {
+                let bound = Bound {
+                    hook: &**hook,
+                    state,
+                };
+                store.upgrade(guest_id, &identity, &bound).await
+            }
+            (None, Some(hook)) => store.upgrade(guest_id, &identity, &**hook).await,
+            (None, None) => store.upgrade(guest_id, &identity, &NoHook).await,
+        };
+        match result {
+            Ok(outcome) => {
+                // The guest's CSRF token keyed its creation: a new one, so that this browser's
+                // next anonymous sign-in is a new guest.
+                let cookies = crate::protocol::request::fresh_csrf_cookie(settings)
+                    .into_iter()
+                    .collect();
+                return Ok(Resolved {
+                    user_id: outcome.user_id().to_owned(),
+                    upgrade: Some(outcome.into()),
+                    cookies,
+                });
+            }
+            // A concurrent double-submit won: sign in as the user it produced.
+            Err(GuestError::AlreadyUpgraded { .. }) => match store.user_for(&identity).await {
+                Ok(Some(owner)) => {
+                    return Ok(Resolved {
+                        user_id: owner,
+                        upgrade: None,
+                        cookies: Vec::new(),
+                    });
+                }
+                Ok(None) => {}
+                Err(error) => return Err(Refusal::from_error(&error, "user_for")),
+            },
+            // The guest was cleaned up meanwhile: a plain sign-in.
+            Err(GuestError::NotFound { .. }) => {}
+            Err(error) => return Err(Refusal::from_error(&error, "upgrade")),
+        }
+    }
+    match store.link_identity(&identity, user_id).await {
+        Ok(owner) => Ok(Resolved {
+            user_id: owner,
+            upgrade: None,
+            cookies: Vec::new(),
+        }),
+        Err(error) => Err(Refusal::from_error(&error, "link_identity")),
+    }
+}

@@ -1,0 +1,447 @@
+//! The session layer: every sign-in ends here and every session read starts here, whatever the
+//! provider and the token format.
+//!
+//! [`Sessions::verify`] reads a session token from a request (cookies, or an
+//! `Authorization: Bearer` header for APIs) and gives one answer for each situation (see
+//! [`SessionError`]); [`Sessions::issue`] writes one, stamping everything a token must carry
+//! (expiry, `jti`, session version, guest id) in one place, so no path can skip the version
+//! stamp. The handlers, the `Auth` readers and the axum extractors all go through here.
+
+pub(crate) mod codec;
+#[cfg(feature = "guests")]
+pub(crate) mod guests;
+mod reader;
+mod sign_in;
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use http::StatusCode;
+
+use crate::clock;
+use crate::cookies::{self, RequestCookies};
+use crate::definition::{AuthDefinition, SessionShape, TokenClaims};
+use crate::session_version::{SessionVersion, SessionVersions};
+use crate::settings::Settings;
+use crate::user::{JwtEvent, SessionUser};
+
+pub(crate) use codec::{SessionCodec, Stamp};
+pub use reader::{ReadToken, TokenReader};
+pub(crate) use sign_in::{SignIn, SignInError};
+
+/// A token that opened and whose checks passed: the session of a request.
+pub(crate) type Verified<T> = codec::Decoded<T>;
+
+/// Why a request has no usable session. The same answer reaches `GET /api/auth/session`, the
+/// [`Auth`](crate::Auth) readers and the axum extractors.
+///
+/// | variant | `GET /api/auth/session` | extractors |
+/// |---|---|---|
+/// | `Missing` | `{}` | 401 |
+/// | `Invalid`, `Expired`, `Revoked` | `{}`, session cookies cleared | 401 |
+/// | `Unavailable` | 503 `{}`, cookies kept | 503 |
+///
+/// A store that cannot answer is not the visitor's fault: the session is neither accepted nor
+/// ended, and the status says to try again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// The request carries no session token.
+    #[error("no session")]
+    Missing,
+    /// A session token that is not this application's: malformed, forged, under an unknown
+    /// secret, for another deployment, or not fitting the `Token` type.
+    #[error("the session token is not valid")]
+    Invalid,
+    /// A genuine session token past its expiry.
+    #[error("the session has expired")]
+    Expired,
+    /// A genuine session that was ended: its user signed out everywhere, or its guest was
+    /// upgraded or removed.
+    #[error("the session was ended")]
+    Revoked,
+    /// A store the check needs (session versions) could not answer.
+    #[error("the session store is unavailable")]
+    Unavailable,
+}
+
+impl SessionError {
+    /// The HTTP status an API answers with: 401, or 503 for [`SessionError::Unavailable`].
+    pub fn status(self) -> StatusCode {
+        match self {
+            SessionError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::UNAUTHORIZED,
+        }
+    }
+
+    /// Whether the request's session cookies should be cleared (the session will never work).
+    pub(crate) fn ends_session(self) -> bool {
+        matches!(
+            self,
+            SessionError::Invalid | SessionError::Expired | SessionError::Revoked
+        )
+    }
+}
+
+/// Why a session could not be issued.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IssueError {
+    /// The claims could not be written (they do not serialise to a JSON object).
+    #[error("{0}")]
+    Encode(String),
+    /// The session version store could not answer.
+    #[error(transparent)]
+    Versions(#[from] crate::session_version::SessionVersionError),
+}
+
+/// A session as an application handler sees it: the callbacks ran, as for `GET /session`.
+pub struct CurrentSession<D: AuthDefinition> {
+    /// What `GET /api/auth/session` would return.
+    pub session: D::Session,
+    /// The token's claims, after the `jwt` callback.
+    pub token: D::Token,
+    /// The guest id when this is a guest's session (an Anonymous provider's sign-in).
+    pub guest_id: Option<String>,
+}
+
+impl<D: AuthDefinition> std::fmt::Debug for CurrentSession<D>
+where
+    D::Session: std::fmt::Debug,
+    D::Token: std::fmt::Debug,
+{
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CurrentSession")
+            .field("session", &self.session)
+            .field("token", &self.token)
+            .field("guest_id", &self.guest_id)
+            .finish()
+    }
+}
+
+/// What a session read gives back to `GET /session` and `POST /session`.
+pub(crate) struct Refreshed<S> {
+    /// The session JSON.
+    pub session: S,
+    /// The renewed session cookies, when the token was re-issued.
+    pub cookies: Vec<String>,
+}
+
+/// The session layer of one engine.
+pub(crate) struct Sessions<D: AuthDefinition> {
+    codec: SessionCodec,
+    versions: Option<Arc<dyn SessionVersions>>,
+    #[cfg(feature = "guests")]
+    guests: Option<guests::GuestSetup<D::State>>,
+    #[cfg(not(feature = "guests"))]
+    _definition: std::marker::PhantomData<D>,
+}
+
+impl<D: AuthDefinition> Sessions<D> {
+    pub fn new(
+        codec: SessionCodec,
+        versions: Option<Arc<dyn SessionVersions>>,
+        #[cfg(feature = "guests")] guests: Option<guests::GuestSetup<D::State>>,
+    ) -> Self {
+        Sessions {
+            codec,
+            versions,
+            #[cfg(feature = "guests")]
+            guests,
+            #[cfg(not(feature = "guests"))]
+            _definition: std::marker::PhantomData,
+        }
+    }
+
+    /// The guest store and its settings, when configured.
+    #[cfg(feature = "guests")]
+    pub fn guests(&self) -> Option<&guests::GuestSetup<D::State>> {
+        self.guests.as_ref()
+    }
+
+    /// The session version store, when configured.
+    pub fn versions(&self) -> Option<&dyn SessionVersions> {
+        self.versions.as_deref()
+    }
+
+    /// The session token of a request: the session cookie (joined from its chunks), else an
+    /// `Authorization: Bearer` header (percent-decoded, as next-auth's `getToken` reads it).
+    pub fn credential<'c>(
+        settings: &Settings,
+        cookies: &RequestCookies<'c>,
+        headers: Option<&'c http::HeaderMap>,
+    ) -> Result<Cow<'c, str>, SessionError> {
+        let name = &settings.cookies.session_token;
+        if let Some(token) = cookies.chunked(name) {
+            return Ok(token);
+        }
+        if !cookies.chunk_names(name).is_empty() {
+            return Err(SessionError::Invalid);
+        }
+        let bearer = headers
+            .and_then(|h| h.get(http::header::AUTHORIZATION))
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .filter(|token| !token.is_empty());
+        match bearer {
+            Some(token) => Ok(percent_encoding::percent_decode_str(token)
+                .decode_utf8()
+                .map_err(|_| SessionError::Invalid)?
+                .into_owned()
+                .into()),
+            None => Err(SessionError::Missing),
+        }
+    }
+
+    /// Opens `token` and checks it: its claims, its session version (a token without one is
+    /// version 0 of its subject), and for a guest's session that the guest is still a guest.
+    pub async fn verify(&self, token: &str) -> Result<Verified<D::Token>, SessionError> {
+        let verified = self
+            .codec
+            .decode::<D::Token>(token, clock::now())
+            .map_err(|error| {
+                tracing::debug!(%error, "session token refused");
+                match error {
+                    codec::DecodeError::Expired => SessionError::Expired,
+                    codec::DecodeError::Invalid(_) => SessionError::Invalid,
+                }
+            })?;
+        if let Some(versions) = &self.versions {
+            let subject = verified
+                .version
+                .as_ref()
+                .map(|v| (v.uid.as_str(), v.v))
+                .or_else(|| {
+                    verified
+                        .guest
+                        .as_deref()
+                        .or(verified.claims.sub())
+                        .map(|uid| (uid, 0))
+                });
+            if let Some((uid, minted)) = subject {
+                match versions.current(uid).await {
+                    Ok(current) if minted >= current => {}
+                    Ok(_) => return Err(SessionError::Revoked),
+                    Err(error) => {
+                        tracing::warn!(%error, "cannot check the session version; refusing this read");
+                        return Err(SessionError::Unavailable);
+                    }
+                }
+            }
+        }
+        #[cfg(feature = "guests")]
+        if let (Some(id), Some(setup)) = (verified.guest.as_deref(), &self.guests)
+            && !guests::is_active(&*setup.store, id).await
+        {
+            return Err(SessionError::Revoked);
+        }
+        Ok(verified)
+    }
+
+    /// Writes a session token for `token`, stamped with `iat`, `exp`, a fresh `jti`, `stamp`'s
+    /// session version and guest; returns the token and its expiry.
+    pub fn seal(
+        &self,
+        settings: &Settings,
+        token: &mut D::Token,
+        now: i64,
+        stamp: Stamp<'_>,
+    ) -> Result<(String, i64), IssueError> {
+        let jwt = self
+            .codec
+            .encode(token, now, settings.max_age, stamp)
+            .map_err(|e| IssueError::Encode(e.0))?;
+        Ok((jwt, token.expires_at().unwrap_or(now)))
+    }
+
+    /// The session version a new session of `user_id` starts at, when a store is configured.
+    pub async fn version_for(&self, user_id: &str) -> Result<Option<SessionVersion>, IssueError> {
+        match &self.versions {
+            None => Ok(None),
+            Some(versions) => Ok(Some(SessionVersion {
+                uid: user_id.to_owned(),
+                v: versions.current(user_id).await?,
+            })),
+        }
+    }
+
+    /// Issues a new session for `token` (a sign-in): the session version of its user, the
+    /// guest id for a guest's session, then the cookies replacing every chunk in `present`.
+    pub async fn issue(
+        &self,
+        settings: &Settings,
+        token: &mut D::Token,
+        user_id: &str,
+        guest: Option<&str>,
+        present: &[&str],
+    ) -> Result<Vec<String>, IssueError> {
+        let version = self.version_for(guest.unwrap_or(user_id)).await?;
+        let stamp = Stamp {
+            version: version.as_ref(),
+            guest,
+        };
+        let (jwt, expires_at) = self.seal(settings, token, clock::now(), stamp)?;
+        Ok(session_cookies(settings, &jwt, expires_at, present))
+    }
+
+    /// `GET /session` and `POST /session`: verifies the session, runs the `jwt` callback with
+    /// `event` and the `session` callback, and renews the token when due (older than
+    /// `update_age`, under a rotated-out secret, changed by the callback, or `always_renew`).
+    pub async fn refresh(
+        &self,
+        state: &D::State,
+        settings: &Settings,
+        cookies: &RequestCookies<'_>,
+        event: JwtEvent<D::Provider, D::Token>,
+        always_renew: bool,
+    ) -> Result<Refreshed<D::Session>, SessionError> {
+        let raw = Self::credential(settings, cookies, None)?;
+        let verified = self.verify(&raw).await?;
+        let now = clock::now();
+        let issued_at = verified.claims.issued_at().unwrap_or(i64::MIN / 2);
+        let due = always_renew
+            || verified.reissue
+            || now.saturating_sub(issued_at) >= i64::try_from(settings.update_age).unwrap_or(0);
+        // Not due: re-issued only if the jwt callback changes the claims.
+        let before = if due {
+            Vec::new()
+        } else {
+            serde_json::to_vec(&verified.claims).unwrap_or_default()
+        };
+        // NextAuth builds `session.user` from the token as read, before the jwt callback.
+        let user = session_user(&verified.claims);
+        let mut token = run_jwt::<D>(state, verified.claims, event).await?;
+        let mut set = Vec::new();
+        let expires_at = if due || !serialises_to(&token, &before) {
+            let stamp = Stamp {
+                version: verified.version.as_ref(),
+                guest: verified.guest.as_deref(),
+            };
+            let (jwt, expires_at) =
+                self.seal(settings, &mut token, now, stamp)
+                    .map_err(|error| {
+                        tracing::error!(%error, "could not renew the session token");
+                        SessionError::Invalid
+                    })?;
+            let present = cookies.chunk_names(&settings.cookies.session_token);
+            set = session_cookies(settings, &jwt, expires_at, &present);
+            expires_at
+        } else {
+            token.expires_at().unwrap_or(now)
+        };
+        let session = build_session::<D>(state, user, &token, expires_at).await;
+        Ok(Refreshed {
+            session,
+            cookies: set,
+        })
+    }
+
+    /// The session of a request as an application handler sees it: verified, callbacks run,
+    /// nothing written back.
+    pub async fn current(
+        &self,
+        state: &D::State,
+        settings: &Settings,
+        headers: &http::HeaderMap,
+    ) -> Result<CurrentSession<D>, SessionError> {
+        let verified = self.read_headers(settings, headers).await?;
+        let user = session_user(&verified.claims);
+        let token = run_jwt::<D>(state, verified.claims, JwtEvent::Refresh).await?;
+        let expires_at = token.expires_at().unwrap_or_else(clock::now);
+        let session = build_session::<D>(state, user, &token, expires_at).await;
+        Ok(CurrentSession {
+            session,
+            token,
+            guest_id: verified.guest,
+        })
+    }
+
+    /// The verified session of a request's headers (cookies, then a Bearer token).
+    pub async fn read_headers(
+        &self,
+        settings: &Settings,
+        headers: &http::HeaderMap,
+    ) -> Result<Verified<D::Token>, SessionError> {
+        let cookies = RequestCookies::parse(
+            headers
+                .get_all(http::header::COOKIE)
+                .iter()
+                .filter_map(|v| v.to_str().ok()),
+        )
+        .map_err(|_| SessionError::Invalid)?;
+        let raw = Self::credential(settings, &cookies, Some(headers))?;
+        self.verify(&raw).await
+    }
+}
+
+async fn run_jwt<D: AuthDefinition>(
+    state: &D::State,
+    token: D::Token,
+    event: JwtEvent<D::Provider, D::Token>,
+) -> Result<D::Token, SessionError> {
+    D::jwt(token, event, state).await.map_err(|error| {
+        tracing::warn!(%error, "the jwt callback failed while reading a session; signing the user out");
+        SessionError::Invalid
+    })
+}
+
+async fn build_session<D: AuthDefinition>(
+    state: &D::State,
+    user: SessionUser,
+    token: &D::Token,
+    expires_at: i64,
+) -> D::Session {
+    let session = D::Session::from_parts(user, clock::iso_date(expires_at));
+    D::session(session, token, state).await
+}
+
+/// The `Set-Cookie` lines that store `jwt`, replacing every chunk in `present`.
+pub(crate) fn session_cookies(
+    settings: &Settings,
+    jwt: &str,
+    expires_at: i64,
+    present: &[&str],
+) -> Vec<String> {
+    cookies::session_cookies(
+        &settings.cookies.session_token,
+        jwt,
+        expires_at,
+        settings.secure,
+        present,
+    )
+}
+
+/// Whether `token` serialises to exactly `payload`, compared as it is written (no buffer).
+fn serialises_to<T: serde::Serialize>(token: &T, payload: &[u8]) -> bool {
+    struct Compare<'p> {
+        rest: &'p [u8],
+    }
+    impl std::io::Write for Compare<'_> {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            match self.rest.strip_prefix(bytes) {
+                Some(rest) => {
+                    self.rest = rest;
+                    Ok(bytes.len())
+                }
+                None => Err(std::io::ErrorKind::InvalidData.into()),
+            }
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut compare = Compare { rest: payload };
+    serde_json::to_writer(&mut compare, token).is_ok() && compare.rest.is_empty()
+}
+
+fn session_user<T: TokenClaims>(token: &T) -> SessionUser {
+    SessionUser {
+        name: token.name().map(str::to_owned),
+        email: token.email().map(str::to_owned),
+        image: token.picture().map(str::to_owned),
+    }
+}

@@ -1,0 +1,110 @@
+//! How every sign-in ends, whatever the provider: the browser's guest is upgraded (or the
+//! identity linked), the `jwt` callback runs, and the session is issued.
+
+use crate::callback::CallbackError;
+use crate::definition::{AuthDefinition, TokenClaims};
+use crate::settings::Settings;
+use crate::user::{Account, JwtEvent, Profile, User};
+
+use super::{Sessions, Verified};
+
+/// A sign-in the provider accepted, on its way to a session.
+pub(crate) struct SignIn<D: AuthDefinition> {
+    /// The provider used.
+    pub provider: D::Provider,
+    /// The user the provider returned.
+    pub user: User,
+    /// How the user signed in.
+    pub account: Account,
+    /// The user's profile at an OAuth or OpenID Connect provider.
+    pub profile: Option<Profile>,
+    /// The browser's session before this sign-in, verified (a guest, typically).
+    pub previous: Option<Verified<D::Token>>,
+    /// `true` for an Anonymous provider's sign-in: the user is the guest itself, nothing to
+    /// upgrade.
+    pub as_guest: bool,
+}
+
+/// Why a sign-in produced no session.
+pub(crate) enum SignInError {
+    /// The guest store refused (limits, outage, a failing upgrade hook).
+    #[cfg(feature = "guests")]
+    Refused(super::guests::Refusal),
+    /// A callback failed, or the session could not be issued, at `stage`.
+    Callback {
+        stage: &'static str,
+        error: CallbackError,
+    },
+}
+
+impl<D: AuthDefinition> Sessions<D> {
+    /// Ends a sign-in: resolves who it signs in as (a guest is upgraded in the store's
+    /// transaction), runs the `jwt` callback, and issues the session. Returns the `Set-Cookie`
+    /// lines: the session cookies replacing every chunk in `present`, and a rotated CSRF
+    /// cookie after an upgrade.
+    pub async fn sign_in(
+        &self,
+        state: &D::State,
+        settings: &Settings,
+        sign_in: SignIn<D>,
+        present: &[&str],
+    ) -> Result<Vec<String>, SignInError> {
+        let SignIn {
+            provider,
+            mut user,
+            account,
+            profile,
+            previous,
+            as_guest,
+        } = sign_in;
+        let previous_guest = previous.as_ref().and_then(|p| p.guest.clone());
+        let mut extra_cookies = Vec::new();
+        let mut upgrade = None;
+        #[cfg(feature = "guests")]
+        if let (false, Some(setup)) = (as_guest, &self.guests) {
+            let identity = crate::guests::Identity::new(&account.provider, user.id.clone());
+            let resolved = super::guests::resolve_sign_in(
+                setup,
+                state,
+                settings,
+                identity,
+                &user.id,
+                previous_guest.as_deref(),
+            )
+            .await
+            .map_err(SignInError::Refused)?;
+            user.id = resolved.user_id;
+            upgrade = resolved.upgrade;
+            extra_cookies = resolved.cookies;
+        }
+        let guest = as_guest.then(|| user.id.clone());
+        let user_id = user.id.clone();
+        let token = D::Token::from_user(&user);
+        let event = JwtEvent::SignIn {
+            provider,
+            user,
+            account,
+            profile,
+            previous: previous.map(|p| p.claims),
+            upgrade,
+        };
+        let mut token =
+            D::jwt(token, event, state)
+                .await
+                .map_err(|error| SignInError::Callback {
+                    stage: "jwt",
+                    error,
+                })?;
+        let mut cookies = self
+            .issue(settings, &mut token, &user_id, guest.as_deref(), present)
+            .await
+            .map_err(|error| SignInError::Callback {
+                stage: "issue",
+                error: CallbackError::internal(error),
+            })?;
+        cookies.append(&mut extra_cookies);
+        // Unused without the guest store.
+        let _ = previous_guest;
+        Ok(cookies)
+    }
+}
