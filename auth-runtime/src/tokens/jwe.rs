@@ -155,10 +155,14 @@ fn assemble(header: &str, iv: &[u8], ciphertext: &[u8], tag: &[u8]) -> String {
 /// `@auth/core` computes its `kid` (`sha${key bits}`: SHA-512 for the 64-byte key, SHA-256 for
 /// the 32-byte one).
 pub(super) fn thumbprint(key: &[u8]) -> String {
-    let input = zeroize::Zeroizing::new(format!(
-        "{{\"k\":\"{}\",\"kty\":\"oct\"}}",
-        URL_SAFE_NO_PAD.encode(key)
+    // Built in one buffer of the final size, so the only copy of the encoded key is wiped.
+    let (open, close) = ("{\"k\":\"", "\",\"kty\":\"oct\"}");
+    let mut input = zeroize::Zeroizing::new(String::with_capacity(
+        open.len() + (key.len() * 4).div_ceil(3) + close.len(),
     ));
+    input.push_str(open);
+    URL_SAFE_NO_PAD.encode_string(key, &mut *input);
+    input.push_str(close);
     match key.len() {
         64 => URL_SAFE_NO_PAD.encode(Sha512::digest(input.as_bytes())),
         _ => URL_SAFE_NO_PAD.encode(Sha256::digest(input.as_bytes())),

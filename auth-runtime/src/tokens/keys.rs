@@ -1,11 +1,15 @@
 //! The keys of one token format, derived from the configured secrets (newest first), and the
 //! two operations on them: seal under the newest key, open under any.
 //!
-//! | format | key (HKDF-SHA256 of the secret) | token |
-//! | --- | --- | --- |
-//! | `NextAuthV4` | salt empty, info `NextAuth.js Generated Encryption Key`, 32 bytes | JWE `dir` + `A256GCM` |
-//! | `AuthJsV5` | salt the session cookie's name, info `Auth.js Generated Encryption Key (<name>)`, 64 bytes (32 for `A256GCM`) | JWE `dir` + `A256CBC-HS512` with a `kid` |
-//! | `Jws` | no salt, info `auth-runtime session token signing key`, 32 bytes | JWS `HS256` |
+//! Every key is HKDF-SHA256 of the secret:
+//!
+//! - `NextAuthV4`: empty salt, info `NextAuth.js Generated Encryption Key`, 32 bytes; tokens are
+//!   JWE `dir` + `A256GCM`.
+//! - `AuthJsV5`: salt the session cookie's name, info `Auth.js Generated Encryption Key
+//!   (<name>)`, 64 bytes; tokens are JWE `dir` + `A256CBC-HS512` with a `kid`. The same
+//!   derivation at 32 bytes gives the `A256GCM` key `@auth/core` also reads with.
+//! - `Jws`: no salt, info `auth-runtime session token signing key`, 32 bytes; tokens are JWS
+//!   `HS256`.
 //!
 //! Each key is turned into its prepared cipher and MAC states at once and the derived bytes are
 //! wiped; the AES key schedules are wiped on drop too (the `zeroize` features of `aes`, `cbc`
@@ -162,7 +166,8 @@ impl Keys {
         Ok(token)
     }
 
-    /// Opens a compact token under any key: the claims bytes and the index of the key that opened it (0 = newest).
+    /// Opens a compact token under any key: the claims bytes and the index of the key that
+    /// opened it (0 = newest).
     pub(crate) fn open(&self, token: &str) -> Result<(Vec<u8>, usize), SealError> {
         if token.len() > MAX_TOKEN_LEN {
             return Err(invalid("token too long"));
@@ -623,24 +628,6 @@ mod tests {
         assert!(keys.open(&format!("{}.{rest}", jwe::V4_HEADER)).is_err());
         let (_, rest) = V5_JOSE_TOKENS[1].0.split_once('.').unwrap();
         assert!(keys.open(&format!("{}.{rest}", key.header)).is_err());
-    }
-
-    #[test]
-    fn zz_print_for_node() {
-        for (format, cookie) in [
-            (TokenFormat::AuthJsV5, V5_COOKIE),
-            (TokenFormat::AuthJsV5, V5_SECURE_COOKIE),
-            (TokenFormat::NextAuthV4, V4_COOKIE),
-        ] {
-            for secrets in [&[V5_SECRET][..], &[NEW, V5_SECRET][..]] {
-                let k = Keys::derive(format, secrets, cookie);
-                println!(
-                    "TOKEN {format} {cookie} {} {}",
-                    secrets.len(),
-                    k.seal(V5_DETERMINISTIC_PAYLOAD.as_bytes()).unwrap()
-                );
-            }
-        }
     }
 
     // ---- JWS ----
