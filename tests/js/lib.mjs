@@ -16,8 +16,8 @@ export function authOrigin() {
   return u.origin;
 }
 
-export const SESSION_COOKIE = /^(__Secure-)?next-auth\.session-token(\.\d+)?$/;
-export const CSRF_COOKIE = /^(__Host-)?next-auth\.csrf-token$/;
+export const SESSION_COOKIE = /^(__Secure-)?(next-auth|authjs)\.session-token(\.\d+)?$/;
+export const CSRF_COOKIE = /^(__Host-)?(next-auth|authjs)\.csrf-token$/;
 
 /**
  * A browser-like fetch over Node's global fetch, bound to one cookie jar (a Map name -> raw value).

@@ -178,7 +178,7 @@ impl Browser {
     pub fn session_cookies(&self) -> Vec<(String, String)> {
         self.jar
             .iter()
-            .filter(|(k, _)| k.contains("next-auth.session-token"))
+            .filter(|(k, _)| k.contains(".session-token"))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect()
     }

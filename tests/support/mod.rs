@@ -1,4 +1,8 @@
 //! An in-process client with a cookie jar, driving `Auth::handle` the way a browser would.
+//!
+//! The suites are written with NextAuth v4's cookie names (`next-auth.*`). When the engine writes
+//! Auth.js v5's names (`AUTH_TOKEN_FORMAT=authjs-v5`), the client renames them on the wire, both
+//! ways, so every suite runs unchanged in every token format.
 
 #![allow(dead_code)]
 
@@ -69,10 +73,12 @@ impl<D: AuthDefinition> Client<D> {
         }
     }
 
+    /// The `Cookie` header, with the names the engine writes.
     pub fn cookie_header(&self) -> String {
+        let wire = self.auth.settings().token_format().cookie_prefix();
         self.jar
             .iter()
-            .map(|(k, v)| format!("{k}={v}"))
+            .map(|(k, v)| format!("{}={v}", k.replacen("next-auth.", &format!("{wire}."), 1)))
             .collect::<Vec<_>>()
             .join("; ")
     }
@@ -100,7 +106,15 @@ impl<D: AuthDefinition> Client<D> {
             .headers
             .get_all("set-cookie")
             .iter()
-            .map(|v| v.to_str().unwrap().to_owned())
+            .map(|v| {
+                let line = v.to_str().unwrap();
+                let wire = self.auth.settings().token_format().cookie_prefix();
+                let (name, rest) = line.split_once('=').unwrap();
+                format!(
+                    "{}={rest}",
+                    name.replacen(&format!("{wire}."), "next-auth.", 1)
+                )
+            })
             .collect();
         for line in &set_cookies {
             let pair = line.split(';').next().unwrap();
