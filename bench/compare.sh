@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Same-window comparison: our anonymous example, the bare axum + jsonwebtoken server and Auth.js,
+# Same-window comparison: our anonymous example (in each token format: nextauth-v4, the default,
+# then authjs-v5 and jws), the bare axum + jsonwebtoken server and Auth.js,
 # interleaved round by round (the machine drifts by 10-60% within minutes, so only ratios measured
 # in the same round mean anything). Each server runs pinned to CPU 0, wrk to CPU 1.
 #
@@ -29,11 +30,21 @@ env PORT=3100 AUTH_SECRET=bench-secret-0123456789abcdef0123456789 GUESTS_DB="$DB
   AUTH_GUEST_GLOBAL_PER_HOUR=1000000000 AUTH_GUEST_GLOBAL_BURST=1000000000 \
   taskset -c 0 "$TARGET/bench-server/examples/anonymous" >"$LOGS/ours-server.log" 2>&1 &
 OURS=$!; PIDS+=("$OURS")
+# The same example in the other token formats, for GET /session only.
+for spec in "3103|authjs-v5" "3104|jws"; do
+  IFS='|' read -r port format <<<"$spec"
+  env PORT=$port AUTH_SECRET=bench-secret-0123456789abcdef0123456789 GUESTS_DB="$DB.$format" \
+    RUST_LOG=warn AUTH_TOKEN_FORMAT=$format AUTH_GUEST_GLOBAL_PER_HOUR=1000000000 \
+    AUTH_GUEST_GLOBAL_BURST=1000000000 \
+    taskset -c 0 "$TARGET/bench-server/examples/anonymous" >"$LOGS/ours-$format-server.log" 2>&1 &
+  PIDS+=("$!")
+done
+OURS_V5=${PIDS[-2]}; OURS_JWS=${PIDS[-1]}
 env PORT=3101 SESSION_REISSUE=0 taskset -c 0 "$PEERS/axum-limit/target/release/axum-limit" >"$LOGS/axum-server.log" 2>&1 &
 AXUM=$!; PIDS+=("$AXUM")
 env PORT=3102 taskset -c 0 node "$PEERS/authjs/server.js" >"$LOGS/authjs-server.log" 2>&1 &
 AUTHJS=$!; PIDS+=("$AUTHJS")
-wait_port 3100; wait_port 3102; sleep 1  # the bare server has no csrf endpoint; it starts in ms
+wait_port 3100; wait_port 3102; wait_port 3103; wait_port 3104; sleep 1  # the bare server has no csrf endpoint; it starts in ms
 
 {
   echo "# date=$(date -u +%FT%TZ) nproc=$(nproc) cpu='$(lscpu | sed -n 's/^Model name: *//p')'"
@@ -44,6 +55,8 @@ wait_port 3100; wait_port 3102; sleep 1  # the bare server has no csrf endpoint;
 # that the ratios compare runs minutes apart at most.
 for round in $(seq "$ROUNDS"); do
   for run in "ours|http://127.0.0.1:3100|$OURS|session" \
+             "ours-authjs-v5|http://127.0.0.1:3103|$OURS_V5|session" \
+             "ours-jws|http://127.0.0.1:3104|$OURS_JWS|session" \
              "axum|http://127.0.0.1:3101|$AXUM|session" \
              "authjs|http://127.0.0.1:3102|$AUTHJS|session" \
              "ours|http://127.0.0.1:3100|$OURS|signin" \

@@ -29,6 +29,11 @@ fn readme_shows_the_examples_verbatim() {
             &["config", "app"][..],
         ),
         (
+            "examples/nextjs_backend.rs",
+            include_str!("../examples/nextjs_backend.rs"),
+            &["api"][..],
+        ),
+        (
             "examples/third_party_token.rs",
             include_str!("../examples/third_party_token.rs"),
             &["config"][..],

@@ -18,6 +18,7 @@ pub(crate) const TOP_LEVEL_KEYS: &[&str] = &[
     "update_age",
     "strategy",
     "base_path",
+    "token_format",
     "guest_limit_per_hour",
     "guest_limit_burst",
     "guest_global_per_hour",

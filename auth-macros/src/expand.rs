@@ -615,6 +615,13 @@ fn definition_impl(model: &Model, names: &Names) -> TokenStream {
         Some(path) => quote!(::core::option::Option::Some(#path)),
         None => quote!(::core::option::Option::None),
     };
+    let token_format = match model.settings.token_format {
+        Some(format) => {
+            let variant = Ident::new(format.variant(), Span::call_site());
+            quote!(::core::option::Option::Some(::auth_runtime::TokenFormat::#variant))
+        }
+        None => quote!(::core::option::Option::None),
+    };
     let arms = model.providers.iter().map(|p| {
         let variant = &p.variant;
         let call = match (&p.kind, &p.config) {
@@ -661,7 +668,7 @@ fn definition_impl(model: &Model, names: &Names) -> TokenStream {
                     max_age: #max_age,
                     update_age: #update_age,
                     base_path: #base_path,
-                    token_format: ::core::option::Option::None,
+                    token_format: #token_format,
                     guest_limits: ::auth_runtime::definition::GuestLimitSettings {
                         per_client_per_hour: #per_client_per_hour,
                         per_client_burst: #per_client_burst,

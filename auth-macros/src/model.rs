@@ -32,8 +32,36 @@ pub(crate) struct Settings {
     pub max_age: Option<u64>,
     pub update_age: Option<u64>,
     pub base_path: Option<String>,
+    /// `token_format: ".."`: how session tokens are written and read.
+    pub token_format: Option<TokenFormat>,
     /// `guest_limit_per_hour`, `guest_limit_burst`, `guest_global_per_hour`, `guest_global_burst`.
     pub guest_limits: [Option<u32>; 4],
+}
+
+/// A session token format, as `auth_runtime::TokenFormat` has them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TokenFormat {
+    NextAuthV4,
+    AuthJsV5,
+    Jws,
+}
+
+impl TokenFormat {
+    /// Every format with its name in `token_format: ".."`, in documentation order.
+    pub(crate) const ALL: [(&'static str, TokenFormat); 3] = [
+        ("nextauth-v4", TokenFormat::NextAuthV4),
+        ("authjs-v5", TokenFormat::AuthJsV5),
+        ("jws", TokenFormat::Jws),
+    ];
+
+    /// The `auth_runtime::TokenFormat` variant.
+    pub(crate) fn variant(self) -> &'static str {
+        match self {
+            TokenFormat::NextAuthV4 => "NextAuthV4",
+            TokenFormat::AuthJsV5 => "AuthJsV5",
+            TokenFormat::Jws => "Jws",
+        }
+    }
 }
 
 pub(crate) struct Provider {

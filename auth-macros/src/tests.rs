@@ -545,6 +545,85 @@ fn session_strategy() {
 }
 
 #[test]
+fn token_format() {
+    for format in ["nextauth-v4", "authjs-v5", "jws"] {
+        let source = with_providers(&format!("token_format: \"{format}\","));
+        assert!(messages(&errors_of(&source)).is_empty(), "{format}");
+    }
+
+    let source = with_providers(r#"token_format: "nextauth-4","#);
+    let errors = errors_of(&source);
+    assert_error(
+        &source,
+        &errors,
+        "unknown token format `nextauth-4`; did you mean `nextauth-v4`?",
+        "\"nextauth-4\"",
+        0,
+    );
+    assert_eq!(errors.len(), 1, "{:#?}", messages(&errors));
+
+    let source = with_providers(r#"token_format: "paseto","#);
+    let errors = errors_of(&source);
+    assert_error(
+        &source,
+        &errors,
+        "unknown token format `paseto`; expected one of `nextauth-v4`, `authjs-v5` or `jws`",
+        "\"paseto\"",
+        0,
+    );
+    assert_eq!(errors.len(), 1, "{:#?}", messages(&errors));
+
+    // Not a literal: the error covers the expression.
+    let source = with_providers("token_format: TokenFormat::Jws,");
+    let errors = errors_of(&source);
+    assert_error(
+        &source,
+        &errors,
+        "expected a string literal",
+        "TokenFormat::Jws",
+        0,
+    );
+    assert_eq!(errors.len(), 1, "{:#?}", messages(&errors));
+
+    // A misspelled key is suggested.
+    let source = with_providers(r#"token_fromat: "jws","#);
+    let errors = errors_of(&source);
+    assert_error(
+        &source,
+        &errors,
+        "unknown key `token_fromat`; did you mean `token_format`?",
+        "token_fromat",
+        0,
+    );
+    assert_eq!(errors.len(), 1, "{:#?}", messages(&errors));
+}
+
+#[test]
+fn token_format_expands_to_the_runtime_variant() {
+    // The expansion's text without whitespace, so that line breaks do not matter.
+    let compact = |source: &str| -> String {
+        let text = entry(tokens(source)).to_string();
+        text.split_whitespace().collect()
+    };
+    for (format, variant) in [
+        ("nextauth-v4", "NextAuthV4"),
+        ("authjs-v5", "AuthJsV5"),
+        ("jws", "Jws"),
+    ] {
+        let text = compact(&with_providers(&format!("token_format: \"{format}\",")));
+        let expected = format!(
+            "token_format:::core::option::Option::Some(::auth_runtime::TokenFormat::{variant}),"
+        );
+        assert!(text.contains(&expected), "{expected} in {text}");
+    }
+    let text = compact(PROVIDERS);
+    assert!(
+        text.contains("token_format:::core::option::Option::None,"),
+        "{text}"
+    );
+}
+
+#[test]
 fn negative_durations() {
     let source = with_providers("max_age: -1, update_age: -(60 * 60),");
     let errors = errors_of(&source);
@@ -745,7 +824,8 @@ fn snapshot_minimal() {
 
 #[test]
 fn snapshot_documented() {
-    // Doc comments on the structs, their fields and a provider; `strategy`; a placeholder.
+    // Doc comments on the structs, their fields and a provider; `strategy`; `token_format`; a
+    // placeholder.
     assert_snapshot(
         "documented",
         entry(quote! {
@@ -755,6 +835,7 @@ fn snapshot_documented() {
                 role: String,
             }
             strategy: "jwt",
+            token_format: "authjs-v5",
             providers: [
                 /// Members sign in with a one-time code.
                 ///

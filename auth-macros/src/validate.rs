@@ -21,6 +21,7 @@ use crate::errors::{Errors, did_you_mean, list, unknown_hint};
 use crate::kinds::{self, ClosureSpec, FieldType, Kind, KindSpec};
 use crate::model::{
     Callback, CredentialField, Credentials, Model, OAuth, Provider, ProviderConfig, StructDef,
+    TokenFormat,
 };
 
 /// Fields every token has; declared token fields must not reuse them.
@@ -98,6 +99,9 @@ pub(crate) fn validate(input: &Input, errors: &Errors) -> Model {
             }
             ("base_path", Value::Expr(expr)) => {
                 model.settings.base_path = base_path(expr, errors);
+            }
+            ("token_format", Value::Expr(expr)) => {
+                model.settings.token_format = token_format(expr, errors);
             }
             ("providers", Value::Providers(providers)) => {
                 providers_seen = true;
@@ -435,6 +439,24 @@ fn check_strategy(strategy: &LitStr, input: &Input, errors: &Errors) {
             "database sessions need an adapter to store them in, and this version of `next_auth!` has no adapters; remove `strategy` or set it to \"jwt\"",
         );
     }
+}
+
+/// `token_format: "nextauth-v4" | "authjs-v5" | "jws"`: the format, if it is one of them.
+fn token_format(expr: &Expr, errors: &Errors) -> Option<TokenFormat> {
+    let lit = string_literal(expr, errors)?;
+    let value = lit.value();
+    if let Some((_, format)) = TokenFormat::ALL.iter().find(|(name, _)| *name == value) {
+        return Some(*format);
+    }
+    let names = TokenFormat::ALL.map(|(name, _)| name);
+    errors.spanned(
+        lit,
+        format!(
+            "unknown token format `{value}`{}",
+            unknown_hint(&value, &names)
+        ),
+    );
+    None
 }
 
 fn base_path(expr: &Expr, errors: &Errors) -> Option<String> {

@@ -1,5 +1,6 @@
-//! Session tokens: arbitrary cookie values are refused or read, never a panic, never a 5xx; a
-//! genuine token with any one byte changed is refused.
+//! Session tokens, in every token format (NextAuth v4's JWE, Auth.js v5's JWE, the JWS):
+//! arbitrary cookie and Bearer values are refused or read, never a panic, never a 5xx; a genuine
+//! token with any one byte changed is refused.
 #![no_main]
 
 mod support;
@@ -7,24 +8,34 @@ mod support;
 use auth_runtime::TokenClaims;
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
-use support::{Token, auth, block_on};
+use support::{Auth, Token, block_on, engines};
 
-fn session(cookie: &str) -> http::Response<Bytes> {
+fn session(auth: &Auth, cookie: &str) -> http::Response<Bytes> {
     let request = http::Request::get("/api/auth/session")
         .header("cookie", cookie)
         .body(Bytes::new())
         .unwrap();
-    block_on(auth().handle(request))
+    block_on(auth.handle(request))
 }
 
 fuzz_target!(|data: &[u8]| {
-    let auth = auth();
+    let Some((&selector, data)) = data.split_first() else {
+        return;
+    };
+    let engines = engines();
+    let auth = &engines[usize::from(selector) % engines.len()];
+    let name = auth.settings().cookie_names().session_token.clone();
     if let Ok(value) = http::HeaderValue::from_bytes(data) {
         let mut headers = http::HeaderMap::new();
         headers.insert("cookie", value.clone());
-        let _ = auth.token(&headers);
+        let _ = block_on(auth.token(&headers));
         if let Ok(text) = value.to_str() {
-            let reply = session(&format!("next-auth.session-token={text}"));
+            let mut bearer = http::HeaderMap::new();
+            if let Ok(value) = http::HeaderValue::from_str(&format!("Bearer {text}")) {
+                bearer.insert("authorization", value);
+                assert!(block_on(auth.token(&bearer)).is_err());
+            }
+            let reply = session(auth, &format!("{name}={text}"));
             assert!(!reply.status().is_server_error());
         }
     }
@@ -35,7 +46,7 @@ fuzz_target!(|data: &[u8]| {
             .unwrap()
             .as_secs() as i64;
         let mut token = Token::from_user(&auth_runtime::User::with_id("u"));
-        let jwt = auth.encode_session_token(&mut token, now).unwrap();
+        let jwt = block_on(auth.encode_session_token(&mut token, now)).unwrap();
         let mut bytes = jwt.clone().into_bytes();
         let at = usize::from(u16::from_le_bytes([data[0], data[1]])) % bytes.len();
         let replacement = data.get(2).copied().unwrap_or(b'A');
@@ -45,11 +56,10 @@ fuzz_target!(|data: &[u8]| {
         bytes[at] = replacement;
         let forged = String::from_utf8(bytes).unwrap();
         let mut headers = http::HeaderMap::new();
-        let Ok(value) = http::HeaderValue::from_str(&format!("next-auth.session-token={forged}"))
-        else {
+        let Ok(value) = http::HeaderValue::from_str(&format!("{name}={forged}")) else {
             return;
         };
         headers.insert("cookie", value);
-        assert!(auth.token(&headers).is_none(), "{jwt} -> {forged}");
+        assert!(block_on(auth.token(&headers)).is_err(), "{jwt} -> {forged}");
     }
 });

@@ -5,7 +5,7 @@ use std::pin::pin;
 use std::sync::OnceLock;
 use std::task::{Context, Poll, Waker};
 
-use auth_runtime::{User, next_auth};
+use auth_runtime::{TokenFormat, User, next_auth};
 
 next_auth! {
     pub struct Token { guest_id: Option<String> }
@@ -27,15 +27,26 @@ next_auth! {
 
 pub const SECRET: &str = "fuzzing-secret-0123456789abcdef0123456789";
 
-/// One engine for the whole run (building it derives keys).
+/// One engine for the whole run (building it derives keys), in the default token format.
 pub fn auth() -> &'static Auth {
-    static AUTH: OnceLock<Auth> = OnceLock::new();
-    AUTH.get_or_init(|| {
-        Auth::builder(())
-            .secret(SECRET)
-            .url("http://127.0.0.1:3000/api/auth")
-            .build()
-            .expect("engine")
+    &engines()[0]
+}
+
+/// One engine per token format, the default first.
+pub fn engines() -> &'static [Auth] {
+    static ENGINES: OnceLock<Vec<Auth>> = OnceLock::new();
+    ENGINES.get_or_init(|| {
+        TokenFormat::ALL
+            .into_iter()
+            .map(|format| {
+                Auth::builder(())
+                    .secret(SECRET)
+                    .url("http://127.0.0.1:3000/api/auth")
+                    .token_format(format)
+                    .build()
+                    .expect("engine")
+            })
+            .collect()
     })
 }
 

@@ -219,6 +219,7 @@ const _: () = {
             max_age: ::core::option::Option::None,
             update_age: ::core::option::Option::None,
             base_path: ::core::option::Option::None,
+            token_format: ::core::option::Option::None,
             guest_limits: ::auth_runtime::definition::GuestLimitSettings {
                 per_client_per_hour: ::core::option::Option::None,
                 per_client_burst: ::core::option::Option::None,

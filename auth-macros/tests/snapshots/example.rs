@@ -252,6 +252,7 @@ const _: () = {
             max_age: ::core::option::Option::Some(2592000u64),
             update_age: ::core::option::Option::Some(86400u64),
             base_path: ::core::option::Option::Some("/api/auth"),
+            token_format: ::core::option::Option::None,
             guest_limits: ::auth_runtime::definition::GuestLimitSettings {
                 per_client_per_hour: ::core::option::Option::None,
                 per_client_burst: ::core::option::Option::None,

@@ -1,8 +1,8 @@
 // Every optional key and option: state, max_age, update_age (0: renew on every read), strategy,
-// base_path, the guest creation limits (0: off), a provider's name, credential fields with label,
-// type and placeholder.
+// base_path, token_format, the guest creation limits (0: off), a provider's name, credential
+// fields with label, type and placeholder.
 use auth_runtime::definition::{CredentialField, DefinedSettings, GuestLimitSettings};
-use auth_runtime::{AuthDefinition, next_auth};
+use auth_runtime::{AuthDefinition, TokenFormat, next_auth};
 
 pub struct AppState;
 
@@ -12,6 +12,7 @@ next_auth! {
     update_age: 0,
     strategy: "jwt",
     base_path: "/auth",
+    token_format: "authjs-v5",
     guest_limit_per_hour: 60,
     guest_limit_burst: 10,
     guest_global_per_hour: 100 * 1000,
@@ -37,6 +38,7 @@ fn main() {
             max_age: Some(604_800),
             update_age: Some(0),
             base_path: Some("/auth"),
+            token_format: Some(TokenFormat::AuthJsV5),
             guest_limits: GuestLimitSettings {
                 per_client_per_hour: Some(60),
                 per_client_burst: Some(10),
