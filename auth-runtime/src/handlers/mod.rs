@@ -46,6 +46,7 @@ pub(crate) fn provider_info<D: AuthDefinition>(
     Some((provider, info))
 }
 
+#[cfg_attr(not(any(feature = "oauth", feature = "guests")), allow(dead_code))]
 fn is_kind<D: AuthDefinition>(provider: Option<&str>, kind: ProviderKind) -> bool {
     provider.is_some_and(|id| D::PROVIDERS.iter().any(|p| p.id == id && p.kind == kind))
 }

@@ -51,32 +51,38 @@ impl<D: AuthDefinition> Sessions<D> {
     ) -> Result<Vec<String>, SignInError> {
         let SignIn {
             provider,
-            mut user,
+            user,
             account,
             profile,
             previous,
             as_guest,
         } = sign_in;
-        let previous_guest = previous.as_ref().and_then(|p| p.guest.clone());
-        let mut extra_cookies = Vec::new();
-        let mut upgrade = None;
+        // A real sign-in of a guest upgrades it first; the user id becomes the store's.
         #[cfg(feature = "guests")]
-        if let (false, Some(setup)) = (as_guest, &self.guests) {
-            let identity = crate::guests::Identity::new(&account.provider, user.id.clone());
-            let resolved = super::guests::resolve_sign_in(
-                setup,
-                state,
-                settings,
-                identity,
-                &user.id,
-                previous_guest.as_deref(),
-            )
-            .await
-            .map_err(SignInError::Refused)?;
-            user.id = resolved.user_id;
-            upgrade = resolved.upgrade;
-            extra_cookies = resolved.cookies;
-        }
+        let (user, upgrade, mut extra_cookies) = match (as_guest, &self.guests) {
+            (false, Some(setup)) => {
+                let identity = crate::guests::Identity::new(&account.provider, user.id.clone());
+                let previous_guest = previous.as_ref().and_then(|p| p.guest.as_deref());
+                let resolved = super::guests::resolve_sign_in(
+                    setup,
+                    state,
+                    settings,
+                    identity,
+                    &user.id,
+                    previous_guest,
+                )
+                .await
+                .map_err(SignInError::Refused)?;
+                let user = User {
+                    id: resolved.user_id,
+                    ..user
+                };
+                (user, resolved.upgrade, resolved.cookies)
+            }
+            _ => (user, None, Vec::new()),
+        };
+        #[cfg(not(feature = "guests"))]
+        let (upgrade, mut extra_cookies) = (None, Vec::new());
         let guest = as_guest.then(|| user.id.clone());
         let user_id = user.id.clone();
         let token = D::Token::from_user(&user);
@@ -103,8 +109,6 @@ impl<D: AuthDefinition> Sessions<D> {
                 error: CallbackError::internal(error),
             })?;
         cookies.append(&mut extra_cookies);
-        // Unused without the guest store.
-        let _ = previous_guest;
         Ok(cookies)
     }
 }

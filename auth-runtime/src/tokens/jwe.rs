@@ -161,7 +161,7 @@ pub(super) fn thumbprint(key: &[u8]) -> String {
         open.len() + (key.len() * 4).div_ceil(3) + close.len(),
     ));
     input.push_str(open);
-    URL_SAFE_NO_PAD.encode_string(key, &mut *input);
+    URL_SAFE_NO_PAD.encode_string(key, &mut input);
     input.push_str(close);
     match key.len() {
         64 => URL_SAFE_NO_PAD.encode(Sha512::digest(input.as_bytes())),

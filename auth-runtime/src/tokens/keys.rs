@@ -129,10 +129,6 @@ impl Keys {
         Keys { format, set }
     }
 
-    pub(crate) fn format(&self) -> TokenFormat {
-        self.format
-    }
-
     fn len(&self) -> usize {
         match &self.set {
             KeySet::NextAuthV4(keys) => keys.len(),
@@ -663,7 +659,7 @@ mod tests {
             let old = keys(format, &[OLD]);
             let rotated = keys(format, &[NEW, OLD]);
             let new = keys(format, &[NEW]);
-            assert_eq!(rotated.format(), format);
+            assert_eq!(rotated.format, format);
             for claims in [claims(), b"{}".to_vec(), vec![b'x'; 5000], Vec::new()] {
                 let by_old = old.seal(&claims).unwrap();
                 assert_eq!(old.open(&by_old).unwrap(), (claims.clone(), 0), "{format}");
