@@ -33,8 +33,12 @@
 //   same with "secret":"wrong" -> {"claims":null,"error":"decryption operation failed","code":"ERR_JWE_DECRYPTION_FAILED"}
 //   v5: '{"op":"encode","format":"authjs-v5","secret":["new","old"],"claims":{"sub":"u1"}}' then decode with
 //       "secret":["other","new"] -> claims; header is {"alg":"dir","enc":"A256CBC-HS512","kid":"..."}
-//   getToken (chunked): '{"op":"getToken","secret":"s3cret","cookies":{"next-auth.session-token.0":"<first 3933>",
-//       "next-auth.session-token.1":"<rest>"}}' -> {"claims":{...},"token":"<whole JWE>"}
+//   getToken with a chunked cookie (a > 3933-char token split into .0 / .1, as next-auth writes it):
+//   node -e 'process.stdout.write(JSON.stringify({op:"encode",secret:"s3cret",claims:{sub:"big",blob:"x".repeat(5000)}}))' \
+//    | node tests/js/interop/jwt.mjs \
+//    | node -e 'const t=JSON.parse(require("fs").readFileSync(0)).token; process.stdout.write(JSON.stringify({op:"getToken",
+//        secret:"s3cret",cookies:{"next-auth.session-token.0":t.slice(0,3933),"next-auth.session-token.1":t.slice(3933)}}))' \
+//    | node tests/js/interop/jwt.mjs          -> {"claims":{"sub":"big","blob":"xxxx…",...},"token":"<the whole ~6.9k-char JWE>"}
 //   malformed: echo 'nope' | node tests/js/interop/jwt.mjs; echo $?   -> message on stderr, 2
 
 // Keep stdout for our single result line: anything a library prints goes to stderr instead.
