@@ -298,6 +298,80 @@ async fn the_cart_survives_sign_in_and_two_carts_merge() {
     assert_eq!((stats.promoted_total, stats.merged_total), (1, 1));
 }
 
+/// On a shared computer: signing out ends the guest (the next anonymous sign-in is a new guest
+/// with an empty cart), every reply carrying a CSRF token or session data is `no-store`, and a
+/// promoted guest's old token is refused by the application's readers too, not only by
+/// `GET /session`.
+#[tokio::test]
+async fn sign_out_ends_the_guest_and_every_reader_refuses_a_promoted_guests_old_token() {
+    let store = sqlite_store("signout", Limits::unlimited()).await;
+    let auth = configured(shop::auth_builder(store.clone()));
+    let app = shop::app(auth.clone());
+    let no_store = |answer: &Answer| {
+        answer
+            .headers
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("no-store"))
+    };
+
+    let mut browser = Browser::new(&app);
+    browser.sign_in("anon", &[]).await;
+    let first_guest = browser.user_id().await;
+    browser.add("tea", 2).await;
+    for page in ["/api/auth/signin", "/api/auth/signout", "/api/auth/csrf"] {
+        let answer = browser.get(page).await;
+        assert!(no_store(&answer), "{page} is cacheable");
+    }
+    let csrf = browser.get("/api/auth/csrf").await.body["csrfToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let update = serde_json::to_vec(&json!({ "csrfToken": csrf, "data": {} })).unwrap();
+    let answer = browser
+        .send(
+            Method::POST,
+            "/api/auth/session",
+            "application/json",
+            update,
+        )
+        .await;
+    assert!(no_store(&answer), "POST /session is cacheable");
+    let form = format!("csrfToken={csrf}&json=true");
+    let answer = browser
+        .send(
+            Method::POST,
+            "/api/auth/signout",
+            "application/x-www-form-urlencoded",
+            form.into_bytes(),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert!(no_store(&answer));
+    assert_eq!(browser.session().await, json!({}));
+    // The next person at this computer signs in anonymously: a new guest, an empty cart.
+    browser.sign_in("anon", &[]).await;
+    let second_guest = browser.user_id().await;
+    assert_ne!(second_guest, first_guest, "sign-out must end the guest");
+    assert_eq!(browser.cart().await, json!({}));
+
+    // The guest signs in; a copy of its old cookie is refused by every reader.
+    let stale = browser.clone();
+    let answer = browser.alice().await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let mut headers = HeaderMap::new();
+    let cookies: Vec<String> = stale.jar.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    headers.insert("cookie", cookies.join("; ").parse().unwrap());
+    assert_eq!(
+        auth.token(&headers).await.unwrap_err(),
+        auth_runtime::SessionError::Revoked
+    );
+    assert_eq!(
+        auth.session(&headers).await.unwrap_err(),
+        auth_runtime::SessionError::Revoked
+    );
+}
+
 #[tokio::test]
 async fn fifty_concurrent_double_submits_upgrade_once() {
     let store = sqlite_store("double", Limits::unlimited()).await;

@@ -106,7 +106,7 @@ impl<D: AuthDefinition> Auth<D> {
     /// the session cookie, or from an `Authorization: Bearer` header.
     ///
     /// ```
-    /// # use auth_runtime::{SessionError, User, next_auth};
+    /// # use auth_runtime::{SessionError, TokenClaims, User, next_auth};
     /// # next_auth! { providers: [Credentials { id: "anon", credentials: {}, authorize: |_c| Ok(Some(User::with_id("g"))) }] }
     /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
     /// let auth = Auth::builder(()).secret("0123456789abcdef0123456789abcdef").build().unwrap();

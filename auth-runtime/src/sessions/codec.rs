@@ -120,6 +120,17 @@ pub(crate) struct Decoded<T> {
     pub version: Option<SessionVersion>,
     /// The guest whose session this is (`gst`); `None` for a signed-in user.
     pub guest: Option<String>,
+    /// The application's claims as they were written, when this layer wrote the token.
+    pub written: Option<Vec<u8>>,
+}
+
+fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    let (&first, _) = needle.split_first()?;
+    // The registered claims close the payload, so the match is near the end: walk back from
+    // there, comparing only where the first byte matches.
+    (0..=haystack.len().checked_sub(needle.len())?)
+        .rev()
+        .find(|&at| haystack[at] == first && haystack[at..].starts_with(needle))
 }
 
 /// Why a token was not accepted.
@@ -211,7 +222,7 @@ impl SessionCodec {
         token: &str,
         now: i64,
     ) -> Result<Decoded<T>, DecodeError> {
-        let (payload, key_index) = self
+        let (mut payload, key_index) = self
             .keys
             .open(token)
             .map_err(|_| DecodeError::Invalid("does not open under any configured secret"))?;
@@ -250,12 +261,30 @@ impl SessionCodec {
         }
         let claims: T = serde_json::from_slice(&payload)
             .map_err(|_| DecodeError::Invalid("the claims do not fit the Token type"))?;
+        let written = self.application_claims(payload);
         Ok(Decoded {
             claims,
             reissue: key_index > 0,
             version: registered.sv,
             guest: registered.gst,
+            written,
         })
+    }
+
+    /// The application's claims as `encode` serialised them, when `payload` is laid out as
+    /// `encode` writes it (the registered claims last): what a read compares the claims with after
+    /// the `jwt` callback, without serialising them again. `None` for tokens minted elsewhere.
+    fn application_claims(&self, mut payload: Vec<u8>) -> Option<Vec<u8>> {
+        // JSON escapes every quote inside a string, so `"iss":...` (or `"nbf":`) unescaped is a
+        // key, and the last occurrence is the one `encode` appended after every other claim.
+        let at = rfind(&payload, self.registered.as_bytes())?;
+        match at.checked_sub(1).map(|i| payload[i]) {
+            Some(b',') => payload.truncate(at - 1),
+            Some(b'{') => payload.truncate(at),
+            _ => return None,
+        }
+        payload.push(b'}');
+        Some(payload)
     }
 }
 
@@ -394,6 +423,7 @@ mod tests {
             assert_eq!(decoded.version, Some(version));
             assert_eq!(decoded.guest.as_deref(), Some("g\"1"));
             assert!(!decoded.reissue);
+            assert_eq!(decoded.written, Some(serde_json::to_vec(&token).unwrap()));
         }
     }
 
@@ -413,6 +443,7 @@ mod tests {
             assert_eq!(decoded.claims.sub.as_deref(), Some("7"));
             assert_eq!(decoded.claims.name.as_deref(), Some("Bo"));
             assert_eq!((decoded.version, decoded.guest), (None, None));
+            assert_eq!(decoded.written, None, "minted elsewhere");
         }
     }
 
@@ -562,6 +593,7 @@ mod tests {
             prop_assert_eq!(&decoded.claims, &token);
             prop_assert_eq!(decoded.version, Some(version));
             prop_assert_eq!(decoded.reissue, signer == 1);
+            prop_assert_eq!(decoded.written, Some(serde_json::to_vec(&token).unwrap()));
         }
 
         /// Arbitrary text never panics the decoder and is never accepted.

@@ -307,10 +307,10 @@ impl<D: AuthDefinition> Sessions<D> {
             || verified.reissue
             || now.saturating_sub(issued_at) >= i64::try_from(settings.update_age).unwrap_or(0);
         // Not due: re-issued only if the jwt callback changes the claims.
-        let before = if due {
-            Vec::new()
-        } else {
-            serde_json::to_vec(&verified.claims).unwrap_or_default()
+        let before = match (due, verified.written) {
+            (true, _) => Vec::new(),
+            (false, Some(written)) => written,
+            (false, None) => serde_json::to_vec(&verified.claims).unwrap_or_default(),
         };
         // NextAuth builds `session.user` from the token as read, before the jwt callback.
         let user = session_user(&verified.claims);
