@@ -222,7 +222,7 @@ impl SessionCodec {
         token: &str,
         now: i64,
     ) -> Result<Decoded<T>, DecodeError> {
-        let (mut payload, key_index) = self
+        let (payload, key_index) = self
             .keys
             .open(token)
             .map_err(|_| DecodeError::Invalid("does not open under any configured secret"))?;
