@@ -128,7 +128,7 @@ fn decode(format: &str, token: &str) -> Value {
     salted(&mut request);
     let answer = jwt_js(request);
     if answer["claims"].is_null() {
-        eprintln!("{} refused the token: {answer}", "decode");
+        eprintln!("decode refused the token: {answer}");
     }
     answer["claims"].clone()
 }
