@@ -110,6 +110,16 @@ impl<'a> RequestCookies<'a> {
         Ok(RequestCookies { pairs })
     }
 
+    /// Parses the `Cookie` headers of a header map (see [`RequestCookies::parse`]).
+    pub fn from_headers(headers: &'a http::HeaderMap) -> Result<Self, CookieError> {
+        Self::parse(
+            headers
+                .get_all(http::header::COOKIE)
+                .iter()
+                .filter_map(|v| v.to_str().ok()),
+        )
+    }
+
     /// The first cookie named `name`, percent-decoded (an invalid escape is kept as written,
     /// as `cookie.parse` does).
     pub fn get(&self, name: &str) -> Option<Cow<'a, str>> {

@@ -6,7 +6,7 @@ mod builder;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::{Method, Request, Response, StatusCode, header};
+use http::{Method, Request, Response, StatusCode};
 
 pub use builder::AuthBuilder;
 
@@ -213,12 +213,7 @@ impl<D: AuthDefinition> Auth<D> {
             return Reply::unsupported(&parts.method);
         }
 
-        let cookie_headers = parts
-            .headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok());
-        let cookies = match RequestCookies::parse(cookie_headers) {
+        let cookies = match RequestCookies::from_headers(&parts.headers) {
             Ok(cookies) => cookies,
             Err(CookieError::HeaderTooLarge) => {
                 return bad_request(

@@ -146,6 +146,20 @@ pub(crate) async fn callback<D: AuthDefinition>(
         previous: previous(core, cookies).await,
         as_guest: false,
     };
+    end_sign_in(core, sign_in, info.id, context, cookies).await
+}
+
+/// Ends a sign-in of the JSON-speaking endpoints (Credentials, Anonymous): the session layer
+/// issues the session, and the reply sends the browser to the callback URL, or says why not.
+pub(crate) async fn end_sign_in<D: AuthDefinition>(
+    core: &Core<D>,
+    sign_in: SignIn<D>,
+    provider: &str,
+    context: &RequestContext<'_>,
+    cookies: &RequestCookies<'_>,
+) -> Reply {
+    let settings = &core.settings;
+    let json = context.body.wants_json();
     let present = cookies.chunk_names(&settings.cookies.session_token);
     match core
         .sessions
@@ -153,9 +167,9 @@ pub(crate) async fn callback<D: AuthDefinition>(
         .await
     {
         Ok(set) => {
-            tracing::info!(provider = info.id, "signed in");
+            tracing::info!(provider, "signed in");
             Reply::redirect(context.callback_url.clone(), json, StatusCode::OK).with_cookies(set)
         }
-        Err(error) => refused(base, info.id, &error, json),
+        Err(error) => refused(&settings.base, provider, &error, json),
     }
 }

@@ -9,7 +9,7 @@ use crate::cookies::RequestCookies;
 use crate::definition::{AuthDefinition, ProviderInfo};
 use crate::guests::{ClientKey, CreateGuest, GuestError};
 use crate::handlers::Core;
-use crate::handlers::credentials::{previous, refused};
+use crate::handlers::credentials::{end_sign_in, previous};
 use crate::protocol::reply::{Reply, error_url};
 use crate::protocol::request::RequestContext;
 use crate::sessions::SignIn;
@@ -97,16 +97,5 @@ pub(crate) async fn anonymous_callback<D: AuthDefinition>(
         previous,
         as_guest: true,
     };
-    let present = cookies.chunk_names(&settings.cookies.session_token);
-    match core
-        .sessions
-        .sign_in(&core.state, settings, sign_in, &present)
-        .await
-    {
-        Ok(set) => {
-            tracing::info!(provider = info.id, "guest signed in");
-            Reply::redirect(context.callback_url.clone(), json, StatusCode::OK).with_cookies(set)
-        }
-        Err(error) => refused(base, info.id, &error, json),
-    }
+    end_sign_in(core, sign_in, info.id, context, cookies).await
 }

@@ -169,30 +169,13 @@ impl<D: AuthDefinition> Sessions<D> {
     pub fn credential<'c>(
         settings: &Settings,
         cookies: &RequestCookies<'c>,
-        headers: Option<&'c http::HeaderMap>,
+        headers: Option<&http::HeaderMap>,
     ) -> Result<Cow<'c, str>, SessionError> {
-        let name = &settings.cookies.session_token;
-        if let Some(token) = cookies.chunked(name) {
+        if let Some(token) = cookie_token(cookies, &settings.cookies.session_token)? {
             return Ok(token);
         }
-        if !cookies.chunk_names(name).is_empty() {
-            return Err(SessionError::Invalid);
-        }
-        let bearer = headers
-            .and_then(|h| h.get(http::header::AUTHORIZATION))
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .filter(|token| !token.is_empty());
-        match bearer {
-            Some(token) => Ok(percent_encoding::percent_decode_str(token)
-                .decode_utf8()
-                .map_err(|_| SessionError::Invalid)?
-                .into_owned()
-                .into()),
+        match headers.and_then(bearer_token) {
+            Some(token) => token.map(Cow::Owned),
             None => Err(SessionError::Missing),
         }
     }
@@ -366,16 +349,41 @@ impl<D: AuthDefinition> Sessions<D> {
         settings: &Settings,
         headers: &http::HeaderMap,
     ) -> Result<Verified<D::Token>, SessionError> {
-        let cookies = RequestCookies::parse(
-            headers
-                .get_all(http::header::COOKIE)
-                .iter()
-                .filter_map(|v| v.to_str().ok()),
-        )
-        .map_err(|_| SessionError::Invalid)?;
+        let cookies = RequestCookies::from_headers(headers).map_err(|_| SessionError::Invalid)?;
         let raw = Self::credential(settings, &cookies, Some(headers))?;
         self.verify(&raw).await
     }
+}
+
+/// The session cookie `name`, joined from its chunks; `Invalid` when chunks are there but do not
+/// join (a gap, too many).
+pub(crate) fn cookie_token<'c>(
+    cookies: &RequestCookies<'c>,
+    name: &str,
+) -> Result<Option<Cow<'c, str>>, SessionError> {
+    match cookies.chunked(name) {
+        Some(token) => Ok(Some(token)),
+        None if cookies.chunk_names(name).is_empty() => Ok(None),
+        None => Err(SessionError::Invalid),
+    }
+}
+
+/// An `Authorization: Bearer <token>` header's token, percent-decoded; `None` without one.
+pub(crate) fn bearer_token(headers: &http::HeaderMap) -> Option<Result<String, SessionError>> {
+    let value = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))?
+        .trim();
+    if token.is_empty() {
+        return None;
+    }
+    Some(
+        percent_encoding::percent_decode_str(token)
+            .decode_utf8()
+            .map(std::borrow::Cow::into_owned)
+            .map_err(|_| SessionError::Invalid),
+    )
 }
 
 async fn run_jwt<D: AuthDefinition>(

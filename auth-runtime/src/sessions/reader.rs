@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 
-use super::SessionError;
 use super::codec::{ClaimRules, DecodeError, LEEWAY_SECONDS, MAX_SECRETS, SessionCodec};
+use super::{SessionError, bearer_token, cookie_token};
 use crate::cookies::{CookieNames, RequestCookies};
 use crate::error::ConfigError;
 use crate::settings::MIN_SECRET_LEN;
@@ -151,38 +151,20 @@ impl<T: DeserializeOwned> TokenReader<T> {
     /// The session token of a request: the session cookie (the `__Secure-` name first), else a
     /// Bearer token.
     pub fn read(&self, headers: &http::HeaderMap) -> Result<ReadToken<T>, SessionError> {
-        let cookies = RequestCookies::parse(
-            headers
-                .get_all(http::header::COOKIE)
-                .iter()
-                .filter_map(|v| v.to_str().ok()),
-        )
-        .map_err(|_| SessionError::Invalid)?;
+        let cookies = RequestCookies::from_headers(headers).map_err(|_| SessionError::Invalid)?;
         let now = crate::clock::now();
         let mut found = SessionError::Missing;
         for (name, codec) in self.inner.names.iter().rev() {
-            if let Some(token) = cookies.chunked(name) {
-                return open(codec, &token, now);
-            }
-            if !cookies.chunk_names(name).is_empty() {
-                found = SessionError::Invalid;
+            match cookie_token(&cookies, name) {
+                Ok(Some(token)) => return open(codec, &token, now),
+                Ok(None) => {}
+                Err(error) => found = error,
             }
         }
-        let bearer = headers
-            .get(http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .filter(|token| !token.is_empty());
-        let Some(bearer) = bearer else {
-            return Err(found);
+        let token = match bearer_token(headers) {
+            Some(token) => token?,
+            None => return Err(found),
         };
-        let token = percent_encoding::percent_decode_str(bearer)
-            .decode_utf8()
-            .map_err(|_| SessionError::Invalid)?;
         // A Bearer token names no cookie: under Auth.js v5 either salt may be the one.
         let mut error = SessionError::Invalid;
         for (_, codec) in self.inner.names.iter().rev() {
