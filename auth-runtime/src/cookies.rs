@@ -39,12 +39,12 @@ pub struct CookieNames {
 impl CookieNames {
     /// The names NextAuth v4 uses, prefixed when `secure`.
     pub fn new(secure: bool) -> Self {
-        Self::for_format(crate::TokenFormat::NextAuthV4, secure)
+        Self::for_format(crate::tokens::TokenFormat::NextAuthV4, secure)
     }
 
     /// The names a server writing `format` uses (`next-auth.*`, or Auth.js v5's `authjs.*`),
     /// prefixed when `secure`.
-    pub fn for_format(format: crate::TokenFormat, secure: bool) -> Self {
+    pub fn for_format(format: crate::tokens::TokenFormat, secure: bool) -> Self {
         let (secure_prefix, host_prefix) = if secure {
             ("__Secure-", "__Host-")
         } else {

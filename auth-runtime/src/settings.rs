@@ -4,9 +4,13 @@ use crate::base_url::BaseUrl;
 use crate::cookies::CookieNames;
 use crate::definition::DefinedSettings;
 use crate::error::ConfigError;
-use crate::sessions::codec::{ClaimRules, LEEWAY_SECONDS, MAX_SECRETS};
 use crate::tokens::TokenFormat;
 
+/// Default tolerance for clock skew between app servers when checking `exp`, `nbf` and `iat`,
+/// as NextAuth does.
+pub const LEEWAY_SECONDS: u64 = 15;
+/// At most this many secrets are accepted at once (the newest writes, all read).
+pub const MAX_SECRETS: usize = 8;
 /// Default session lifetime: 30 days.
 pub const DEFAULT_MAX_AGE: u64 = 30 * 24 * 60 * 60;
 /// Default age after which a session read renews the token: 24 hours.
@@ -280,15 +284,6 @@ impl Settings {
     /// How session tokens are written and read.
     pub fn token_format(&self) -> TokenFormat {
         self.token_format
-    }
-
-    /// What the registered claims of session tokens must say.
-    pub(crate) fn claim_rules(&self) -> ClaimRules {
-        ClaimRules {
-            issuer: Some(self.issuer.clone()),
-            audience: Some(self.audience.clone()),
-            leeway: self.leeway,
-        }
     }
 }
 

@@ -7,6 +7,7 @@ use crate::definition::AuthDefinition;
 use crate::error::ConfigError;
 use crate::handlers::{self, Core};
 use crate::session_version::SessionVersions;
+use crate::sessions::codec::ClaimRules;
 use crate::sessions::{SessionCodec, Sessions};
 use crate::settings::{Overrides, Settings};
 use crate::tokens::TokenFormat;
@@ -250,7 +251,7 @@ impl<D: AuthDefinition> AuthBuilder<D> {
             settings.token_format,
             &settings.secrets,
             &settings.cookies.session_token,
-            settings.claim_rules(),
+            ClaimRules::of(&settings),
         );
         let providers_json = handlers::providers_json(D::PROVIDERS, &settings.base);
         #[cfg(feature = "oauth")]

@@ -15,14 +15,10 @@ use serde::de::IgnoredAny;
 
 use crate::definition::TokenClaims;
 use crate::session_version::SessionVersion;
+use crate::settings::Settings;
 use crate::tokens::{Keys, TokenFormat};
 
-/// Default tolerance for clock skew between app servers when checking `exp`, `nbf` and `iat`,
-/// as NextAuth does.
-pub const LEEWAY_SECONDS: u64 = 15;
-
-/// At most this many secrets are accepted at once (the newest writes, all read).
-pub const MAX_SECRETS: usize = 8;
+pub(crate) use crate::settings::{LEEWAY_SECONDS, MAX_SECRETS};
 
 /// What the registered claims must say.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +38,17 @@ pub(crate) struct Stamp<'a> {
     pub version: Option<&'a SessionVersion>,
     /// The guest whose session this is.
     pub guest: Option<&'a str>,
+}
+
+impl ClaimRules {
+    /// The rules a deployment's settings describe: its issuer and audience, its leeway.
+    pub fn of(settings: &Settings) -> Self {
+        ClaimRules {
+            issuer: Some(settings.issuer().to_owned()),
+            audience: Some(settings.audience().to_owned()),
+            leeway: settings.leeway(),
+        }
+    }
 }
 
 /// Writes and reads session tokens: claims in, sealed token out, and back.
