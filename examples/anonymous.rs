@@ -13,7 +13,7 @@
 //! (a development secret is generated when unset), `GUESTS_DB` (default `anonymous.db`) and the
 //! `AUTH_GUEST_*` creation limits configure it.
 
-use auth_runtime::axum::Authenticated;
+use auth_runtime::axum::{Authenticated, ServeConfig, serve_app};
 use auth_runtime::guests::{CreateGuest, GuestError, GuestStore, SqliteGuestStore};
 use auth_runtime::{CallbackError, User, next_auth};
 use axum::Router;
@@ -154,6 +154,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "listening on http://127.0.0.1:{port} (auth API at {})",
         auth.settings().base_url().as_str()
     );
-    axum::serve(listener, app(auth)).await?;
+    // The client's address keys the per-client guest limits; timeouts close idle and slow sockets.
+    serve_app(listener, app(auth), ServeConfig::default()).await?;
     Ok(())
 }

@@ -27,10 +27,9 @@
 //! `PORT` (default 3000), `AUTH_URL`, `AUTH_SECRET` and `SHOP_DB` (default `shop.db`) configure
 //! it; guest limits come from `AUTH_GUEST_*` (see `auth_runtime::guests::Limits::from_env`).
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
-use auth_runtime::axum::{Member, Visitor};
+use auth_runtime::axum::{Member, ServeConfig, Visitor, serve_app};
 use auth_runtime::guests::{
     CleanupHook, CleanupPolicy, GuestStore, GuestTx, HookFuture, SqliteGuestStore, UpgradeOutcome,
     spawn_cleanup,
@@ -461,11 +460,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     tracing::info!("listening on http://127.0.0.1:{port}");
     // The connection's address keys the per-client guest limits.
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .await?;
+    // The connection's address keys the per-client guest limits; timeouts close idle and slow
+    // sockets, and no request runs longer than 30 s.
+    serve_app(listener, router, ServeConfig::default()).await?;
     Ok(())
 }
 

@@ -12,10 +12,8 @@
 //! rewrite of `/api/shop/*`, or a sibling subdomain with the cookie's domain set), so the
 //! session cookie is sent along; an API client sends `Authorization: Bearer <token>` instead.
 
-use std::net::SocketAddr;
-
 use auth_runtime::TokenReader;
-use auth_runtime::axum::SessionClaims;
+use auth_runtime::axum::{ServeConfig, SessionClaims, serve_app};
 use axum::Router;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Json, Response};
@@ -96,8 +94,7 @@ async fn main() {
         }
     };
     tracing::info!(format = %reader.format(), "listening on http://127.0.0.1:{port}");
-    let service = app(reader).into_make_service_with_connect_info::<SocketAddr>();
-    if let Err(error) = axum::serve(listener, service).await {
+    if let Err(error) = serve_app(listener, app(reader), ServeConfig::default()).await {
         eprintln!("error: {error}");
         std::process::exit(1);
     }

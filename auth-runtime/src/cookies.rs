@@ -22,8 +22,13 @@ pub const CHUNK_SIZE: usize = 3933;
 pub const MAX_CHUNKS: usize = 16;
 /// A `Cookie` header longer than this is refused.
 pub const MAX_COOKIE_HEADER: usize = 80 * 1024;
-/// At most this many cookies are read from one request.
-const MAX_COOKIES: usize = 200;
+/// At most this many cookies are read from one request. Browsers keep about 180 cookies per
+/// domain, so cookies planted from a sibling subdomain cannot push the application's own out of
+/// reach; the header's size limit bounds the work.
+const MAX_COOKIES: usize = 1024;
+/// At most this many cookies of one session-token name are tried (a planted duplicate beside the
+/// genuine one).
+const MAX_SAME_NAME: usize = 4;
 
 /// The names of every cookie the engine writes, with `__Secure-`/`__Host-` prefixes over https.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -161,6 +166,55 @@ impl<'a> RequestCookies<'a> {
             .iter()
             .enumerate()
             .any(|(expected, (index, _))| expected != *index)
+        {
+            return None;
+        }
+        Some(Cow::Owned(chunks.into_iter().map(|(_, v)| v).collect()))
+    }
+
+    /// The session tokens a request may carry under `name`, in the order to try them: every
+    /// cookie named exactly `name` (at most 4; a cookie planted from a sibling subdomain can
+    /// share the name), then the value joined from the chunks `name.0`, `name.1`, ... when
+    /// they join. A genuine unchunked cookie is thus never shadowed by planted chunks, and one
+    /// junk chunk does not hide it.
+    pub fn session_candidates(&self, name: &str) -> Vec<Cow<'a, str>> {
+        let mut candidates: Vec<Cow<'a, str>> = self
+            .pairs
+            .iter()
+            .filter(|(cookie, value)| *cookie == name && !value.is_empty())
+            .take(MAX_SAME_NAME)
+            .map(|(_, value)| decode(value))
+            .collect();
+        let has_chunks = self
+            .pairs
+            .iter()
+            .any(|(cookie, _)| chunk_index(cookie, name).is_some());
+        if has_chunks
+            && let Some(joined) = self.joined_chunks(name)
+        {
+            candidates.push(joined);
+        }
+        candidates
+    }
+
+    /// The chunks `name.0`, `name.1`, ... joined, when they are numbered without gaps and there
+    /// are at most [`MAX_CHUNKS`].
+    fn joined_chunks(&self, name: &str) -> Option<Cow<'a, str>> {
+        let mut chunks: Vec<(usize, Cow<'a, str>)> = Vec::new();
+        for &(cookie, value) in &self.pairs {
+            if let Some(index) = chunk_index(cookie, name) {
+                if chunks.len() >= MAX_CHUNKS || index >= MAX_CHUNKS {
+                    return None;
+                }
+                chunks.push((index, decode(value)));
+            }
+        }
+        chunks.sort_unstable_by_key(|(index, _)| *index);
+        if chunks.is_empty()
+            || chunks
+                .iter()
+                .enumerate()
+                .any(|(expected, (index, _))| expected != *index)
         {
             return None;
         }

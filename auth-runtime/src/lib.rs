@@ -13,6 +13,7 @@ mod csrf;
 pub mod definition;
 mod engine;
 mod error;
+mod log_budget;
 #[cfg(feature = "guests")]
 pub mod guests;
 mod handlers;

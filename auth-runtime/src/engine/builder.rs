@@ -301,6 +301,7 @@ impl<D: AuthDefinition> AuthBuilder<D> {
                 proxy: self.guests.proxy,
                 limits: guest_limits,
                 warned_no_peer: std::sync::atomic::AtomicBool::new(false),
+                refusal_log: crate::log_budget::LogBudget::new(5, 20),
             });
         #[cfg(feature = "guests")]
         let has_store = guests.is_some();
@@ -336,6 +337,7 @@ impl<D: AuthDefinition> AuthBuilder<D> {
             settings,
             sessions,
             providers_json,
+            client_log: crate::log_budget::LogBudget::new(10, 20),
             #[cfg(feature = "oauth")]
             oauth,
         }))

@@ -243,7 +243,7 @@ impl<D: AuthDefinition> Auth<D> {
         };
 
         if route.action == Action::Log {
-            return handlers::log(&body);
+            return handlers::log(&body, &core.client_log);
         }
         if route.action == Action::Providers {
             return Reply::json(StatusCode::OK, core.providers_json.clone());

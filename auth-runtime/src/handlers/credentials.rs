@@ -94,8 +94,10 @@ pub(crate) async fn previous<D: AuthDefinition>(
     core: &Core<D>,
     cookies: &RequestCookies<'_>,
 ) -> Option<crate::sessions::Verified<D::Token>> {
-    let raw = crate::sessions::Sessions::<D>::credential(&core.settings, cookies, None).ok()?;
-    core.sessions.verify(&raw).await.ok()
+    core.sessions
+        .verify_request(&core.settings, cookies, None)
+        .await
+        .ok()
 }
 
 /// `POST /callback/:id` for a Credentials provider.

@@ -13,7 +13,7 @@ use crate::handlers::credentials::{end_sign_in, previous};
 use crate::protocol::reply::{Reply, error_url};
 use crate::protocol::request::RequestContext;
 use crate::sessions::SignIn;
-use crate::sessions::guests::{GuestSetup, Refusal};
+use crate::sessions::guests::GuestSetup;
 use crate::user::{Account, User};
 
 /// The client's address for the per-client limit: the connection's (or the trusted proxy's
@@ -84,7 +84,7 @@ pub(crate) async fn anonymous_callback<D: AuthDefinition>(
             match created {
                 Ok(created) => created.guest.id,
                 Err(error) => {
-                    return Refusal::from_error(&error, "create").reply(base, info.id);
+                    return setup.refuse(&error, "create").reply(base, info.id);
                 }
             }
         }

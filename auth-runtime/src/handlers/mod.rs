@@ -17,6 +17,7 @@ use crate::base_url::BaseUrl;
 use crate::body::RequestBody;
 use crate::cookies::RequestCookies;
 use crate::definition::{AuthDefinition, ProviderId, ProviderInfo, ProviderKind};
+use crate::log_budget::{LogBudget, Verdict, sanitized};
 use crate::protocol::reply::Reply;
 use crate::protocol::request::RequestContext;
 use crate::protocol::route::{Action, Route};
@@ -31,6 +32,8 @@ pub(crate) struct Core<D: AuthDefinition> {
     pub sessions: Sessions<D>,
     /// `GET /providers` never changes, so its body is built once.
     pub providers_json: Bytes,
+    /// How many `POST /_log` lines reach the log.
+    pub client_log: LogBudget,
     /// The OAuth and OpenID Connect providers, their HTTP client and check cookies.
     #[cfg(feature = "oauth")]
     pub oauth: crate::providers::OAuthClients,
@@ -101,7 +104,7 @@ pub(crate) async fn dispatch<D: AuthDefinition>(
         Action::VerifyRequest => pages::verify_request(core),
         // Answered before the init step, as NextAuth does; kept total for the compiler.
         Action::Providers => Reply::json(StatusCode::OK, core.providers_json.clone()),
-        Action::Log => log(context.body),
+        Action::Log => log(context.body, &core.client_log),
     }
 }
 
@@ -123,18 +126,21 @@ pub(crate) fn providers_json(providers: &[ProviderInfo], base: &BaseUrl) -> Byte
     Bytes::from(serde_json::to_vec(&map).unwrap_or_else(|_| b"{}".to_vec()))
 }
 
-/// `POST /_log`: the browser client's error beacon. Logged with bounded fields, answered empty.
-pub(crate) fn log(body: &RequestBody) -> Reply {
-    let field = |name: &str| {
-        body.get(name)
-            .map(|v| v.chars().take(500).collect::<String>())
-            .unwrap_or_default()
+/// `POST /_log`: the browser client's error beacon, answered empty. Anyone can call it, so what
+/// reaches the log is bounded: 200 characters per field with control characters escaped, and
+/// at most 10 lines a second (a burst of 20); the count of lines left out goes with the next.
+pub(crate) fn log(body: &RequestBody, budget: &LogBudget) -> Reply {
+    let dropped = match budget.take() {
+        Verdict::Write { dropped } => dropped,
+        Verdict::Drop => return Reply::new(StatusCode::OK),
     };
+    let field = |name: &str| sanitized(body.get(name).unwrap_or_default(), 200);
     tracing::warn!(
         target: "auth_runtime::client",
         level = %field("level"),
         code = %field("code"),
         message = %field("message"),
+        dropped_since_last = dropped,
         "next-auth client reported an error"
     );
     Reply::new(StatusCode::OK)

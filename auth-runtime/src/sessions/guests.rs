@@ -11,6 +11,7 @@ use crate::guests::{
     GuestError, GuestStore, GuestTx, HookFuture, Identity, Limits, NoHook, TrustedProxy,
     UpgradeHook, UpgradeOutcome,
 };
+use crate::log_budget::{LogBudget, Verdict};
 use crate::protocol::reply::Reply;
 use crate::settings::Settings;
 use crate::user::GuestUpgrade;
@@ -31,6 +32,29 @@ pub(crate) struct GuestSetup<S: 'static> {
     pub limits: Option<Limits>,
     /// Whether "no client address" was logged already (it is logged once).
     pub warned_no_peer: AtomicBool,
+    /// How many refusals and store failures reach the log (a flood of refused creations must
+    /// not become a flood of log lines).
+    pub refusal_log: LogBudget,
+}
+
+impl<S> GuestSetup<S> {
+    /// The refusal for `error`, logged within the budget.
+    pub fn refuse(&self, error: &GuestError, stage: &str) -> Refusal {
+        let refusal = Refusal::from_error(error);
+        if let Verdict::Write { dropped } = self.refusal_log.take() {
+            match error {
+                GuestError::RateLimited { .. } => tracing::warn!(
+                    target: "auth_runtime::guests",
+                    %error, stage, dropped_since_last = dropped, "guest creation refused"
+                ),
+                _ => tracing::error!(
+                    target: "auth_runtime::guests",
+                    %error, stage, dropped_since_last = dropped, "guest store failed"
+                ),
+            }
+        }
+        refusal
+    }
 }
 
 /// The state-typed hook bound to the state, as the store takes it.
@@ -63,7 +87,7 @@ pub(crate) struct Refusal {
 }
 
 impl Refusal {
-    pub fn from_error(error: &GuestError, stage: &str) -> Self {
+    fn from_error(error: &GuestError) -> Self {
         let (code, status) = match error {
             GuestError::RateLimited { .. } => ("RateLimited", StatusCode::TOO_MANY_REQUESTS),
             GuestError::Unavailable(_) => {
@@ -72,14 +96,6 @@ impl Refusal {
             GuestError::Hook(_) => ("UpgradeFailed", StatusCode::INTERNAL_SERVER_ERROR),
             _ => ("Callback", StatusCode::INTERNAL_SERVER_ERROR),
         };
-        match error {
-            GuestError::RateLimited { .. } => {
-                tracing::info!(target: "auth_runtime::guests", %error, stage, "guest creation refused");
-            }
-            _ => {
-                tracing::error!(target: "auth_runtime::guests", %error, stage, "guest store failed")
-            }
-        }
         Refusal {
             code,
             status,
@@ -172,11 +188,11 @@ pub(crate) async fn resolve_sign_in<S: Send + Sync + 'static>(
                     });
                 }
                 Ok(None) => {}
-                Err(error) => return Err(Refusal::from_error(&error, "user_for")),
+                Err(error) => return Err(setup.refuse(&error, "user_for")),
             },
             // The guest was cleaned up meanwhile: a plain sign-in.
             Err(GuestError::NotFound { .. }) => {}
-            Err(error) => return Err(Refusal::from_error(&error, "upgrade")),
+            Err(error) => return Err(setup.refuse(&error, "upgrade")),
         }
     }
     match store.link_identity(&identity, user_id).await {
@@ -185,6 +201,6 @@ pub(crate) async fn resolve_sign_in<S: Send + Sync + 'static>(
             upgrade: None,
             cookies: Vec::new(),
         }),
-        Err(error) => Err(Refusal::from_error(&error, "link_identity")),
+        Err(error) => Err(setup.refuse(&error, "link_identity")),
     }
 }

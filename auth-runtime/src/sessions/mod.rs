@@ -164,20 +164,43 @@ impl<D: AuthDefinition> Sessions<D> {
         self.versions.as_deref()
     }
 
-    /// The session token of a request: the session cookie (joined from its chunks), else an
-    /// `Authorization: Bearer` header (percent-decoded, as next-auth's `getToken` reads it).
-    pub fn credential<'c>(
+    /// The session tokens a request carries, in the order to try them: the session cookies
+    /// ([`RequestCookies::session_candidates`]), else an `Authorization: Bearer` header
+    /// (percent-decoded, as next-auth's `getToken` reads it).
+    pub fn credentials<'c>(
         settings: &Settings,
         cookies: &RequestCookies<'c>,
         headers: Option<&http::HeaderMap>,
-    ) -> Result<Cow<'c, str>, SessionError> {
-        if let Some(token) = cookie_token(cookies, &settings.cookies.session_token)? {
-            return Ok(token);
+    ) -> Result<Vec<Cow<'c, str>>, SessionError> {
+        let candidates = cookie_tokens(cookies, &settings.cookies.session_token)?;
+        if !candidates.is_empty() {
+            return Ok(candidates);
         }
         match headers.and_then(bearer_token) {
-            Some(token) => token.map(Cow::Owned),
+            Some(token) => Ok(vec![Cow::Owned(token?)]),
             None => Err(SessionError::Missing),
         }
+    }
+
+    /// The session of a request: the first of its tokens that verifies. A store that cannot
+    /// answer ends the search; otherwise the first token's error is the answer.
+    pub async fn verify_request(
+        &self,
+        settings: &Settings,
+        cookies: &RequestCookies<'_>,
+        headers: Option<&http::HeaderMap>,
+    ) -> Result<Verified<D::Token>, SessionError> {
+        let mut first_error = None;
+        for token in Self::credentials(settings, cookies, headers)? {
+            match self.verify(&token).await {
+                Ok(verified) => return Ok(verified),
+                Err(SessionError::Unavailable) => return Err(SessionError::Unavailable),
+                Err(error) => {
+                    first_error.get_or_insert(error);
+                }
+            }
+        }
+        Err(first_error.unwrap_or(SessionError::Missing))
     }
 
     /// Opens `token` and checks it: its claims, its session version (a token without one is
@@ -282,8 +305,7 @@ impl<D: AuthDefinition> Sessions<D> {
         event: JwtEvent<D::Provider, D::Token>,
         always_renew: bool,
     ) -> Result<Refreshed<D::Session>, SessionError> {
-        let raw = Self::credential(settings, cookies, None)?;
-        let verified = self.verify(&raw).await?;
+        let verified = self.verify_request(settings, cookies, None).await?;
         let now = clock::now();
         let issued_at = verified.claims.issued_at().unwrap_or(i64::MIN / 2);
         let due = always_renew
@@ -350,22 +372,21 @@ impl<D: AuthDefinition> Sessions<D> {
         headers: &http::HeaderMap,
     ) -> Result<Verified<D::Token>, SessionError> {
         let cookies = RequestCookies::from_headers(headers).map_err(|_| SessionError::Invalid)?;
-        let raw = Self::credential(settings, &cookies, Some(headers))?;
-        self.verify(&raw).await
+        self.verify_request(settings, &cookies, Some(headers)).await
     }
 }
 
-/// The session cookie `name`, joined from its chunks; `Invalid` when chunks are there but do not
-/// join (a gap, too many).
-pub(crate) fn cookie_token<'c>(
+/// The session tokens under the cookie `name` ([`RequestCookies::session_candidates`]);
+/// `Invalid` when there are session cookies but none usable (chunks with a gap, too many).
+pub(crate) fn cookie_tokens<'c>(
     cookies: &RequestCookies<'c>,
     name: &str,
-) -> Result<Option<Cow<'c, str>>, SessionError> {
-    match cookies.chunked(name) {
-        Some(token) => Ok(Some(token)),
-        None if cookies.chunk_names(name).is_empty() => Ok(None),
-        None => Err(SessionError::Invalid),
+) -> Result<Vec<Cow<'c, str>>, SessionError> {
+    let candidates = cookies.session_candidates(name);
+    if candidates.is_empty() && !cookies.chunk_names(name).is_empty() {
+        return Err(SessionError::Invalid);
     }
+    Ok(candidates)
 }
 
 /// An `Authorization: Bearer <token>` header's token, percent-decoded; `None` without one.

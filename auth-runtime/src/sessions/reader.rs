@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde::de::DeserializeOwned;
 
 use super::codec::{ClaimRules, DecodeError, LEEWAY_SECONDS, MAX_SECRETS, SessionCodec};
-use super::{SessionError, bearer_token, cookie_token};
+use super::{SessionError, bearer_token, cookie_tokens};
 use crate::cookies::{CookieNames, RequestCookies};
 use crate::error::ConfigError;
 use crate::settings::MIN_SECRET_LEN;
@@ -155,11 +155,21 @@ impl<T: DeserializeOwned> TokenReader<T> {
         let now = crate::clock::now();
         let mut found = SessionError::Missing;
         for (name, codec) in self.inner.names.iter().rev() {
-            match cookie_token(&cookies, name) {
-                Ok(Some(token)) => return open(codec, &token, now),
-                Ok(None) => {}
+            match cookie_tokens(&cookies, name) {
+                Ok(tokens) => {
+                    for token in tokens {
+                        match open(codec, &token, now) {
+                            Ok(read) => return Ok(read),
+                            Err(error) if found == SessionError::Missing => found = error,
+                            Err(_) => {}
+                        }
+                    }
+                }
                 Err(error) => found = error,
             }
+        }
+        if found != SessionError::Missing {
+            return Err(found);
         }
         let token = match bearer_token(headers) {
             Some(token) => token?,

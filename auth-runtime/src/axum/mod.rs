@@ -1,4 +1,9 @@
-//! axum integration: a router to nest at the auth API's path, and extractors for handlers.
+//! axum integration: a router to nest at the auth API's path, extractors for handlers, and a
+//! server with production timeouts ([`serve_app`]).
+
+mod serve;
+
+pub use serve::{ServeConfig, serve_app};
 
 use axum::Router;
 use axum::body::Body;
