@@ -79,7 +79,8 @@ next_auth! {
 /// Creates a persistent anonymous user and returns its id. Past the store's creation budget the
 /// sign-in fails with `RateLimited`, which `signIn()` reports as its `error`.
 pub async fn create_anonymous_user(guests: &SqliteGuestStore) -> Result<String, CallbackError> {
-    match guests.create(CreateGuest::server_side()).await {
+    // The requesting client pays: one client cannot spend every visitor's budget.
+    match guests.create(CreateGuest::for_requesting_client()?).await {
         Ok(created) => Ok(created.guest.id),
         Err(GuestError::RateLimited { .. }) => Err(CallbackError::message("RateLimited")),
         Err(error) => Err(error.into()),

@@ -57,7 +57,10 @@ async fn start_example() -> (String, tokio::task::JoinHandle<()>) {
         .build()
         .unwrap();
     let server = tokio::spawn(async move {
-        axum::serve(listener, anonymous::app(auth)).await.unwrap();
+        let config = auth_runtime::axum::ServeConfig::default();
+        auth_runtime::axum::serve_app(listener, anonymous::app(auth), config)
+            .await
+            .unwrap();
     });
     (origin, server)
 }

@@ -119,7 +119,10 @@ async fn a_guest_signs_in_at_a_real_openid_provider() {
         .build()
         .unwrap();
     let server = tokio::spawn(async move {
-        axum::serve(listener, example::app(auth)).await.unwrap();
+        let config = auth_runtime::axum::ServeConfig::default();
+        auth_runtime::axum::serve_app(listener, example::app(auth), config)
+            .await
+            .unwrap();
     });
 
     // GET /providers reports the OpenID provider as `oauth`, which makes the client navigate.

@@ -246,7 +246,12 @@ async fn start_idp() -> Shared {
         .route("/token", post(token))
         .route("/userinfo", get(userinfo))
         .with_state(Arc::clone(&idp));
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    tokio::spawn(async move {
+        let config = auth_runtime::axum::ServeConfig::default();
+        auth_runtime::axum::serve_app(listener, app, config)
+            .await
+            .unwrap()
+    });
     idp
 }
 
@@ -266,7 +271,12 @@ async fn start_app(issuer: &str, timeout: Duration) -> (String, Auth) {
     let app = Router::new()
         .nest("/api/auth", auth.clone().router())
         .with_state(auth.clone());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    tokio::spawn(async move {
+        let config = auth_runtime::axum::ServeConfig::default();
+        auth_runtime::axum::serve_app(listener, app, config)
+            .await
+            .unwrap()
+    });
     (origin, auth)
 }
 
@@ -734,7 +744,12 @@ async fn an_oidc_sign_in_upgrades_the_guest_promoted_then_merged() {
     let app = Router::new()
         .nest("/api/auth", auth.clone().router())
         .with_state(auth);
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    tokio::spawn(async move {
+        let config = auth_runtime::axum::ServeConfig::default();
+        auth_runtime::axum::serve_app(listener, app, config)
+            .await
+            .unwrap()
+    });
 
     let mut user_ids = Vec::new();
     for expected in ["Promoted", "Merged"] {

@@ -189,9 +189,7 @@ impl<'a> RequestCookies<'a> {
             .pairs
             .iter()
             .any(|(cookie, _)| chunk_index(cookie, name).is_some());
-        if has_chunks
-            && let Some(joined) = self.joined_chunks(name)
-        {
+        if has_chunks && let Some(joined) = self.joined_chunks(name) {
             candidates.push(joined);
         }
         candidates

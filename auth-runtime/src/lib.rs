@@ -13,10 +13,10 @@ mod csrf;
 pub mod definition;
 mod engine;
 mod error;
-mod log_budget;
 #[cfg(feature = "guests")]
 pub mod guests;
 mod handlers;
+mod log_budget;
 mod protocol;
 pub mod providers;
 pub mod session_version;

@@ -291,6 +291,8 @@ impl<D: AuthDefinition> AuthBuilder<D> {
                 false => None,
             };
         #[cfg(feature = "guests")]
+        let proxy = self.guests.proxy.clone();
+        #[cfg(feature = "guests")]
         let guests = self
             .guests
             .store
@@ -300,7 +302,6 @@ impl<D: AuthDefinition> AuthBuilder<D> {
                 store_hook: self.guests.store_hook,
                 proxy: self.guests.proxy,
                 limits: guest_limits,
-                warned_no_peer: std::sync::atomic::AtomicBool::new(false),
                 refusal_log: crate::log_budget::LogBudget::new(5, 20),
             });
         #[cfg(feature = "guests")]
@@ -338,6 +339,8 @@ impl<D: AuthDefinition> AuthBuilder<D> {
             sessions,
             providers_json,
             client_log: crate::log_budget::LogBudget::new(10, 20),
+            #[cfg(feature = "guests")]
+            proxy,
             #[cfg(feature = "oauth")]
             oauth,
         }))

@@ -121,6 +121,20 @@ pub struct Created {
     pub new: bool,
 }
 
+tokio::task_local! {
+    /// The client of the request whose `authorize` is running (see
+    /// [`CreateGuest::for_requesting_client`]).
+    static REQUESTING_CLIENT: Option<ClientKey>;
+}
+
+/// Runs `future` (an `authorize` call) with `client` as the requesting client.
+pub(crate) async fn with_requesting_client<F: std::future::Future>(
+    client: Option<ClientKey>,
+    future: F,
+) -> F::Output {
+    REQUESTING_CLIENT.scope(client, future).await
+}
+
 /// A request to create a guest: who asks (for the limits) and, optionally, an idempotency key.
 #[derive(Debug, Clone, Default)]
 pub struct CreateGuest<'a> {
@@ -144,8 +158,30 @@ impl<'a> CreateGuest<'a> {
     }
 
     /// A creation with no client behind it (a server-side call): only the global budget applies.
+    /// For a visitor's request use [`CreateGuest::for_requesting_client`], so that one client
+    /// cannot spend the budget of every other.
     pub fn server_side() -> Self {
         CreateGuest::default()
+    }
+
+    /// A creation for the client of the request being served: inside a Credentials provider's
+    /// `authorize` (as a hand-written anonymous provider does), the engine knows the client's
+    /// address (the connection's, or the trusted proxy's header) and charges the per-client
+    /// limit to it. [`GuestError::NoClientAddress`] when it does not know it (the app is served
+    /// without connection info, or this is called outside a request), rather than silently
+    /// falling back to the global budget alone.
+    ///
+    /// ```
+    /// use auth_runtime::guests::{CreateGuest, GuestError};
+    ///
+    /// // Outside a request there is no client.
+    /// assert!(matches!(CreateGuest::for_requesting_client(), Err(GuestError::NoClientAddress)));
+    /// ```
+    pub fn for_requesting_client() -> Result<Self, GuestError> {
+        match REQUESTING_CLIENT.try_with(Clone::clone) {
+            Ok(Some(client)) => Ok(CreateGuest::for_client(client)),
+            _ => Err(GuestError::NoClientAddress),
+        }
     }
 
     /// Makes the creation idempotent: every creation with the same key returns the same guest,
@@ -327,6 +363,17 @@ pub enum GuestError {
     /// A limit setting (e.g. from the environment) is not valid.
     #[error(transparent)]
     Limits(#[from] LimitsError),
+    /// A guest was to be created for a request whose client address is unknown, so the
+    /// per-client limit cannot apply: one client could spend the whole global budget and lock
+    /// every other visitor out. Serve the app with
+    /// [`serve_app`](crate::axum::serve_app) (or `into_make_service_with_connect_info`), or name
+    /// the proxy header with `AuthBuilder::trusted_proxy`.
+    #[error(
+        "no client address for this request, so the per-client guest limit cannot apply: serve \
+         the app with auth_runtime::axum::serve_app (or axum's \
+         into_make_service_with_connect_info::<SocketAddr>()), or set AuthBuilder::trusted_proxy"
+    )]
+    NoClientAddress,
 }
 
 impl GuestError {
@@ -337,9 +384,10 @@ impl GuestError {
             GuestError::AlreadyUpgraded { .. } => http::StatusCode::CONFLICT,
             GuestError::NotFound { .. } => http::StatusCode::NOT_FOUND,
             GuestError::Unavailable(_) => http::StatusCode::SERVICE_UNAVAILABLE,
-            GuestError::Hook(_) | GuestError::Database(_) | GuestError::Limits(_) => {
-                http::StatusCode::INTERNAL_SERVER_ERROR
-            }
+            GuestError::Hook(_)
+            | GuestError::Database(_)
+            | GuestError::Limits(_)
+            | GuestError::NoClientAddress => http::StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 

@@ -132,7 +132,15 @@ pub(crate) async fn callback<D: AuthDefinition>(
         );
     }
 
-    let user = match D::authorize(provider, context.body, &core.state).await {
+    let authorize = D::authorize(provider, context.body, &core.state);
+    // A hand-written anonymous provider creates its guests for the requesting client
+    // (`CreateGuest::for_requesting_client`), under the per-client limit.
+    #[cfg(feature = "guests")]
+    let authorize = crate::guests::with_requesting_client(
+        super::guests::client_key(&core.proxy, context),
+        authorize,
+    );
+    let user = match authorize.await {
         Ok(Some(user)) => user,
         Ok(None) => {
             let url = error_url(base, "CredentialsSignin", Some(info.id));

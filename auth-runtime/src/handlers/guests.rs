@@ -1,40 +1,24 @@
 //! `POST /callback/:id` for an Anonymous provider (feature `guests`): the browser's guest, or
 //! a new one created in the guest store under the creation limits.
 
-use std::sync::atomic::Ordering;
-
 use http::StatusCode;
 
 use crate::cookies::RequestCookies;
 use crate::definition::{AuthDefinition, ProviderInfo};
-use crate::guests::{ClientKey, CreateGuest, GuestError};
+use crate::guests::{ClientKey, CreateGuest, GuestError, TrustedProxy};
 use crate::handlers::Core;
 use crate::handlers::credentials::{end_sign_in, previous};
 use crate::protocol::reply::{Reply, error_url};
 use crate::protocol::request::RequestContext;
 use crate::sessions::SignIn;
-use crate::sessions::guests::GuestSetup;
 use crate::user::{Account, User};
 
 /// The client's address for the per-client limit: the connection's (or the trusted proxy's
 /// header), or `None` when the app was served without connection info.
-fn client_key<S>(setup: &GuestSetup<S>, context: &RequestContext<'_>) -> Option<ClientKey> {
-    match context.peer {
-        Some(peer) => Some(ClientKey::from_ip(
-            setup.proxy.client_ip(peer, context.headers),
-        )),
-        None => {
-            if !setup.warned_no_peer.swap(true, Ordering::Relaxed) {
-                tracing::warn!(
-                    target: "auth_runtime::guests",
-                    "no client address on requests (serve the app with \
-                     `into_make_service_with_connect_info::<SocketAddr>()`): guest creation is \
-                     limited by the global budget only"
-                );
-            }
-            None
-        }
-    }
+pub(crate) fn client_key(proxy: &TrustedProxy, context: &RequestContext<'_>) -> Option<ClientKey> {
+    context
+        .peer
+        .map(|peer| ClientKey::from_ip(proxy.client_ip(peer, context.headers)))
 }
 
 /// `POST /callback/:id` for an Anonymous provider: the browser's guest, or a new one.
@@ -60,7 +44,13 @@ pub(crate) async fn anonymous_callback<D: AuthDefinition>(
         // Already a guest of this store (checked by the read): the same guest, no new row.
         Some(id) => id,
         None => {
-            let client = client_key(setup, context);
+            // No client address: refused, not silently limited by the global budget alone.
+            let Some(client) = client_key(&setup.proxy, context) else {
+                return setup
+                    .refuse(&GuestError::NoClientAddress, "create")
+                    .reply(base, info.id);
+            };
+            let client = Some(client);
             // The CSRF token is this browser's secret: concurrent double-submits share it, so
             // they get one guest.
             let key = format!("csrf:{}", context.csrf.token);

@@ -34,6 +34,9 @@ pub(crate) struct Core<D: AuthDefinition> {
     pub providers_json: Bytes,
     /// How many `POST /_log` lines reach the log.
     pub client_log: LogBudget,
+    /// Which address is the client's (for guest creation limits, in `authorize` too).
+    #[cfg(feature = "guests")]
+    pub proxy: crate::guests::TrustedProxy,
     /// The OAuth and OpenID Connect providers, their HTTP client and check cookies.
     #[cfg(feature = "oauth")]
     pub oauth: crate::providers::OAuthClients,

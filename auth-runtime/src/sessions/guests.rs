@@ -3,7 +3,6 @@
 //! is issued.
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 use http::StatusCode;
 
@@ -30,8 +29,6 @@ pub(crate) struct GuestSetup<S: 'static> {
     /// The limits written in `next_auth!` (with the environment over them), if any: they take
     /// the place of the store's own.
     pub limits: Option<Limits>,
-    /// Whether "no client address" was logged already (it is logged once).
-    pub warned_no_peer: AtomicBool,
     /// How many refusals and store failures reach the log (a flood of refused creations must
     /// not become a flood of log lines).
     pub refusal_log: LogBudget,
@@ -94,6 +91,7 @@ impl Refusal {
                 ("GuestStoreUnavailable", StatusCode::SERVICE_UNAVAILABLE)
             }
             GuestError::Hook(_) => ("UpgradeFailed", StatusCode::INTERNAL_SERVER_ERROR),
+            GuestError::NoClientAddress => ("Configuration", StatusCode::INTERNAL_SERVER_ERROR),
             _ => ("Callback", StatusCode::INTERNAL_SERVER_ERROR),
         };
         Refusal {
