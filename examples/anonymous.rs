@@ -13,7 +13,7 @@
 //! (a development secret is generated when unset), `GUESTS_DB` (default `anonymous.db`) and the
 //! `AUTH_GUEST_*` creation limits configure it.
 
-use auth_runtime::axum::{Authenticated, ServeConfig, serve_app};
+use auth_runtime::axum::{Authenticated, ServeConfig, no_store, serve_app};
 use auth_runtime::guests::{CreateGuest, GuestError, GuestStore, SqliteGuestStore};
 use auth_runtime::{CallbackError, User, next_auth};
 use axum::Router;
@@ -112,6 +112,8 @@ pub fn app(auth: Auth) -> Router {
     Router::new()
         .route("/", get(index))
         .route("/api/me", get(me))
+        // Answers carry the visitor's session: never kept by a shared cache.
+        .layer(axum::middleware::map_response(no_store))
         .nest("/api/auth", auth.router())
         .with_state(auth)
 }

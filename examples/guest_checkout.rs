@@ -29,7 +29,7 @@
 
 use std::sync::Arc;
 
-use auth_runtime::axum::{Member, ServeConfig, Visitor, serve_app};
+use auth_runtime::axum::{Member, ServeConfig, Visitor, no_store, serve_app};
 use auth_runtime::guests::{
     CleanupHook, CleanupPolicy, GuestStore, GuestTx, HookFuture, SqliteGuestStore, UpgradeOutcome,
     spawn_cleanup,
@@ -258,6 +258,8 @@ pub fn app<D: AuthDefinition<State = Shop>>(auth: auth_runtime::Auth<D>) -> Rout
         .route("/api/products", get(products))
         .route("/api/cart", get(cart::<D>).post(add_to_cart::<D>))
         .route("/api/checkout", post(checkout::<D>))
+        // Carts and sessions are this visitor's: never kept by a shared cache.
+        .layer(axum::middleware::map_response(no_store))
         .nest("/api/auth", auth.router())
         .with_state(auth)
 }

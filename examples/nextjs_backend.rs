@@ -13,7 +13,7 @@
 //! session cookie is sent along; an API client sends `Authorization: Bearer <token>` instead.
 
 use auth_runtime::TokenReader;
-use auth_runtime::axum::{ServeConfig, SessionClaims, serve_app};
+use auth_runtime::axum::{ServeConfig, SessionClaims, no_store, serve_app};
 use axum::Router;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Json, Response};
@@ -64,6 +64,8 @@ pub fn app(reader: TokenReader<Claims>) -> Router {
     Router::new()
         .route("/api/me", get(me))
         .route("/api/orders", get(orders))
+        // Answers carry the visitor's data: never kept by a shared cache.
+        .layer(axum::middleware::map_response(no_store))
         .with_state(reader)
 }
 // ANCHOR_END: api

@@ -76,6 +76,26 @@ async fn serve<D: AuthDefinition>(auth: &Auth<D>, request: Request) -> Response 
         .map(Body::from)
 }
 
+/// Marks a response as private and never stored by a cache (`Cache-Control: private, no-store`),
+/// for routes whose answers carry a visitor's session data (a cart, the user): a shared cache in
+/// front must not hand one visitor's answer to the next. The auth API's own responses already
+/// carry it.
+///
+/// ```
+/// use auth_runtime::axum::no_store;
+///
+/// let api: axum::Router = axum::Router::new()
+///     .route("/api/me", axum::routing::get(|| async { "me" }))
+///     .layer(axum::middleware::map_response(no_store));
+/// ```
+pub async fn no_store(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        http::header::CACHE_CONTROL,
+        http::HeaderValue::from_static("private, no-store"),
+    );
+    response
+}
+
 fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
     let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
     (

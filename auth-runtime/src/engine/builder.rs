@@ -339,6 +339,7 @@ impl<D: AuthDefinition> AuthBuilder<D> {
             sessions,
             providers_json,
             client_log: crate::log_budget::LogBudget::new(10, 20),
+            refusal_log: crate::log_budget::LogBudget::new(5, 20),
             #[cfg(feature = "guests")]
             proxy,
             #[cfg(feature = "oauth")]

@@ -24,8 +24,13 @@
 //!
 //! Design notes:
 //!
-//! - Ids are 128 random bits in hex, never derived from time or a counter, so a guest id in a
-//!   token reveals nothing and cannot be guessed. A promoted guest keeps its id as the user's.
+//! - Ids are 32 hex digits: 48 bits of the creation time in milliseconds, then 80 random bits
+//!   (as UUIDv7). An id therefore tells when its guest was created (it is in the session token
+//!   and, after a promotion, it is the user's id); it cannot be guessed (80 bits of a CSPRNG per
+//!   millisecond). Time-ordered ids keep a burst of creations appending to the primary-key index
+//!   (see `BENCHMARKS.md`); an application that must not reveal sign-up times should give
+//!   users ids of its own (an upgrade hook can map them). A promoted guest keeps its id as the
+//!   user's.
 //! - An upgraded guest's row stays (with `upgraded_to`): a replayed upgrade or idempotency key
 //!   gets "already upgraded, into this user" instead of a new guest or a guest session for a
 //!   user's id. Cleanup never removes it.
@@ -91,7 +96,8 @@ pub use upgrade::{Identity, NoHook, UpgradeHook, UpgradeOutcome};
 /// A persistent anonymous user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Guest {
-    /// The guest's id: 32 lowercase hex characters (128 random bits). After a
+    /// The guest's id: 32 lowercase hex characters, the creation time in milliseconds (48 bits)
+    /// then 80 random bits; it reveals when the guest was created. After a
     /// [`UpgradeOutcome::Promoted`] upgrade it is also the user's id.
     pub id: String,
     /// When the guest was created, in Unix milliseconds.

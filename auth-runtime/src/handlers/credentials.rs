@@ -89,6 +89,14 @@ pub(crate) fn refused(base: &BaseUrl, provider: &str, error: &SignInError, json:
     }
 }
 
+/// A refused sign-in, logged within the budget (a password guesser must not flood the log).
+fn log_refusal<D: AuthDefinition>(core: &Core<D>, provider: &str, code: &str) {
+    if let crate::log_budget::Verdict::Write { dropped } = core.refusal_log.take() {
+        let code = crate::log_budget::sanitized(code, 100);
+        tracing::info!(provider, %code, dropped_since_last = dropped, "sign-in refused");
+    }
+}
+
 /// The browser's current session, if valid: what a sign-in carries over (a guest).
 pub(crate) async fn previous<D: AuthDefinition>(
     core: &Core<D>,
@@ -143,10 +151,16 @@ pub(crate) async fn callback<D: AuthDefinition>(
     let user = match authorize.await {
         Ok(Some(user)) => user,
         Ok(None) => {
+            log_refusal(core, info.id, "CredentialsSignin");
             let url = error_url(base, "CredentialsSignin", Some(info.id));
             return Reply::redirect(url, json, StatusCode::UNAUTHORIZED);
         }
-        Err(error) => return failure(base, "authorize", &error, json),
+        Err(error) => {
+            if let Some(message) = error.public_message() {
+                log_refusal(core, info.id, message);
+            }
+            return failure(base, "authorize", &error, json);
+        }
     };
     let sign_in = SignIn {
         provider,

@@ -34,6 +34,8 @@ pub(crate) struct Core<D: AuthDefinition> {
     pub providers_json: Bytes,
     /// How many `POST /_log` lines reach the log.
     pub client_log: LogBudget,
+    /// How many refused sign-ins (wrong credentials, an `authorize` refusal) reach the log.
+    pub refusal_log: LogBudget,
     /// Which address is the client's (for guest creation limits, in `authorize` too).
     #[cfg(feature = "guests")]
     pub proxy: crate::guests::TrustedProxy,
