@@ -383,7 +383,9 @@ async fn client_log_beacons_cannot_forge_lines_or_flood_the_log() {
 /// closed after the header-read deadline, and so is a kept-alive connection left idle.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn silent_half_sent_and_idle_connections_are_closed() {
-    let config = ServeConfig::default().header_read_timeout(Duration::from_millis(800));
+    let config = ServeConfig::default()
+        .header_read_timeout(Duration::from_millis(800))
+        .request_timeout(Duration::from_millis(1500));
     let origin = shop("sockets", Limits::unlimited(), config).await;
     let addr: SocketAddr = origin.trim_start_matches("http://").parse().unwrap();
 
@@ -410,12 +412,30 @@ async fn silent_half_sent_and_idle_connections_are_closed() {
     let mut idle = TcpStream::connect(addr).unwrap();
     idle.write_all(b"GET /api/auth/csrf HTTP/1.1\r\nHost: x\r\n\r\n")
         .unwrap();
+    // Headers sent, the body trickles: the whole-request deadline answers 503 JSON.
+    let mut slow_body = TcpStream::connect(addr).unwrap();
+    slow_body
+        .write_all(
+            b"POST /api/auth/callback/anon HTTP/1.1\r\nHost: x\r\n\
+              Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ncsrf",
+        )
+        .unwrap();
     let checks = std::thread::spawn(move || {
         for stream in silent {
             closes_within(stream, Duration::from_secs(4));
         }
         closes_within(half, Duration::from_secs(4));
         closes_within(idle, Duration::from_secs(4));
+        slow_body
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let started = Instant::now();
+        let mut answer = vec![0u8; 4096];
+        let n = slow_body.read(&mut answer).unwrap();
+        let answer = String::from_utf8_lossy(&answer[..n]);
+        assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+        assert!(answer.contains(r#""error":"Timeout""#), "{answer}");
+        assert!(started.elapsed() < Duration::from_secs(4));
     });
     tokio::task::spawn_blocking(move || checks.join().unwrap())
         .await
