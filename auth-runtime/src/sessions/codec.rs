@@ -223,18 +223,85 @@ impl SessionCodec {
             .map_err(|e| EncodeError(e.to_string()))
     }
 
-    /// Opens `token` under any key and checks its claims at the Unix time `now`.
-    pub fn decode<T: serde::de::DeserializeOwned>(
+    /// Opens `token` under any key and checks its claims at the Unix time `now`, for the
+    /// application's `Token`: its `exp` and `iat` are read from the `Token` itself, and a token
+    /// this layer wrote has its registered claims read from their own tail, so the payload is
+    /// parsed once.
+    pub fn decode<T: TokenClaims>(&self, token: &str, now: i64) -> Result<Decoded<T>, DecodeError> {
+        let (mut payload, key_index) = self.open(token)?;
+        let claims: T = serde_json::from_slice(&payload)
+            .map_err(|_| DecodeError::Invalid("the claims do not fit the Token type"))?;
+        let registered = match self.tail(&mut payload) {
+            Some(tail) => tail?,
+            None => parse_registered(&payload)?,
+        };
+        self.check(&registered, claims.expires_at(), claims.issued_at(), now)?;
+        Ok(Decoded {
+            claims,
+            reissue: key_index > 0,
+            version: registered.sv,
+            guest: registered.gst,
+            written: self.application_claims(payload),
+        })
+    }
+
+    /// As [`SessionCodec::decode`], for claims of any shape (a [`TokenReader`](crate::TokenReader)'s):
+    /// the times are read with the registered claims.
+    pub fn decode_any<T: serde::de::DeserializeOwned>(
         &self,
         token: &str,
         now: i64,
     ) -> Result<Decoded<T>, DecodeError> {
-        let (payload, key_index) = self
-            .keys
+        let (payload, key_index) = self.open(token)?;
+        let registered = parse_registered(&payload)?;
+        let time = |claim: &Option<Number>, name: &'static str| match claim {
+            None => Ok(None),
+            Some(n) => n.seconds().map(Some).ok_or(DecodeError::Invalid(name)),
+        };
+        let exp = time(&registered.exp, "exp is not a number")?;
+        let iat = time(&registered.iat, "iat is not a number")?;
+        self.check(&registered, exp, iat, now)?;
+        let claims: T = serde_json::from_slice(&payload)
+            .map_err(|_| DecodeError::Invalid("the claims do not fit the claims type"))?;
+        Ok(Decoded {
+            claims,
+            reissue: key_index > 0,
+            version: registered.sv,
+            guest: registered.gst,
+            written: None,
+        })
+    }
+
+    fn open(&self, token: &str) -> Result<(Vec<u8>, usize), DecodeError> {
+        self.keys
             .open(token)
-            .map_err(|_| DecodeError::Invalid("does not open under any configured secret"))?;
-        let registered: Registered = serde_json::from_slice(&payload)
-            .map_err(|_| DecodeError::Invalid("the claims are not a JSON object"))?;
+            .map_err(|_| DecodeError::Invalid("does not open under any configured secret"))
+    }
+
+    /// The registered claims of a token this layer wrote, parsed from the tail `encode`
+    /// appended (`None` when the payload is not laid out that way).
+    fn tail(&self, payload: &mut [u8]) -> Option<Result<Registered, DecodeError>> {
+        let at = rfind(payload, self.registered.as_bytes())?;
+        let open = at.checked_sub(1)?;
+        let before = payload[open];
+        if before != b',' && before != b'{' {
+            return None;
+        }
+        // `,"iss":...}` read as the object `{"iss":...}`, then put back.
+        payload[open] = b'{';
+        let parsed = parse_registered(&payload[open..]);
+        payload[open] = before;
+        Some(parsed)
+    }
+
+    /// What every token must say, whoever wrote it.
+    fn check(
+        &self,
+        registered: &Registered,
+        exp: Option<i64>,
+        iat: Option<i64>,
+        now: i64,
+    ) -> Result<(), DecodeError> {
         let leeway = i64::try_from(self.rules.leeway).unwrap_or(i64::MAX);
         if let (Some(expected), Some(iss)) = (&self.rules.issuer, &registered.iss)
             && iss != expected
@@ -250,32 +317,27 @@ impl SessionCodec {
         if !audience_ok {
             return Err(DecodeError::Invalid("another audience"));
         }
-        let time = |claim: &Option<Number>, name: &'static str| match claim {
-            None => Ok(None),
-            Some(n) => n.seconds().map(Some).ok_or(DecodeError::Invalid(name)),
-        };
-        let exp = time(&registered.exp, "exp is not a number")?
-            .ok_or(DecodeError::Invalid("no exp claim"))?;
+        let exp = exp.ok_or(DecodeError::Invalid("no exp claim"))?;
         if exp.saturating_add(leeway) < now {
             return Err(DecodeError::Expired);
         }
-        for (claim, name) in [(&registered.nbf, "nbf"), (&registered.iat, "iat")] {
-            if time(claim, name)?.is_some_and(|at| at > now.saturating_add(leeway)) {
-                return Err(DecodeError::Invalid(
-                    "not valid yet (nbf or iat in the future)",
-                ));
-            }
+        let nbf = match &registered.nbf {
+            None => None,
+            Some(n) => Some(
+                n.seconds()
+                    .ok_or(DecodeError::Invalid("nbf is not a number"))?,
+            ),
+        };
+        if [nbf, iat]
+            .into_iter()
+            .flatten()
+            .any(|at| at > now.saturating_add(leeway))
+        {
+            return Err(DecodeError::Invalid(
+                "not valid yet (nbf or iat in the future)",
+            ));
         }
-        let claims: T = serde_json::from_slice(&payload)
-            .map_err(|_| DecodeError::Invalid("the claims do not fit the Token type"))?;
-        let written = self.application_claims(payload);
-        Ok(Decoded {
-            claims,
-            reissue: key_index > 0,
-            version: registered.sv,
-            guest: registered.gst,
-            written,
-        })
+        Ok(())
     }
 
     /// The application's claims as `encode` serialised them, when `payload` is laid out as
@@ -293,6 +355,11 @@ impl SessionCodec {
         payload.push(b'}');
         Some(payload)
     }
+}
+
+fn parse_registered(json: &[u8]) -> Result<Registered, DecodeError> {
+    serde_json::from_slice(json)
+        .map_err(|_| DecodeError::Invalid("the claims are not a JSON object"))
 }
 
 /// A random UUID v4, as NextAuth's `jti`.

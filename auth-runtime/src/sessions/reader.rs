@@ -192,7 +192,7 @@ fn open<T: DeserializeOwned>(
     token: &str,
     now: i64,
 ) -> Result<ReadToken<T>, SessionError> {
-    match codec.decode::<T>(token, now) {
+    match codec.decode_any::<T>(token, now) {
         Ok(decoded) => Ok(ReadToken {
             claims: decoded.claims,
             guest_id: decoded.guest,
