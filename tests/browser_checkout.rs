@@ -8,6 +8,10 @@
 //! says "SKIPPED: ..." and passes, except under `CI=true`, where a missing one is a failure.
 //! `tests/browser/node_modules` is installed with `npm ci` when missing.
 
+#[path = "support/skip.rs"]
+mod skip;
+use skip::skipped;
+
 #[allow(dead_code)]
 #[path = "../examples/guest_checkout.rs"]
 mod shop;
@@ -88,10 +92,10 @@ async fn a_guest_fills_a_cart_and_keeps_it_when_signing_in_in_chromium() {
             "CI=true but missing: {}; the browser checkout test cannot run (.ci/run installs them)",
             missing.join(", ")
         );
-        eprintln!(
+        skipped(&format!(
             "SKIPPED: the browser checkout test needs {} (apt-get install chromium; Node 20 with npm)",
             missing.join(", ")
-        );
+        ));
         return;
     }
     let chromium = which(&chromium);

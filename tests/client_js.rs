@@ -4,6 +4,10 @@
 //! Needs Node and npm. Without them the test says it is skipped, except under `CI=true`, where a
 //! missing Node is a failure. `tests/js/node_modules` is installed with `npm ci` when missing.
 
+#[path = "support/skip.rs"]
+mod skip;
+use skip::skipped;
+
 #[allow(dead_code)]
 #[path = "../examples/anonymous.rs"]
 mod anonymous;
@@ -72,7 +76,7 @@ async fn the_real_next_auth_client_signs_a_guest_in() {
             !under_ci(),
             "CI=true but node or npm is missing: the next-auth client suite cannot run"
         );
-        eprintln!("SKIPPED: node and npm are needed to run the next-auth client suite (tests/js)");
+        skipped("SKIPPED: node and npm are needed to run the next-auth client suite (tests/js)");
         return;
     }
     ensure_node_modules();

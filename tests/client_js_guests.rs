@@ -6,6 +6,10 @@
 //! Needs Node and npm: without them the test says it is skipped, except under `CI=true`, where a
 //! missing Node is a failure. `tests/js/node_modules` is installed with `npm ci` when missing.
 
+#[path = "support/skip.rs"]
+mod skip;
+use skip::skipped;
+
 #[allow(dead_code)]
 #[path = "../examples/guest_checkout.rs"]
 mod shop;
@@ -36,7 +40,7 @@ async fn the_real_next_auth_client_shops_as_a_guest_and_keeps_the_cart() {
             !std::env::var("CI").is_ok_and(|v| v == "true" || v == "1"),
             "CI=true but node or npm is missing: the next-auth client suite cannot run"
         );
-        eprintln!("SKIPPED: node and npm are needed to run the next-auth client suite (tests/js)");
+        skipped("SKIPPED: node and npm are needed to run the next-auth client suite (tests/js)");
         return;
     }
     if !js_dir()

@@ -8,6 +8,10 @@
 //! Needs Node and `tests/js/node_modules`. Without Node the tests say they are skipped, except
 //! under `CI=true`, where that is a failure.
 
+#[path = "support/skip.rs"]
+mod skip;
+use skip::skipped;
+
 mod support;
 
 #[path = "../examples/nextjs_backend.rs"]
@@ -79,9 +83,9 @@ fn node_ready(test: &str) -> bool {
         !ci,
         "CI=true but Node or tests/js/node_modules is missing (npm ci --prefix tests/js)"
     );
-    eprintln!(
+    skipped(&format!(
         "SKIPPED {test}: needs Node 20 and `npm ci --prefix tests/js` (next-auth, @auth/core)"
-    );
+    ));
     false
 }
 

@@ -6,6 +6,10 @@
 //! Needs Node and npm. Without them the test says it is skipped, except under `CI=true`, where a
 //! missing Node is a failure. `node_modules` are installed with `npm ci` when missing.
 
+#[path = "support/skip.rs"]
+mod skip;
+use skip::skipped;
+
 #[allow(dead_code)]
 #[path = "../examples/third_party_token.rs"]
 mod example;
@@ -100,7 +104,7 @@ async fn a_guest_signs_in_at_a_real_openid_provider() {
             !under_ci(),
             "CI=true but node or npm is missing: the OpenID end-to-end test cannot run"
         );
-        eprintln!("SKIPPED: node and npm are needed to run the OpenID provider (tests/oidc)");
+        skipped("SKIPPED: node and npm are needed to run the OpenID provider (tests/oidc)");
         return;
     }
     ensure_node_modules("oidc", "oidc-provider/package.json");

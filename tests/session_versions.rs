@@ -2,6 +2,10 @@
 //! session of that user on every server, and nobody else's. SQLite always; PostgreSQL at
 //! 127.0.0.1:5432 database `test` (skipped with a message when absent, a failure under `CI=true`).
 
+#[path = "support/skip.rs"]
+mod skip;
+use skip::skipped;
+
 mod support;
 
 use auth_runtime::{
@@ -111,8 +115,8 @@ async fn postgres_store_signs_a_user_out_everywhere() {
         if std::env::var("CI").as_deref() == Ok("true") {
             panic!("PostgreSQL is not reachable at 127.0.0.1:5432/test, and CI=true");
         }
-        eprintln!(
-            "SKIPPED postgres_store_signs_a_user_out_everywhere: no PostgreSQL at 127.0.0.1:5432/test"
+        skipped(
+            "SKIPPED postgres_store_signs_a_user_out_everywhere: no PostgreSQL at 127.0.0.1:5432/test",
         );
         return;
     };

@@ -7,8 +7,8 @@
 //! store: [`SessionVersions::bump`] makes every token minted before it invalid. Without a
 //! store (the default) nothing is checked and no request pays for it.
 //!
-//! Stores: [`SqliteSessionVersions`](crate::SqliteSessionVersions) (feature `sqlite`) and
-//! [`PostgresSessionVersions`](crate::PostgresSessionVersions) (feature `postgres`), or any type
+//! Stores: [`SqliteSessionVersions`] (feature `sqlite`) and
+//! [`PostgresSessionVersions`] (feature `postgres`), or any type
 //! implementing the trait.
 
 use std::future::Future;

@@ -62,6 +62,15 @@ pub async fn schema(prefix: &str, what: &str) -> Option<TestSchema> {
             "PostgreSQL is not reachable at 127.0.0.1:5432/test (role postgres or {user}), and CI=true"
         );
     }
-    eprintln!("SKIPPED {what}: no PostgreSQL at 127.0.0.1:5432/test (role postgres or {user})");
+    skipped(&format!(
+        "SKIPPED {what}: no PostgreSQL at 127.0.0.1:5432/test (role postgres or {user})"
+    ));
     None
+}
+
+/// Says the test is skipped where a person sees it: straight to stderr, past the test harness's
+/// output capture.
+fn skipped(message: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "{message}");
 }
