@@ -29,6 +29,11 @@ fn readme_shows_the_examples_verbatim() {
             &["config", "app"][..],
         ),
         (
+            "examples/minimal.rs",
+            include_str!("../examples/minimal.rs"),
+            &["minimal"][..],
+        ),
+        (
             "examples/nextjs_backend.rs",
             include_str!("../examples/nextjs_backend.rs"),
             &["api"][..],
@@ -55,8 +60,12 @@ fn readme_runs_the_guest_checkout_example_first() {
     let readme = include_str!("../README.md");
     let first_command = readme
         .lines()
-        .find(|line| line.starts_with("cargo "))
+        .find(|line| line.starts_with("cargo run"))
         .expect("the README has set-up commands");
+    assert!(
+        readme.contains("\ncargo test --workspace "),
+        "the README's test command"
+    );
     assert!(
         first_command.starts_with("cargo run --example guest_checkout"),
         "{first_command}"

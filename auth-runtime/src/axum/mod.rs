@@ -1,8 +1,11 @@
-//! axum integration: a router to nest at the auth API's path, extractors for handlers, and a
-//! server with production timeouts ([`serve_app`]).
+//! axum integration: a router to nest at the auth API's path, extractors for handlers, layers
+//! that protect whole routers ([`RequireSession`], [`RequireMember`]), and a server with
+//! production timeouts ([`serve_app`]).
 
+mod require;
 mod serve;
 
+pub use require::{RequireMember, RequireSession, Required};
 pub use serve::{ServeConfig, serve_app};
 
 use axum::Router;
