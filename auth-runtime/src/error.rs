@@ -2,6 +2,7 @@
 
 /// A request the engine could not parse. Each becomes a clear 4xx answer, never a panic.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum RequestError {
     /// The body is larger than the engine accepts.
     #[error("request body is larger than {limit} bytes")]
@@ -27,6 +28,7 @@ pub enum RequestError {
 
 /// A configuration the runtime refuses to start with.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ConfigError {
     /// No secret in a release build.
     #[error(
