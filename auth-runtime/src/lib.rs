@@ -1,6 +1,8 @@
 //! NextAuth.js-compatible authentication for Rust web applications.
 
 #![warn(missing_docs)]
+// docs.rs (nightly) labels feature-gated items with the feature they need.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "axum")]
 pub mod axum;
