@@ -371,33 +371,87 @@ async fn index() -> Html<&'static str> {
 }
 
 const PAGE: &str = r#"<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Tea shop</title>
-<style>body{font:16px system-ui;margin:2rem auto;max-width:40rem}button{margin:.2rem}</style></head>
-<body><h1>Tea shop</h1><p id="who" data-testid="session" data-session="loading">…</p><ul id="products" data-testid="products"></ul><h2>Cart</h2><pre id="cart" data-testid="cart"></pre>
-<form id="login" data-testid="sign-in"><input name="username" placeholder="alice"><input name="password" type="password" placeholder="alice-password"><button>Sign in</button></form>
-<p id="oidc"></p><button id="checkout">Checkout</button><pre id="out"></pre>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>Tea shop</title>
+<style>
+:root{--ink:#1f2a24;--soft:#5d6b63;--line:#e3e8e4;--brand:#2f6d4f;--bg:#f7f9f7}
+[hidden]{display:none!important}*{box-sizing:border-box}body{font:16px/1.5 system-ui,sans-serif;color:var(--ink);background:var(--bg);margin:0}
+header{display:flex;align-items:center;justify-content:space-between;padding:1rem 2rem;background:#fff;border-bottom:1px solid var(--line)}
+header h1{font-size:1.3rem;margin:0}main{display:grid;grid-template-columns:1fr 20rem;gap:2rem;max-width:56rem;margin:2rem auto;padding:0 1rem}
+.badge{font-size:.85rem;padding:.2rem .7rem;border-radius:1rem;background:#fff3d6;color:#7a5800}
+.badge[data-session=member]{background:#e1f3e8;color:var(--brand)}
+.card{background:#fff;border:1px solid var(--line);border-radius:.6rem;padding:1rem 1.2rem;margin-bottom:1rem}h2{margin-top:0;font-size:1.15rem}
+ul.products{list-style:none;padding:0;margin:0}ul.products li{display:flex;justify-content:space-between;align-items:center;padding:.7rem 0;border-bottom:1px solid var(--line)}
+ul.products li:last-child{border:0}.price{color:var(--soft);margin-left:.5rem}
+button{font:inherit;border:0;border-radius:.4rem;padding:.35rem .9rem;background:var(--brand);color:#fff;cursor:pointer}
+button.quiet{background:none;color:var(--brand);border:1px solid var(--line)}
+table{width:100%;border-collapse:collapse}td{padding:.3rem 0}td.n{text-align:right}tr.total td{border-top:1px solid var(--line);font-weight:600;padding-top:.6rem}
+.empty{color:var(--soft)}form{display:grid;gap:.5rem;margin-top:1rem}input{font:inherit;padding:.35rem .5rem;border:1px solid var(--line);border-radius:.4rem}
+#out{color:var(--soft);font-size:.9rem}
+</style></head>
+<body>
+<header><h1>Tea shop</h1><span class="badge" id="who" data-testid="session" data-session="loading">…</span></header>
+<main>
+<section class="card"><h2>Products</h2><ul class="products" id="products" data-testid="products"></ul></section>
+<aside>
+<section class="card"><h2>Your cart</h2><div id="cart" data-testid="cart" data-items="{}"><p class="empty">Empty.</p></div>
+<p><button id="checkout">Check out</button></p><p id="out"></p></section>
+<section class="card" id="account"><form id="login" data-testid="sign-in"><strong>Sign in to check out</strong>
+<input name="username" placeholder="alice" autocomplete="username"><input name="password" type="password" placeholder="alice-password" autocomplete="current-password"><button>Sign in</button></form>
+<p id="oidc"></p><button class="quiet" id="signout" hidden>Sign out</button></section>
+</aside>
+</main>
 <script>
 const api = (path, options) => fetch(path, options).then(r => r.json());
+const money = cents => '€' + (cents / 100).toFixed(2);
+let catalog = {};
 async function signIn(provider, fields = {}) {
   const { csrfToken } = await api('/api/auth/csrf');
   const body = new URLSearchParams({ ...fields, csrfToken, json: 'true', callbackUrl: location.href });
   return api('/api/auth/callback/' + provider, { method: 'POST', body });
 }
+function showCart(items) {
+  const box = document.getElementById('cart');
+  box.dataset.items = JSON.stringify(items);
+  const lines = Object.entries(items);
+  if (!lines.length) { box.innerHTML = '<p class="empty">Empty.</p>'; return; }
+  const table = document.createElement('table');
+  let total = 0;
+  for (const [id, qty] of lines) {
+    const product = catalog[id] || { name: id, cents: 0 };
+    total += product.cents * qty;
+    const row = table.insertRow();
+    row.insertCell().textContent = product.name;
+    Object.assign(row.insertCell(), { className: 'n', textContent: '× ' + qty });
+    Object.assign(row.insertCell(), { className: 'n', textContent: money(product.cents * qty) });
+  }
+  const row = table.insertRow();
+  row.className = 'total';
+  row.insertCell().textContent = 'Total';
+  row.insertCell();
+  Object.assign(row.insertCell(), { className: 'n', textContent: money(total) });
+  box.replaceChildren(table);
+}
 async function refresh() {
   let session = await api('/api/auth/session');
   if (!session.user) { await signIn('anon'); session = await api('/api/auth/session'); }
   const who = document.getElementById('who');
-  who.textContent = session.isGuest ? 'You are a guest.' : 'Signed in as ' + session.user.name;
+  who.textContent = session.isGuest ? 'Guest' : 'Signed in as ' + session.user.name;
   who.dataset.session = session.isGuest ? 'guest' : 'member';
+  document.getElementById('login').hidden = !session.isGuest;
+  document.getElementById('signout').hidden = session.isGuest;
   const cart = await api('/api/cart');
-  const shown = document.getElementById('cart');
-  shown.textContent = JSON.stringify(cart.items, null, 1);
-  shown.dataset.session = cart.guest ? 'guest' : 'member';
+  showCart(cart.items);
+  document.getElementById('cart').dataset.session = cart.guest ? 'guest' : 'member';
 }
-api('/api/products').then(list => {
+const products = api('/api/products').then(list => {
   for (const p of list) {
+    catalog[p.id] = p;
     const li = document.createElement('li');
-    li.textContent = `${p.name} (${(p.cents / 100).toFixed(2)}) `;
+    li.innerHTML = '<span></span>';
+    li.firstChild.textContent = p.name;
+    const price = Object.assign(document.createElement('span'), { className: 'price', textContent: money(p.cents) });
+    li.firstChild.append(price);
     const add = document.createElement('button');
     add.textContent = 'Add';
     add.dataset.testid = 'add-' + p.id;
@@ -424,12 +478,17 @@ document.getElementById('login').onsubmit = async (e) => {
   if (new URL(url).searchParams.get('error')) alert('Sign-in failed');
   refresh();
 };
-document.getElementById('checkout').onclick = async () => {
-  const r = await fetch('/api/checkout', { method: 'POST' });
-  document.getElementById('out').textContent = JSON.stringify(await r.json());
+document.getElementById('signout').onclick = async () => {
+  const { csrfToken } = await api('/api/auth/csrf');
+  await api('/api/auth/signout', { method: 'POST', body: new URLSearchParams({ csrfToken, json: 'true' }) });
   refresh();
 };
-refresh();
+document.getElementById('checkout').onclick = async () => {
+  const r = await api('/api/checkout', { method: 'POST' });
+  document.getElementById('out').textContent = r.ordered ? 'Thank you for your order.' : (r.message || 'Sign in to check out.');
+  refresh();
+};
+products.then(refresh);
 </script></body></html>"#;
 
 #[tokio::main]

@@ -51,9 +51,9 @@ async function shot(page, name) {
   console.log(`step ${step} ${name}: ok (${Date.now() - started} ms) -> ${file}`);
 }
 
-/** The cart as the page shows it (`<pre data-testid="cart">`, JSON). */
+/** The cart as the page shows it (its table, with the items as JSON in `data-items`). */
 async function shownCart(page) {
-  const text = (await page.getByTestId("cart").textContent()) || "{}";
+  const text = (await page.getByTestId("cart").getAttribute("data-items")) || "{}";
   return JSON.parse(text);
 }
 
@@ -97,7 +97,7 @@ try {
   const who = page.getByTestId("session");
   await page.waitForSelector('[data-testid="session"][data-session="guest"]');
   await page.waitForSelector('[data-testid="cart"][data-session="guest"]');
-  check((await who.textContent()) === "You are a guest.", `status line: ${await who.textContent()}`);
+  check((await who.textContent()) === "Guest", `status line: ${await who.textContent()}`);
   check(Object.keys(await shownCart(page)).length === 0, "a new guest's cart is not empty");
   const guest = await fromServer(page);
   check(guest.session.isGuest === true && guest.session.userId, `not a guest: ${JSON.stringify(guest.session)}`);
@@ -110,7 +110,7 @@ try {
   await page.getByTestId("add-tea").click();
   await page.waitForFunction(() => {
     try {
-      return JSON.parse(document.querySelector('[data-testid="cart"]').textContent).tea === 1;
+      return JSON.parse(document.querySelector('[data-testid="cart"]').dataset.items).tea === 1;
     } catch {
       return false;
     }
