@@ -22,8 +22,17 @@ use proc_macro2::TokenStream;
 /// Declares an application's authentication: its providers, the claims of its session token, the
 /// shape of its session and its callbacks, checked at compile time.
 ///
-/// ```ignore
+/// ```
 /// use auth_runtime::{next_auth, CallbackError, User};
+///
+/// /// What the callbacks receive as `state`.
+/// pub struct AppState;
+///
+/// impl AppState {
+///     async fn create_guest(&self) -> Result<String, CallbackError> {
+///         Ok("guest-1".to_owned())
+///     }
+/// }
 ///
 /// next_auth! {
 ///     /// Claims carried in the session token, on top of the standard ones.
@@ -59,6 +68,9 @@ use proc_macro2::TokenStream;
 /// // Generated: `Token`, `Session`, `Provider` (one variant per provider id, here `Provider::Anon`),
 /// // `AnonCredentials`, `JwtEvent`, `NextAuth` (implements `auth_runtime::AuthDefinition`) and
 /// // `type Auth = auth_runtime::Auth<NextAuth>`.
+/// assert_eq!(Provider::Anon.id(), "anon");
+/// let auth = Auth::builder(AppState).secret("a-secret-of-at-least-32-characters!!").build().unwrap();
+/// assert_eq!(auth.settings().max_age(), 30 * 24 * 60 * 60);
 /// ```
 ///
 /// # Grammar

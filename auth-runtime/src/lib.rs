@@ -1,4 +1,77 @@
-//! NextAuth.js-compatible authentication for Rust web applications.
+//! NextAuth.js for Rust: declare an application's authentication once in [`next_auth!`],
+//! checked by the compiler, and serve NextAuth v4's own REST API from axum, so the unmodified
+//! `next-auth/react` client (`useSession`, `signIn`, `signOut`) works against a Rust backend.
+//! Sessions are next-auth's own encrypted cookies ([`TokenFormat`]), shared with a Next.js app;
+//! guests (anonymous sessions that later become users) are first-class ([`guests`], feature
+//! `guests`).
+//!
+//! # A complete app
+//!
+//! A password sign-in and two protected routes ([`axum::RequireSession`]): the API answers 401
+//! JSON without a session, the page sends the browser to the sign-in page.
+//!
+//! ```no_run
+//! use auth_runtime::axum::{RequireSession, ServeConfig, serve_app};
+//! use auth_runtime::{User, next_auth};
+//! use axum::{Router, routing::get};
+//!
+//! next_auth! {
+//!     providers: [
+//!         Credentials {
+//!             id: "password",
+//!             credentials: { username: {}, password: { type: "password" } },
+//!             authorize: |c| Ok((c.password == "demo").then(|| User::with_id(c.username.clone()))),
+//!         },
+//!     ],
+//! }
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let auth = Auth::new(())?; // AUTH_SECRET and AUTH_URL from the environment
+//! let api = Router::new().route("/api/me", get(|| async { "signed in" }));
+//! let pages = Router::new().route("/account", get(|| async { "your account" }));
+//! let app = api
+//!     .layer(RequireSession::new(auth.clone()))
+//!     .merge(pages.layer(RequireSession::new(auth.clone()).pages()))
+//!     .nest("/api/auth", auth.router());
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//! serve_app(listener, app, ServeConfig::default()).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! The engine is framework-free underneath: [`Auth::handle`] takes an `http::Request` and gives
+//! an `http::Response`. Here it answers `GET /api/auth/providers`, as the client asks it:
+//!
+//! ```
+//! # use auth_runtime::{User, next_auth};
+//! # next_auth! { providers: [Credentials { id: "password", credentials: {}, authorize: |_c| Ok(Some(User::with_id("u"))) }] }
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let auth = Auth::builder(()).secret("0123456789abcdef0123456789abcdef").build().unwrap();
+//! let request = http::Request::get("/api/auth/providers").body(bytes::Bytes::new()).unwrap();
+//! let response = auth.handle(request).await;
+//! let providers: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
+//! assert_eq!(providers["password"]["type"], "credentials");
+//! # });
+//! ```
+//!
+//! # Where to go next
+//!
+//! - [`next_auth!`]: the whole grammar (providers, claims, callbacks, settings).
+//! - [`Auth`] and [`AuthBuilder`]: the engine, its settings, reading sessions in handlers
+//!   ([`Auth::session`], [`Auth::token`], one [`SessionError`] for every reader).
+//! - [`axum`]: the router, extractors, layers and [`axum::serve_app`].
+//! - [`TokenReader`]: trusting a Next.js app's session cookie from a Rust API.
+//! - [`guests`]: the guest store, upgrades, limits and cleanup (feature `guests`).
+//!
+//! The examples, each a runnable app whose code the repository README shows:
+//! [`minimal`](https://github.com/next-auth-rs/next-auth-rs/blob/main/examples/minimal.rs) (the
+//! app above), [`guest_checkout`](https://github.com/next-auth-rs/next-auth-rs/blob/main/examples/guest_checkout.rs)
+//! (a shop whose guests keep their cart when they sign in),
+//! [`anonymous`](https://github.com/next-auth-rs/next-auth-rs/blob/main/examples/anonymous.rs)
+//! (NextAuth's "Anonymous Sessions" guide),
+//! [`third_party_token`](https://github.com/next-auth-rs/next-auth-rs/blob/main/examples/third_party_token.rs)
+//! (the guide's third-party tokens with OpenID Connect) and
+//! [`nextjs_backend`](https://github.com/next-auth-rs/next-auth-rs/blob/main/examples/nextjs_backend.rs)
+//! (an API behind a Next.js app). `cargo run --example <name>` in the repository.
 
 #![warn(missing_docs)]
 // docs.rs (nightly) labels feature-gated items with the feature they need.
