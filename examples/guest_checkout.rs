@@ -27,7 +27,7 @@
 //! `PORT` (default 3000), `AUTH_URL`, `AUTH_SECRET` and `SHOP_DB` (default `shop.db`) configure
 //! it; guest limits come from `AUTH_GUEST_*` (see `auth_runtime::guests::Limits::from_env`).
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use auth_runtime::axum::{Member, ServeConfig, Visitor, no_store, serve_app};
 use auth_runtime::guests::{
@@ -40,6 +40,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use sqlx::SqlitePool;
 
 /// What the callbacks and handlers receive: the shop's database (the guest store's file).
@@ -251,9 +252,27 @@ pub fn auth_builder<D: AuthDefinition<State = Shop>>(
 }
 // ANCHOR_END: builder
 
+/// The process's Prometheus recorder, installed once before anything is counted: the engine's
+/// counters (`auth_sign_ins_total`, `auth_guests_total`, ...) go through the `metrics` facade.
+fn prometheus() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        PrometheusBuilder::new()
+            .install_recorder()
+            .expect("no other metrics recorder is installed")
+    })
+}
+
+/// `GET /metrics`, for Prometheus to scrape (behind the operator's network in production).
+async fn metrics() -> String {
+    prometheus().render()
+}
+
 /// The application: the page, the products, the cart, checkout, and the auth API.
 pub fn app<D: AuthDefinition<State = Shop>>(auth: auth_runtime::Auth<D>) -> Router {
+    prometheus();
     Router::new()
+        .route("/metrics", get(metrics))
         .route("/", get(index))
         .route("/api/products", get(products))
         .route("/api/cart", get(cart::<D>).post(add_to_cart::<D>))

@@ -373,6 +373,50 @@ async fn sign_out_ends_the_guest_and_every_reader_refuses_a_promoted_guests_old_
     );
 }
 
+/// `/metrics` (Prometheus' format, from the engine's counters through the `metrics` facade)
+/// moves with a guest sign-in and an upgrade.
+#[tokio::test]
+async fn metrics_count_guest_sign_ins_upgrades_and_session_reads() {
+    let store = sqlite_store("metrics", Limits::unlimited()).await;
+    let app = shop::app(configured(shop::auth_builder(store.clone())));
+    let counter = |text: &str, line_start: &str| -> u64 {
+        text.lines()
+            .filter(|l| l.starts_with(line_start))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .map(|v| v as u64)
+            .sum()
+    };
+    let scrape = |app: Router| async move {
+        let request = Request::get("/metrics").body(Body::empty()).unwrap();
+        let response = app.oneshot(request).await.unwrap();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    };
+    let before = scrape(app.clone()).await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in("anon", &[]).await;
+    browser.session().await;
+    browser.alice().await;
+    let after = scrape(app.clone()).await;
+    for (series, at_least) in [
+        ("auth_guests_total{event=\"created\"}", 1),
+        ("auth_guests_total{event=\"promoted\"}", 1),
+        ("auth_sign_ins_total{provider=\"anon\",outcome=\"ok\"}", 1),
+        (
+            "auth_sign_ins_total{provider=\"password\",outcome=\"ok\"}",
+            1,
+        ),
+        ("auth_session_reads_total{outcome=\"ok\"}", 1),
+        (
+            "auth_store_seconds_count{store=\"guests\",op=\"create\"}",
+            1,
+        ),
+    ] {
+        let moved = counter(&after, series) - counter(&before, series);
+        assert!(moved >= at_least, "{series} moved by {moved}:\n{after}");
+    }
+}
+
 #[tokio::test]
 async fn fifty_concurrent_double_submits_upgrade_once() {
     let store = sqlite_store("double", Limits::unlimited()).await;

@@ -97,6 +97,7 @@ pub mod providers;
 pub mod session_version;
 mod sessions;
 mod settings;
+pub mod telemetry;
 pub mod tokens;
 mod user;
 

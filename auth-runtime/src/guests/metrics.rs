@@ -1,6 +1,6 @@
-//! Lifecycle metrics: counters of this process (also emitted as `tracing` events, target
-//! `auth_runtime::guests`, so a subscriber can aggregate every server) and totals read from the
-//! database (shared by every server).
+//! Lifecycle metrics: counters of this process (also emitted through the `metrics` facade as
+//! `auth_guests_total{event}`, see [`telemetry`](crate::telemetry), and as `tracing` events,
+//! target `auth_runtime::guests`) and totals read from the database (shared by every server).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -23,11 +23,13 @@ pub(crate) struct GuestMetrics {
 impl GuestMetrics {
     pub(super) fn created(&self, guest_id: &str) {
         self.created.fetch_add(1, Ordering::Relaxed);
+        crate::telemetry::guest("created", 1);
         tracing::debug!(target: "auth_runtime::guests", event = "created", guest_id, "guest created");
     }
 
     pub(super) fn reused(&self, guest_id: &str) {
         self.reused.fetch_add(1, Ordering::Relaxed);
+        crate::telemetry::guest("reused", 1);
         tracing::debug!(target: "auth_runtime::guests", event = "reused", guest_id, "guest returned for its idempotency key");
     }
 
@@ -37,6 +39,7 @@ impl GuestMetrics {
             super::LimitScope::Global => &self.rejected_global,
         };
         counter.fetch_add(1, Ordering::Relaxed);
+        crate::telemetry::guest("rejected", 1);
         tracing::info!(
             target: "auth_runtime::guests",
             event = "rejected",
@@ -47,11 +50,12 @@ impl GuestMetrics {
     }
 
     pub(super) fn upgraded(&self, outcome: &super::UpgradeOutcome, age_ms: i64) {
-        let counter = match outcome {
-            super::UpgradeOutcome::Promoted { .. } => &self.promoted,
-            super::UpgradeOutcome::Merged { .. } => &self.merged,
+        let (counter, event) = match outcome {
+            super::UpgradeOutcome::Promoted { .. } => (&self.promoted, "promoted"),
+            super::UpgradeOutcome::Merged { .. } => (&self.merged, "merged"),
         };
         counter.fetch_add(1, Ordering::Relaxed);
+        crate::telemetry::guest(event, 1);
         let age = u64::try_from(age_ms).unwrap_or(0);
         self.upgrades_timed.fetch_add(1, Ordering::Relaxed);
         self.upgrade_ms_total.fetch_add(age, Ordering::Relaxed);
@@ -67,6 +71,7 @@ impl GuestMetrics {
 
     pub(super) fn cleaned(&self, n: u64) {
         self.cleaned.fetch_add(n, Ordering::Relaxed);
+        crate::telemetry::guest("cleaned", n);
         tracing::info!(target: "auth_runtime::guests", event = "cleaned", guests = n, "idle guests removed");
     }
 

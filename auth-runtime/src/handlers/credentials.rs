@@ -89,11 +89,32 @@ pub(crate) fn refused(base: &BaseUrl, provider: &str, error: &SignInError, json:
     }
 }
 
-/// A refused sign-in, logged within the budget (a password guesser must not flood the log).
+/// A refused sign-in, counted and logged within the budget (a password guesser must not flood
+/// the log).
 fn log_refusal<D: AuthDefinition>(core: &Core<D>, provider: &str, code: &str) {
+    crate::telemetry::sign_in_failure(provider, code, "refused");
     if let crate::log_budget::Verdict::Write { dropped } = core.refusal_log.take() {
         let code = crate::log_budget::sanitized(code, 100);
         tracing::info!(provider, %code, dropped_since_last = dropped, "sign-in refused");
+    }
+}
+
+/// Counts a sign-in the session layer refused.
+pub(crate) fn count_failure(provider: &str, error: &SignInError) {
+    match error {
+        #[cfg(feature = "guests")]
+        SignInError::Refused(refusal) => {
+            let outcome = if refusal.status.is_server_error() {
+                "error"
+            } else {
+                "refused"
+            };
+            crate::telemetry::sign_in_failure(provider, refusal.code, outcome);
+        }
+        SignInError::Callback { error, .. } => {
+            let code = error.public_message().unwrap_or("Callback");
+            crate::telemetry::sign_in_failure(provider, code, "error");
+        }
     }
 }
 
@@ -156,8 +177,9 @@ pub(crate) async fn callback<D: AuthDefinition>(
             return Reply::redirect(url, json, StatusCode::UNAUTHORIZED);
         }
         Err(error) => {
-            if let Some(message) = error.public_message() {
-                log_refusal(core, info.id, message);
+            match error.public_message() {
+                Some(message) => log_refusal(core, info.id, message),
+                None => crate::telemetry::sign_in_failure(info.id, "Callback", "error"),
             }
             return failure(base, "authorize", &error, json);
         }
@@ -191,9 +213,13 @@ pub(crate) async fn end_sign_in<D: AuthDefinition>(
         .await
     {
         Ok(set) => {
+            crate::telemetry::sign_in(provider, "ok");
             tracing::info!(provider, "signed in");
             Reply::redirect(context.callback_url.clone(), json, StatusCode::OK).with_cookies(set)
         }
-        Err(error) => refused(&settings.base, provider, &error, json),
+        Err(error) => {
+            count_failure(provider, &error);
+            refused(&settings.base, provider, &error, json)
+        }
     }
 }

@@ -59,7 +59,8 @@ pub(crate) async fn anonymous_callback<D: AuthDefinition>(
                 key: Some(&key),
                 limits: setup.limits,
             };
-            let created = match setup.store.create(request).await {
+            let create = setup.store.create(request);
+            let created = match crate::telemetry::timed("guests", "create", create).await {
                 // The key's guest was upgraded since: a new guest, without the key.
                 Err(GuestError::AlreadyUpgraded { .. }) => {
                     let request = CreateGuest {
@@ -74,7 +75,14 @@ pub(crate) async fn anonymous_callback<D: AuthDefinition>(
             match created {
                 Ok(created) => created.guest.id,
                 Err(error) => {
-                    return setup.refuse(&error, "create").reply(base, info.id);
+                    let refusal = setup.refuse(&error, "create");
+                    let outcome = if refusal.status.is_server_error() {
+                        "error"
+                    } else {
+                        "refused"
+                    };
+                    crate::telemetry::sign_in_failure(info.id, refusal.code, outcome);
+                    return refusal.reply(base, info.id);
                 }
             }
         }

@@ -107,6 +107,11 @@ pub(crate) async fn callback<D: AuthDefinition>(
         Ok(signed_in) => signed_in,
         Err(error) => {
             log_failure(provider_id, &error);
+            let outcome = match error {
+                FlowError::Denied => "refused",
+                _ => "error",
+            };
+            crate::telemetry::sign_in_failure(provider_id, error.code(false), outcome);
             return fail(error.code(false));
         }
     };
@@ -125,14 +130,20 @@ pub(crate) async fn callback<D: AuthDefinition>(
         .await
     {
         Ok(set) => {
+            crate::telemetry::sign_in(provider_id, "ok");
             tracing::info!(provider = provider_id, "signed in");
             Reply::redirect(context.callback_url.clone(), false, StatusCode::FOUND)
                 .with_cookies(cleared)
                 .with_cookies(set)
         }
-        #[cfg(feature = "guests")]
-        Err(SignInError::Refused(refusal)) => fail(refusal.code),
-        Err(SignInError::Callback { error, .. }) => fail(&callback_failure(provider_id, &error)),
+        Err(error) => {
+            super::credentials::count_failure(provider_id, &error);
+            match error {
+                #[cfg(feature = "guests")]
+                SignInError::Refused(refusal) => fail(refusal.code),
+                SignInError::Callback { error, .. } => fail(&callback_failure(provider_id, &error)),
+            }
+        }
     }
 }
 

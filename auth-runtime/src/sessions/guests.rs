@@ -120,7 +120,7 @@ impl Refusal {
 /// cleanup. Only guest sessions pay for it ([`GuestStore::check_active`]). A store that cannot
 /// answer keeps the session: guests keep shopping while it is down.
 pub(crate) async fn is_active(store: &dyn GuestStore, id: &str) -> bool {
-    match store.check_active(id).await {
+    match crate::telemetry::timed("guests", "check_active", store.check_active(id)).await {
         Ok(active) => active,
         Err(error) => {
             tracing::warn!(target: "auth_runtime::guests", %error, "cannot check a guest session; keeping it");
@@ -158,7 +158,8 @@ pub(crate) async fn resolve_sign_in<S: Send + Sync + 'static>(
                     hook: &**hook,
                     state,
                 };
-                store.upgrade(guest_id, &identity, &bound).await
+                let upgrade = store.upgrade(guest_id, &identity, &bound);
+                crate::telemetry::timed("guests", "upgrade", upgrade).await
             }
             (None, Some(hook)) => store.upgrade(guest_id, &identity, &**hook).await,
             (None, None) => store.upgrade(guest_id, &identity, &NoHook).await,

@@ -190,6 +190,17 @@ impl<D: AuthDefinition> Sessions<D> {
         cookies: &RequestCookies<'_>,
         headers: Option<&http::HeaderMap>,
     ) -> Result<Verified<D::Token>, SessionError> {
+        let result = self.first_verified(settings, cookies, headers).await;
+        crate::telemetry::session_read(result.as_ref().map(|_| ()).map_err(|e| *e));
+        result
+    }
+
+    async fn first_verified(
+        &self,
+        settings: &Settings,
+        cookies: &RequestCookies<'_>,
+        headers: Option<&http::HeaderMap>,
+    ) -> Result<Verified<D::Token>, SessionError> {
         let mut first_error = None;
         for token in Self::credentials(settings, cookies, headers)? {
             match self.verify(&token).await {
@@ -229,7 +240,7 @@ impl<D: AuthDefinition> Sessions<D> {
                         .map(|uid| (uid, 0))
                 });
             if let Some((uid, minted)) = subject {
-                match versions.current(uid).await {
+                match crate::telemetry::timed("versions", "current", versions.current(uid)).await {
                     Ok(current) if minted >= current => {}
                     Ok(_) => return Err(SessionError::Revoked),
                     Err(error) => {
