@@ -76,7 +76,9 @@ async fn the_real_next_auth_client_signs_a_guest_in() {
             !under_ci(),
             "CI=true but node or npm is missing: the next-auth client suite cannot run"
         );
-        skipped("SKIPPED: node and npm are needed to run the next-auth client suite (tests/js)");
+        skipped(
+            "SKIPPED: the next-auth client suite needs Node 20 and npm (apt-get install nodejs npm)",
+        );
         return;
     }
     ensure_node_modules();

@@ -40,7 +40,9 @@ async fn the_real_next_auth_client_shops_as_a_guest_and_keeps_the_cart() {
             !std::env::var("CI").is_ok_and(|v| v == "true" || v == "1"),
             "CI=true but node or npm is missing: the next-auth client suite cannot run"
         );
-        skipped("SKIPPED: node and npm are needed to run the next-auth client suite (tests/js)");
+        skipped(
+            "SKIPPED: the next-auth client suite needs Node 20 and npm (apt-get install nodejs npm)",
+        );
         return;
     }
     if !js_dir()

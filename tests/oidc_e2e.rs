@@ -104,7 +104,7 @@ async fn a_guest_signs_in_at_a_real_openid_provider() {
             !under_ci(),
             "CI=true but node or npm is missing: the OpenID end-to-end test cannot run"
         );
-        skipped("SKIPPED: node and npm are needed to run the OpenID provider (tests/oidc)");
+        skipped("SKIPPED: the OpenID provider needs Node 20 and npm (apt-get install nodejs npm)");
         return;
     }
     ensure_node_modules("oidc", "oidc-provider/package.json");

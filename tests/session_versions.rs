@@ -116,7 +116,8 @@ async fn postgres_store_signs_a_user_out_everywhere() {
             panic!("PostgreSQL is not reachable at 127.0.0.1:5432/test, and CI=true");
         }
         skipped(
-            "SKIPPED postgres_store_signs_a_user_out_everywhere: no PostgreSQL at 127.0.0.1:5432/test",
+            "SKIPPED postgres_store_signs_a_user_out_everywhere: no PostgreSQL at 127.0.0.1:5432/test \
+             (apt-get install postgresql, then createdb test)",
         );
         return;
     };

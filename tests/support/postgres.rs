@@ -63,7 +63,8 @@ pub async fn schema(prefix: &str, what: &str) -> Option<TestSchema> {
         );
     }
     skipped(&format!(
-        "SKIPPED {what}: no PostgreSQL at 127.0.0.1:5432/test (role postgres or {user})"
+        "SKIPPED {what}: no PostgreSQL at 127.0.0.1:5432/test (role postgres or {user}; \
+         apt-get install postgresql, then createdb test)"
     ));
     None
 }
