@@ -99,25 +99,6 @@ fn log_refusal<D: AuthDefinition>(core: &Core<D>, provider: &str, code: &str) {
     }
 }
 
-/// Counts a sign-in the session layer refused.
-pub(crate) fn count_failure(provider: &str, error: &SignInError) {
-    match error {
-        #[cfg(feature = "guests")]
-        SignInError::Refused(refusal) => {
-            let outcome = if refusal.status.is_server_error() {
-                "error"
-            } else {
-                "refused"
-            };
-            crate::telemetry::sign_in_failure(provider, refusal.code, outcome);
-        }
-        SignInError::Callback { error, .. } => {
-            let code = error.public_message().unwrap_or("Callback");
-            crate::telemetry::sign_in_failure(provider, code, "error");
-        }
-    }
-}
-
 /// The browser's current session, if valid: what a sign-in carries over (a guest).
 pub(crate) async fn previous<D: AuthDefinition>(
     core: &Core<D>,
@@ -206,20 +187,14 @@ pub(crate) async fn end_sign_in<D: AuthDefinition>(
 ) -> Reply {
     let settings = &core.settings;
     let json = context.body.wants_json();
-    let present = cookies.chunk_names(&settings.cookies.session_token);
     match core
         .sessions
-        .sign_in(&core.state, settings, sign_in, &present)
+        .sign_in(&core.state, settings, sign_in, cookies)
         .await
     {
         Ok(set) => {
-            crate::telemetry::sign_in(provider, "ok");
-            tracing::info!(provider, "signed in");
             Reply::redirect(context.callback_url.clone(), json, StatusCode::OK).with_cookies(set)
         }
-        Err(error) => {
-            count_failure(provider, &error);
-            refused(&settings.base, provider, &error, json)
-        }
+        Err(error) => refused(&settings.base, provider, &error, json),
     }
 }

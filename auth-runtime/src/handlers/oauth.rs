@@ -123,27 +123,17 @@ pub(crate) async fn callback<D: AuthDefinition>(
         previous: previous(core, cookies).await,
         as_guest: false,
     };
-    let present = cookies.chunk_names(&settings.cookies.session_token);
     match core
         .sessions
-        .sign_in(&core.state, settings, sign_in, &present)
+        .sign_in(&core.state, settings, sign_in, cookies)
         .await
     {
-        Ok(set) => {
-            crate::telemetry::sign_in(provider_id, "ok");
-            tracing::info!(provider = provider_id, "signed in");
-            Reply::redirect(context.callback_url.clone(), false, StatusCode::FOUND)
-                .with_cookies(cleared)
-                .with_cookies(set)
-        }
-        Err(error) => {
-            super::credentials::count_failure(provider_id, &error);
-            match error {
-                #[cfg(feature = "guests")]
-                SignInError::Refused(refusal) => fail(refusal.code),
-                SignInError::Callback { error, .. } => fail(&callback_failure(provider_id, &error)),
-            }
-        }
+        Ok(set) => Reply::redirect(context.callback_url.clone(), false, StatusCode::FOUND)
+            .with_cookies(cleared)
+            .with_cookies(set),
+        #[cfg(feature = "guests")]
+        Err(SignInError::Refused(refusal)) => fail(refusal.code),
+        Err(SignInError::Callback { error, .. }) => fail(&callback_failure(provider_id, &error)),
     }
 }
 

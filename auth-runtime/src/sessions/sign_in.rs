@@ -2,7 +2,8 @@
 //! identity linked), the `jwt` callback runs, and the session is issued.
 
 use crate::callback::CallbackError;
-use crate::definition::{AuthDefinition, TokenClaims};
+use crate::cookies::RequestCookies;
+use crate::definition::{AuthDefinition, ProviderId, TokenClaims};
 use crate::settings::Settings;
 use crate::user::{Account, JwtEvent, Profile, User};
 
@@ -37,12 +38,52 @@ pub(crate) enum SignInError {
     },
 }
 
+impl SignInError {
+    /// Counts a sign-in that failed here, by the code the client gets.
+    fn count(&self, provider: &str) {
+        match self {
+            #[cfg(feature = "guests")]
+            SignInError::Refused(refusal) => {
+                let outcome = match refusal.status.is_server_error() {
+                    true => "error",
+                    false => "refused",
+                };
+                crate::telemetry::sign_in_failure(provider, refusal.code, outcome);
+            }
+            SignInError::Callback { error, .. } => {
+                let code = error.public_message().unwrap_or("Callback");
+                crate::telemetry::sign_in_failure(provider, code, "error");
+            }
+        }
+    }
+}
+
 impl<D: AuthDefinition> Sessions<D> {
     /// Ends a sign-in: resolves who it signs in as (a guest is upgraded in the store's
-    /// transaction), runs the `jwt` callback, and issues the session. Returns the `Set-Cookie`
-    /// lines: the session cookies replacing every chunk in `present`, and a rotated CSRF
-    /// cookie after an upgrade.
+    /// transaction), runs the `jwt` callback, and issues the session; counts and logs the
+    /// outcome. Returns the `Set-Cookie` lines: the session cookies replacing every session
+    /// chunk the request carried, and a rotated CSRF cookie after an upgrade.
     pub async fn sign_in(
+        &self,
+        state: &D::State,
+        settings: &Settings,
+        sign_in: SignIn<D>,
+        cookies: &RequestCookies<'_>,
+    ) -> Result<Vec<String>, SignInError> {
+        let provider = sign_in.provider.id();
+        let present = cookies.chunk_names(&settings.cookies.session_token);
+        let result = self.end(state, settings, sign_in, &present).await;
+        match &result {
+            Ok(_) => {
+                crate::telemetry::sign_in(provider, "ok");
+                tracing::info!(provider, "signed in");
+            }
+            Err(error) => error.count(provider),
+        }
+        result
+    }
+
+    async fn end(
         &self,
         state: &D::State,
         settings: &Settings,
