@@ -372,7 +372,7 @@ pub enum GuestError {
     /// A guest was to be created for a request whose client address is unknown, so the
     /// per-client limit cannot apply: one client could spend the whole global budget and lock
     /// every other visitor out. Serve the app with
-    /// [`serve_app`](crate::axum::serve_app) (or `into_make_service_with_connect_info`), or name
+    /// `auth_runtime::axum::serve_app` (or `into_make_service_with_connect_info`), or name
     /// the proxy header with `AuthBuilder::trusted_proxy`.
     #[error(
         "no client address for this request, so the per-client guest limit cannot apply: serve \
