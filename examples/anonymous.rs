@@ -2,19 +2,25 @@
 //!
 //! Every visitor of `/` is signed in as a guest without doing anything: the page calls
 //! `signIn('anon', { redirect: false })` as the guide's React snippet does. Each guest is a row of
-//! the embedded guest store (`SqliteGuestStore`, one SQLite file), so it survives restarts, and a
-//! burst of guests is refused past the store's creation budget.
+//! the guest store (an SQLite file, or PostgreSQL when `DATABASE_URL` is a `postgres://` URL), so
+//! it survives restarts, and a burst of guests is refused past the store's creation budget.
 //!
 //! ```sh
 //! cargo run --example anonymous          # then open http://127.0.0.1:3000
 //! ```
 //!
 //! `PORT` (default 3000), `AUTH_URL` (default `http://127.0.0.1:$PORT/api/auth`), `AUTH_SECRET`
-//! (a development secret is generated when unset), `GUESTS_DB` (default `anonymous.db`) and the
-//! `AUTH_GUEST_*` creation limits configure it.
+//! (a development secret is generated when unset), `DATABASE_URL` (a `postgres://` URL or an
+//! SQLite file; default `anonymous.db`, or `GUESTS_DB`) and the `AUTH_GUEST_*` creation limits
+//! configure it. SIGTERM or Ctrl-C stops it cleanly (requests in flight finish, the store is
+//! closed, exit status 0).
 
-use auth_runtime::axum::{Authenticated, ServeConfig, no_store, serve_app};
-use auth_runtime::guests::{CreateGuest, GuestError, GuestStore, SqliteGuestStore};
+use std::sync::Arc;
+
+use auth_runtime::axum::{
+    Authenticated, ServeConfig, no_store, serve_app_with_shutdown, shutdown_signal,
+};
+use auth_runtime::guests::{CreateGuest, GuestDatabase, GuestError, GuestStore};
 use auth_runtime::{CallbackError, User, next_auth};
 use axum::Router;
 use axum::response::{Html, IntoResponse};
@@ -23,7 +29,7 @@ use axum::routing::get;
 /// What the callbacks receive as `state`.
 pub struct AppState {
     /// The anonymous users.
-    pub guests: SqliteGuestStore,
+    pub guests: Arc<dyn GuestStore>,
 }
 
 // ANCHOR: config
@@ -51,7 +57,7 @@ next_auth! {
             name: "Anonymous",
             credentials: {},
             authorize: async |_credentials, state| {
-                let id = create_anonymous_user(&state.guests).await?;
+                let id = create_anonymous_user(state.guests.as_ref()).await?;
                 Ok(Some(User::with_id(id)))
             },
         },
@@ -78,7 +84,7 @@ next_auth! {
 
 /// Creates a persistent anonymous user and returns its id. Past the store's creation budget the
 /// sign-in fails with `RateLimited`, which `signIn()` reports as its `error`.
-pub async fn create_anonymous_user(guests: &SqliteGuestStore) -> Result<String, CallbackError> {
+pub async fn create_anonymous_user(guests: &dyn GuestStore) -> Result<String, CallbackError> {
     // The requesting client pays: one client cannot spend every visitor's budget.
     match guests.create(CreateGuest::for_requesting_client()?).await {
         Ok(created) => Ok(created.guest.id),
@@ -150,11 +156,11 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .ok()
         .and_then(|p| p.parse().ok())
         .unwrap_or(3000);
-    let path = std::env::var("GUESTS_DB").unwrap_or_else(|_| "anonymous.db".to_owned());
+    let default_file = std::env::var("GUESTS_DB").unwrap_or_else(|_| "anonymous.db".to_owned());
     // Created and migrated on first use; limits from the environment (`AUTH_GUEST_*`).
-    let guests = SqliteGuestStore::open(&path).await?;
+    let db = GuestDatabase::from_env(&default_file).await?;
 
-    let mut builder = Auth::builder(AppState { guests });
+    let mut builder = Auth::builder(AppState { guests: db.store() });
     if std::env::var_os("AUTH_URL").is_none() && std::env::var_os("NEXTAUTH_URL").is_none() {
         builder = builder.url(format!("http://127.0.0.1:{port}/api/auth"));
     }
@@ -165,7 +171,15 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         "listening on http://127.0.0.1:{port} (auth API at {})",
         auth.settings().base_url().as_str()
     );
-    // The client's address keys the per-client guest limits; timeouts close idle and slow sockets.
-    serve_app(listener, app(auth), ServeConfig::default()).await?;
+    // The client's address keys the per-client guest limits; timeouts close idle and slow
+    // sockets; on SIGTERM the requests in flight finish, then the store commits and closes.
+    serve_app_with_shutdown(
+        listener,
+        app(auth),
+        ServeConfig::default(),
+        shutdown_signal(),
+    )
+    .await?;
+    db.close().await;
     Ok(())
 }

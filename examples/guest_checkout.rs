@@ -3,9 +3,10 @@
 //!
 //! - Every visitor of `/` gets a guest session without doing anything (the page calls
 //!   `signIn('anon')`'s request: `POST /api/auth/callback/anon`). The `Anonymous` provider creates
-//!   the guest in the guest store (SQLite, the file `shop.db`), with its abuse limits.
-//! - The cart lives in the same SQLite file, keyed by the session's user id (`sub`): the guest's
-//!   id for a guest.
+//!   the guest in the guest store (the SQLite file `shop.db`, or PostgreSQL when `DATABASE_URL`
+//!   is a `postgres://` URL), with its abuse limits.
+//! - The cart lives in the same database, keyed by the session's user id (`sub`): the guest's
+//!   id for a guest. Its SQL is the same on SQLite and PostgreSQL.
 //! - Signing in (the `password` provider: `alice` / `alice-password` or `bob` / `bob-password`)
 //!   upgrades the guest in one transaction with [`move_cart`]:
 //!   - **Promoted** (the account was never used before): the guest becomes the user, same id,
@@ -24,29 +25,61 @@
 //! cargo run --example guest_checkout     # then open http://127.0.0.1:3000
 //! ```
 //!
-//! `PORT` (default 3000), `AUTH_URL`, `AUTH_SECRET` and `SHOP_DB` (default `shop.db`) configure
-//! it; guest limits come from `AUTH_GUEST_*` (see `auth_runtime::guests::Limits::from_env`).
+//! `PORT` (default 3000), `AUTH_URL`, `AUTH_SECRET` and `DATABASE_URL` (a `postgres://` URL, or
+//! an SQLite file; default `shop.db`, or `SHOP_DB`) configure it; guest limits come from
+//! `AUTH_GUEST_*` (see `auth_runtime::guests::Limits::from_env`). SIGTERM or Ctrl-C stops it
+//! cleanly: requests in flight finish, the store is closed, the process exits 0.
 
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
-use auth_runtime::axum::{Member, ServeConfig, Visitor, no_store, serve_app};
+use auth_runtime::axum::{
+    Member, ServeConfig, Visitor, no_store, serve_app_with_shutdown, shutdown_signal,
+};
 use auth_runtime::guests::{
-    CleanupHook, CleanupPolicy, GuestStore, GuestTx, HookFuture, SqliteGuestStore, UpgradeOutcome,
-    spawn_cleanup,
+    CleanupHook, CleanupPolicy, GuestDatabase, GuestTx, HookFuture, UpgradeOutcome, spawn_cleanup,
 };
 use auth_runtime::{AuthBuilder, AuthDefinition, TokenClaims, User, next_auth};
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-use sqlx::SqlitePool;
 
-/// What the callbacks and handlers receive: the shop's database (the guest store's file).
+/// What the callbacks and handlers receive: the shop's database (the guest store's).
 pub struct Shop {
-    /// The guest store's writer pool; the cart table lives in the same file.
-    pub db: SqlitePool,
+    /// The guest store and its pool; the cart table lives in the same database.
+    pub db: GuestDatabase,
+}
+
+/// Evaluates `$query` (written once, compiled for each database: the SQL is the same on both)
+/// with `$pool` bound to the pool of `$db`, a [`GuestDatabase`].
+macro_rules! on_pool {
+    ($db:expr, |$pool:ident| $query:expr) => {
+        match $db {
+            GuestDatabase::Sqlite(store) => {
+                let $pool = store.pool();
+                $query
+            }
+            GuestDatabase::Postgres(store) => {
+                let $pool = store.pool();
+                $query
+            }
+            _ => unreachable!("the shop is built with SQLite and PostgreSQL"),
+        }
+    };
+}
+
+/// Evaluates `$query` with `$conn` bound to the store's transaction `$tx` (a [`GuestTx`]).
+macro_rules! on_tx {
+    ($tx:expr, |$conn:ident| $query:expr) => {
+        match $tx {
+            GuestTx::Sqlite($conn) => $query,
+            GuestTx::Postgres($conn) => $query,
+            _ => unreachable!("the shop is built with SQLite and PostgreSQL"),
+        }
+    };
 }
 
 // ANCHOR: config
@@ -169,15 +202,15 @@ pub const PRODUCTS: &[(&str, &str, u32)] = &[
     ("pot", "Cast-iron teapot", 4500),
 ];
 
-/// The cart table, in the guest store's file.
-pub async fn migrate(db: &SqlitePool) -> Result<(), sqlx::Error> {
-    sqlx::query(
+/// The cart table, in the guest store's database.
+pub async fn migrate(db: &GuestDatabase) -> Result<(), sqlx::Error> {
+    on_pool!(db, |pool| sqlx::query(
         "CREATE TABLE IF NOT EXISTS cart_items (owner TEXT NOT NULL, product TEXT NOT NULL, \
-         qty INTEGER NOT NULL, PRIMARY KEY (owner, product))",
+         qty BIGINT NOT NULL, PRIMARY KEY (owner, product))",
     )
-    .execute(db)
-    .await?;
-    Ok(())
+    .execute(pool)
+    .await
+    .map(drop))
 }
 
 // ANCHOR: hook
@@ -194,22 +227,21 @@ pub fn move_cart<'a>(
         let UpgradeOutcome::Merged { guest_id, into } = outcome else {
             return Ok(());
         };
-        let GuestTx::Sqlite(tx) = tx else {
-            return Err("the shop keeps its carts in SQLite".into());
-        };
-        sqlx::query(
-            "INSERT INTO cart_items (owner, product, qty) \
-             SELECT $1, product, qty FROM cart_items WHERE owner = $2 \
-             ON CONFLICT (owner, product) DO UPDATE SET qty = cart_items.qty + excluded.qty",
-        )
-        .bind(into)
-        .bind(guest_id)
-        .execute(&mut **tx)
-        .await?;
-        sqlx::query("DELETE FROM cart_items WHERE owner = $1")
+        on_tx!(tx, |tx| {
+            sqlx::query(
+                "INSERT INTO cart_items (owner, product, qty) \
+                 SELECT $1, product, qty FROM cart_items WHERE owner = $2 \
+                 ON CONFLICT (owner, product) DO UPDATE SET qty = cart_items.qty + excluded.qty",
+            )
+            .bind(into)
             .bind(guest_id)
             .execute(&mut **tx)
             .await?;
+            sqlx::query("DELETE FROM cart_items WHERE owner = $1")
+                .bind(guest_id)
+                .execute(&mut **tx)
+                .await?;
+        });
         Ok(())
     })
 }
@@ -222,15 +254,12 @@ pub struct DeleteCarts;
 impl CleanupHook for DeleteCarts {
     fn on_cleanup<'a>(&'a self, guest_ids: &'a [String], tx: GuestTx<'a>) -> HookFuture<'a> {
         Box::pin(async move {
-            let GuestTx::Sqlite(tx) = tx else {
-                return Err("the shop keeps its carts in SQLite".into());
-            };
-            for id in guest_ids {
+            on_tx!(tx, |tx| for id in guest_ids {
                 sqlx::query("DELETE FROM cart_items WHERE owner = $1")
                     .bind(id)
                     .execute(&mut **tx)
                     .await?;
-            }
+            });
             Ok(())
         })
     }
@@ -240,13 +269,11 @@ impl CleanupHook for DeleteCarts {
 /// The engine (of [`NextAuth`] or [`with_oidc::NextAuth`]): the guest store, the cart-moving
 /// hook.
 pub fn auth_builder<D: AuthDefinition<State = Shop>>(
-    store: Arc<SqliteGuestStore>,
+    db: impl Into<GuestDatabase>,
 ) -> AuthBuilder<D> {
-    let shop = Shop {
-        db: store.pool().clone(),
-    };
-    let store: Arc<dyn GuestStore> = store;
-    auth_runtime::Auth::<D>::builder(shop)
+    let db = db.into();
+    let store = db.store();
+    auth_runtime::Auth::<D>::builder(Shop { db })
         .guests(store)
         .upgrade_hook(move_cart)
 }
@@ -279,6 +306,8 @@ pub fn app<D: AuthDefinition<State = Shop>>(auth: auth_runtime::Auth<D>) -> Rout
         .route("/api/checkout", post(checkout::<D>))
         // Carts and sessions are this visitor's: never kept by a shared cache.
         .layer(axum::middleware::map_response(no_store))
+        // The shop's own JSON bodies are a few bytes (the auth API has its own limits).
+        .layer(DefaultBodyLimit::max(4 * 1024))
         .nest("/api/auth", auth.router())
         .with_state(auth)
 }
@@ -301,12 +330,13 @@ async fn products() -> impl IntoResponse {
 }
 
 /// The cart of `owner`: `{ product: qty }`.
-pub async fn cart_of(db: &SqlitePool, owner: &str) -> Result<serde_json::Value, sqlx::Error> {
-    let rows: Vec<(String, i64)> =
-        sqlx::query_as("SELECT product, qty FROM cart_items WHERE owner = $1 ORDER BY product")
-            .bind(owner)
-            .fetch_all(db)
-            .await?;
+pub async fn cart_of(db: &GuestDatabase, owner: &str) -> Result<serde_json::Value, sqlx::Error> {
+    let rows: Vec<(String, i64)> = on_pool!(db, |pool| sqlx::query_as(
+        "SELECT product, qty FROM cart_items WHERE owner = $1 ORDER BY product"
+    )
+    .bind(owner)
+    .fetch_all(pool)
+    .await)?;
     Ok(rows
         .into_iter()
         .map(|(product, qty)| (product, serde_json::Value::from(qty)))
@@ -314,18 +344,28 @@ pub async fn cart_of(db: &SqlitePool, owner: &str) -> Result<serde_json::Value, 
         .into())
 }
 
-fn server_error(error: sqlx::Error) -> (StatusCode, String) {
+/// A failed cart query: 503 when the database cannot be reached (the client may retry), else 500.
+fn server_error(error: sqlx::Error) -> (StatusCode, Json<serde_json::Value>) {
     tracing::error!(%error, "cart query failed");
-    (
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "cart unavailable".to_owned(),
-    )
+    let status = match auth_runtime::guests::GuestError::from(error) {
+        auth_runtime::guests::GuestError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    let body =
+        serde_json::json!({ "error": "CartUnavailable", "message": "the cart cannot be read now" });
+    (status, Json(body))
+}
+
+/// A request the shop refuses.
+fn bad_request(message: &str) -> (StatusCode, Json<serde_json::Value>) {
+    let body = serde_json::json!({ "error": "BadRequest", "message": message });
+    (StatusCode::BAD_REQUEST, Json(body))
 }
 
 async fn cart<D: AuthDefinition<State = Shop>>(
     State(auth): State<auth_runtime::Auth<D>>,
     visitor: Visitor<D>,
-) -> Result<impl IntoResponse, (StatusCode, String)> {
+) -> Result<impl IntoResponse, (StatusCode, Json<serde_json::Value>)> {
     let items = cart_of(&auth.state().db, &owner(&visitor))
         .await
         .map_err(server_error)?;
@@ -344,23 +384,21 @@ async fn add_to_cart<D: AuthDefinition<State = Shop>>(
     State(auth): State<auth_runtime::Auth<D>>,
     visitor: Visitor<D>,
     Json(add): Json<AddToCart>,
-) -> Result<impl IntoResponse, (StatusCode, String)> {
+) -> Result<impl IntoResponse, (StatusCode, Json<serde_json::Value>)> {
     if !PRODUCTS.iter().any(|(id, _, _)| *id == add.product) || add.qty == 0 || add.qty > 99 {
-        return Err((
-            StatusCode::BAD_REQUEST,
-            "unknown product or quantity".to_owned(),
-        ));
+        return Err(bad_request("unknown product or quantity"));
     }
     let owner = owner(&visitor);
-    sqlx::query(
+    on_pool!(&auth.state().db, |pool| sqlx::query(
         "INSERT INTO cart_items (owner, product, qty) VALUES ($1, $2, $3) \
          ON CONFLICT (owner, product) DO UPDATE SET qty = cart_items.qty + excluded.qty",
     )
     .bind(&owner)
     .bind(&add.product)
     .bind(i64::from(add.qty))
-    .execute(&auth.state().db)
+    .execute(pool)
     .await
+    .map(drop))
     .map_err(server_error)?;
     let items = cart_of(&auth.state().db, &owner)
         .await
@@ -372,16 +410,19 @@ async fn add_to_cart<D: AuthDefinition<State = Shop>>(
 async fn checkout<D: AuthDefinition<State = Shop>>(
     State(auth): State<auth_runtime::Auth<D>>,
     member: Member<D>,
-) -> Result<impl IntoResponse, (StatusCode, String)> {
+) -> Result<impl IntoResponse, (StatusCode, Json<serde_json::Value>)> {
     let owner = member.token.sub().unwrap_or_default().to_owned();
     let items = cart_of(&auth.state().db, &owner)
         .await
         .map_err(server_error)?;
-    sqlx::query("DELETE FROM cart_items WHERE owner = $1")
-        .bind(&owner)
-        .execute(&auth.state().db)
-        .await
-        .map_err(server_error)?;
+    on_pool!(&auth.state().db, |pool| sqlx::query(
+        "DELETE FROM cart_items WHERE owner = $1"
+    )
+    .bind(&owner)
+    .execute(pool)
+    .await
+    .map(drop))
+    .map_err(server_error)?;
     Ok(Json(serde_json::json!({ "ordered": items })))
 }
 
@@ -529,36 +570,44 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .ok()
         .and_then(|p| p.parse().ok())
         .unwrap_or(3000);
-    let path = std::env::var("SHOP_DB").unwrap_or_else(|_| "shop.db".to_owned());
-    let store = Arc::new(SqliteGuestStore::open(&path).await?);
-    migrate(store.pool()).await?;
+    // `DATABASE_URL` (sqlx's convention) picks PostgreSQL; the SQLite file is the default.
+    let default_file = std::env::var("SHOP_DB").unwrap_or_else(|_| "shop.db".to_owned());
+    let db = GuestDatabase::from_env(&default_file).await?;
+    migrate(&db).await?;
 
     // Guests not seen for 30 days go, with their carts; upgraded guests are never removed.
-    let _cleanup = spawn_cleanup(
-        store.clone(),
+    let cleanup = spawn_cleanup(
+        db.store(),
         CleanupPolicy::default(),
         Arc::new(DeleteCarts),
         std::time::Duration::from_secs(3600),
     );
     let router = if std::env::var_os("AUTH_USER_ISSUER").is_some() {
-        app(configure::<with_oidc::NextAuth>(store, port)?)
+        app(configure::<with_oidc::NextAuth>(&db, port)?)
     } else {
-        app(configure::<NextAuth>(store, port)?)
+        app(configure::<NextAuth>(&db, port)?)
     };
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     tracing::info!("listening on http://127.0.0.1:{port}");
-    // The connection's address keys the per-client guest limits.
-    // The connection's address keys the per-client guest limits; timeouts close idle and slow
-    // sockets, and no request runs longer than 30 s.
-    serve_app(listener, router, ServeConfig::default()).await?;
+    // The connection's address keys the per-client guest limits; slow or idle sockets are
+    // closed, no request runs longer than 30 s, and SIGTERM lets the requests in flight finish.
+    let limits = ServeConfig::default()
+        .header_read_timeout(Duration::from_secs(10))
+        .request_timeout(Duration::from_secs(30))
+        .shutdown_grace(Duration::from_secs(8));
+    serve_app_with_shutdown(listener, router, limits, shutdown_signal()).await?;
+    // Everything answered is committed before the process ends.
+    cleanup.abort();
+    db.close().await;
+    tracing::info!("stopped");
     Ok(())
 }
 
 fn configure<D: AuthDefinition<State = Shop>>(
-    store: Arc<SqliteGuestStore>,
+    db: &GuestDatabase,
     port: u16,
 ) -> Result<auth_runtime::Auth<D>, auth_runtime::ConfigError> {
-    let mut builder = auth_builder::<D>(store);
+    let mut builder = auth_builder::<D>(db.clone());
     if std::env::var_os("AUTH_URL").is_none() && std::env::var_os("NEXTAUTH_URL").is_none() {
         builder = builder.url(format!("http://127.0.0.1:{port}/api/auth"));
     }

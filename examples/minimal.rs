@@ -2,7 +2,7 @@
 //! then open http://localhost:3000/account (the demo password is `demo`).
 
 // ANCHOR: minimal
-use auth_runtime::axum::{RequireSession, ServeConfig, serve_app};
+use auth_runtime::axum::{RequireSession, ServeConfig, serve_app_with_shutdown, shutdown_signal};
 use auth_runtime::{User, next_auth};
 use axum::{Router, routing::get};
 
@@ -28,6 +28,7 @@ pub fn app(auth: Auth) -> Router {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let auth = Auth::new(())?; // AUTH_SECRET and AUTH_URL from the environment
     let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
-    Ok(serve_app(listener, app(auth), ServeConfig::default()).await?)
+    let (app, limits) = (app(auth), ServeConfig::default()); // timeouts, connection cap
+    Ok(serve_app_with_shutdown(listener, app, limits, shutdown_signal()).await?) // stops on SIGTERM
 }
 // ANCHOR_END: minimal

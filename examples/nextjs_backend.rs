@@ -13,7 +13,9 @@
 //! session cookie is sent along; an API client sends `Authorization: Bearer <token>` instead.
 
 use auth_runtime::TokenReader;
-use auth_runtime::axum::{ServeConfig, SessionClaims, no_store, serve_app};
+use auth_runtime::axum::{
+    ServeConfig, SessionClaims, no_store, serve_app_with_shutdown, shutdown_signal,
+};
 use axum::Router;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Json, Response};
@@ -96,7 +98,14 @@ async fn main() {
         }
     };
     tracing::info!(format = %reader.format(), "listening on http://127.0.0.1:{port}");
-    if let Err(error) = serve_app(listener, app(reader), ServeConfig::default()).await {
+    if let Err(error) = serve_app_with_shutdown(
+        listener,
+        app(reader),
+        ServeConfig::default(),
+        shutdown_signal(),
+    )
+    .await
+    {
         eprintln!("error: {error}");
         std::process::exit(1);
     }

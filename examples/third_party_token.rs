@@ -13,7 +13,7 @@
 //! `AUTH_URL` (default `http://127.0.0.1:$PORT/api/auth`) and `AUTH_SECRET` (a development
 //! secret is generated when unset) configure the rest.
 
-use auth_runtime::axum::{Authenticated, ServeConfig, serve_app};
+use auth_runtime::axum::{Authenticated, ServeConfig, serve_app_with_shutdown, shutdown_signal};
 use auth_runtime::{CallbackError, User, next_auth};
 use axum::Router;
 use axum::response::{Html, IntoResponse};
@@ -195,6 +195,12 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         "listening on http://127.0.0.1:{port} (auth API at {})",
         auth.settings().base_url().as_str()
     );
-    serve_app(listener, app(auth), ServeConfig::default()).await?;
+    serve_app_with_shutdown(
+        listener,
+        app(auth),
+        ServeConfig::default(),
+        shutdown_signal(),
+    )
+    .await?;
     Ok(())
 }

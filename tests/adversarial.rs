@@ -7,11 +7,12 @@
 #[path = "../examples/anonymous.rs"]
 #[allow(dead_code)]
 mod anonymous;
+#[path = "support/http.rs"]
+mod http;
 #[path = "../examples/guest_checkout.rs"]
 #[allow(dead_code)]
 mod shop;
 
-use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -19,8 +20,9 @@ use std::time::{Duration, Instant};
 
 use auth_runtime::axum::{ServeConfig, serve_app};
 use auth_runtime::guests::{GuestConfig, Limits, SqliteGuestStore};
+use http::Browser;
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 
 const SECRET: &str = "adversarial-test-secret-0123456789abcdef";
 
@@ -84,7 +86,7 @@ async fn shop(test: &str, limits: Limits, config: ServeConfig) -> String {
         .await
         .unwrap();
     let store = Arc::new(store);
-    shop::migrate(store.pool()).await.unwrap();
+    shop::migrate(&store.clone().into()).await.unwrap();
     let (listener, origin) = bind();
     let auth = shop::auth_builder::<shop::NextAuth>(store)
         .secret(SECRET)
@@ -93,107 +95,6 @@ async fn shop(test: &str, limits: Limits, config: ServeConfig) -> String {
         .unwrap();
     serve(listener, shop::app(auth), config);
     origin
-}
-
-/// A browser: a cookie jar, and the local address its connections come from.
-#[derive(Clone)]
-struct Browser {
-    origin: String,
-    http: reqwest::Client,
-    jar: BTreeMap<String, String>,
-}
-
-struct Answer {
-    status: StatusCode,
-    headers: reqwest::header::HeaderMap,
-    body: Value,
-}
-
-impl Answer {
-    fn no_store(&self) -> bool {
-        self.headers
-            .get("cache-control")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.contains("no-store"))
-    }
-}
-
-impl Browser {
-    fn new(origin: &str, from: IpAddr) -> Self {
-        Browser {
-            origin: origin.to_owned(),
-            http: reqwest::Client::builder()
-                .local_address(from)
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-            jar: BTreeMap::new(),
-        }
-    }
-
-    fn cookie_header(&self) -> String {
-        self.jar
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    async fn send(&mut self, request: reqwest::RequestBuilder, cookie: Option<String>) -> Answer {
-        let cookie = cookie.unwrap_or_else(|| self.cookie_header());
-        let request = if cookie.is_empty() {
-            request
-        } else {
-            request.header("cookie", cookie)
-        };
-        let response = request.send().await.unwrap();
-        for line in response.headers().get_all("set-cookie") {
-            let line = line.to_str().unwrap();
-            let (name, value) = line.split(';').next().unwrap().split_once('=').unwrap();
-            if value.is_empty() || line.contains("Max-Age=0") {
-                self.jar.remove(name);
-            } else {
-                self.jar.insert(name.to_owned(), value.to_owned());
-            }
-        }
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.bytes().await.unwrap();
-        Answer {
-            status,
-            headers,
-            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> Answer {
-        let request = self.http.get(format!("{}{path}", self.origin));
-        self.send(request, None).await
-    }
-
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Answer {
-        let request = self.http.post(format!("{}{path}", self.origin)).form(form);
-        self.send(request, None).await
-    }
-
-    async fn csrf(&mut self) -> String {
-        self.get("/api/auth/csrf").await.body["csrfToken"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    }
-
-    async fn sign_in(&mut self, provider: &str, fields: &[(&str, &str)]) -> Answer {
-        let csrf = self.csrf().await;
-        let mut form = fields.to_vec();
-        form.extend([("csrfToken", csrf.as_str()), ("json", "true")]);
-        self.post(&format!("/api/auth/callback/{provider}"), &form)
-            .await
-    }
-
-    async fn session(&mut self) -> Value {
-        self.get("/api/auth/session").await.body
-    }
 }
 
 fn loopback(last: u8) -> IpAddr {
@@ -216,11 +117,13 @@ async fn one_client_cannot_lock_other_visitors_out_of_guest_sign_in() {
         .await
         .unwrap();
     let (listener, origin) = bind();
-    let auth = anonymous::Auth::builder(anonymous::AppState { guests })
-        .secret(SECRET)
-        .url(format!("{origin}/api/auth"))
-        .build()
-        .unwrap();
+    let auth = anonymous::Auth::builder(anonymous::AppState {
+        guests: std::sync::Arc::new(guests),
+    })
+    .secret(SECRET)
+    .url(format!("{origin}/api/auth"))
+    .build()
+    .unwrap();
     serve(listener, anonymous::app(auth), ServeConfig::default());
 
     let attacker = Browser::new(&origin, loopback(2));

@@ -22,11 +22,13 @@ async fn app() -> axum::Router {
     let guests = SqliteGuestStore::with_config(guests, GuestConfig::default())
         .await
         .unwrap();
-    let auth = anonymous::Auth::builder(anonymous::AppState { guests })
-        .secret("axum-glue-test-secret-0123456789abcdef")
-        .url("http://127.0.0.1:3000/api/auth")
-        .build()
-        .unwrap();
+    let auth = anonymous::Auth::builder(anonymous::AppState {
+        guests: std::sync::Arc::new(guests),
+    })
+    .secret("axum-glue-test-secret-0123456789abcdef")
+    .url("http://127.0.0.1:3000/api/auth")
+    .build()
+    .unwrap();
     anonymous::app(auth)
 }
 

@@ -122,7 +122,7 @@ async fn a_guest_fills_a_cart_and_keeps_it_when_signing_in_in_chromium() {
             .await
             .unwrap(),
     );
-    shop::migrate(store.pool()).await.unwrap();
+    shop::migrate(&store.clone().into()).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let origin = format!("http://{}", listener.local_addr().unwrap());
     let auth = shop::auth_builder::<shop::NextAuth>(store)

@@ -55,11 +55,13 @@ async fn start_example() -> (String, tokio::task::JoinHandle<()>) {
     let guests = SqliteGuestStore::open_with(&file, GuestConfig::default())
         .await
         .unwrap();
-    let auth = anonymous::Auth::builder(anonymous::AppState { guests })
-        .secret("client-js-test-secret-0123456789abcdef")
-        .url(format!("{origin}/api/auth"))
-        .build()
-        .unwrap();
+    let auth = anonymous::Auth::builder(anonymous::AppState {
+        guests: std::sync::Arc::new(guests),
+    })
+    .secret("client-js-test-secret-0123456789abcdef")
+    .url(format!("{origin}/api/auth"))
+    .build()
+    .unwrap();
     let server = tokio::spawn(async move {
         let config = auth_runtime::axum::ServeConfig::default();
         auth_runtime::axum::serve_app(listener, anonymous::app(auth), config)

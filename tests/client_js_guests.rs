@@ -70,7 +70,7 @@ async fn the_real_next_auth_client_shops_as_a_guest_and_keeps_the_cart() {
             .await
             .unwrap(),
     );
-    shop::migrate(store.pool()).await.unwrap();
+    shop::migrate(&store.clone().into()).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let origin = format!("http://{}", listener.local_addr().unwrap());
     let auth = shop::auth_builder::<shop::NextAuth>(store)

@@ -19,7 +19,8 @@ use std::time::Instant;
 
 use auth_runtime::AuthBuilder;
 use auth_runtime::guests::{
-    GuestConfig, GuestStore, Limits, PostgresGuestStore, SqliteGuestStore, TrustedProxy,
+    GuestConfig, GuestDatabase, GuestStore, Limits, PostgresGuestStore, SqliteGuestStore,
+    TrustedProxy,
 };
 use axum::Router;
 use axum::body::Body;
@@ -190,8 +191,9 @@ async fn sqlite_store(test: &str, limits: Limits) -> Arc<SqliteGuestStore> {
     let store = SqliteGuestStore::open_with(temp_db(test), config)
         .await
         .unwrap();
-    shop::migrate(store.pool()).await.unwrap();
-    Arc::new(store)
+    let store = Arc::new(store);
+    shop::migrate(&store.clone().into()).await.unwrap();
+    store
 }
 
 fn configured(builder: AuthBuilder<NextAuth>) -> Auth {
@@ -272,7 +274,9 @@ async fn the_cart_survives_sign_in_and_two_carts_merge() {
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
     assert_eq!(second.user_id().await, guest, "merged into alice's user");
     assert_eq!(second.cart().await, json!({ "mug": 1, "pot": 1, "tea": 3 }));
-    let leftover = shop::cart_of(store.pool(), &second_guest).await.unwrap();
+    let leftover = shop::cart_of(&store.clone().into(), &second_guest)
+        .await
+        .unwrap();
     assert_eq!(leftover, json!({}));
 
     // A member checks out.
@@ -466,7 +470,7 @@ async fn fifty_concurrent_double_submits_upgrade_once() {
         "exactly one upgrade"
     );
     assert_eq!(
-        shop::cart_of(store.pool(), &guest).await.unwrap(),
+        shop::cart_of(&store.clone().into(), &guest).await.unwrap(),
         json!({ "tea": 1 })
     );
 }
@@ -533,7 +537,7 @@ async fn cleanup_removes_abandoned_guests_with_their_carts_and_sessions() {
             .await
             .unwrap(),
     );
-    shop::migrate(store.pool()).await.unwrap();
+    shop::migrate(&store.clone().into()).await.unwrap();
     let app = shop::app(configured(shop::auth_builder(store.clone())));
     let mut abandoned = Browser::new(&app);
     abandoned.sign_in("anon", &[]).await;
@@ -552,7 +556,9 @@ async fn cleanup_removes_abandoned_guests_with_their_carts_and_sessions() {
         .unwrap();
     assert_eq!(report.guests, 1, "{report:?}");
     assert_eq!(
-        shop::cart_of(store.pool(), &abandoned_id).await.unwrap(),
+        shop::cart_of(&store.clone().into(), &abandoned_id)
+            .await
+            .unwrap(),
         json!({})
     );
     assert_eq!(abandoned.session().await, json!({}), "its session ended");
@@ -563,14 +569,15 @@ async fn cleanup_removes_abandoned_guests_with_their_carts_and_sessions() {
 
 #[tokio::test]
 async fn an_anonymous_provider_without_a_store_is_a_configuration_error() {
-    let error = Auth::builder(shop::Shop {
-        db: sqlx::SqlitePool::connect_lazy("sqlite::memory:").unwrap(),
-    })
-    .secret(SECRET)
-    .url(URL)
-    .build()
-    .unwrap_err()
-    .to_string();
+    let store = SqliteGuestStore::new(sqlx::SqlitePool::connect_lazy("sqlite::memory:").unwrap())
+        .await
+        .unwrap();
+    let error = Auth::builder(shop::Shop { db: store.into() })
+        .secret(SECRET)
+        .url(URL)
+        .build()
+        .unwrap_err()
+        .to_string();
     assert!(error.contains("AuthBuilder::guests"), "{error}");
 }
 
@@ -635,7 +642,7 @@ async fn an_unreachable_store_fails_sign_ins_and_keeps_sessions() {
             .await
             .unwrap(),
     );
-    shop::migrate(&pool).await.unwrap();
+    shop::migrate(&store.clone().into()).await.unwrap();
     let auth = configured(shop::auth_builder(store));
     let app = shop::app(auth);
 
@@ -793,16 +800,9 @@ async fn limits_hold_across_two_instances_sharing_postgres() {
             .await
             .unwrap();
         let config = GuestConfig::default().limits(limits);
-        let store: Arc<dyn GuestStore> =
-            Arc::new(PostgresGuestStore::with_config(pool, config).await.unwrap());
-        // The shop's carts are SQLite-only; the limits are the point here.
-        let local = sqlite_store(&format!("pg-{}", apps.len()), Limits::unlimited()).await;
-        let auth = configured(
-            Auth::builder(shop::Shop {
-                db: local.pool().clone(),
-            })
-            .guests(store),
-        );
+        let db = GuestDatabase::from(PostgresGuestStore::with_config(pool, config).await.unwrap());
+        shop::migrate(&db).await.unwrap();
+        let auth = configured(shop::auth_builder(db));
         apps.push(shop::app(auth));
     }
     let peer = SocketAddr::from(([192, 0, 2, 44], 6000));
@@ -819,7 +819,7 @@ async fn limits_hold_across_two_instances_sharing_postgres() {
     assert_eq!(allowed, 5, "one budget for both instances");
 }
 
-/// Two app instances sharing PostgreSQL (no cart hook: the carts are SQLite-only).
+/// Two app instances sharing PostgreSQL, carts included.
 async fn postgres_apps(
     test: &str,
     limits: Limits,
@@ -827,22 +827,17 @@ async fn postgres_apps(
     let options = postgres(test).await?;
     let mut apps = Vec::new();
     let mut stores = Vec::new();
-    for i in 0..2 {
+    for _ in 0..2 {
         let pool = sqlx::postgres::PgPoolOptions::new()
             .max_connections(8)
             .connect_with(options.clone())
             .await
             .unwrap();
         let config = GuestConfig::default().limits(limits);
-        let store: Arc<dyn GuestStore> =
-            Arc::new(PostgresGuestStore::with_config(pool, config).await.unwrap());
-        let local = sqlite_store(&format!("pg-{test}-{i}"), Limits::unlimited()).await;
-        let auth = configured(
-            Auth::builder(shop::Shop {
-                db: local.pool().clone(),
-            })
-            .guests(store.clone()),
-        );
+        let db = GuestDatabase::from(PostgresGuestStore::with_config(pool, config).await.unwrap());
+        shop::migrate(&db).await.unwrap();
+        let store = db.store();
+        let auth = configured(shop::auth_builder(db));
         apps.push(shop::app(auth));
         stores.push(store);
     }

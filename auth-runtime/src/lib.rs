@@ -11,7 +11,7 @@
 //! JSON without a session, the page sends the browser to the sign-in page.
 //!
 //! ```no_run
-//! use auth_runtime::axum::{RequireSession, ServeConfig, serve_app};
+//! use auth_runtime::axum::{RequireSession, ServeConfig, serve_app_with_shutdown, shutdown_signal};
 //! use auth_runtime::{User, next_auth};
 //! use axum::{Router, routing::get};
 //!
@@ -34,7 +34,8 @@
 //!     .merge(pages.layer(RequireSession::new(auth.clone()).pages()))
 //!     .nest("/api/auth", auth.router());
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
-//! serve_app(listener, app, ServeConfig::default()).await?;
+//! // Until SIGTERM or Ctrl-C, then the requests in flight finish.
+//! serve_app_with_shutdown(listener, app, ServeConfig::default(), shutdown_signal()).await?;
 //! # Ok(()) }
 //! ```
 //!
@@ -58,7 +59,7 @@
 //! - [`next_auth!`]: the whole grammar (providers, claims, callbacks, settings).
 //! - [`Auth`] and [`AuthBuilder`]: the engine, its settings, reading sessions in handlers
 //!   ([`Auth::session`], [`Auth::token`], one [`SessionError`] for every reader).
-//! - [`axum`]: the router, extractors, layers and [`axum::serve_app`].
+//! - [`axum`]: the router, extractors, layers and [`axum::serve_app_with_shutdown`].
 //! - [`TokenReader`]: trusting a Next.js app's session cookie from a Rust API.
 //! - [`guests`]: the guest store, upgrades, limits and cleanup (feature `guests`).
 //!

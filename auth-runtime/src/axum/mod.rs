@@ -6,7 +6,7 @@ mod require;
 mod serve;
 
 pub use require::{RequireMember, RequireSession, Required};
-pub use serve::{ServeConfig, serve_app};
+pub use serve::{ServeConfig, serve_app, serve_app_with_shutdown, shutdown_signal};
 
 use axum::Router;
 use axum::body::Body;

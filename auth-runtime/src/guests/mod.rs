@@ -19,6 +19,8 @@
 //! - **Cleanup** ([`GuestStore::cleanup`], [`spawn_cleanup`]) removes guests by last activity, never
 //!   upgraded ones, in bounded batches, with a [`CleanupHook`] for the application's data and a dry
 //!   run.
+//! - **Choosing the database** ([`GuestDatabase::from_env`]): PostgreSQL when `DATABASE_URL` is
+//!   a `postgres://` URL, an SQLite file otherwise; [`GuestStore::close`] when the server stops.
 //! - **Metrics** ([`GuestStore::stats`]): counters of this process and totals from the database;
 //!   every transition is also a `tracing` event (target `auth_runtime::guests`).
 //!
@@ -74,6 +76,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 #[macro_use]
 mod sql;
 mod cleanup;
+mod database;
 mod limits;
 mod metrics;
 #[cfg(feature = "postgres")]
@@ -84,6 +87,7 @@ mod sqlite_batch;
 mod upgrade;
 
 pub use cleanup::{CleanupHook, CleanupPolicy, CleanupReport, NoCleanupHook, spawn_cleanup};
+pub use database::GuestDatabase;
 use limits::Rate;
 pub use limits::{ClientKey, LimitDecision, LimitScope, Limits, LimitsError, TrustedProxy};
 use metrics::GuestMetrics;
@@ -293,6 +297,13 @@ pub trait GuestStore: Send + Sync + 'static {
 
     /// Lifecycle numbers: this process's counters and the database's totals.
     fn stats<'a>(&'a self) -> GuestFuture<'a, GuestStats>;
+
+    /// Closes the store when the server stops: every creation already answered is on disk,
+    /// queued writes are committed, connections are closed. Later calls fail as
+    /// [`GuestError::Unavailable`]. The default does nothing.
+    fn close(&self) -> GuestFuture<'_, ()> {
+        Box::pin(async { Ok(()) })
+    }
 }
 
 /// [`GuestStore::check_active`] from the database: the guest's row, and a touch when due.
@@ -380,6 +391,16 @@ pub enum GuestError {
          into_make_service_with_connect_info::<SocketAddr>()), or set AuthBuilder::trusted_proxy"
     )]
     NoClientAddress,
+    /// The store's file could not be opened as its database (not an SQLite file, corrupt,
+    /// unreadable, a directory that cannot be created): a start-up error naming the file.
+    #[error("cannot open the guest database {}: {source}", path.display())]
+    Open {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: Box<GuestError>,
+    },
 }
 
 impl GuestError {
@@ -393,7 +414,8 @@ impl GuestError {
             GuestError::Hook(_)
             | GuestError::Database(_)
             | GuestError::Limits(_)
-            | GuestError::NoClientAddress => http::StatusCode::INTERNAL_SERVER_ERROR,
+            | GuestError::NoClientAddress
+            | GuestError::Open { .. } => http::StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -416,9 +438,7 @@ impl From<sqlx::Error> for GuestError {
             | sqlx::Error::PoolTimedOut
             | sqlx::Error::PoolClosed
             | sqlx::Error::WorkerCrashed => GuestError::Unavailable(e),
-            sqlx::Error::Database(ref db)
-                if db.code().is_some_and(|c| UNAVAILABLE.contains(&&*c)) =>
-            {
+            sqlx::Error::Database(ref db) if db.code().is_some_and(|c| means_not_now(&c)) => {
                 GuestError::Unavailable(e)
             }
             e => GuestError::Database(e),
@@ -426,12 +446,28 @@ impl From<sqlx::Error> for GuestError {
     }
 }
 
-/// Database error codes that mean "not now" rather than "wrong": SQLite busy or locked (after the
-/// busy timeout), PostgreSQL connection failures, too many connections, shutting down.
-const UNAVAILABLE: &[&str] = &[
-    "5", "6", "261", "262", "517", // SQLITE_BUSY, SQLITE_LOCKED and extended codes
-    "08000", "08001", "08003", "08004", "08006", "53300", "57P01", "57P02", "57P03",
-];
+/// Whether a database error code means "not now" rather than "wrong": SQLite busy or locked
+/// (after the busy timeout), a full disk or an I/O error, with their extended codes; PostgreSQL
+/// connection failures, too many connections, out of disk or memory, shutting down, read-only
+/// (a standby during a failover).
+fn means_not_now(code: &str) -> bool {
+    const SQLITE_BUSY: i64 = 5;
+    const SQLITE_LOCKED: i64 = 6;
+    const SQLITE_IOERR: i64 = 10;
+    const SQLITE_FULL: i64 = 13;
+    const POSTGRES: &[&str] = &[
+        "08000", "08001", "08003", "08004", "08006", "53100", "53200", "53300", "57P01", "57P02",
+        "57P03", "25006",
+    ];
+    match code.parse::<i64>() {
+        // SQLite's extended codes carry the primary code in their low byte.
+        Ok(sqlite) => matches!(
+            sqlite & 0xff,
+            SQLITE_BUSY | SQLITE_LOCKED | SQLITE_IOERR | SQLITE_FULL
+        ),
+        Err(_) => POSTGRES.contains(&code),
+    }
+}
 
 /// A source of the current time, in Unix milliseconds.
 pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;

@@ -66,6 +66,12 @@ impl PostgresGuestStore {
         })
     }
 
+    /// Closes the pool, waiting for the statements running on it: what a server calls once
+    /// it has stopped serving.
+    pub async fn close(&self) {
+        self.writer.close().await;
+    }
+
     /// The store's pool.
     pub fn pool(&self) -> &sqlx::PgPool {
         &self.writer

@@ -464,6 +464,13 @@ macro_rules! sql_guest_store {
                 })
             }
 
+            fn close(&self) -> GuestFuture<'_, ()> {
+                Box::pin(async move {
+                    <$store>::close(self).await;
+                    Ok(())
+                })
+            }
+
             fn stats<'a>(&'a self) -> GuestFuture<'a, GuestStats> {
                 Box::pin(async move {
                     let since = self.now() - millis(self.config.active_window);

@@ -63,11 +63,23 @@ impl SqliteGuestStore {
     }
 
     /// [`SqliteGuestStore::open`] with a configuration.
+    ///
+    /// A file that is not an SQLite database (or is corrupt, or cannot be created) gives
+    /// [`GuestError::Open`], naming it.
     pub async fn open_with(
         path: impl AsRef<Path>,
         config: GuestConfig,
     ) -> Result<Self, GuestError> {
         let path = path.as_ref();
+        SqliteGuestStore::open_file(path, config)
+            .await
+            .map_err(|source| GuestError::Open {
+                path: path.to_owned(),
+                source: Box::new(source),
+            })
+    }
+
+    async fn open_file(path: &Path, config: GuestConfig) -> Result<Self, GuestError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| GuestError::Unavailable(e.into()))?;
         }
@@ -80,6 +92,10 @@ impl SqliteGuestStore {
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(options.clone())
+            .await?;
+        // A file that is not a database fails here, on its first read.
+        sqlx::query("SELECT count(*) FROM sqlite_master")
+            .execute(&writer)
             .await?;
         migrate(&writer).await?;
         let reader = SqlitePoolOptions::new()
@@ -117,6 +133,17 @@ impl SqliteGuestStore {
             config,
             metrics: GuestMetrics::default(),
         })
+    }
+
+    /// Commits the creations queued in the batch thread, ends it, and closes the pools (the
+    /// last connection to close folds the WAL into the file): what a server calls once it has
+    /// stopped serving. Later calls fail as unavailable.
+    pub async fn close(&self) {
+        if let Some(batch) = &self.batch {
+            batch.stop().await;
+        }
+        self.reader.close().await;
+        self.writer.close().await;
     }
 
     /// The pool writes go through (the application may run its own statements on it, e.g. its

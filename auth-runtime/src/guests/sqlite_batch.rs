@@ -50,7 +50,8 @@ pub(super) enum Outcome {
 /// Why a creation failed.
 #[derive(Debug, thiserror::Error)]
 pub(super) enum BatchError {
-    /// SQLite was busy or locked past the busy timeout, or the thread is gone.
+    /// SQLite was busy or locked past the busy timeout, the disk is full or failing, or the
+    /// thread is gone.
     #[error("{0}")]
     Unavailable(String),
     /// Any other SQLite error.
@@ -60,12 +61,19 @@ pub(super) enum BatchError {
 
 impl From<rusqlite::Error> for BatchError {
     fn from(e: rusqlite::Error) -> Self {
-        let busy = matches!(
+        // Busy or locked past the busy timeout, a full disk, an I/O error: the file cannot take
+        // a write now, but may later; nothing about the request was wrong.
+        let not_now = matches!(
             e.sqlite_error_code(),
-            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+            Some(
+                rusqlite::ErrorCode::DatabaseBusy
+                    | rusqlite::ErrorCode::DatabaseLocked
+                    | rusqlite::ErrorCode::DiskFull
+                    | rusqlite::ErrorCode::SystemIoFailure
+            )
         );
         let message = format!("sqlite: {e}");
-        if busy {
+        if not_now {
             BatchError::Unavailable(message)
         } else {
             BatchError::Database(message)
@@ -75,10 +83,17 @@ impl From<rusqlite::Error> for BatchError {
 
 type Reply = oneshot::Sender<Result<Outcome, BatchError>>;
 
+/// What the thread is asked.
+enum Message {
+    Create(Job, Reply),
+    /// Commit what is queued before this, then end; answered when the connection is closed.
+    Stop(oneshot::Sender<()>),
+}
+
 /// The handle the store keeps: creations go to the thread through it.
 #[derive(Debug)]
 pub(super) struct BatchCreator {
-    jobs: mpsc::Sender<(Job, Reply)>,
+    jobs: mpsc::Sender<Message>,
 }
 
 impl BatchCreator {
@@ -95,7 +110,13 @@ impl BatchCreator {
         let (jobs, queue) = mpsc::channel();
         std::thread::Builder::new()
             .name("auth-guests-sqlite".to_owned())
-            .spawn(move || run(&connection, &queue))
+            .spawn(move || {
+                let stopped = run(&connection, &queue);
+                drop(connection);
+                if let Some(stopped) = stopped {
+                    let _ = stopped.send(());
+                }
+            })
             .map_err(|e| BatchError::Unavailable(format!("cannot start the writer thread: {e}")))?;
         Ok(BatchCreator { jobs })
     }
@@ -104,8 +125,19 @@ impl BatchCreator {
     pub async fn create(&self, job: Job) -> Result<Outcome, BatchError> {
         let gone = || BatchError::Unavailable("the guest writer thread has stopped".to_owned());
         let (reply, answer) = oneshot::channel();
-        self.jobs.send((job, reply)).map_err(|_| gone())?;
+        self.jobs
+            .send(Message::Create(job, reply))
+            .map_err(|_| gone())?;
         answer.await.map_err(|_| gone())?
+    }
+
+    /// Commits every creation queued so far, then ends the thread and closes its connection;
+    /// creations asked for afterwards fail as unavailable.
+    pub async fn stop(&self) {
+        let (stopped, done) = oneshot::channel();
+        if self.jobs.send(Message::Stop(stopped)).is_ok() {
+            let _ = done.await;
+        }
     }
 }
 
@@ -117,41 +149,64 @@ struct Statements<'c> {
     insert: Statement<'c>,
 }
 
-fn run(connection: &Connection, queue: &mpsc::Receiver<(Job, Reply)>) {
+/// Serves the queue until the store is dropped (`None`) or stopped (the stop's answer).
+fn run(connection: &Connection, queue: &mpsc::Receiver<Message>) -> Option<oneshot::Sender<()>> {
     let mut statements = match prepare(connection) {
         Ok(statements) => statements,
         Err(error) => {
             // Answer every request with the reason instead of hanging up silently.
             let error = BatchError::from(error);
-            while let Ok((_, reply)) = queue.recv() {
-                let _ = reply.send(Err(BatchError::Database(error.to_string())));
+            while let Ok(message) = queue.recv() {
+                match message {
+                    Message::Create(_, reply) => {
+                        let _ = reply.send(Err(BatchError::Database(error.to_string())));
+                    }
+                    Message::Stop(stopped) => return Some(stopped),
+                }
             }
-            return;
+            return None;
         }
     };
-    while let Ok(first) = queue.recv() {
+    loop {
+        let first = match queue.recv() {
+            Ok(Message::Create(job, reply)) => (job, reply),
+            Ok(Message::Stop(stopped)) => return Some(stopped),
+            Err(_) => return None,
+        };
         let mut batch = vec![first];
+        let mut stop = None;
         // The sender woke this thread at once; give the requests arriving in the same moment a
         // turn to join before committing (a yield, not a sleep: an idle server commits at once).
         for _ in 0..GATHER_YIELDS {
-            drain(queue, &mut batch);
-            if batch.len() >= MAX_BATCH {
+            stop = stop.or(drain(queue, &mut batch));
+            if batch.len() >= MAX_BATCH || stop.is_some() {
                 break;
             }
             std::thread::yield_now();
         }
-        drain(queue, &mut batch);
+        if stop.is_none() {
+            stop = drain(queue, &mut batch);
+        }
         commit(connection, &mut statements, batch);
+        if stop.is_some() {
+            return stop;
+        }
     }
 }
 
-fn drain(queue: &mpsc::Receiver<(Job, Reply)>, batch: &mut Vec<(Job, Reply)>) {
+/// Moves waiting creations into `batch`, up to its size; a stop ends the batch and is returned.
+fn drain(
+    queue: &mpsc::Receiver<Message>,
+    batch: &mut Vec<(Job, Reply)>,
+) -> Option<oneshot::Sender<()>> {
     while batch.len() < MAX_BATCH {
         match queue.try_recv() {
-            Ok(next) => batch.push(next),
+            Ok(Message::Create(job, reply)) => batch.push((job, reply)),
+            Ok(Message::Stop(stopped)) => return Some(stopped),
             Err(_) => break,
         }
     }
+    None
 }
 
 fn prepare(connection: &Connection) -> rusqlite::Result<Statements<'_>> {
