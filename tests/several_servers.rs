@@ -1,0 +1,211 @@
+//! Several app servers on one PostgreSQL: two servers of `examples/guest_checkout.rs` (each with
+//! its own engine and pool, served over TCP on loopback as the example serves) and a browser
+//! that alternates between them, as behind a load balancer with no sticky sessions. A guest made
+//! on one is read, fills its cart and upgrades on the other; ending a user's sessions on one ends
+//! them on the other at its next read; the creation limits hold across both, to the guest.
+
+#[path = "support/http.rs"]
+mod http;
+#[path = "support/postgres.rs"]
+mod pg;
+#[path = "../examples/guest_checkout.rs"]
+#[allow(dead_code)]
+mod shop;
+
+use std::net::IpAddr;
+
+use auth_runtime::PostgresSessionVersions;
+use auth_runtime::axum::{ServeConfig, serve_app};
+use auth_runtime::guests::{GuestConfig, GuestDatabase, GuestStore, Limits, PostgresGuestStore};
+use http::Browser;
+use reqwest::StatusCode;
+use serde_json::json;
+
+const SECRET: &str = "several-servers-secret-0123456789abcdef";
+
+/// One server: its origin, its engine (for `sign_out_everywhere`), its store.
+struct Server {
+    origin: String,
+    auth: shop::Auth,
+    db: GuestDatabase,
+}
+
+/// Two servers of the shop on the schema `several_<test>`; `None` (skipped) without PostgreSQL.
+async fn two_servers(test: &str, limits: Limits) -> Option<Vec<Server>> {
+    let schema = pg::schema(
+        &format!("several_{test}"),
+        &format!("several_servers::{test}"),
+    )
+    .await?;
+    let mut servers: Vec<Server> = Vec::new();
+    for _ in 0..2 {
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(8)
+            .connect_with(schema.scoped.clone())
+            .await
+            .unwrap();
+        let config = GuestConfig::default().limits(limits);
+        let store = PostgresGuestStore::with_config(pool.clone(), config)
+            .await
+            .unwrap();
+        let db = GuestDatabase::from(store);
+        shop::migrate(&db).await.unwrap();
+        let versions = PostgresSessionVersions::new(pool).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let origin = format!("http://{}", listener.local_addr().unwrap());
+        // Behind one load balancer every server has the same public URL (its tokens name it as
+        // their issuer): here, the first server's.
+        let public = servers.first().map_or(&origin, |first| &first.origin);
+        let auth = shop::auth_builder::<shop::NextAuth>(db.clone())
+            .session_versions(versions)
+            .secret(SECRET)
+            .url(format!("{public}/api/auth"))
+            .build()
+            .unwrap();
+        let app = shop::app(auth.clone());
+        tokio::spawn(async move { serve_app(listener, app, ServeConfig::default()).await });
+        servers.push(Server { origin, auth, db });
+    }
+    Some(servers)
+}
+
+fn client(last: u8) -> IpAddr {
+    IpAddr::from([127, 0, 0, last])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guest_made_on_one_server_shops_and_signs_in_on_the_other() {
+    let Some(servers) = two_servers("journey", Limits::unlimited()).await else {
+        return;
+    };
+    let (a, b) = (&servers[0].origin, &servers[1].origin);
+    let mut browser = Browser::new(a, client(1));
+
+    // Made on A, read on B.
+    assert_eq!(browser.sign_in("anon", &[]).await.status, StatusCode::OK);
+    let guest = browser.session().await;
+    assert_eq!(guest["isGuest"], true);
+    let guest_id = guest["userId"].as_str().unwrap().to_owned();
+    browser.origin = b.clone();
+    assert_eq!(browser.session().await["userId"], guest_id.as_str());
+
+    // The cart, filled on B, is read on A.
+    let added = browser
+        .post_json("/api/cart", &json!({ "product": "tea", "qty": 2 }))
+        .await;
+    assert_eq!(added.status, StatusCode::OK, "{}", added.body);
+    browser.origin = a.clone();
+    let cart = browser.get("/api/cart").await.body;
+    assert_eq!(cart["items"], json!({ "tea": 2 }));
+
+    // The upgrade on B promotes the guest made on A; A sees the user and the same cart.
+    browser.origin = b.clone();
+    let answer = browser
+        .sign_in(
+            "password",
+            &[("username", "alice"), ("password", "alice-password")],
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    browser.origin = a.clone();
+    let member = browser.session().await;
+    assert_eq!(
+        (member["isGuest"].clone(), member["userId"].clone()),
+        (json!(false), json!(guest_id))
+    );
+    assert_eq!(
+        browser.get("/api/cart").await.body["items"],
+        json!({ "tea": 2 })
+    );
+    let checkout = browser.post_json("/api/checkout", &json!({})).await;
+    assert_eq!(
+        checkout.body["ordered"],
+        json!({ "tea": 2 }),
+        "{}",
+        checkout.body
+    );
+
+    // A second device of the same user, signed in on A.
+    let mut phone = Browser::new(a, client(2));
+    phone
+        .sign_in(
+            "password",
+            &[("username", "alice"), ("password", "alice-password")],
+        )
+        .await;
+    assert_eq!(phone.session().await["userId"], guest_id.as_str());
+
+    // Signing the user out everywhere on A ends both sessions at their next read on B.
+    servers[0]
+        .auth
+        .sign_out_everywhere(&guest_id)
+        .await
+        .unwrap();
+    browser.origin = b.clone();
+    phone.origin = b.clone();
+    assert_eq!(browser.session().await, json!({}));
+    assert_eq!(phone.session().await, json!({}));
+    let checkout = phone.post_json("/api/checkout", &json!({})).await;
+    assert_eq!(
+        checkout.status,
+        StatusCode::UNAUTHORIZED,
+        "{}",
+        checkout.body
+    );
+
+    // Both servers see the one guest, now promoted, in the shared database.
+    for server in &servers {
+        let stats = server.db.store().stats().await.unwrap();
+        assert_eq!((stats.guests, stats.promoted_total), (0, 1));
+    }
+}
+
+/// 24 concurrent guest sign-ins from one client, spread over both servers, under a per-client
+/// budget of 5: exactly 5 are granted. Then 24 from 24 other clients under a global budget of 7
+/// (with the 5 already spent): exactly 2 more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_creation_limits_grant_exactly_the_budget_across_both_servers() {
+    let limits = Limits {
+        per_client_burst: 5,
+        per_client_per_hour: 5,
+        global_burst: 7,
+        global_per_hour: 7,
+    };
+    let Some(servers) = two_servers("limits", limits).await else {
+        return;
+    };
+    let burst = |clients: Vec<u8>| {
+        let origins: Vec<String> = servers.iter().map(|s| s.origin.clone()).collect();
+        async move {
+            let tasks: Vec<_> = clients
+                .into_iter()
+                .enumerate()
+                .map(|(i, last)| {
+                    let mut browser = Browser::new(&origins[i % 2], client(last));
+                    tokio::spawn(async move { browser.sign_in("anon", &[]).await.status })
+                })
+                .collect();
+            let mut granted = 0;
+            for task in tasks {
+                match task.await.unwrap() {
+                    StatusCode::OK => granted += 1,
+                    StatusCode::TOO_MANY_REQUESTS => {}
+                    other => panic!("unexpected {other}"),
+                }
+            }
+            granted
+        }
+    };
+    assert_eq!(
+        burst(vec![10; 24]).await,
+        5,
+        "the per-client budget, across both servers"
+    );
+    assert_eq!(
+        burst((20..44).collect()).await,
+        2,
+        "the global budget, across both servers"
+    );
+    let stats = servers[1].db.store().stats().await.unwrap();
+    assert_eq!(stats.guests, 7);
+}
