@@ -27,7 +27,8 @@
 //!
 //! `PORT` (default 3000), `AUTH_URL`, `AUTH_SECRET` and `DATABASE_URL` (a `postgres://` URL, or
 //! an SQLite file; default `shop.db`, or `SHOP_DB`) configure it; guest limits come from
-//! `AUTH_GUEST_*` (see `auth_runtime::guests::Limits::from_env`). SIGTERM or Ctrl-C stops it
+//! `AUTH_GUEST_*` (see `auth_runtime::guests::Limits::from_env`); `SHOP_CLEANUP_SECS` sets how
+//! often abandoned guests are removed (default 3600, `off`). SIGTERM or Ctrl-C stops it
 //! cleanly: requests in flight finish, the store is closed, the process exits 0.
 
 use std::sync::{Arc, OnceLock};
@@ -575,13 +576,24 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let db = GuestDatabase::from_env(&default_file).await?;
     migrate(&db).await?;
 
-    // Guests not seen for 30 days go, with their carts; upgraded guests are never removed.
-    let cleanup = spawn_cleanup(
-        db.store(),
-        CleanupPolicy::default(),
-        Arc::new(DeleteCarts),
-        std::time::Duration::from_secs(3600),
-    );
+    // Guests not seen for 30 days go, with their carts, at start-up and then every
+    // `SHOP_CLEANUP_SECS` (default hourly; `off` for none); upgraded guests are never removed.
+    let every = match std::env::var("SHOP_CLEANUP_SECS").as_deref() {
+        Ok("off") => None,
+        Ok(secs) => Some(
+            secs.parse()
+                .map_err(|_| format!("SHOP_CLEANUP_SECS={secs:?}: seconds or `off`"))?,
+        ),
+        Err(_) => Some(3600),
+    };
+    let cleanup = every.map(|secs: u64| {
+        spawn_cleanup(
+            db.store(),
+            CleanupPolicy::default(),
+            Arc::new(DeleteCarts),
+            Duration::from_secs(secs.max(1)),
+        )
+    });
     let router = if std::env::var_os("AUTH_USER_ISSUER").is_some() {
         app(configure::<with_oidc::NextAuth>(&db, port)?)
     } else {
@@ -597,7 +609,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .shutdown_grace(Duration::from_secs(8));
     serve_app_with_shutdown(listener, router, limits, shutdown_signal()).await?;
     // Everything answered is committed before the process ends.
-    cleanup.abort();
+    if let Some(cleanup) = cleanup {
+        cleanup.abort();
+    }
     db.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -550,7 +550,10 @@ async fn sigterm_under_load_finishes_in_flight_commits_and_exits_zero() {
         i64::from(answered),
         "every guest answered 200 is committed, and only those"
     );
-    assert!(log.contains("SIGTERM: shutting down") && log.contains("stopped"), "{log}");
+    assert!(
+        log.contains("SIGTERM: shutting down") && log.contains("stopped"),
+        "{log}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
