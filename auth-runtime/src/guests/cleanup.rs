@@ -111,12 +111,18 @@ pub fn spawn_cleanup(
         loop {
             ticks.tick().await;
             match store.cleanup(&policy, hook.as_ref()).await {
-                Ok(report) => tracing::debug!(
+                // A run that removed guests is worth a line; an idle one is not.
+                Ok(report) if report.guests > 0 => tracing::info!(
                     target: "auth_runtime::guests",
                     removed = report.guests,
                     batches = report.batches,
                     more = report.more,
                     "scheduled guest cleanup ran"
+                ),
+                Ok(report) => tracing::debug!(
+                    target: "auth_runtime::guests",
+                    buckets_pruned = report.buckets_pruned,
+                    "scheduled guest cleanup found nothing to remove"
                 ),
                 Err(error) => tracing::warn!(
                     target: "auth_runtime::guests",
