@@ -1,0 +1,253 @@
+//! Soak: the shop's release build (`examples/guest_checkout.rs`) under a bounded mixed load for
+//! 10 minutes: guest sign-ins, session reads, cart writes, upgrades. Its resident memory and open
+//! file descriptors must stay flat (under 10% growth after the warm-up) and no answer may be a
+//! 5xx. Minutes long, so ignored by default:
+//!
+//! ```sh
+//! cargo build --release --example guest_checkout
+//! cargo test --test soak -- --ignored --nocapture      # SOAK_SECS=600 by default
+//! ```
+//!
+//! `SOAK_BIN` names another binary, `SOAK_DATABASE_URL` runs it on PostgreSQL, `SOAK_ROUNDS`
+//! sets the pace (rounds per second, default 100; a round is 14 requests).
+
+#[path = "support/http.rs"]
+mod http;
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use http::Browser;
+use serde_json::json;
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn binary() -> PathBuf {
+    std::env::var_os("SOAK_BIN").map_or_else(
+        || {
+            let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+                || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"),
+                PathBuf::from,
+            );
+            target.join("release/examples/guest_checkout")
+        },
+        PathBuf::from,
+    )
+}
+
+/// Resident memory (KiB) and open file descriptors of `pid`.
+fn footprint(pid: u32) -> (u64, usize) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let rss = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0);
+    let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count());
+    (rss, fds)
+}
+
+#[derive(Default)]
+struct Counts {
+    requests: AtomicU64,
+    server_errors: AtomicU64,
+    network_errors: AtomicU64,
+    other: AtomicU64,
+    first_wrong: Mutex<Option<String>>,
+}
+
+impl Counts {
+    fn record(
+        &self,
+        what: &str,
+        result: Result<http::Answer, reqwest::Error>,
+    ) -> Option<http::Answer> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let wrong = match &result {
+            Ok(answer) if answer.status.is_success() => return result.ok(),
+            Ok(answer) if answer.status.is_server_error() => {
+                self.server_errors.fetch_add(1, Ordering::Relaxed);
+                format!("{what}: {} {}", answer.status, answer.body)
+            }
+            Ok(answer) => {
+                self.other.fetch_add(1, Ordering::Relaxed);
+                format!("{what}: {} {}", answer.status, answer.body)
+            }
+            Err(error) => {
+                self.network_errors.fetch_add(1, Ordering::Relaxed);
+                format!("{what}: {error}")
+            }
+        };
+        self.first_wrong.lock().unwrap().get_or_insert(wrong);
+        None
+    }
+}
+
+/// A visitor's round: a guest sign-in, ten session reads, a cart line, a cart read, and every
+/// tenth round an upgrade (to one of 50 users).
+async fn round(n: u64, origin: &str, counts: &Counts) {
+    let mut browser = Browser::new(origin, IpAddr::from([127, 2, (n >> 8) as u8, n as u8]));
+    if counts
+        .record("guest sign-in", browser.try_sign_in("anon", &[]).await)
+        .is_none()
+    {
+        return;
+    }
+    for _ in 0..10 {
+        counts.record("session read", browser.try_get("/api/auth/session").await);
+    }
+    let add = browser
+        .http
+        .post(format!("{origin}/api/cart"))
+        .header("content-type", "application/json")
+        .body(json!({ "product": "mug", "qty": 1 }).to_string());
+    counts.record("cart write", browser.try_send(add, None).await);
+    counts.record("cart read", browser.try_get("/api/cart").await);
+    if n % 10 == 0 {
+        let user = if n % 20 == 0 { "alice" } else { "bob" };
+        let password = format!("{user}-password");
+        counts.record(
+            "upgrade",
+            browser
+                .try_sign_in("password", &[("username", user), ("password", &password)])
+                .await,
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "ten minutes: cargo test --test soak -- --ignored"]
+async fn ten_minutes_of_mixed_load_keep_memory_and_descriptors_flat_with_no_5xx() {
+    let seconds: u64 = env_or("SOAK_SECS", 600);
+    let pace: u64 = env_or("SOAK_ROUNDS", 100);
+    let bin = binary();
+    assert!(
+        bin.is_file(),
+        "{} is missing: cargo build --release --example guest_checkout",
+        bin.display()
+    );
+    let dir = std::env::temp_dir().join(format!("soak-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let origin = format!("http://127.0.0.1:{port}");
+    let database = std::env::var("SOAK_DATABASE_URL")
+        .unwrap_or_else(|_| dir.join("shop.db").display().to_string());
+    let mut child = tokio::process::Command::new(&bin)
+        .env("PORT", port.to_string())
+        .env("DATABASE_URL", &database)
+        .env("AUTH_SECRET", "soak-test-secret-0123456789abcdef0123")
+        .env("AUTH_GUEST_LIMIT_BURST", "off")
+        .env("AUTH_GUEST_LIMIT_PER_HOUR", "off")
+        .env("AUTH_GUEST_GLOBAL_BURST", "off")
+        .env("AUTH_GUEST_GLOBAL_PER_HOUR", "off")
+        .env("RUST_LOG", "warn")
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let pid = child.id().unwrap();
+    let ready = Instant::now();
+    while reqwest::get(format!("{origin}/api/auth/csrf"))
+        .await
+        .is_err()
+    {
+        assert!(
+            ready.elapsed() < Duration::from_secs(20),
+            "the example did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let counts = Arc::new(Counts::default());
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(seconds);
+    let next = Arc::new(AtomicU64::new(0));
+    // Eight visitors at a time, at most `pace` rounds a second between them.
+    let workers: Vec<_> = (0..8)
+        .map(|_| {
+            let (counts, next, origin) = (counts.clone(), next.clone(), origin.clone());
+            tokio::spawn(async move {
+                loop {
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    let due = started + Duration::from_micros(n * 1_000_000 / pace);
+                    if due >= deadline {
+                        return;
+                    }
+                    tokio::time::sleep_until(due.into()).await;
+                    round(n, &origin, &counts).await;
+                }
+            })
+        })
+        .collect();
+
+    let mut samples = Vec::new();
+    println!("t_s\trss_kib\tfds\trequests");
+    while Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_secs(10).min(deadline - Instant::now())).await;
+        let (rss, fds) = footprint(pid);
+        let t = started.elapsed().as_secs();
+        let requests = counts.requests.load(Ordering::Relaxed);
+        println!("{t}\t{rss}\t{fds}\t{requests}");
+        samples.push((t, rss, fds));
+    }
+    for worker in workers {
+        worker.await.unwrap();
+    }
+    let (rss_end, fds_end) = footprint(pid);
+    let _ = tokio::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .await;
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+
+    // After the warm-up (the first fifth, at least a minute when the run is long enough): the
+    // largest value of the last minute against the largest of the minute after the warm-up.
+    let warm = (seconds / 5).clamp(10, 60);
+    let window = |from: u64, to: u64| {
+        samples
+            .iter()
+            .filter(|(t, _, _)| *t >= from && *t <= to)
+            .fold((0, 0), |(r, f), (_, rss, fds)| (r.max(*rss), f.max(*fds)))
+    };
+    let (rss_warm, fds_warm) = window(warm, warm + 60);
+    let (rss_last, fds_last) = window(seconds.saturating_sub(60), seconds);
+    let growth = |last: u64, base: u64| (last as f64 / base.max(1) as f64 - 1.0) * 100.0;
+    let requests = counts.requests.load(Ordering::Relaxed);
+    let report = format!(
+        "soak {seconds} s, {} rounds, {requests} requests ({:.0}/s): RSS {rss_warm} -> {rss_last} KiB \
+         ({:+.1}%), fds {fds_warm} -> {fds_last} ({:+.1}%), at the end {rss_end} KiB / {fds_end} fds; \
+         5xx {}, network errors {}, other non-2xx {}; exit {status}",
+        next.load(Ordering::Relaxed).min(seconds * pace),
+        requests as f64 / seconds as f64,
+        growth(rss_last, rss_warm),
+        growth(fds_last as u64, fds_warm as u64),
+        counts.server_errors.load(Ordering::Relaxed),
+        counts.network_errors.load(Ordering::Relaxed),
+        counts.other.load(Ordering::Relaxed),
+    );
+    println!("{report}");
+    if let Some(first) = counts.first_wrong.lock().unwrap().as_ref() {
+        println!("first answer that was not 2xx: {first}");
+    }
+    assert_eq!(counts.server_errors.load(Ordering::Relaxed), 0, "{report}");
+    assert_eq!(counts.network_errors.load(Ordering::Relaxed), 0, "{report}");
+    assert!(growth(rss_last, rss_warm) < 10.0, "{report}");
+    assert!(growth(fds_last as u64, fds_warm as u64) < 10.0, "{report}");
+    assert!(status.success(), "{report}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
