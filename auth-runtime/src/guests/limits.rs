@@ -169,6 +169,7 @@ impl Limits {
     /// `AUTH_GUEST_GLOBAL_PER_HOUR` and `AUTH_GUEST_GLOBAL_BURST` when set (a number, or `off`
     /// for 0), e.g. to raise them for a load test.
     pub fn from_env() -> Result<Self, LimitsError> {
+        warn_of_unknown_variables(std::env::vars_os().map(|(name, _)| name));
         Limits::default().with_vars(|name| std::env::var(name).ok())
     }
 
@@ -188,6 +189,7 @@ impl Limits {
                 *field = value;
             }
         }
+        warn_of_unknown_variables(std::env::vars_os().map(|(name, _)| name));
         self.with_vars(|name| std::env::var(name).ok())
     }
 
@@ -204,6 +206,17 @@ impl Limits {
         "AUTH_GUEST_GLOBAL_PER_HOUR",
         "AUTH_GUEST_GLOBAL_BURST",
     ];
+
+    /// The `AUTH_GUEST_*` variables among `names` that no setting reads (a misspelt limit would
+    /// otherwise be ignored without a word).
+    fn unknown_variables(names: impl Iterator<Item = std::ffi::OsString>) -> Vec<String> {
+        names
+            .filter_map(|name| name.into_string().ok())
+            .filter(|name| {
+                name.starts_with("AUTH_GUEST_") && !Self::VARIABLES.contains(&name.as_str())
+            })
+            .collect()
+    }
 
     fn with_vars(mut self, var: impl Fn(&str) -> Option<String>) -> Result<Self, LimitsError> {
         for (variable, field) in [
@@ -329,9 +342,36 @@ impl LimitDecision {
     }
 }
 
+/// Logs a warning naming every `AUTH_GUEST_*` variable that is set but read by nothing.
+fn warn_of_unknown_variables(names: impl Iterator<Item = std::ffi::OsString>) {
+    for name in Limits::unknown_variables(names) {
+        tracing::warn!(
+            target: "auth_runtime::guests",
+            variable = %name,
+            known = ?Limits::VARIABLES,
+            "unknown guest limit variable, ignored"
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn misspelt_limit_variables_are_named() {
+        let names = [
+            "AUTH_GUEST_LIMIT_BURST",
+            "AUTH_GUEST_PER_CLIENT_BURST",
+            "PATH",
+            "AUTH_SECRET",
+        ]
+        .map(std::ffi::OsString::from);
+        assert_eq!(
+            Limits::unknown_variables(names.into_iter()),
+            ["AUTH_GUEST_PER_CLIENT_BURST"]
+        );
+    }
 
     #[test]
     fn environment_overrides_defaults() {
