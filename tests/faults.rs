@@ -243,8 +243,8 @@ async fn round(n: u32, origin: &str, member: &mut Browser, tally: &Tally, t0: In
     if tally.record("cart write", started, t0, &added) {
         tally.other_ok.fetch_add(1, Ordering::Relaxed);
     }
-    if n % 4 == 0 {
-        let user = if n % 8 == 0 { "alice" } else { "bob" };
+    if n.is_multiple_of(4) {
+        let user = if n.is_multiple_of(8) { "alice" } else { "bob" };
         let password = format!("{user}-password");
         let started = Instant::now();
         let upgraded = browser

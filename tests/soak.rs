@@ -111,8 +111,8 @@ async fn round(n: u64, origin: &str, counts: &Counts) {
         .body(json!({ "product": "mug", "qty": 1 }).to_string());
     counts.record("cart write", browser.try_send(add, None).await);
     counts.record("cart read", browser.try_get("/api/cart").await);
-    if n % 10 == 0 {
-        let user = if n % 20 == 0 { "alice" } else { "bob" };
+    if n.is_multiple_of(10) {
+        let user = if n.is_multiple_of(20) { "alice" } else { "bob" };
         let password = format!("{user}-password");
         counts.record(
             "upgrade",
