@@ -958,7 +958,14 @@ async fn an_unreachable_store_is_a_clear_error() {
     let err = SqliteGuestStore::open("/proc/no-such-dir/guests.db")
         .await
         .unwrap_err();
-    assert!(matches!(err, GuestError::Unavailable(_)), "{err:?}");
+    assert!(
+        matches!(&err, GuestError::Open { source, .. } if matches!(**source, GuestError::Unavailable(_))),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("/proc/no-such-dir/guests.db"),
+        "{err}"
+    );
 }
 
 /// The default file store is created and migrated on first use, and reopened as it was.

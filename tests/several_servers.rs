@@ -16,7 +16,7 @@ use std::net::IpAddr;
 
 use auth_runtime::PostgresSessionVersions;
 use auth_runtime::axum::{ServeConfig, serve_app};
-use auth_runtime::guests::{GuestConfig, GuestDatabase, GuestStore, Limits, PostgresGuestStore};
+use auth_runtime::guests::{GuestConfig, GuestDatabase, Limits, PostgresGuestStore};
 use http::Browser;
 use reqwest::StatusCode;
 use serde_json::json;

@@ -414,8 +414,8 @@ impl GuestError {
             GuestError::Hook(_)
             | GuestError::Database(_)
             | GuestError::Limits(_)
-            | GuestError::NoClientAddress
-            | GuestError::Open { .. } => http::StatusCode::INTERNAL_SERVER_ERROR,
+            | GuestError::NoClientAddress => http::StatusCode::INTERNAL_SERVER_ERROR,
+            GuestError::Open { source, .. } => source.status(),
         }
     }
 
