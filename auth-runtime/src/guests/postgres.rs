@@ -96,8 +96,11 @@ impl PostgresGuestStore {
         Ok(row)
     }
 
-    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
-        self.writer.begin().await
+    /// A transaction; PostgreSQL's row locks order the writers, so no turn is taken here.
+    async fn begin_write(
+        &self,
+    ) -> Result<((), sqlx::Transaction<'static, sqlx::Postgres>), sqlx::Error> {
+        Ok(((), self.writer.begin().await?))
     }
 }
 

@@ -122,7 +122,8 @@ pub(super) fn counts(stats: &mut super::GuestStats, row: (i64, i64, i64, i64)) {
 }
 
 /// `impl GuestStore` for a SQL store type with fields `writer` and `reader` (pools), `config`
-/// and `metrics`, and inherent `begin_write()`, `take()` (runs [`TAKE`]), `create_batched()`
+/// and `metrics`, and inherent `begin_write()` (a transaction, and the store's turn to write:
+/// held until the transaction ends), `take()` (runs [`TAKE`]), `create_batched()`
 /// (a creation path of the store's own, or `None` to run the statements below),
 /// `check_active_here()`, `forget_guest()` and `forget_all_guests()` (what the store remembers of
 /// guests, if anything); `$tx` wraps its transaction in a `GuestTx`.
@@ -271,7 +272,7 @@ macro_rules! sql_guest_store {
             ) -> GuestFuture<'a, UpgradeOutcome> {
                 Box::pin(async move {
                     let now = self.now();
-                    let mut tx = self.begin_write().await?;
+                    let (_turn, mut tx) = self.begin_write().await?;
                     let claimed: Option<(i64,)> = sqlx::query_as(sql::CLAIM)
                         .bind(guest_id)
                         .bind(now)
@@ -418,7 +419,7 @@ macro_rules! sql_guest_store {
                             report.more = true;
                             break;
                         }
-                        let mut tx = self.begin_write().await?;
+                        let (_turn, mut tx) = self.begin_write().await?;
                         let rows: Vec<(String, i64)> = sqlx::query_as(sql::DELETE_IDLE)
                             .bind(cutoff)
                             .bind(batch)

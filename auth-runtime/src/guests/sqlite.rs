@@ -5,7 +5,7 @@ use std::path::Path;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use super::recent::RecentGuests;
-use super::sqlite_batch::{BatchCreator, BatchError, Job, Outcome};
+use super::sqlite_batch::{BatchCreator, BatchError, Job, Outcome, WriteTurn, WriteTurns};
 use super::{
     CleanupHook, CleanupPolicy, CleanupReport, ClientKey, CreateGuest, Created, Guest, GuestConfig,
     GuestError, GuestFuture, GuestMetrics, GuestStats, GuestStore, GuestTx, Identity,
@@ -51,6 +51,8 @@ pub struct SqliteGuestStore {
     batch: Option<BatchCreator>,
     /// Guests confirmed lately, for guest session reads.
     recent: RecentGuests,
+    /// Whose turn it is to write the file, among this store's writers (see `begin_write`).
+    write_turns: WriteTurns,
     config: GuestConfig,
     metrics: GuestMetrics,
 }
@@ -102,12 +104,15 @@ impl SqliteGuestStore {
             .max_connections(4)
             .connect_with(options.read_only(true))
             .await?;
-        let batch = BatchCreator::start(path, config.busy_timeout).map_err(batch_error)?;
+        let write_turns = WriteTurns::default();
+        let batch = BatchCreator::start(path, config.busy_timeout, write_turns.clone())
+            .map_err(batch_error)?;
         Ok(SqliteGuestStore {
             writer,
             reader,
             batch: Some(batch),
             recent: RecentGuests::default(),
+            write_turns,
             config,
             metrics: GuestMetrics::default(),
         })
@@ -130,6 +135,7 @@ impl SqliteGuestStore {
             reader: pool,
             batch: None,
             recent: RecentGuests::default(),
+            write_turns: WriteTurns::default(),
             config,
             metrics: GuestMetrics::default(),
         })
@@ -162,8 +168,15 @@ impl SqliteGuestStore {
             .await
     }
 
-    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
-        self.writer.begin_with("BEGIN IMMEDIATE").await
+    /// A write transaction (`BEGIN IMMEDIATE`), after this store's turn to write: the batch
+    /// thread and these transactions take turns in arrival order instead of polling SQLite's
+    /// lock, so a long run of cleanup batches cannot starve guest creations (SQLite's busy
+    /// handler backs off up to 100 ms between tries).
+    async fn begin_write(
+        &self,
+    ) -> Result<(WriteTurn, sqlx::Transaction<'static, sqlx::Sqlite>), sqlx::Error> {
+        let turn = self.write_turns.clone().lock_owned().await;
+        Ok((turn, self.writer.begin_with("BEGIN IMMEDIATE").await?))
     }
 
     /// A guest session read: from memory when the database confirmed the guest within the touch

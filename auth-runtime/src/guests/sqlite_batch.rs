@@ -83,6 +83,13 @@ impl From<rusqlite::Error> for BatchError {
 
 type Reply = oneshot::Sender<Result<Outcome, BatchError>>;
 
+/// The turns to write one SQLite file among one store's writers: the batch thread and the
+/// pool's write transactions (upgrades, cleanup). A fair (first come, first served) lock.
+pub(super) type WriteTurns = std::sync::Arc<tokio::sync::Mutex<()>>;
+
+/// A turn to write, held until the transaction ends.
+pub(super) type WriteTurn = tokio::sync::OwnedMutexGuard<()>;
+
 /// What the thread is asked.
 enum Message {
     Create(Job, Reply),
@@ -99,7 +106,11 @@ pub(super) struct BatchCreator {
 impl BatchCreator {
     /// Opens a connection of its own to the (already migrated) file at `path` and starts the
     /// thread that owns it.
-    pub fn start(path: &Path, busy_timeout: Duration) -> Result<Self, BatchError> {
+    pub fn start(
+        path: &Path,
+        busy_timeout: Duration,
+        turns: WriteTurns,
+    ) -> Result<Self, BatchError> {
         let connection = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -111,7 +122,7 @@ impl BatchCreator {
         std::thread::Builder::new()
             .name("auth-guests-sqlite".to_owned())
             .spawn(move || {
-                let stopped = run(&connection, &queue);
+                let stopped = run(&connection, &queue, &turns);
                 drop(connection);
                 if let Some(stopped) = stopped {
                     let _ = stopped.send(());
@@ -150,7 +161,11 @@ struct Statements<'c> {
 }
 
 /// Serves the queue until the store is dropped (`None`) or stopped (the stop's answer).
-fn run(connection: &Connection, queue: &mpsc::Receiver<Message>) -> Option<oneshot::Sender<()>> {
+fn run(
+    connection: &Connection,
+    queue: &mpsc::Receiver<Message>,
+    turns: &WriteTurns,
+) -> Option<oneshot::Sender<()>> {
     let mut statements = match prepare(connection) {
         Ok(statements) => statements,
         Err(error) => {
@@ -187,7 +202,11 @@ fn run(connection: &Connection, queue: &mpsc::Receiver<Message>) -> Option<onesh
         if stop.is_none() {
             stop = drain(queue, &mut batch);
         }
-        commit(connection, &mut statements, batch);
+        {
+            // This thread runs no async runtime: waiting here blocks only it.
+            let _turn = turns.blocking_lock();
+            commit(connection, &mut statements, batch);
+        }
         if stop.is_some() {
             return stop;
         }
