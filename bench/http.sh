@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # HTTP benchmark of any server that speaks NextAuth v4's REST API with a Credentials provider.
 #
-#   bench/http.sh BASE_URL [SCENARIO ...]      scenarios: session csrf callback signin (default: all)
+#   bench/http.sh BASE_URL [SCENARIO ...]      scenarios: session csrf callback signin (default: all),
+#                                              and create (new guests; needs SECRET, the server's AUTH_SECRET)
 #
 # Environment: DURATION (10s), CONNECTIONS (32), THREADS (2), WARMUP (3s), WRK_CPU (1: pin wrk to
 # that CPU; start the server under `taskset -c 0`), PID (the server's pid: its peak RSS is sampled).
@@ -12,7 +13,7 @@ SCENARIOS=("$@"); [ ${#SCENARIOS[@]} -gt 0 ] || SCENARIOS=(session csrf callback
 DURATION=${DURATION:-10s} CONNECTIONS=${CONNECTIONS:-32} THREADS=${THREADS:-2} WARMUP=${WARMUP:-3s}
 WRK_CPU=${WRK_CPU:-1} PID=${PID:-}
 HERE=$(cd "$(dirname "$0")" && pwd)
-JAR=$(mktemp); trap 'rm -f "$JAR"' EXIT
+JAR=$(mktemp); PAIRS_FILE=$(mktemp); trap 'rm -f "$JAR" "$PAIRS_FILE"' EXIT
 
 # A browser's first steps: a csrf pair, then a signed-in session.
 jar_cookies() { awk -F'\t' 'NF==7 && $7!="" {printf "%s%s=%s", (n++?"; ":""), $6, $7}' "$JAR"; }
@@ -35,11 +36,14 @@ peak_rss_during() { # seconds -> peak RSS (KiB) of $PID, sampled each second
 
 for scenario in "${SCENARIOS[@]}"; do
   case $scenario in
-    session) cookie=$SESSION_COOKIE ;; callback | signin) cookie=$CSRF_COOKIE ;; csrf) cookie= ;;
+    session) cookie=$SESSION_COOKIE ;; callback | signin) cookie=$CSRF_COOKIE ;; csrf | create) cookie= ;;
     *) echo "unknown scenario $scenario" >&2; exit 2 ;;
   esac
   run() {
-    SCENARIO=$scenario COOKIE=$cookie FORM=$FORM taskset -c "$WRK_CPU" \
+    # A fresh CSRF pair per callback, each used once: every request creates a guest.
+    [ "$scenario" != create ] || python3 "$HERE/csrf_pairs.py" "${SECRET:?create needs SECRET}" \
+      "${PAIRS_COUNT:-600000}" "$PAIRS_FILE"
+    PAIRS=$PAIRS_FILE THREADS=$THREADS SCENARIO=$scenario COOKIE=$cookie FORM=$FORM taskset -c "$WRK_CPU" \
       wrk -t"$THREADS" -c"$CONNECTIONS" -d"$1" --timeout 5s -s "$HERE/scenarios.lua" "$BASE"
   }
   [ "$WARMUP" = 0 ] || run "$WARMUP" >/dev/null

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Scale: the shop (examples/guest_checkout.rs, release build) on a guest store holding 1,000,000
-# guests against the same store empty, in one run, on SQLite and on PostgreSQL; then the cleanup
-# of the 900,000 idle ones while guest sign-ins go on, with the sign-in latency during it.
+# guests against the same store empty, in one run, on SQLite and on PostgreSQL: guest sign-ins
+# that each create a guest (`create`: a CSRF pair of its own per callback) and a guest's session
+# reads; then the cleanup of the 900,000 idle ones while guest sign-ins go on, with the sign-in
+# latency during it.
 #
 #   cargo build --release --example guest_checkout && bench/scale.sh
 #
@@ -20,8 +22,9 @@ WORK=$(mktemp -d); PID=
 trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$WORK"' EXIT
 [ -x "$BIN" ] || { echo "no $BIN: cargo build --release --example guest_checkout" >&2; exit 2; }
 
+export SECRET=scale-bench-secret-0123456789abcdef
 start() { # DATABASE_URL, SHOP_CLEANUP_SECS
-  DATABASE_URL=$1 SHOP_CLEANUP_SECS=$2 PORT=$PORT AUTH_SECRET=scale-bench-secret-0123456789abcdef \
+  DATABASE_URL=$1 SHOP_CLEANUP_SECS=$2 PORT=$PORT AUTH_SECRET=$SECRET \
     AUTH_GUEST_LIMIT_BURST=off AUTH_GUEST_LIMIT_PER_HOUR=off AUTH_GUEST_GLOBAL_BURST=off \
     AUTH_GUEST_GLOBAL_PER_HOUR=off RUST_LOG=info taskset -c 0 "$BIN" >>"$WORK/server.log" 2>&1 &
   PID=$!
@@ -29,8 +32,8 @@ start() { # DATABASE_URL, SHOP_CLEANUP_SECS
   echo "the shop did not start:" >&2; tail -5 "$WORK/server.log" >&2; exit 1
 }
 stop() { kill -TERM "$PID"; wait "$PID" || true; PID=; }
-measure() { # label
-  PID=$PID DURATION=$DURATION "$ROOT/bench/http.sh" "http://127.0.0.1:$PORT" signin session |
+measure() { # label: new guests (one CSRF pair per callback), then a guest's session reads
+  PID=$PID DURATION=$DURATION "$ROOT/bench/http.sh" "http://127.0.0.1:$PORT" create session |
     sed -n "s/^RESULT /RESULT $1 /p"
 }
 
@@ -60,6 +63,7 @@ FROM (SELECT g, (extract(epoch FROM now()) * 1000)::bigint
         - CASE WHEN g <= $IDLE THEN 5184000000 + g ELSE g END AS seen
       FROM generate_series(1, $GUESTS) g) s;
 VACUUM ANALYZE auth_guests;
+CHECKPOINT;
 SQL
 }
 idle_left() { # db kind, url
@@ -85,11 +89,11 @@ for db in $DBS; do
   echo "# filled in ${SECONDS}s"
   start "$url" off; measure "$db full"; stop
 
-  # Cleanup every second (50,000 guests per run at most: 100 batches of 500) while sign-ins go on.
+  # Cleanup every second (50,000 guests per run at most: 250 batches of 200) while sign-ins go on.
   echo "# cleanup of $(idle_left "$db" "$url") idle guests under sign-in load"
   start "$url" 1; SECONDS=0
   while :; do
-    PID=$PID DURATION=5s WARMUP=0 "$ROOT/bench/http.sh" "http://127.0.0.1:$PORT" signin |
+    PID=$PID DURATION=5s WARMUP=0 PAIRS_COUNT=300000 "$ROOT/bench/http.sh" "http://127.0.0.1:$PORT" create |
       sed -n "s/^RESULT /RESULT $db during-cleanup t=${SECONDS}s /p"
     left=$(idle_left "$db" "$url"); echo "# idle guests left: $left"
     [ "$left" -eq 0 ] || [ "$SECONDS" -gt 600 ] && break

@@ -1,6 +1,8 @@
 -- wrk scenarios for any server speaking NextAuth v4's REST API with a Credentials provider.
 -- Configured by bench/http.sh through the environment:
---   SCENARIO  session | csrf | callback | signin
+--   SCENARIO  session | csrf | callback | signin | create
+--   PAIRS     for `create`: a file of CSRF pairs ("token cookie" per line, bench/csrf_pairs.py),
+--             each used once, so that every callback creates a new guest
 --   COOKIE    the Cookie header (a session for `session`, a csrf pair for `callback`/`signin`)
 --   FORM      the callback's form body (csrfToken, callbackUrl, json=true)
 --   PROVIDER  the Credentials provider id (default anon)
@@ -19,7 +21,25 @@ local function post_callback()
 end
 
 local requests, turn = {}, 0
+local pairs_of_thread = {}
+
+local function read_pairs(path, thread_id, threads)
+  local mine, n = {}, 0
+  for line in io.lines(path) do
+    if n % threads == thread_id then
+      local token, cookie = line:match("^(%S+) (%S+)$")
+      mine[#mine + 1] = { token = token, cookie = cookie }
+    end
+    n = n + 1
+  end
+  return mine
+end
+
 function init(args)
+  if scenario == "create" then
+    pairs_of_thread = read_pairs(assert(os.getenv("PAIRS"), "PAIRS"), thread_id, thread_count)
+    return
+  end
   if scenario == "session" then
     requests = { wrk.format("GET", "/api/auth/session", { ["Cookie"] = cookie }) }
   elseif scenario == "csrf" then
@@ -36,6 +56,13 @@ end
 
 function request()
   turn = turn + 1
+  if scenario == "create" then
+    local pair = pairs_of_thread[(turn - 1) % #pairs_of_thread + 1]
+    return wrk.format("POST", callback, {
+      ["Cookie"] = "next-auth.csrf-token=" .. pair.cookie,
+      ["Content-Type"] = "application/x-www-form-urlencoded",
+    }, "csrfToken=" .. pair.token .. "&json=true")
+  end
   return requests[(turn - 1) % #requests + 1]
 end
 
@@ -59,7 +86,11 @@ function response(status, headers, body)
 end
 
 local threads = {}
-function setup(thread) table.insert(threads, thread) end
+function setup(thread)
+  table.insert(threads, thread)
+  thread:set("thread_id", #threads - 1)
+  thread:set("thread_count", tonumber(os.getenv("THREADS") or "2"))
+end
 
 function done(summary, latency, requests)
   local total_checked, total_wrong, first = 0, 0, ""

@@ -1,5 +1,8 @@
 //! Cleanup of abandoned guests: by last activity (never by creation), never an upgraded guest,
 //! in bounded batches, each batch one transaction with the application's [`CleanupHook`].
+//! Between two batches cleanup pauses as long as the last batch took, so that it never holds
+//! more than half of the store's write time while requests are being served (on SQLite one
+//! writer at a time: a sign-in waits at most for one short batch).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,10 +14,11 @@ use super::{GuestStore, GuestTx, HookFuture};
 pub struct CleanupPolicy {
     /// Guests not seen for this long are removed (default 30 days).
     pub idle: Duration,
-    /// Guests per batch (one transaction, one hook call; default 500).
+    /// Guests per batch (one transaction, one hook call; default 200: a few milliseconds of the
+    /// store's writer, which a sign-in may have to wait for).
     pub batch_size: u32,
-    /// At most this many batches per run (default 100), so one run is bounded; the next run
-    /// continues.
+    /// At most this many batches per run (default 250: 50,000 guests), so one run is bounded;
+    /// the next run continues.
     pub max_batches: u32,
     /// Only report what would be removed.
     pub dry_run: bool,
@@ -24,8 +28,8 @@ impl Default for CleanupPolicy {
     fn default() -> Self {
         CleanupPolicy {
             idle: Duration::from_secs(30 * 24 * 3600),
-            batch_size: 500,
-            max_batches: 100,
+            batch_size: 200,
+            max_batches: 250,
             dry_run: false,
         }
     }

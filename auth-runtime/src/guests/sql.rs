@@ -414,11 +414,18 @@ macro_rules! sql_guest_store {
                         return Ok(report);
                     }
                     let batch = i64::from(policy.batch_size.max(1));
+                    let mut last_batch_took = None;
                     loop {
                         if report.batches >= policy.max_batches {
                             report.more = true;
                             break;
                         }
+                        // Background work: between batches, leave the store to the requests
+                        // for as long as the last batch held it (at most half its write time).
+                        if let Some(took) = last_batch_took {
+                            tokio::time::sleep(took).await;
+                        }
+                        let started = std::time::Instant::now();
                         let (_turn, mut tx) = self.begin_write().await?;
                         let rows: Vec<(String, i64)> = sqlx::query_as(sql::DELETE_IDLE)
                             .bind(cutoff)
@@ -436,6 +443,7 @@ macro_rules! sql_guest_store {
                             return Err(GuestError::Hook(error));
                         }
                         tx.commit().await?;
+                        last_batch_took = Some(started.elapsed());
                         let n = ids.len() as u64;
                         self.forget_all_guests();
                         self.metrics.cleaned(n);
