@@ -255,12 +255,25 @@ pub struct DeleteCarts;
 impl CleanupHook for DeleteCarts {
     fn on_cleanup<'a>(&'a self, guest_ids: &'a [String], tx: GuestTx<'a>) -> HookFuture<'a> {
         Box::pin(async move {
-            on_tx!(tx, |tx| for id in guest_ids {
-                sqlx::query("DELETE FROM cart_items WHERE owner = $1")
-                    .bind(id)
+            // One statement per batch, not one per guest (a round trip each on PostgreSQL).
+            match tx {
+                GuestTx::Sqlite(tx) => {
+                    let owners = serde_json::to_string(guest_ids)?;
+                    sqlx::query(
+                        "DELETE FROM cart_items WHERE owner IN (SELECT value FROM json_each($1))",
+                    )
+                    .bind(owners)
                     .execute(&mut **tx)
                     .await?;
-            });
+                }
+                GuestTx::Postgres(tx) => {
+                    sqlx::query("DELETE FROM cart_items WHERE owner = ANY($1)")
+                        .bind(guest_ids)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                _ => unreachable!("the shop is built with SQLite and PostgreSQL"),
+            }
             Ok(())
         })
     }
