@@ -192,7 +192,7 @@ impl SqliteGuestStore {
         let epoch = self.recent.epoch();
         let active = read_active(self, id).await?;
         if active {
-            self.recent.record(id, now, epoch);
+            self.recent.record(id, now, epoch, window);
         }
         Ok(active)
     }
