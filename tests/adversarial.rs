@@ -9,13 +9,15 @@
 mod anonymous;
 #[path = "support/http.rs"]
 mod http;
+#[path = "support/logs.rs"]
+mod logs;
 #[path = "../examples/guest_checkout.rs"]
 #[allow(dead_code)]
 mod shop;
 
 use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use auth_runtime::axum::{ServeConfig, serve_app};
@@ -25,39 +27,6 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 const SECRET: &str = "adversarial-test-secret-0123456789abcdef";
-
-/// Every log line of this test binary, as text (one global subscriber).
-fn logs() -> &'static Arc<Mutex<Vec<u8>>> {
-    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let buffer = Arc::new(Mutex::new(Vec::new()));
-        let writer = Captured(Arc::clone(&buffer));
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::INFO)
-            .with_writer(move || writer.clone())
-            .with_ansi(false)
-            .finish();
-        tracing::subscriber::set_global_default(subscriber).expect("one subscriber");
-        buffer
-    })
-}
-
-#[derive(Clone)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn log_text() -> String {
-    String::from_utf8_lossy(&logs().lock().unwrap()).into_owned()
-}
 
 fn temp_db(test: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("adversarial-{}-{test}", std::process::id()));
@@ -106,7 +75,7 @@ fn loopback(last: u8) -> IpAddr {
 /// budget only, other visitors still get guests, and the refusals are logged.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_client_cannot_lock_other_visitors_out_of_guest_sign_in() {
-    logs();
+    logs::global();
     let config = GuestConfig::default().limits(Limits {
         per_client_per_hour: 20,
         per_client_burst: 20,
@@ -153,7 +122,7 @@ async fn one_client_cannot_lock_other_visitors_out_of_guest_sign_in() {
         );
         assert_eq!(browser.session().await["isLoggedIn"], false);
     }
-    let log = log_text();
+    let log = logs::global().text();
     let lines = log
         .lines()
         .filter(|l| l.contains("sign-in refused"))
@@ -232,7 +201,7 @@ async fn sign_out_ends_the_guest_and_a_promoted_guests_cookie_opens_nothing() {
 /// at most the budget's lines, the rest counted.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_log_beacons_cannot_forge_lines_or_flood_the_log() {
-    logs();
+    logs::global();
     let origin = shop("log", Limits::unlimited(), ServeConfig::default()).await;
     let mut browser = Browser::new(&origin, loopback(1));
     let forged = "beacon-7f3a\r\n2026-11-30T00:00:00Z ERROR auth_runtime: admin signed in";
@@ -247,7 +216,7 @@ async fn client_log_beacons_cannot_forge_lines_or_flood_the_log() {
         )
         .await;
     assert_eq!(answer.status, StatusCode::OK);
-    let log = log_text();
+    let log = logs::global().text();
     let line = log
         .lines()
         .find(|l| l.contains("beacon-7f3a"))
@@ -264,7 +233,8 @@ async fn client_log_beacons_cannot_forge_lines_or_flood_the_log() {
             .await;
     }
     let seconds = started.elapsed().as_secs_f64();
-    let written = log_text()
+    let written = logs::global()
+        .text()
         .lines()
         .filter(|l| l.contains("message=flood-"))
         .count();
@@ -277,7 +247,7 @@ async fn client_log_beacons_cannot_forge_lines_or_flood_the_log() {
     browser
         .post("/api/auth/_log", &[("message", "after-the-flood")])
         .await;
-    let log = log_text();
+    let log = logs::global().text();
     let after = log.lines().find(|l| l.contains("after-the-flood")).unwrap();
     assert!(!after.contains("dropped_since_last=0"), "{after}");
 }

@@ -14,8 +14,12 @@
 
 #[path = "support/http.rs"]
 mod http;
+#[path = "support/logs.rs"]
+mod logs;
 #[path = "support/postgres.rs"]
 mod pg;
+#[path = "support/process.rs"]
+mod process;
 #[path = "../examples/guest_checkout.rs"]
 #[allow(dead_code)]
 mod shop;
@@ -27,7 +31,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use auth_runtime::axum::{ServeConfig, serve_app};
@@ -42,39 +46,6 @@ const SECRET: &str = "faults-test-secret-0123456789abcdef0123";
 
 fn in_ci() -> bool {
     std::env::var("CI").as_deref() == Ok("true")
-}
-
-/// Every log line of this test binary, as text.
-fn logs() -> &'static Arc<Mutex<Vec<u8>>> {
-    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let buffer = Arc::new(Mutex::new(Vec::new()));
-        let writer = Captured(Arc::clone(&buffer));
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::INFO)
-            .with_writer(move || writer.clone())
-            .with_ansi(false)
-            .finish();
-        tracing::subscriber::set_global_default(subscriber).expect("one subscriber");
-        buffer
-    })
-}
-
-#[derive(Clone)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn log_text() -> String {
-    String::from_utf8_lossy(&logs().lock().unwrap()).into_owned()
 }
 
 /// The shop on `db`, served on loopback as the example serves it; its origin.
@@ -273,7 +244,7 @@ async fn postgres_restart_under_load_fails_fast_recovers_and_loses_nothing() {
     let Some(schema) = pg::schema("faults_restart", "faults::postgres_restart").await else {
         return;
     };
-    let _ = logs();
+    logs::global();
     let seconds: u64 = std::env::var("FAULT_LOAD_SECS")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -394,7 +365,7 @@ async fn postgres_restart_under_load_fails_fast_recovers_and_loses_nothing() {
         "everything succeeds within 5 s of the database's return: {late:?}"
     );
     assert!(
-        log_text().contains("guest store failed"),
+        logs::global().text().contains("guest store failed"),
         "the outage is logged"
     );
 }
@@ -403,44 +374,16 @@ async fn postgres_restart_under_load_fails_fast_recovers_and_loses_nothing() {
 // SIGTERM
 // ---------------------------------------------------------------------------------------------
 
-/// The example's binary, built by `cargo test` next to this test's.
-fn example_binary(name: &str) -> Option<PathBuf> {
-    let exe = std::env::current_exe().ok()?;
-    let path = exe.parent()?.parent()?.join("examples").join(name);
-    if path.is_file() {
-        return Some(path);
-    }
-    if in_ci() {
-        panic!(
-            "{} is missing (cargo test builds the examples), and CI=true",
-            path.display()
-        );
-    }
-    skip::skipped(&format!(
-        "SKIPPED faults::sigterm: {} is missing; run `cargo test --workspace` (which builds the examples)",
-        path.display()
-    ));
-    None
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_under_load_finishes_in_flight_commits_and_exits_zero() {
-    let Some(binary) = example_binary("guest_checkout") else {
+    let Some(binary) = process::example_binary("guest_checkout", "faults::sigterm") else {
         return;
     };
     let dir = std::env::temp_dir().join(format!("faults-sigterm-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("shop.db");
-    let port = free_port();
+    let port = process::free_port();
     let origin = format!("http://127.0.0.1:{port}");
     let mut child = tokio::process::Command::new(&binary)
         .env("PORT", port.to_string())
@@ -470,17 +413,7 @@ async fn sigterm_under_load_finishes_in_flight_commits_and_exits_zero() {
     };
     let log = drain(child.stdout.take().map(|p| Box::new(p) as _));
     let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
-    let ready = Instant::now();
-    while reqwest::get(format!("{origin}/api/auth/csrf"))
-        .await
-        .is_err()
-    {
-        assert!(
-            ready.elapsed() < Duration::from_secs(20),
-            "the example did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    process::wait_until_serving(&origin).await;
 
     let ok = Arc::new(AtomicU32::new(0));
     let wrong = Arc::new(Mutex::new(Vec::new()));
@@ -610,7 +543,7 @@ async fn a_full_disk_refuses_creations_with_503_keeps_reads_and_recovers() {
     let Some(disk) = SmallDisk::mount("full") else {
         return;
     };
-    let _ = logs();
+    logs::global();
     let config = GuestConfig::default().limits(Limits::unlimited());
     let store = SqliteGuestStore::open_with(disk.dir.join("shop.db"), config)
         .await
@@ -645,7 +578,7 @@ async fn a_full_disk_refuses_creations_with_503_keeps_reads_and_recovers() {
         "{}",
         refused.body
     );
-    let logged = log_text();
+    let logged = logs::global().text();
     assert!(
         logged
             .lines()
@@ -744,11 +677,11 @@ async fn a_file_that_is_not_a_database_is_a_startup_error_naming_it() {
         println!("{message}");
     }
     // The example says it at start-up and exits 1, naming the file.
-    if let Some(binary) = example_binary("guest_checkout") {
+    if let Some(binary) = process::example_binary("guest_checkout", "faults::not_a_database") {
         let output = Command::new(binary)
             .env("SHOP_DB", &foreign)
             .env_remove("DATABASE_URL")
-            .env("PORT", free_port().to_string())
+            .env("PORT", process::free_port().to_string())
             .env("AUTH_SECRET", SECRET)
             .output()
             .unwrap();

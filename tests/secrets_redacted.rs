@@ -2,9 +2,9 @@
 //! one, and every log line at every level during a full sign-in (CSRF, sign-in, session read,
 //! update, sign-out) and during refused requests, never contain the secret or a session token.
 
+#[path = "support/logs.rs"]
+mod logs;
 mod support;
-
-use std::sync::{Arc, Mutex};
 
 use auth_runtime::{TokenFormat, TokenReader, User, next_auth};
 use support::Client;
@@ -24,23 +24,9 @@ next_auth! {
 const SECRET: &str = "the-one-secret-that-must-never-be-printed-0123";
 const OLD_SECRET: &str = "the-older-secret-that-must-never-be-printed";
 
-/// Every log line, as text.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[test]
 fn no_secret_in_debug_output_or_in_any_log_line() {
-    let captured = Captured::default();
+    let captured = logs::Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::TRACE)
@@ -110,7 +96,7 @@ fn no_secret_in_debug_output_or_in_any_log_line() {
         (token.expect("signed in"), csrf, debug)
     });
     let (token, csrf, current_debug) = tokens;
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     assert!(logs.contains("signed in"), "the capture works: {logs}");
     for (what, text) in [
         ("Debug output", format!("{debug} {current_debug}")),

@@ -13,6 +13,10 @@
 
 #[path = "support/http.rs"]
 mod http;
+#[path = "support/process.rs"]
+mod process;
+#[path = "support/skip.rs"]
+mod skip;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -137,11 +141,7 @@ async fn ten_minutes_of_mixed_load_keep_memory_and_descriptors_flat_with_no_5xx(
     let dir = std::env::temp_dir().join(format!("soak-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = process::free_port();
     let origin = format!("http://127.0.0.1:{port}");
     let database = std::env::var("SOAK_DATABASE_URL")
         .unwrap_or_else(|_| dir.join("shop.db").display().to_string());
@@ -158,17 +158,7 @@ async fn ten_minutes_of_mixed_load_keep_memory_and_descriptors_flat_with_no_5xx(
         .spawn()
         .unwrap();
     let pid = child.id().unwrap();
-    let ready = Instant::now();
-    while reqwest::get(format!("{origin}/api/auth/csrf"))
-        .await
-        .is_err()
-    {
-        assert!(
-            ready.elapsed() < Duration::from_secs(20),
-            "the example did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    process::wait_until_serving(&origin).await;
 
     let counts = Arc::new(Counts::default());
     let started = Instant::now();
