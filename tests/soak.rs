@@ -47,16 +47,30 @@ fn binary() -> PathBuf {
     )
 }
 
-/// Resident memory (KiB) and open file descriptors of `pid`.
-fn footprint(pid: u32) -> (u64, usize) {
+/// Resident memory (KiB) and open file descriptors of `pid`, sockets apart: the sockets are the
+/// connections in flight (at most one per visitor, and the listener), the rest (files, the
+/// SQLite file and its WAL, pipes, the runtime's) must not grow at all.
+fn footprint(pid: u32) -> (u64, usize, usize) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let rss = status
         .lines()
         .find_map(|l| l.strip_prefix("VmRSS:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(0);
-    let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count());
-    (rss, fds)
+    let (mut files, mut sockets) = (0, 0);
+    for entry in std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let target = std::fs::read_link(entry.path()).unwrap_or_default();
+        if target.to_string_lossy().starts_with("socket:") {
+            sockets += 1;
+        } else {
+            files += 1;
+        }
+    }
+    (rss, files, sockets)
 }
 
 #[derive(Default)]
@@ -183,19 +197,21 @@ async fn ten_minutes_of_mixed_load_keep_memory_and_descriptors_flat_with_no_5xx(
         .collect();
 
     let mut samples = Vec::new();
-    println!("t_s\trss_kib\tfds\trequests");
+    let mut most_sockets = 0;
+    println!("t_s\trss_kib\tfds\tsockets\trequests");
     while Instant::now() < deadline {
         tokio::time::sleep(Duration::from_secs(10).min(deadline - Instant::now())).await;
-        let (rss, fds) = footprint(pid);
+        let (rss, fds, sockets) = footprint(pid);
         let t = started.elapsed().as_secs();
         let requests = counts.requests.load(Ordering::Relaxed);
-        println!("{t}\t{rss}\t{fds}\t{requests}");
+        println!("{t}\t{rss}\t{fds}\t{sockets}\t{requests}");
         samples.push((t, rss, fds));
+        most_sockets = most_sockets.max(sockets);
     }
     for worker in workers {
         worker.await.unwrap();
     }
-    let (rss_end, fds_end) = footprint(pid);
+    let (rss_end, fds_end, _) = footprint(pid);
     let _ = tokio::process::Command::new("kill")
         .args(["-TERM", &pid.to_string()])
         .status()
@@ -220,7 +236,7 @@ async fn ten_minutes_of_mixed_load_keep_memory_and_descriptors_flat_with_no_5xx(
     let requests = counts.requests.load(Ordering::Relaxed);
     let report = format!(
         "soak {seconds} s, {} rounds, {requests} requests ({:.0}/s): RSS {rss_warm} -> {rss_last} KiB \
-         ({:+.1}%), fds {fds_warm} -> {fds_last} ({:+.1}%), at the end {rss_end} KiB / {fds_end} fds; \
+         ({:+.1}%), fds other than sockets {fds_warm} -> {fds_last} ({:+.1}%), sockets at most {most_sockets}, at the end {rss_end} KiB / {fds_end} fds; \
          5xx {}, network errors {}, other non-2xx {}; exit {status}",
         next.load(Ordering::Relaxed).min(seconds * pace),
         requests as f64 / seconds as f64,
@@ -238,6 +254,8 @@ async fn ten_minutes_of_mixed_load_keep_memory_and_descriptors_flat_with_no_5xx(
     assert_eq!(counts.network_errors.load(Ordering::Relaxed), 0, "{report}");
     assert!(growth(rss_last, rss_warm) < 10.0, "{report}");
     assert!(growth(fds_last as u64, fds_warm as u64) < 10.0, "{report}");
+    // The listener, and one connection per visitor (8) at most, with room for closing ones.
+    assert!(most_sockets <= 1 + 2 * 8, "{report}");
     assert!(status.success(), "{report}");
     let _ = std::fs::remove_dir_all(&dir);
 }
