@@ -925,11 +925,20 @@ fn written_provider_ids(input: &Input) -> Option<Vec<String>> {
             continue;
         };
         for spec in &providers.list {
-            let id = spec.fields.iter().find_map(|field| match &field.value {
-                ProviderValue::Expr(expr) if field.key == "id" => literal_str(expr),
+            let written = spec.fields.iter().find_map(|field| match &field.value {
+                ProviderValue::Expr(expr) if field.key == "id" => Some(literal_str(expr)),
                 _ => None,
-            })?;
-            ids.push(id.value());
+            });
+            let id = match written {
+                Some(literal) => literal?.value(),
+                // No `id`: the kind's own (`Anonymous` is `anon`, `GitHub` is `github`, ...).
+                // A kind without one reports the missing id elsewhere; no check is possible.
+                None => kinds::lookup(&spec.kind.to_string())?
+                    .default_id?
+                    .0
+                    .to_owned(),
+            };
+            ids.push(id);
         }
     }
     Some(ids)
