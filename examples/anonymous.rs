@@ -83,7 +83,8 @@ next_auth! {
 // ANCHOR_END: config
 
 /// Creates a persistent anonymous user and returns its id. Past the store's creation budget the
-/// sign-in fails with `RateLimited`, which `signIn()` reports as its `error`.
+/// sign-in fails with `RateLimited`, which `signIn()` reports as its `error`; a store that cannot
+/// be reached answers `503 GuestStoreUnavailable`, as the built-in `Anonymous` provider does.
 pub async fn create_anonymous_user(guests: &dyn GuestStore) -> Result<String, CallbackError> {
     // The requesting client pays: one client cannot spend every visitor's budget.
     match guests.create(CreateGuest::for_requesting_client()?).await {

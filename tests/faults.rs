@@ -12,6 +12,9 @@
 //! second 9); `FAULT_LOAD_SECS=60 cargo test --test faults -- --nocapture` is the long run
 //! RELIABILITY.md reports.
 
+#[path = "../examples/anonymous.rs"]
+#[allow(dead_code)]
+mod anonymous;
 #[path = "support/http.rs"]
 mod http;
 #[path = "support/logs.rs"]
@@ -614,24 +617,7 @@ async fn a_file_locked_by_another_process_answers_503_then_recovers() {
     let store = SqliteGuestStore::open_with(&file, config).await.unwrap();
     let origin = serve_shop(GuestDatabase::from(store)).await;
 
-    // Another process takes the write lock and holds it for 3 s.
-    let script = "import sqlite3, sys, time\n\
-                  c = sqlite3.connect(sys.argv[1], isolation_level=None)\n\
-                  c.execute('BEGIN EXCLUSIVE')\n\
-                  print('locked', flush=True)\n\
-                  time.sleep(3)\n\
-                  c.execute('ROLLBACK')\n";
-    let mut holder = tokio::process::Command::new("python3")
-        .args(["-c", script])
-        .arg(&file)
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("python3 (with its sqlite3 module) takes the lock");
-    {
-        use tokio::io::AsyncBufReadExt as _;
-        let mut lines = tokio::io::BufReader::new(holder.stdout.take().unwrap()).lines();
-        assert_eq!(lines.next_line().await.unwrap().as_deref(), Some("locked"));
-    }
+    let holder = hold_write_lock(&file).await;
     let started = Instant::now();
     let mut browser = Browser::new(&origin, visitor(1));
     let answer = browser.sign_in("anon", &[]).await;
@@ -645,9 +631,74 @@ async fn a_file_locked_by_another_process_answers_503_then_recovers() {
         started.elapsed() < Duration::from_secs(3),
         "failed after the busy timeout, not later"
     );
-    assert!(holder.wait().await.unwrap().success());
+    assert!(holder.wait_with_output().await.unwrap().status.success());
     let answer = browser.sign_in("anon", &[]).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Another process (Python's `sqlite3`) takes the write lock of `file` and holds it for 3 s;
+/// returns once it holds it.
+async fn hold_write_lock(file: &std::path::Path) -> tokio::process::Child {
+    let script = "import sqlite3, sys, time\n\
+                  c = sqlite3.connect(sys.argv[1], isolation_level=None)\n\
+                  c.execute('BEGIN EXCLUSIVE')\n\
+                  print('locked', flush=True)\n\
+                  time.sleep(3)\n\
+                  c.execute('ROLLBACK')\n";
+    let mut holder = tokio::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(file)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 (with its sqlite3 module) takes the lock");
+    use tokio::io::AsyncBufReadExt as _;
+    let mut lines = tokio::io::BufReader::new(holder.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next_line().await.unwrap().as_deref(), Some("locked"));
+    holder
+}
+
+/// `examples/anonymous.rs` creates its guests in its own `authorize` and passes the store's
+/// error on with `?`: an unavailable store answers 503 `GuestStoreUnavailable` there too, as the
+/// built-in `Anonymous` provider does, not 500 `Callback`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hand_written_anonymous_provider_answers_503_when_the_store_is_unavailable() {
+    let dir = std::env::temp_dir().join(format!("faults-hand-written-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("anonymous.db");
+    let config = GuestConfig::default()
+        .limits(Limits::unlimited())
+        .busy_timeout(Duration::from_millis(300));
+    let store = SqliteGuestStore::open_with(&file, config).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    let auth = anonymous::Auth::builder(anonymous::AppState {
+        guests: Arc::new(store),
+    })
+    .secret(SECRET)
+    .url(format!("{origin}/api/auth"))
+    .build()
+    .unwrap();
+    let app = anonymous::app(auth);
+    tokio::spawn(async move { serve_app(listener, app, ServeConfig::default()).await });
+
+    let holder = hold_write_lock(&file).await;
+    let mut browser = Browser::new(&origin, visitor(1));
+    let answer = browser.sign_in("anon", &[]).await;
+    assert_eq!(
+        answer.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        answer.body
+    );
+    assert_eq!(
+        answer.body["error"], "GuestStoreUnavailable",
+        "{}",
+        answer.body
+    );
+    assert!(holder.wait_with_output().await.unwrap().status.success());
+    assert_eq!(browser.sign_in("anon", &[]).await.status, StatusCode::OK);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

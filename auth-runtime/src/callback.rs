@@ -48,6 +48,15 @@ impl CallbackError {
     pub fn public_message(&self) -> Option<&str> {
         self.public.as_deref()
     }
+
+    /// The error this one was made from, if any (the runtime looks for its own error types in
+    /// it, e.g. a guest store that is unavailable).
+    #[cfg(feature = "guests")]
+    pub(crate) fn cause(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|source| source as &(dyn std::error::Error + 'static))
+    }
 }
 
 impl<E> From<E> for CallbackError

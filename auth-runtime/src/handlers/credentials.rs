@@ -158,6 +158,17 @@ pub(crate) async fn callback<D: AuthDefinition>(
             return Reply::redirect(url, json, StatusCode::UNAUTHORIZED);
         }
         Err(error) => {
+            #[cfg(feature = "guests")]
+            if let Some(refusal) = crate::sessions::guests::Refusal::of_callback(&error) {
+                crate::telemetry::sign_in_failure(info.id, refusal.code, "refused");
+                if let crate::log_budget::Verdict::Write { dropped } = core.refusal_log.take() {
+                    tracing::warn!(
+                        provider = info.id, code = refusal.code, %error,
+                        dropped_since_last = dropped, "sign-in refused by the guest store"
+                    );
+                }
+                return refusal.reply(base, info.id);
+            }
             match error.public_message() {
                 Some(message) => log_refusal(core, info.id, message),
                 None => crate::telemetry::sign_in_failure(info.id, "Callback", "error"),

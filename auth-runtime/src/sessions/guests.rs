@@ -84,6 +84,14 @@ pub(crate) struct Refusal {
 }
 
 impl Refusal {
+    /// The refusal for a callback that failed with the guest store's own error (a hand-written
+    /// anonymous provider's `authorize` passing it on with `?`): the client gets what the
+    /// built-in `Anonymous` provider answers (429 `RateLimited`, 503 `GuestStoreUnavailable`).
+    pub fn of_callback(error: &crate::callback::CallbackError) -> Option<Self> {
+        let cause = error.cause()?.downcast_ref::<GuestError>()?;
+        Some(Refusal::from_error(cause))
+    }
+
     fn from_error(error: &GuestError) -> Self {
         let (code, status) = match error {
             GuestError::RateLimited { .. } => ("RateLimited", StatusCode::TOO_MANY_REQUESTS),
