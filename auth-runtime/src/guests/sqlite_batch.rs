@@ -5,6 +5,11 @@
 //!
 //! The thread may wait for SQLite's write lock (another connection writing the same file) without
 //! holding up the async runtime, and it ends when the store is dropped.
+//!
+//! WAL checkpoints (copying the log into the file, with an fsync) do not run on that thread: left
+//! to SQLite they run inside the commit that crosses 1,000 pages, and every creation waiting in
+//! that batch waits for the disk. A second thread with a connection of its own runs a passive
+//! checkpoint every 250 ms instead, which never blocks the writer (see `BENCHMARKS.md`, "Guests").
 
 use std::path::Path;
 use std::sync::mpsc;
@@ -17,6 +22,8 @@ use super::{ClientKey, Guest, LimitDecision, LimitScope, Limits, sql};
 
 /// At most this many creations share one transaction.
 const MAX_BATCH: usize = 256;
+/// How often the checkpoint thread folds the log into the file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 /// How many times the thread yields to let more creations join a batch.
 const GATHER_YIELDS: usize = 2;
 
@@ -118,12 +125,17 @@ impl BatchCreator {
         connection.busy_timeout(busy_timeout)?;
         connection.pragma_update(None, "journal_mode", "WAL")?;
         connection.pragma_update(None, "synchronous", "NORMAL")?;
+        // Checkpoints are the checkpoint thread's, not this connection's commits'.
+        connection.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let checkpoints = Checkpoints::start(path)?;
         let (jobs, queue) = mpsc::channel();
         std::thread::Builder::new()
             .name("auth-guests-sqlite".to_owned())
             .spawn(move || {
                 let stopped = run(&connection, &queue, &turns);
                 drop(connection);
+                // The last checkpoint, then the thread ends: the file is whole on disk.
+                checkpoints.stop();
                 if let Some(stopped) = stopped {
                     let _ = stopped.send(());
                 }
@@ -149,6 +161,52 @@ impl BatchCreator {
         if self.jobs.send(Message::Stop(stopped)).is_ok() {
             let _ = done.await;
         }
+    }
+}
+
+/// The checkpoint thread: a passive checkpoint every [`CHECKPOINT_EVERY`] on a connection of its
+/// own, until stopped.
+struct Checkpoints {
+    stop: mpsc::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Checkpoints {
+    fn start(path: &Path) -> Result<Self, BatchError> {
+        let connection = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        let (stop, stopped) = mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("auth-guests-checkpoint".to_owned())
+            .spawn(move || {
+                loop {
+                    let last = !matches!(
+                        stopped.recv_timeout(CHECKPOINT_EVERY),
+                        Err(mpsc::RecvTimeoutError::Timeout)
+                    );
+                    // PASSIVE: copies what no reader still needs, never waits for a lock.
+                    if let Err(error) =
+                        connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+                    {
+                        tracing::warn!(target: "auth_runtime::guests", %error, "WAL checkpoint failed");
+                    }
+                    if last {
+                        return;
+                    }
+                }
+            })
+            .map_err(|e| {
+                BatchError::Unavailable(format!("cannot start the checkpoint thread: {e}"))
+            })?;
+        Ok(Checkpoints { stop, thread })
+    }
+
+    /// Runs a last checkpoint and waits for the thread to end.
+    fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.thread.join();
     }
 }
 
