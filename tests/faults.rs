@@ -66,6 +66,23 @@ async fn serve_shop(db: GuestDatabase) -> String {
     origin
 }
 
+/// A directory of its own for `test`, empty.
+fn fresh_dir(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("faults-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// An SQLite store on `file` without limits, whose writes give up after 300 ms behind another
+/// writer (10 s by default).
+async fn impatient_store(file: &std::path::Path) -> SqliteGuestStore {
+    let config = GuestConfig::default()
+        .limits(Limits::unlimited())
+        .busy_timeout(Duration::from_millis(300));
+    SqliteGuestStore::open_with(file, config).await.unwrap()
+}
+
 /// A distinct loopback client address per visitor, so the per-client limits stay out of the way.
 fn visitor(n: u32) -> IpAddr {
     IpAddr::from([127, 1, (n >> 8) as u8, n as u8])
@@ -382,9 +399,7 @@ async fn sigterm_under_load_finishes_in_flight_commits_and_exits_zero() {
     let Some(binary) = process::example_binary("guest_checkout", "faults::sigterm") else {
         return;
     };
-    let dir = std::env::temp_dir().join(format!("faults-sigterm-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = fresh_dir("sigterm");
     let file = dir.join("shop.db");
     let port = process::free_port();
     let origin = format!("http://127.0.0.1:{port}");
@@ -607,14 +622,9 @@ async fn a_full_disk_refuses_creations_with_503_keeps_reads_and_recovers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_file_locked_by_another_process_answers_503_then_recovers() {
-    let dir = std::env::temp_dir().join(format!("faults-locked-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = fresh_dir("locked");
     let file = dir.join("shop.db");
-    let config = GuestConfig::default()
-        .limits(Limits::unlimited())
-        .busy_timeout(Duration::from_millis(300));
-    let store = SqliteGuestStore::open_with(&file, config).await.unwrap();
+    let store = impatient_store(&file).await;
     let origin = serve_shop(GuestDatabase::from(store)).await;
 
     let holder = hold_write_lock(&file).await;
@@ -663,14 +673,9 @@ async fn hold_write_lock(file: &std::path::Path) -> tokio::process::Child {
 /// built-in `Anonymous` provider does, not 500 `Callback`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hand_written_anonymous_provider_answers_503_when_the_store_is_unavailable() {
-    let dir = std::env::temp_dir().join(format!("faults-hand-written-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = fresh_dir("hand-written");
     let file = dir.join("anonymous.db");
-    let config = GuestConfig::default()
-        .limits(Limits::unlimited())
-        .busy_timeout(Duration::from_millis(300));
-    let store = SqliteGuestStore::open_with(&file, config).await.unwrap();
+    let store = impatient_store(&file).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let origin = format!("http://{}", listener.local_addr().unwrap());
     let auth = anonymous::Auth::builder(anonymous::AppState {
@@ -704,9 +709,7 @@ async fn a_hand_written_anonymous_provider_answers_503_when_the_store_is_unavail
 
 #[tokio::test]
 async fn a_file_that_is_not_a_database_is_a_startup_error_naming_it() {
-    let dir = std::env::temp_dir().join(format!("faults-foreign-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = fresh_dir("foreign");
     let corrupt = dir.join("corrupt.db");
     // An SQLite header followed by garbage: a database whose pages are destroyed.
     let mut bytes = b"SQLite format 3\0".to_vec();
