@@ -1043,6 +1043,50 @@ async fn a_store_that_lost_its_database_says_so() {
     let _ = std::fs::remove_file(dir.with_extension("db"));
 }
 
+/// A hook whose connection dies under it (here it terminates its own backend, as a PostgreSQL
+/// restart would) makes the upgrade "unavailable" (503, retry), not the hook "wrong" (500):
+/// nothing changed, and the same upgrade succeeds on the next connection.
+#[tokio::test]
+async fn a_hook_that_loses_its_connection_is_unavailable_and_changes_nothing() {
+    struct DiesOnce(AtomicUsize);
+    impl UpgradeHook for DiesOnce {
+        fn on_upgrade<'a>(&'a self, _: &'a UpgradeOutcome, tx: GuestTx<'a>) -> HookFuture<'a> {
+            Box::pin(async move {
+                if self.0.fetch_add(1, Ordering::SeqCst) == 0 {
+                    let GuestTx::Postgres(tx) = tx else {
+                        unreachable!("a PostgreSQL store")
+                    };
+                    sqlx::query("SELECT pg_terminate_backend(pg_backend_pid())")
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                Ok(())
+            })
+        }
+    }
+    let Some(b) = Backend::postgres("hook_loses_connection").await else {
+        return;
+    };
+    let store = b.store(Limits::unlimited()).await;
+    let guest = store
+        .create(CreateGuest::server_side())
+        .await
+        .unwrap()
+        .guest;
+    let github = Identity::new("github", "gh-dies");
+    let hook = DiesOnce(AtomicUsize::new(0));
+
+    let err = store.upgrade(&guest.id, &github, &hook).await.unwrap_err();
+    assert!(matches!(err, GuestError::Unavailable(_)), "{err:?}");
+    assert_eq!(err.status(), 503);
+    assert_eq!(store.get(&guest.id).await.unwrap(), Some(guest.clone()));
+    assert_eq!(store.user_for(&github).await.unwrap(), None);
+
+    let outcome = store.upgrade(&guest.id, &github, &hook).await.unwrap();
+    assert_eq!(outcome.user_id(), guest.id);
+    b.finish().await;
+}
+
 /// Every transition is a `tracing` event (target `auth_runtime::guests`).
 #[tokio::test]
 async fn lifecycle_events_are_traced() {

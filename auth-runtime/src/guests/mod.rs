@@ -262,7 +262,9 @@ pub trait GuestStore: Send + Sync + 'static {
     /// whose id becomes the user's) or [`UpgradeOutcome::Merged`] when it already belongs to a user
     /// (the guest is marked as merged into that user). Errors: [`GuestError::AlreadyUpgraded`]
     /// (another upgrade of this guest won), [`GuestError::NotFound`], [`GuestError::Hook`] (the
-    /// hook failed: the transaction was rolled back, nothing changed), store errors.
+    /// hook failed: the transaction was rolled back, nothing changed), [`GuestError::Unavailable`]
+    /// (the store, or the hook's own statements on its transaction, could not reach the database),
+    /// store errors.
     fn upgrade<'a>(
         &'a self,
         guest_id: &'a str,
@@ -428,21 +430,40 @@ impl GuestError {
             _ => None,
         }
     }
+
+    /// The error of an application's hook: a database error that means "not now" (the
+    /// connection dropped mid-transaction, the server is shutting down) is the store being
+    /// unavailable, so the client gets 503 and retries, as when the store's own statements fail
+    /// the same way; any other error is [`GuestError::Hook`].
+    pub(crate) fn from_hook(error: HookError) -> Self {
+        match error.downcast::<sqlx::Error>() {
+            Ok(database) if is_unavailable(&database) => GuestError::Unavailable(*database),
+            Ok(database) => GuestError::Hook(database),
+            Err(other) => GuestError::Hook(other),
+        }
+    }
 }
 
 impl From<sqlx::Error> for GuestError {
     fn from(e: sqlx::Error) -> Self {
-        match e {
-            sqlx::Error::Io(_)
-            | sqlx::Error::Tls(_)
-            | sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::WorkerCrashed => GuestError::Unavailable(e),
-            sqlx::Error::Database(ref db) if db.code().is_some_and(|c| means_not_now(&c)) => {
-                GuestError::Unavailable(e)
-            }
-            e => GuestError::Database(e),
+        if is_unavailable(&e) {
+            GuestError::Unavailable(e)
+        } else {
+            GuestError::Database(e)
         }
+    }
+}
+
+/// Whether a database error means the store cannot be reached now, rather than a wrong query.
+fn is_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|c| means_not_now(&c)),
+        _ => false,
     }
 }
 
@@ -580,7 +601,27 @@ fn millis(d: Duration) -> i64 {
 
 #[cfg(test)]
 mod tests {
-    use super::new_id;
+    use super::{GuestError, HookError, new_id};
+
+    #[test]
+    fn a_hook_that_lost_its_database_makes_the_store_unavailable_not_the_hook_wrong() {
+        let lost: HookError = Box::new(sqlx::Error::Io(std::io::Error::from(
+            std::io::ErrorKind::ConnectionReset,
+        )));
+        let error = GuestError::from_hook(lost);
+        assert!(matches!(error, GuestError::Unavailable(_)), "{error}");
+        assert_eq!(error.status(), http::StatusCode::SERVICE_UNAVAILABLE);
+
+        let wrong_query: HookError = Box::new(sqlx::Error::RowNotFound);
+        let error = GuestError::from_hook(wrong_query);
+        assert!(matches!(error, GuestError::Hook(_)), "{error}");
+        assert_eq!(error.status(), http::StatusCode::INTERNAL_SERVER_ERROR);
+
+        let application: HookError = "the cart is locked".into();
+        let error = GuestError::from_hook(application);
+        assert!(matches!(error, GuestError::Hook(_)), "{error}");
+        assert!(error.to_string().contains("the cart is locked"));
+    }
 
     #[test]
     fn ids_are_unguessable_and_sort_by_creation_time() {

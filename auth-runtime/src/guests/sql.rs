@@ -334,7 +334,7 @@ macro_rules! sql_guest_store {
                             %error,
                             "guest upgrade rolled back"
                         );
-                        return Err(GuestError::Hook(error));
+                        return Err(GuestError::from_hook(error));
                     }
                     tx.commit().await?;
                     self.forget_guest(guest_id);
@@ -440,7 +440,7 @@ macro_rules! sql_guest_store {
                         let ids: Vec<String> = rows.into_iter().map(|r| r.0).collect();
                         if let Err(error) = hook.on_cleanup(&ids, $tx(&mut tx)).await {
                             let _ = tx.rollback().await;
-                            return Err(GuestError::Hook(error));
+                            return Err(GuestError::from_hook(error));
                         }
                         tx.commit().await?;
                         last_batch_took = Some(started.elapsed());
