@@ -599,18 +599,27 @@ fn definition_impl(model: &Model, names: &Names) -> TokenStream {
     };
     let max_age = option_u64(model.settings.max_age);
     let update_age = option_u64(model.settings.update_age);
-    let [
-        per_client_per_hour,
-        per_client_burst,
-        global_per_hour,
-        global_burst,
-    ] = model.settings.guest_limits.map(|value| match value {
+    let limit = |value: Option<u32>| match value {
         Some(value) => {
             let value = Literal::u32_suffixed(value);
             quote!(::core::option::Option::Some(#value))
         }
         None => quote!(::core::option::Option::None),
-    });
+    };
+    let guests = &model.settings.guest_limits;
+    let (per_client_per_hour, per_client_burst, global_per_hour, global_burst) = (
+        limit(guests.per_client_per_hour),
+        limit(guests.per_client_burst),
+        limit(guests.global_per_hour),
+        limit(guests.global_burst),
+    );
+    let attempts = &model.settings.attempt_limits;
+    let (attempts_per_hour, attempts_burst, identifier_per_hour, identifier_burst) = (
+        limit(attempts.per_client_per_hour),
+        limit(attempts.per_client_burst),
+        limit(attempts.per_identifier_per_hour),
+        limit(attempts.per_identifier_burst),
+    );
     let base_path = match &model.settings.base_path {
         Some(path) => quote!(::core::option::Option::Some(#path)),
         None => quote!(::core::option::Option::None),
@@ -674,6 +683,12 @@ fn definition_impl(model: &Model, names: &Names) -> TokenStream {
                         per_client_burst: #per_client_burst,
                         global_per_hour: #global_per_hour,
                         global_burst: #global_burst,
+                    },
+                    attempt_limits: ::auth_runtime::definition::AttemptLimitSettings {
+                        per_client_per_hour: #attempts_per_hour,
+                        per_client_burst: #attempts_burst,
+                        per_identifier_per_hour: #identifier_per_hour,
+                        per_identifier_burst: #identifier_burst,
                     },
                 };
 

@@ -93,6 +93,10 @@ use proc_macro2::TokenStream;
 ///     guest_limit_burst: <count>,     //   30 per client (IPv4, IPv6 /64), 10,000 and 1,000
 ///     guest_global_per_hour: <count>, //   over all clients; AUTH_GUEST_LIMIT_PER_HOUR,
 ///     guest_global_burst: <count>,    //   .._BURST, AUTH_GUEST_GLOBAL_.. override them
+///     credentials_limit_per_hour: <count>,      // optional Credentials attempt limits (0: off);
+///     credentials_limit_burst: <count>,         //   defaults 30 and 10 per client, 60 and 20
+///     credentials_identifier_per_hour: <count>, //   per submitted identifier; right attempts
+///     credentials_identifier_burst: <count>,    //   are given back; AUTH_CREDENTIALS_.. override
 ///     providers: [ <provider>, .. ], // required, at least one
 ///     jwt: <closure>,               // optional, default: the token unchanged
 ///     session: <closure>,           // optional, default: the session unchanged

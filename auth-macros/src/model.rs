@@ -35,7 +35,46 @@ pub(crate) struct Settings {
     /// `token_format: ".."`: how session tokens are written and read.
     pub token_format: Option<TokenFormat>,
     /// `guest_limit_per_hour`, `guest_limit_burst`, `guest_global_per_hour`, `guest_global_burst`.
-    pub guest_limits: [Option<u32>; 4],
+    pub guest_limits: GuestLimits,
+    /// `credentials_limit_per_hour`, `credentials_limit_burst`,
+    /// `credentials_identifier_per_hour`, `credentials_identifier_burst`.
+    pub attempt_limits: AttemptLimits,
+}
+
+/// Guest creation limits, as `auth_runtime::definition::GuestLimitSettings` has them.
+#[derive(Default)]
+pub(crate) struct GuestLimits {
+    pub per_client_per_hour: Option<u32>,
+    pub per_client_burst: Option<u32>,
+    pub global_per_hour: Option<u32>,
+    pub global_burst: Option<u32>,
+}
+
+/// Credentials attempt limits, as `auth_runtime::definition::AttemptLimitSettings` has them.
+#[derive(Default)]
+pub(crate) struct AttemptLimits {
+    pub per_client_per_hour: Option<u32>,
+    pub per_client_burst: Option<u32>,
+    pub per_identifier_per_hour: Option<u32>,
+    pub per_identifier_burst: Option<u32>,
+}
+
+impl Settings {
+    /// The field a limit key sets, if `key` is one.
+    pub(crate) fn limit_mut(&mut self, key: &str) -> Option<&mut Option<u32>> {
+        let (guests, attempts) = (&mut self.guest_limits, &mut self.attempt_limits);
+        Some(match key {
+            "guest_limit_per_hour" => &mut guests.per_client_per_hour,
+            "guest_limit_burst" => &mut guests.per_client_burst,
+            "guest_global_per_hour" => &mut guests.global_per_hour,
+            "guest_global_burst" => &mut guests.global_burst,
+            "credentials_limit_per_hour" => &mut attempts.per_client_per_hour,
+            "credentials_limit_burst" => &mut attempts.per_client_burst,
+            "credentials_identifier_per_hour" => &mut attempts.per_identifier_per_hour,
+            "credentials_identifier_burst" => &mut attempts.per_identifier_burst,
+            _ => return None,
+        })
+    }
 }
 
 /// A session token format, as `auth_runtime::TokenFormat` has them.

@@ -82,20 +82,11 @@ pub(crate) fn validate(input: &Input, errors: &Errors) -> Model {
                 model.settings.update_age = update_age.map(|(value, _)| value);
             }
             ("strategy", Value::Expr(expr)) => strategy = session_strategy(expr, errors),
-            (
-                "guest_limit_per_hour"
-                | "guest_limit_burst"
-                | "guest_global_per_hour"
-                | "guest_global_burst",
-                Value::Expr(expr),
-            ) => {
-                let slot = match key.as_str() {
-                    "guest_limit_per_hour" => 0,
-                    "guest_limit_burst" => 1,
-                    "guest_global_per_hour" => 2,
-                    _ => 3,
-                };
-                model.settings.guest_limits[slot] = guest_limit(&key, expr, errors);
+            (limit, Value::Expr(expr)) if model.settings.limit_mut(limit).is_some() => {
+                let value = limit_setting(&key, expr, errors);
+                if let Some(slot) = model.settings.limit_mut(limit) {
+                    *slot = value;
+                }
             }
             ("base_path", Value::Expr(expr)) => {
                 model.settings.base_path = base_path(expr, errors);
@@ -314,7 +305,7 @@ fn integer_setting<'a>(key: &str, expr: &'a Expr, errors: &Errors) -> Option<(u6
 }
 
 /// A guest creation limit: a count (0 turns the limit off) that fits in `u32`.
-fn guest_limit(key: &str, expr: &Expr, errors: &Errors) -> Option<u32> {
+fn limit_setting(key: &str, expr: &Expr, errors: &Errors) -> Option<u32> {
     if is_negative(expr) {
         errors.spanned(
             expr,

@@ -154,6 +154,9 @@ pub struct DefinedSettings {
     pub token_format: Option<crate::tokens::TokenFormat>,
     /// Guest creation limits written in the macro; the `AUTH_GUEST_*` variables override them.
     pub guest_limits: GuestLimitSettings,
+    /// Credentials attempt limits written in the macro; the `AUTH_CREDENTIALS_*` variables
+    /// override them.
+    pub attempt_limits: AttemptLimitSettings,
 }
 
 /// Guest creation limits written in `next_auth!` (`guest_limit_per_hour`, `guest_limit_burst`,
@@ -176,4 +179,20 @@ impl GuestLimitSettings {
     pub fn is_set(&self) -> bool {
         *self != GuestLimitSettings::default()
     }
+}
+
+/// Credentials attempt limits written in `next_auth!` (`credentials_limit_per_hour`,
+/// `credentials_limit_burst`, `credentials_identifier_per_hour`,
+/// `credentials_identifier_burst`). `None` leaves the default of
+/// [`AttemptLimits`](crate::AttemptLimits); 0 turns a limit off.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AttemptLimitSettings {
+    /// Sustained attempts per hour per client.
+    pub per_client_per_hour: Option<u32>,
+    /// Attempts a client may make at once.
+    pub per_client_burst: Option<u32>,
+    /// Sustained attempts per hour on one identifier.
+    pub per_identifier_per_hour: Option<u32>,
+    /// Attempts on one identifier at once.
+    pub per_identifier_burst: Option<u32>,
 }

@@ -78,6 +78,7 @@
 // docs.rs (nightly) labels feature-gated items with the feature they need.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod attempts;
 #[cfg(feature = "axum")]
 pub mod axum;
 mod base_url;
@@ -95,6 +96,7 @@ mod handlers;
 mod log_budget;
 mod protocol;
 pub mod providers;
+pub mod rate_limit;
 pub mod session_version;
 mod sessions;
 mod settings;
@@ -102,6 +104,7 @@ pub mod telemetry;
 pub mod tokens;
 mod user;
 
+pub use attempts::AttemptLimits;
 pub use auth_macros::next_auth;
 pub use base_url::BaseUrl;
 pub use body::RequestBody;

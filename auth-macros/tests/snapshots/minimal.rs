@@ -312,6 +312,12 @@ const _: () = {
                 global_per_hour: ::core::option::Option::None,
                 global_burst: ::core::option::Option::None,
             },
+            attempt_limits: ::auth_runtime::definition::AttemptLimitSettings {
+                per_client_per_hour: ::core::option::Option::None,
+                per_client_burst: ::core::option::Option::None,
+                per_identifier_per_hour: ::core::option::Option::None,
+                per_identifier_burst: ::core::option::Option::None,
+            },
         };
         fn authorize<'a>(
             provider: Provider,

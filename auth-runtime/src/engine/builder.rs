@@ -21,6 +21,9 @@ pub struct AuthBuilder<D: AuthDefinition> {
     overrides: Overrides,
     versions: Option<Arc<dyn SessionVersions>>,
     oauth: crate::providers::Overrides,
+    proxy: crate::rate_limit::TrustedProxy,
+    attempt_limits: Option<crate::AttemptLimits>,
+    attempt_buckets: Option<Arc<dyn crate::rate_limit::RateBuckets>>,
     #[cfg(feature = "guests")]
     guests: GuestOptions<D::State>,
 }
@@ -32,6 +35,9 @@ impl<D: AuthDefinition> AuthBuilder<D> {
             overrides: Overrides::default(),
             versions: None,
             oauth: crate::providers::Overrides::default(),
+            proxy: crate::rate_limit::TrustedProxy::None,
+            attempt_limits: None,
+            attempt_buckets: None,
             #[cfg(feature = "guests")]
             guests: GuestOptions::default(),
         }
@@ -43,7 +49,6 @@ struct GuestOptions<S: 'static> {
     store: Option<Arc<dyn crate::guests::GuestStore>>,
     hook: Option<Box<crate::sessions::guests::StateHook<S>>>,
     store_hook: Option<Box<dyn crate::guests::UpgradeHook>>,
-    proxy: crate::guests::TrustedProxy,
 }
 
 #[cfg(feature = "guests")]
@@ -53,7 +58,6 @@ impl<S> Default for GuestOptions<S> {
             store: None,
             hook: None,
             store_hook: None,
-            proxy: crate::guests::TrustedProxy::None,
         }
     }
 }
@@ -112,16 +116,32 @@ impl<D: AuthDefinition> AuthBuilder<D> {
         self.guests.store_hook = Some(Box::new(hook));
         self
     }
-
-    /// Which address is the client's for the guest creation limits: the connection's (the
-    /// default), or the one a trusted proxy puts in a header.
-    pub fn trusted_proxy(mut self, proxy: crate::guests::TrustedProxy) -> Self {
-        self.guests.proxy = proxy;
-        self
-    }
 }
 
 impl<D: AuthDefinition> AuthBuilder<D> {
+    /// Which address is the client's for the per-client limits (guest creations, password
+    /// attempts): the connection's (the default), or the one a trusted proxy puts in a header.
+    pub fn trusted_proxy(mut self, proxy: crate::rate_limit::TrustedProxy) -> Self {
+        self.proxy = proxy;
+        self
+    }
+
+    /// How many Credentials sign-ins a client, and an identifier, may try (default
+    /// [`AttemptLimits::default`](crate::AttemptLimits)), instead of what `next_auth!` wrote;
+    /// the `AUTH_CREDENTIALS_*` variables still override it, for load tests.
+    pub fn attempt_limits(mut self, limits: crate::AttemptLimits) -> Self {
+        self.attempt_limits = Some(limits);
+        self
+    }
+
+    /// Where the attempt limits count, when not in the guest store's database (the default
+    /// with a guest store) or in this process (without one): any shared
+    /// [`RateBuckets`](crate::rate_limit::RateBuckets).
+    pub fn attempt_buckets(mut self, buckets: Arc<dyn crate::rate_limit::RateBuckets>) -> Self {
+        self.attempt_buckets = Some(buckets);
+        self
+    }
+
     /// The secret that signs session tokens and CSRF cookies (at least 16 bytes; 32 random bytes
     /// recommended).
     pub fn secret(mut self, secret: impl Into<String>) -> Self {
@@ -290,8 +310,21 @@ impl<D: AuthDefinition> AuthBuilder<D> {
                 ),
                 false => None,
             };
+        let attempt_limits = match self.attempt_limits {
+            Some(limits) => limits.configured(&Default::default()),
+            None => crate::AttemptLimits::default().configured(&D::SETTINGS.attempt_limits),
+        }
+        .map_err(|error| ConfigError::InvalidSetting {
+            name: "credentials attempt limits",
+            reason: error.to_string(),
+        })?;
         #[cfg(feature = "guests")]
-        let proxy = self.guests.proxy.clone();
+        let attempt_buckets = self.attempt_buckets.or_else(|| {
+            let store = self.guests.store.clone()?;
+            store.rate_buckets()
+        });
+        #[cfg(not(feature = "guests"))]
+        let attempt_buckets = self.attempt_buckets;
         #[cfg(feature = "guests")]
         let guests = self
             .guests
@@ -300,7 +333,6 @@ impl<D: AuthDefinition> AuthBuilder<D> {
                 store,
                 hook: self.guests.hook,
                 store_hook: self.guests.store_hook,
-                proxy: self.guests.proxy,
                 limits: guest_limits,
                 refusal_log: crate::log_budget::LogBudget::new(5, 20),
             });
@@ -340,8 +372,8 @@ impl<D: AuthDefinition> AuthBuilder<D> {
             providers_json,
             client_log: crate::log_budget::LogBudget::new(10, 20),
             refusal_log: crate::log_budget::LogBudget::new(5, 20),
-            #[cfg(feature = "guests")]
-            proxy,
+            proxy: self.proxy,
+            attempts: crate::attempts::Attempts::new(attempt_limits, attempt_buckets),
             #[cfg(feature = "oauth")]
             oauth,
         }))

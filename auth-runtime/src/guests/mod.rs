@@ -86,10 +86,11 @@ mod sqlite;
 mod sqlite_batch;
 mod upgrade;
 
+use crate::rate_limit::Rate;
+pub use crate::rate_limit::{ClientKey, TrustedProxy};
 pub use cleanup::{CleanupHook, CleanupPolicy, CleanupReport, NoCleanupHook, spawn_cleanup};
 pub use database::GuestDatabase;
-use limits::Rate;
-pub use limits::{ClientKey, LimitDecision, LimitScope, Limits, LimitsError, TrustedProxy};
+pub use limits::{LimitDecision, LimitScope, Limits, LimitsError};
 use metrics::GuestMetrics;
 pub use metrics::{GuestStats, UpgradeLatency};
 #[cfg(feature = "postgres")]
@@ -288,6 +289,13 @@ pub trait GuestStore: Send + Sync + 'static {
     /// whether it is allowed. [`GuestStore::create`] calls it; exposed for callers that create
     /// guests elsewhere.
     fn check_limits<'a>(&'a self, client: Option<&'a ClientKey>) -> GuestFuture<'a, LimitDecision>;
+
+    /// This store's database as [`RateBuckets`](crate::rate_limit::RateBuckets), when it can
+    /// keep them: the engine keeps its password attempt limits there, so that every server
+    /// shares them. The default (`None`) keeps them in each server's memory.
+    fn rate_buckets(self: Arc<Self>) -> Option<Arc<dyn crate::rate_limit::RateBuckets>> {
+        None
+    }
 
     /// Removes guests not seen for `policy.idle` and never upgraded, in batches, calling `hook`
     /// in each batch's transaction; or, with `policy.dry_run`, only reports what it would remove.

@@ -74,6 +74,9 @@ pub(super) const TAKE: &str = "INSERT INTO auth_guest_limits (bucket, tat, ok) V
         ELSE auth_guest_limits.tat END \
      RETURNING ok, tat";
 
+/// Gives back one use of a bucket: `$1` bucket, `$2` interval.
+pub(super) const GIVE_BACK: &str = "UPDATE auth_guest_limits SET tat = tat - $2 WHERE bucket = $1";
+
 /// Buckets whose arrival time has passed are full again: same as no row.
 pub(super) const PRUNE_BUCKETS: &str = "DELETE FROM auth_guest_limits WHERE tat < $1";
 
@@ -182,6 +185,37 @@ macro_rules! sql_guest_store {
                         }
                     }
                     Ok(LimitDecision::Allowed { remaining })
+            }
+        }
+
+        /// The store's database keeps every [`RateBuckets`](crate::rate_limit::RateBuckets)
+        /// bucket next to the guest limits, so that every server shares them.
+        impl crate::rate_limit::RateBuckets for $store {
+            fn take<'a>(
+                &'a self,
+                bucket: &'a str,
+                rate: Rate,
+            ) -> crate::rate_limit::BucketFuture<'a, crate::rate_limit::Verdict> {
+                Box::pin(async move {
+                    let now = self.now();
+                    let (ok, tat) = self.take(bucket, now, rate).await?;
+                    Ok(rate.verdict(now, ok == 1, tat))
+                })
+            }
+
+            fn give_back<'a>(
+                &'a self,
+                bucket: &'a str,
+                rate: Rate,
+            ) -> crate::rate_limit::BucketFuture<'a, ()> {
+                Box::pin(async move {
+                    sqlx::query(sql::GIVE_BACK)
+                        .bind(bucket)
+                        .bind(rate.interval)
+                        .execute(&self.writer)
+                        .await?;
+                    Ok(())
+                })
             }
         }
 
@@ -377,6 +411,12 @@ macro_rules! sql_guest_store {
                         .await?;
                     Ok(owner)
                 })
+            }
+
+            fn rate_buckets(
+                self: std::sync::Arc<Self>,
+            ) -> Option<std::sync::Arc<dyn crate::rate_limit::RateBuckets>> {
+                Some(self)
             }
 
             fn check_limits<'a>(

@@ -8,7 +8,7 @@ use crate::callback::CallbackError;
 use crate::cookies::RequestCookies;
 use crate::definition::{AuthDefinition, ProviderKind};
 use crate::handlers::{Core, provider_info};
-use crate::protocol::reply::{Reply, error_url};
+use crate::protocol::reply::{Refusal, Reply, error_url};
 use crate::protocol::request::RequestContext;
 use crate::sessions::{SignIn, SignInError};
 use crate::user::Account;
@@ -142,16 +142,28 @@ pub(crate) async fn callback<D: AuthDefinition>(
         );
     }
 
+    let client = super::client_key(&core.proxy, context);
+    let attempt = match core
+        .attempts
+        .charge(info, client.as_ref(), context.body)
+        .await
+    {
+        Ok(attempt) => attempt,
+        Err(retry_after) => {
+            log_refusal(core, info.id, "RateLimited");
+            return Refusal::rate_limited(retry_after).reply(base, info.id);
+        }
+    };
     let authorize = D::authorize(provider, context.body, &core.state);
     // A hand-written anonymous provider creates its guests for the requesting client
     // (`CreateGuest::for_requesting_client`), under the per-client limit.
     #[cfg(feature = "guests")]
-    let authorize = crate::guests::with_requesting_client(
-        super::guests::client_key(&core.proxy, context),
-        authorize,
-    );
+    let authorize = crate::guests::with_requesting_client(client, authorize);
     let user = match authorize.await {
-        Ok(Some(user)) => user,
+        Ok(Some(user)) => {
+            attempt.give_back().await;
+            user
+        }
         Ok(None) => {
             log_refusal(core, info.id, "CredentialsSignin");
             let url = error_url(base, "CredentialsSignin", Some(info.id));
@@ -159,7 +171,7 @@ pub(crate) async fn callback<D: AuthDefinition>(
         }
         Err(error) => {
             #[cfg(feature = "guests")]
-            if let Some(refusal) = crate::sessions::guests::Refusal::of_callback(&error) {
+            if let Some(refusal) = Refusal::of_callback(&error) {
                 crate::telemetry::sign_in_failure(info.id, refusal.code, "refused");
                 if let crate::log_budget::Verdict::Write { dropped } = core.refusal_log.take() {
                     tracing::warn!(

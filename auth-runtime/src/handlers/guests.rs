@@ -5,21 +5,13 @@ use http::StatusCode;
 
 use crate::cookies::RequestCookies;
 use crate::definition::{AuthDefinition, ProviderInfo};
-use crate::guests::{ClientKey, CreateGuest, GuestError, TrustedProxy};
+use crate::guests::{CreateGuest, GuestError};
 use crate::handlers::Core;
 use crate::handlers::credentials::{end_sign_in, previous};
 use crate::protocol::reply::{Reply, error_url};
 use crate::protocol::request::RequestContext;
 use crate::sessions::SignIn;
 use crate::user::{Account, User};
-
-/// The client's address for the per-client limit: the connection's (or the trusted proxy's
-/// header), or `None` when the app was served without connection info.
-pub(crate) fn client_key(proxy: &TrustedProxy, context: &RequestContext<'_>) -> Option<ClientKey> {
-    context
-        .peer
-        .map(|peer| ClientKey::from_ip(proxy.client_ip(peer, context.headers)))
-}
 
 /// `POST /callback/:id` for an Anonymous provider: the browser's guest, or a new one.
 pub(crate) async fn anonymous_callback<D: AuthDefinition>(
@@ -45,7 +37,7 @@ pub(crate) async fn anonymous_callback<D: AuthDefinition>(
         Some(id) => id,
         None => {
             // No client address: refused, not silently limited by the global budget alone.
-            let Some(client) = client_key(&setup.proxy, context) else {
+            let Some(client) = super::client_key(&core.proxy, context) else {
                 return setup
                     .refuse(&GuestError::NoClientAddress, "create")
                     .reply(base, info.id);

@@ -36,12 +36,24 @@ pub(crate) struct Core<D: AuthDefinition> {
     pub client_log: LogBudget,
     /// How many refused sign-ins (wrong credentials, an `authorize` refusal) reach the log.
     pub refusal_log: LogBudget,
-    /// Which address is the client's (for guest creation limits, in `authorize` too).
-    #[cfg(feature = "guests")]
-    pub proxy: crate::guests::TrustedProxy,
+    /// Which address is the client's (for the per-client limits, in `authorize` too).
+    pub proxy: crate::rate_limit::TrustedProxy,
+    /// Credentials attempt limits.
+    pub attempts: crate::attempts::Attempts,
     /// The OAuth and OpenID Connect providers, their HTTP client and check cookies.
     #[cfg(feature = "oauth")]
     pub oauth: crate::providers::OAuthClients,
+}
+
+/// The client's address for the per-client limits: the connection's (or the trusted proxy's
+/// header), or `None` when the app was served without connection info.
+pub(crate) fn client_key(
+    proxy: &crate::rate_limit::TrustedProxy,
+    context: &RequestContext<'_>,
+) -> Option<crate::rate_limit::ClientKey> {
+    context
+        .peer
+        .map(|peer| crate::rate_limit::ClientKey::from_ip(proxy.client_ip(peer, context.headers)))
 }
 
 /// The provider `id` names, with its description.

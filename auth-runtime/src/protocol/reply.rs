@@ -169,3 +169,38 @@ pub(crate) fn encode_component(text: &str) -> String {
         .collect::<String>()
         .replace('+', "%20")
 }
+
+/// A sign-in refused before any session was issued, with a status that carries the meaning
+/// (429 with `Retry-After` for a limit, 503 for an unreachable store): the error code for the
+/// client and the status.
+#[derive(Debug)]
+pub(crate) struct Refusal {
+    pub code: &'static str,
+    pub status: StatusCode,
+    pub retry_after: Option<u64>,
+}
+
+impl Refusal {
+    /// `429 RateLimited`, retry after `retry_after` (rounded up to whole seconds).
+    pub fn rate_limited(retry_after: std::time::Duration) -> Self {
+        Refusal {
+            code: "RateLimited",
+            status: StatusCode::TOO_MANY_REQUESTS,
+            retry_after: Some(retry_after.as_millis().div_ceil(1000).max(1) as u64),
+        }
+    }
+
+    /// JSON `{ url, error }` whatever the client asked for: the status carries the meaning
+    /// (429, 503), and `signIn()` turns the `error` of the URL into `{ ok: false, error }`.
+    pub fn reply(&self, base: &crate::base_url::BaseUrl, provider: &str) -> Reply {
+        let mut reply = Reply::json_value(
+            self.status,
+            &serde_json::json!({
+                "url": error_url(base, self.code, Some(provider)),
+                "error": self.code,
+            }),
+        );
+        reply.retry_after = self.retry_after;
+        reply
+    }
+}

@@ -7,11 +7,11 @@ use std::sync::Arc;
 use http::StatusCode;
 
 use crate::guests::{
-    GuestError, GuestStore, GuestTx, HookFuture, Identity, Limits, NoHook, TrustedProxy,
-    UpgradeHook, UpgradeOutcome,
+    GuestError, GuestStore, GuestTx, HookFuture, Identity, Limits, NoHook, UpgradeHook,
+    UpgradeOutcome,
 };
 use crate::log_budget::{LogBudget, Verdict};
-use crate::protocol::reply::Reply;
+use crate::protocol::reply::Refusal;
 use crate::settings::Settings;
 use crate::user::GuestUpgrade;
 
@@ -25,7 +25,6 @@ pub(crate) struct GuestSetup<S: 'static> {
     pub store: Arc<dyn GuestStore>,
     pub hook: Option<Box<StateHook<S>>>,
     pub store_hook: Option<Box<dyn UpgradeHook>>,
-    pub proxy: TrustedProxy,
     /// The limits written in `next_auth!` (with the environment over them), if any: they take
     /// the place of the store's own.
     pub limits: Option<Limits>,
@@ -75,14 +74,6 @@ impl From<UpgradeOutcome> for GuestUpgrade {
     }
 }
 
-/// A sign-in the guest store refused: the error code for the client and the status.
-#[derive(Debug)]
-pub(crate) struct Refusal {
-    pub code: &'static str,
-    pub status: StatusCode,
-    pub retry_after: Option<u64>,
-}
-
 impl Refusal {
     /// The refusal for a callback that failed with the guest store's own error (a hand-written
     /// anonymous provider's `authorize` passing it on with `?`): the client gets what the
@@ -92,7 +83,7 @@ impl Refusal {
         Some(Refusal::from_error(cause))
     }
 
-    fn from_error(error: &GuestError) -> Self {
+    pub fn from_error(error: &GuestError) -> Self {
         let (code, status) = match error {
             GuestError::RateLimited { .. } => ("RateLimited", StatusCode::TOO_MANY_REQUESTS),
             GuestError::Unavailable(_) => {
@@ -107,20 +98,6 @@ impl Refusal {
             status,
             retry_after: error.retry_after_secs(),
         }
-    }
-
-    /// JSON `{ url, error }` whatever the client asked for: the status carries the meaning
-    /// (429, 503), and `signIn()` turns the `error` of the URL into `{ ok: false, error }`.
-    pub fn reply(&self, base: &crate::base_url::BaseUrl, provider: &str) -> Reply {
-        let mut reply = Reply::json_value(
-            self.status,
-            &serde_json::json!({
-                "url": crate::protocol::reply::error_url(base, self.code, Some(provider)),
-                "error": self.code,
-            }),
-        );
-        reply.retry_after = self.retry_after;
-        reply
     }
 }
 

@@ -30,7 +30,7 @@ pub(crate) struct SignIn<D: AuthDefinition> {
 pub(crate) enum SignInError {
     /// The guest store refused (limits, outage, a failing upgrade hook).
     #[cfg(feature = "guests")]
-    Refused(super::guests::Refusal),
+    Refused(crate::protocol::reply::Refusal),
     /// A callback failed, or the session could not be issued, at `stage`.
     Callback {
         stage: &'static str,
