@@ -17,11 +17,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use auth_runtime::AuthBuilder;
 use auth_runtime::guests::{
     GuestConfig, GuestDatabase, GuestStore, Limits, PostgresGuestStore, SqliteGuestStore,
     TrustedProxy,
 };
+use auth_runtime::{AttemptLimits, AuthBuilder};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
@@ -424,7 +424,10 @@ async fn metrics_count_guest_sign_ins_upgrades_and_session_reads() {
 #[tokio::test]
 async fn fifty_concurrent_double_submits_upgrade_once() {
     let store = sqlite_store("double", Limits::unlimited()).await;
-    let app = shop::app(configured(shop::auth_builder(store.clone())));
+    // 50 right sign-ins at once from one client: more than the attempt limits let through
+    // while `authorize` runs (each is given back only once it was found right).
+    let builder = shop::auth_builder(store.clone()).attempt_limits(AttemptLimits::off());
+    let app = shop::app(configured(builder));
     let mut browser = Browser::new(&app);
     browser.sign_in("anon", &[]).await;
     let guest = browser.user_id().await;
@@ -802,8 +805,9 @@ async fn limits_hold_across_two_instances_sharing_postgres() {
         let config = GuestConfig::default().limits(limits);
         let db = GuestDatabase::from(PostgresGuestStore::with_config(pool, config).await.unwrap());
         shop::migrate(&db).await.unwrap();
-        let auth = configured(shop::auth_builder(db));
-        apps.push(shop::app(auth));
+        // The suites on these instances sign in 50 times at once on purpose.
+        let builder = shop::auth_builder(db).attempt_limits(AttemptLimits::off());
+        apps.push(shop::app(configured(builder)));
     }
     let peer = SocketAddr::from(([192, 0, 2, 44], 6000));
     let mut allowed = 0;

@@ -28,6 +28,7 @@ pub(crate) const TOP_LEVEL_KEYS: &[&str] = &[
     "credentials_identifier_per_hour",
     "credentials_identifier_burst",
     "providers",
+    "sign_in",
     "jwt",
     "session",
 ];

@@ -464,6 +464,18 @@ fn callbacks(model: &Model, names: &Names) -> TokenStream {
             }
         }),
     }
+    if let Some(callback) = &model.sign_in {
+        let provider = &names.provider;
+        out.extend(callback_fn(
+            &Ident::new("__next_auth_sign_in", Span::call_site()),
+            callback,
+            &[
+                quote!(::auth_runtime::SignInAttempt<'_, #provider>),
+                quote!(&#state),
+            ],
+            quote!(::core::result::Result<::auth_runtime::SignInDecision, ::auth_runtime::CallbackError>),
+        ));
+    }
     let session_types = [quote!(#session), quote!(&#token), quote!(&#state)];
     let session_name = Ident::new("__next_auth_session", Span::call_site());
     match &model.session_callback {
@@ -659,6 +671,21 @@ fn definition_impl(model: &Model, names: &Names) -> TokenStream {
         };
         quote!(#provider::#variant => #call,)
     });
+    let sign_in = model.sign_in.as_ref().map(|_| {
+        quote! {
+            fn sign_in<'a>(
+                attempt: ::auth_runtime::SignInAttempt<'a, #provider>,
+                state: &'a #state,
+            ) -> impl ::core::future::Future<
+                Output = ::core::result::Result<
+                    ::auth_runtime::SignInDecision,
+                    ::auth_runtime::CallbackError,
+                >,
+            > + ::core::marker::Send + 'a {
+                __next_auth_sign_in(attempt, state)
+            }
+        }
+    });
     let unused = model
         .providers
         .is_empty()
@@ -719,6 +746,8 @@ fn definition_impl(model: &Model, names: &Names) -> TokenStream {
             > + ::core::marker::Send + 'a {
                 __next_auth_jwt(token, event, state)
             }
+
+            #sign_in
 
             fn session<'a>(
                 session: #session,

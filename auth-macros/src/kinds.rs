@@ -105,6 +105,11 @@ pub(crate) const JWT: ClosureSpec = ClosureSpec {
     params: &["token", "event", "state"],
     required: 2,
 };
+pub(crate) const SIGN_IN: ClosureSpec = ClosureSpec {
+    key: "sign_in",
+    params: &["attempt", "state"],
+    required: 1,
+};
 pub(crate) const SESSION: ClosureSpec = ClosureSpec {
     key: "session",
     params: &["session", "token", "state"],

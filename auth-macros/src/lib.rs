@@ -98,6 +98,7 @@ use proc_macro2::TokenStream;
 ///     credentials_identifier_per_hour: <count>, //   per submitted identifier; right attempts
 ///     credentials_identifier_burst: <count>,    //   are given back; AUTH_CREDENTIALS_.. override
 ///     providers: [ <provider>, .. ], // required, at least one
+///     sign_in: <closure>,           // optional, default: every sign-in allowed
 ///     jwt: <closure>,               // optional, default: the token unchanged
 ///     session: <closure>,           // optional, default: the session unchanged
 /// }

@@ -16,6 +16,8 @@ pub(crate) struct Model {
     pub jwt: Option<Callback>,
     /// `None`: the default (the session unchanged).
     pub session_callback: Option<Callback>,
+    /// `None`: the default (every sign-in allowed).
+    pub sign_in: Option<Callback>,
 }
 
 /// A declared (or default) `Token` / `Session` struct.
@@ -176,6 +178,7 @@ impl Model {
             providers: Vec::new(),
             jwt: None,
             session_callback: None,
+            sign_in: None,
         }
     }
 }

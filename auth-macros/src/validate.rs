@@ -103,6 +103,10 @@ pub(crate) fn validate(input: &Input, errors: &Errors) -> Model {
                 model.jwt = closure(expr, &kinds::JWT, errors);
                 callbacks.push(expr);
             }
+            ("sign_in", Value::Expr(expr)) => {
+                model.sign_in = closure(expr, &kinds::SIGN_IN, errors);
+                callbacks.push(expr);
+            }
             ("session", Value::Expr(expr)) => {
                 model.session_callback = closure(expr, &kinds::SESSION, errors);
                 callbacks.push(expr);

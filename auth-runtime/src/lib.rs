@@ -100,6 +100,7 @@ pub mod rate_limit;
 pub mod session_version;
 mod sessions;
 mod settings;
+mod sign_in_callback;
 pub mod telemetry;
 pub mod tokens;
 mod user;
@@ -120,6 +121,7 @@ pub use session_version::SqliteSessionVersions;
 pub use session_version::{SessionVersion, SessionVersionError, SessionVersions};
 pub use sessions::{CurrentSession, IssueError, ReadToken, SessionError, TokenReader};
 pub use settings::Settings;
+pub use sign_in_callback::{SignInAttempt, SignInDecision};
 pub use tokens::{TokenFormat, UnknownTokenFormat};
 pub use user::{Account, GuestUpgrade, JwtEvent, Profile, ProfileError, SessionUser, User};
 

@@ -4,7 +4,7 @@
 // Not named *.test.mjs: `node --test` in tests/js must not pick it up for the anonymous example.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { authOrigin, makeFetch, sessionCookies } from "./lib.mjs";
+import { authOrigin, fetchFrom, makeFetch, sessionCookies } from "./lib.mjs";
 
 const ORIGIN = authOrigin();
 const BASE = ORIGIN + "/api/auth";
@@ -15,8 +15,8 @@ delete process.env.VERCEL_URL;
 const realFetch = globalThis.fetch;
 let current = realFetch;
 globalThis.fetch = (...args) => current(...args);
-async function withJar(jar, fn) {
-  const f = makeFetch({ jar, realFetch });
+async function withJar(jar, fn, from = realFetch) {
+  const f = makeFetch({ jar, realFetch: from });
   current = f;
   try {
     return await fn(f);
@@ -76,4 +76,37 @@ test("over the per-client guest limit, signIn('anon') resolves { ok: false, erro
   assert.equal(second.ok, true);
   const third = await withJar(new Map(), () => signIn("anon", { redirect: false, callbackUrl: CB }));
   assert.deepEqual(third, { error: "RateLimited", status: 429, ok: false, url: null });
+});
+
+test("30 wrong passwords from one address meet 429 RateLimited; the right one from another address signs in", async () => {
+  const attacker = new Map();
+  const results = [];
+  for (let i = 0; i < 30; i++) {
+    results.push(
+      await withJar(attacker, () =>
+        signIn("password", { redirect: false, callbackUrl: CB, username: "bob", password: `guess-${i}` }),
+      ),
+    );
+  }
+  const firstLimited = results.findIndex((r) => r.error === "RateLimited");
+  // The address's burst is 10 attempts, one of them spent on alice's wrong password above.
+  assert.equal(firstLimited, 9, JSON.stringify(results.slice(0, 12)));
+  for (const r of results.slice(0, firstLimited)) assert.deepEqual(r, { error: "CredentialsSignin", status: 401, ok: false, url: null });
+  for (const r of results.slice(firstLimited)) assert.deepEqual(r, { error: "RateLimited", status: 429, ok: false, url: null });
+  // Even the right password waits on this address...
+  const blocked = await withJar(attacker, () =>
+    signIn("password", { redirect: false, callbackUrl: CB, username: "bob", password: "bob-password" }),
+  );
+  assert.equal(blocked.error, "RateLimited");
+  // ...and works from another one: bob's identifier has room left.
+  const elsewhere = new Map();
+  const from2 = fetchFrom("127.0.0.2");
+  const ok = await withJar(elsewhere, () =>
+    signIn("password", { redirect: false, callbackUrl: CB, username: "bob", password: "bob-password" }),
+    from2,
+  );
+  assert.deepEqual(ok, { error: null, status: 200, ok: true, url: CB });
+  const session = await withJar(elsewhere, () => getSession(), from2);
+  assert.equal(session.user.name, "bob");
+  assert.equal(session.isGuest, false);
 });

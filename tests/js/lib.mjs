@@ -1,3 +1,4 @@
+import http from "node:http";
 // Shared helpers for the next-auth/react client suite (not a test file).
 import assert from "node:assert/strict";
 
@@ -53,6 +54,32 @@ export function makeFetch({ jar, base, realFetch = globalThis.fetch, log = [] })
   };
   fetchWithJar.log = log;
   return fetchWithJar;
+}
+
+/**
+ * A `fetch` whose connections come from `localAddress` (another loopback address, 127.0.0.2):
+ * the server sees another client. Node's own fetch cannot choose its source address.
+ */
+export function fetchFrom(localAddress) {
+  return (url, init = {}) =>
+    new Promise((resolve, reject) => {
+      const headers = {};
+      new Headers(init.headers || {}).forEach((value, name) => (headers[name] = value));
+      const request = http.request(new URL(url), { method: init.method || "GET", headers, localAddress }, (res) => {
+        const chunks = [];
+        res.on("data", (chunk) => chunks.push(chunk));
+        res.on("end", () => {
+          const h = new Headers();
+          for (let i = 0; i < res.rawHeaders.length; i += 2) h.append(res.rawHeaders[i], res.rawHeaders[i + 1]);
+          const body = [204, 304].includes(res.statusCode) ? null : Buffer.concat(chunks);
+          resolve(new Response(body, { status: res.statusCode, headers: h }));
+        });
+        res.on("error", reject);
+      });
+      request.on("error", reject);
+      if (init.body != null) request.write(String(init.body));
+      request.end();
+    });
 }
 
 export const sessionCookies = (jar) => [...jar].filter(([k]) => SESSION_COOKIE.test(k));

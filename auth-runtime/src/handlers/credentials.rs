@@ -80,12 +80,12 @@ pub(crate) fn failure(base: &BaseUrl, stage: &str, error: &CallbackError, json: 
 /// The reply to a sign-in the session layer refused, for the JSON-speaking endpoints.
 pub(crate) fn refused(base: &BaseUrl, provider: &str, error: &SignInError, json: bool) -> Reply {
     match error {
-        #[cfg(feature = "guests")]
         SignInError::Refused(refusal) => refusal.reply(base, provider),
-        SignInError::Callback { stage, error } => {
-            let _ = provider;
-            failure(base, stage, error, json)
+        SignInError::Denied(code) => {
+            Reply::redirect(error_url(base, code, None), json, StatusCode::FORBIDDEN)
         }
+        SignInError::Redirected(url) => Reply::redirect(url.clone(), json, StatusCode::OK),
+        SignInError::Callback { stage, error } => failure(base, stage, error, json),
     }
 }
 
@@ -195,6 +195,7 @@ pub(crate) async fn callback<D: AuthDefinition>(
         profile: None,
         previous: previous(core, cookies).await,
         as_guest: false,
+        credentials: Some(context.body.clone()),
     };
     end_sign_in(core, sign_in, info.id, context, cookies).await
 }

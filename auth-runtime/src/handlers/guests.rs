@@ -86,6 +86,7 @@ pub(crate) async fn anonymous_callback<D: AuthDefinition>(
         profile: None,
         previous,
         as_guest: true,
+        credentials: None,
     };
     end_sign_in(core, sign_in, info.id, context, cookies).await
 }

@@ -122,6 +122,7 @@ pub(crate) async fn callback<D: AuthDefinition>(
         profile: Some(signed_in.profile),
         previous: previous(core, cookies).await,
         as_guest: false,
+        credentials: None,
     };
     match core
         .sessions
@@ -131,8 +132,11 @@ pub(crate) async fn callback<D: AuthDefinition>(
         Ok(set) => Reply::redirect(context.callback_url.clone(), false, StatusCode::FOUND)
             .with_cookies(cleared)
             .with_cookies(set),
-        #[cfg(feature = "guests")]
         Err(SignInError::Refused(refusal)) => fail(refusal.code),
+        Err(SignInError::Denied(code)) => fail(&code),
+        Err(SignInError::Redirected(url)) => {
+            Reply::redirect(url, false, StatusCode::FOUND).with_cookies(cleared)
+        }
         Err(SignInError::Callback { error, .. }) => fail(&callback_failure(provider_id, &error)),
     }
 }

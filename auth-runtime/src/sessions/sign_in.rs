@@ -1,10 +1,12 @@
 //! How every sign-in ends, whatever the provider: the browser's guest is upgraded (or the
 //! identity linked), the `jwt` callback runs, and the session is issued.
 
+use crate::body::RequestBody;
 use crate::callback::CallbackError;
 use crate::cookies::RequestCookies;
 use crate::definition::{AuthDefinition, ProviderId, TokenClaims};
 use crate::settings::Settings;
+use crate::sign_in_callback::{SignInAttempt, SignInDecision};
 use crate::user::{Account, JwtEvent, Profile, User};
 
 use super::{Sessions, Verified};
@@ -24,12 +26,18 @@ pub(crate) struct SignIn<D: AuthDefinition> {
     /// `true` for an Anonymous provider's sign-in: the user is the guest itself, nothing to
     /// upgrade.
     pub as_guest: bool,
+    /// The submitted form of a Credentials sign-in, for the `sign_in` callback.
+    pub credentials: Option<RequestBody>,
 }
 
 /// Why a sign-in produced no session.
 pub(crate) enum SignInError {
+    /// The `sign_in` callback refused, with this error code (`AccessDenied`, or the app's).
+    Denied(String),
+    /// The `sign_in` callback sent the visitor to this URL (same-origin, already checked).
+    Redirected(String),
     /// The guest store refused (limits, outage, a failing upgrade hook).
-    #[cfg(feature = "guests")]
+    #[cfg_attr(not(feature = "guests"), allow(dead_code))]
     Refused(crate::protocol::reply::Refusal),
     /// A callback failed, or the session could not be issued, at `stage`.
     Callback {
@@ -42,7 +50,14 @@ impl SignInError {
     /// Counts a sign-in that failed here, by the code the client gets.
     fn count(&self, provider: &str) {
         match self {
-            #[cfg(feature = "guests")]
+            SignInError::Denied(code) => {
+                crate::telemetry::sign_in_failure(provider, code, "refused");
+                tracing::info!(provider, code = %code, "the sign_in callback refused a sign-in");
+            }
+            SignInError::Redirected(_) => {
+                crate::telemetry::sign_in_failure(provider, "Redirected", "refused");
+                tracing::info!(provider, "the sign_in callback redirected a sign-in");
+            }
             SignInError::Refused(refusal) => {
                 let outcome = match refusal.status.is_server_error() {
                     true => "error",
@@ -97,7 +112,31 @@ impl<D: AuthDefinition> Sessions<D> {
             profile,
             previous,
             as_guest,
+            credentials,
         } = sign_in;
+        let attempt = SignInAttempt {
+            provider,
+            user: &user,
+            account: &account,
+            profile: profile.as_ref(),
+            credentials: credentials.as_ref(),
+            as_guest,
+        };
+        match D::sign_in(attempt, state).await {
+            Ok(SignInDecision::Allow) => {}
+            Ok(SignInDecision::Redirect(url)) => {
+                return Err(SignInError::Redirected(
+                    settings.base.resolve_redirect(&url),
+                ));
+            }
+            Ok(denied) => return Err(SignInError::Denied(denied.denial_code().to_owned())),
+            Err(error) => {
+                return Err(SignInError::Callback {
+                    stage: "sign_in",
+                    error,
+                });
+            }
+        }
         // A real sign-in of a guest upgrades it first; the user id becomes the store's.
         #[cfg(feature = "guests")]
         let (user, upgrade, mut extra_cookies) = match (as_guest, &self.guests) {
