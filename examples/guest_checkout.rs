@@ -40,7 +40,7 @@ use auth_runtime::axum::{
 use auth_runtime::guests::{
     CleanupHook, CleanupPolicy, GuestDatabase, GuestTx, HookFuture, UpgradeOutcome, spawn_cleanup,
 };
-use auth_runtime::{AuthBuilder, AuthDefinition, TokenClaims, User, next_auth};
+use auth_runtime::{AuthBuilder, AuthDefinition, SignInDecision, TokenClaims, User, next_auth};
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse};
@@ -119,6 +119,14 @@ next_auth! {
         },
     ],
 
+    // Before any session: a closed account is refused, one that must accept new terms is sent
+    // to them first.
+    sign_in: |attempt| Ok(match attempt.user.id.as_str() {
+        "carol" => SignInDecision::Deny,
+        "dave" => SignInDecision::Redirect("/?accept-terms=1".to_owned()),
+        _ => SignInDecision::Allow,
+    }),
+
     jwt: |token, event| match event {
         JwtEvent::SignIn { provider: Provider::Anon, .. } => Ok(Token { guest: true, ..token }),
         JwtEvent::SignIn { provider: Provider::Password, .. } => Ok(Token { guest: false, ..token }),
@@ -189,9 +197,10 @@ pub mod with_oidc {
     }
 }
 
-/// The demo accounts: `alice` / `alice-password`, `bob` / `bob-password`.
+/// The demo accounts: `alice` / `alice-password`, `bob` / `bob-password`; `carol` (closed) and
+/// `dave` (new terms to accept) show the `sign_in` callback.
 pub fn demo_user(username: &str, password: &str) -> Option<&'static str> {
-    ["alice", "bob"]
+    ["alice", "bob", "carol", "dave"]
         .into_iter()
         .find(|name| *name == username && password == format!("{name}-password"))
 }

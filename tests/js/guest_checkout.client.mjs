@@ -78,6 +78,21 @@ test("over the per-client guest limit, signIn('anon') resolves { ok: false, erro
   assert.deepEqual(third, { error: "RateLimited", status: 429, ok: false, url: null });
 });
 
+test("the sign_in callback: a refusal is { ok: false, error: 'AccessDenied' }, a redirect is followed, and neither signs in", async () => {
+  const visitor = new Map();
+  const refused = await withJar(visitor, () =>
+    signIn("password", { redirect: false, callbackUrl: CB, username: "carol", password: "carol-password" }),
+  );
+  assert.deepEqual(refused, { error: "AccessDenied", status: 403, ok: false, url: null });
+  assert.equal(sessionCookies(visitor).length, 0, "no session for a refused sign-in");
+  const sent = await withJar(visitor, () =>
+    signIn("password", { redirect: false, callbackUrl: CB, username: "dave", password: "dave-password" }),
+  );
+  assert.deepEqual(sent, { error: null, status: 200, ok: true, url: new URL("/?accept-terms=1", ORIGIN).href });
+  assert.equal(sessionCookies(visitor).length, 0, "no session for a redirected sign-in");
+  assert.equal(await withJar(visitor, () => getSession()), null);
+});
+
 test("30 wrong passwords from one address meet 429 RateLimited; the right one from another address signs in", async () => {
   const attacker = new Map();
   const results = [];

@@ -1,7 +1,9 @@
 // Every optional key and option: state, max_age, update_age (0: renew on every read), strategy,
-// base_path, token_format, the guest creation limits (0: off), a provider's name, credential
-// fields with label, type and placeholder.
-use auth_runtime::definition::{CredentialField, DefinedSettings, GuestLimitSettings};
+// base_path, token_format, the guest creation limits and the credentials attempt limits (0:
+// off), a provider's name, credential fields with label, type and placeholder.
+use auth_runtime::definition::{
+    AttemptLimitSettings, CredentialField, DefinedSettings, GuestLimitSettings,
+};
 use auth_runtime::{AuthDefinition, TokenFormat, next_auth};
 
 pub struct AppState;
@@ -17,6 +19,10 @@ next_auth! {
     guest_limit_burst: 10,
     guest_global_per_hour: 100 * 1000,
     guest_global_burst: 0,
+    credentials_limit_per_hour: 120,
+    credentials_limit_burst: 5,
+    credentials_identifier_per_hour: 0,
+    credentials_identifier_burst: 3,
     providers: [
         Credentials {
             id: "login",
@@ -44,6 +50,12 @@ fn main() {
                 per_client_burst: Some(10),
                 global_per_hour: Some(100_000),
                 global_burst: Some(0),
+            },
+            attempt_limits: AttemptLimitSettings {
+                per_client_per_hour: Some(120),
+                per_client_burst: Some(5),
+                per_identifier_per_hour: Some(0),
+                per_identifier_burst: Some(3),
             },
         }
     );
