@@ -805,9 +805,7 @@ async fn limits_hold_across_two_instances_sharing_postgres() {
         let config = GuestConfig::default().limits(limits);
         let db = GuestDatabase::from(PostgresGuestStore::with_config(pool, config).await.unwrap());
         shop::migrate(&db).await.unwrap();
-        // The suites on these instances sign in 50 times at once on purpose.
-        let builder = shop::auth_builder(db).attempt_limits(AttemptLimits::off());
-        apps.push(shop::app(configured(builder)));
+        apps.push(shop::app(configured(shop::auth_builder(db))));
     }
     let peer = SocketAddr::from(([192, 0, 2, 44], 6000));
     let mut allowed = 0;
@@ -841,8 +839,9 @@ async fn postgres_apps(
         let db = GuestDatabase::from(PostgresGuestStore::with_config(pool, config).await.unwrap());
         shop::migrate(&db).await.unwrap();
         let store = db.store();
-        let auth = configured(shop::auth_builder(db));
-        apps.push(shop::app(auth));
+        // The suites on these instances sign in 50 times at once on purpose.
+        let builder = shop::auth_builder(db).attempt_limits(AttemptLimits::off());
+        apps.push(shop::app(configured(builder)));
         stores.push(store);
     }
     Some((apps, stores))

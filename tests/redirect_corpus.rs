@@ -285,3 +285,136 @@ fn most_hostile_forms_become_the_origin_itself() {
     // long encoded path, which are paths on the origin.
     assert!(kept.len() <= 7, "{kept:?}");
 }
+
+/// Look-alikes of an allowed other origin resolve to our origin; the allowed origin itself is
+/// kept, path and query included.
+#[test]
+fn an_allowed_origin_is_kept_and_its_look_alikes_are_not() {
+    let base = base();
+    let allowed = [BaseUrl::origin_of("https://docs.example/").unwrap()];
+    assert_eq!(allowed[0], "https://docs.example");
+    for kept in [
+        "https://docs.example/guide?x=1",
+        "https://DOCS.example:443/a",
+    ] {
+        let resolved = base.resolve_redirect_allowing(kept, &allowed);
+        assert!(
+            resolved.starts_with("https://docs.example/"),
+            "{kept:?} -> {resolved:?}"
+        );
+    }
+    let look_alikes = [
+        "https://docs.example.evil.example/",
+        "https://docs.example@evil.example/",
+        "https://evil.example/#@docs.example",
+        "https://docs.example:443@evil.example/",
+        "https://evil.example\\@docs.example/",
+        "http://docs.example/",
+        "https://docs.example:8443/",
+        "https://user:pass@docs.example/",
+        "//docs.example/",
+        "https://docs.example/\r\nLocation: https://evil.example/",
+    ];
+    for candidate in look_alikes.into_iter().map(str::to_owned).chain(hostile()) {
+        let resolved = base.resolve_redirect_allowing(&candidate, &allowed);
+        assert!(
+            same_origin(&resolved),
+            "{candidate:?} -> {resolved:?} left the origin"
+        );
+    }
+}
+
+/// The `redirect` callback chooses where to go, and what it returns is checked again: a
+/// callback that sends everyone away still leaves no one off the origin and the allowed one.
+mod redirect_callback {
+    use super::{ORIGIN, hostile, same_origin};
+    use auth_runtime::{User, next_auth};
+    use bytes::Bytes;
+
+    next_auth! {
+        providers: [
+            Credentials {
+                id: "anon",
+                credentials: {},
+                authorize: |_credentials| Ok(Some(User::with_id("guest"))),
+            },
+        ],
+        redirect: |url, base_url| {
+            if let Some(page) = url.strip_prefix("/docs/") {
+                format!("https://docs.example/{page}")
+            } else if url.contains("evil") {
+                // A careless callback: whatever it says, the check holds.
+                "https://evil.example/phish".to_owned()
+            } else {
+                format!("{base_url}/moved{}", url.strip_prefix(base_url).unwrap_or(url))
+            }
+        },
+    }
+
+    async fn settled(auth: &Auth, candidate: &str) -> Option<String> {
+        let encoded: String = form_urlencoded::byte_serialize(candidate.as_bytes()).collect();
+        let request = http::Request::get(format!("/api/auth/signin?callbackUrl={encoded}"))
+            .body(Bytes::new())
+            .unwrap();
+        let response = auth.handle(request).await;
+        assert!(!response.status().is_server_error(), "{candidate:?}");
+        response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|line| line.strip_prefix("next-auth.callback-url="))
+            .map(|rest| {
+                let value = rest.split(';').next().unwrap_or_default();
+                form_urlencoded::parse(format!("v={value}").as_bytes())
+                    .next()
+                    .map(|(_, v)| v.into_owned())
+                    .unwrap_or_default()
+            })
+    }
+
+    #[tokio::test]
+    async fn the_callback_chooses_and_the_check_still_holds() {
+        let auth = Auth::builder(())
+            .secret("redirect-callback-secret-0123456789abcdef")
+            .url(format!("{ORIGIN}/api/auth"))
+            .allow_redirect_origin("https://docs.example")
+            .build()
+            .unwrap();
+        assert_eq!(
+            settled(&auth, "/docs/getting-started").await.as_deref(),
+            Some("https://docs.example/getting-started")
+        );
+        assert_eq!(
+            settled(&auth, "/cart").await.as_deref(),
+            Some(&*format!("{ORIGIN}/moved/cart"))
+        );
+        for candidate in hostile() {
+            if let Some(url) = settled(&auth, &candidate).await {
+                assert!(
+                    same_origin(&url) || url.starts_with("https://docs.example/"),
+                    "{candidate:?} -> {url:?}"
+                );
+                assert!(!url.starts_with("https://evil"), "{candidate:?} -> {url:?}");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn without_the_allowed_origin_the_callback_cannot_leave_the_origin() {
+        let auth = Auth::builder(())
+            .secret("redirect-callback-secret-0123456789abcdef")
+            .url(format!("{ORIGIN}/api/auth"))
+            .build()
+            .unwrap();
+        assert_eq!(
+            settled(&auth, "/docs/getting-started").await.as_deref(),
+            Some(ORIGIN)
+        );
+        let refused = Auth::builder(())
+            .secret("redirect-callback-secret-0123456789abcdef")
+            .allow_redirect_origin("javascript:alert(1)")
+            .build();
+        assert!(refused.is_err());
+    }
+}

@@ -29,7 +29,9 @@ pub(crate) const TOP_LEVEL_KEYS: &[&str] = &[
     "credentials_identifier_burst",
     "providers",
     "sign_in",
+    "redirect",
     "jwt",
+    "events",
     "session",
 ];
 
@@ -55,6 +57,8 @@ pub(crate) enum Value {
     Providers(Providers),
     /// `state: Type`.
     Type(Box<Type>),
+    /// `events: { sign_in: |message| .., .. }`.
+    Events(Vec<(Ident, Expr)>),
     /// Every other known key: an expression, judged by validation.
     Expr(Box<Expr>),
     /// An unknown key: its tokens were skipped up to the next comma.
@@ -141,6 +145,7 @@ fn parse_entry(input: ParseStream, errors: &Errors) -> syn::Result<Entry> {
     let value = match key.to_string().as_str() {
         "providers" => Value::Providers(parse_providers(input, errors)?),
         "state" => Value::Type(input.parse()?),
+        "events" => Value::Events(parse_events(input, errors)?),
         name if TOP_LEVEL_KEYS.contains(&name) => Value::Expr(input.parse()?),
         _ => {
             // Skip the value: as a type or an expression if it is one (closures and generics
@@ -166,6 +171,23 @@ fn parse_providers(input: ParseStream, errors: &Errors) -> syn::Result<Providers
         end_of_item(&content, errors);
     }
     Ok(Providers { bracket, list })
+}
+
+/// `{ name: <closure>, .. }`; an entry that does not parse is recorded and skipped.
+fn parse_events(input: ParseStream, errors: &Errors) -> syn::Result<Vec<(Ident, Expr)>> {
+    let content;
+    braced!(content in input);
+    let mut events = Vec::new();
+    while !content.is_empty() {
+        let entry = recover(&content, errors, |input| {
+            let name: Ident = input.call(Ident::parse_any)?;
+            input.parse::<Token![:]>()?;
+            Ok((name, input.parse::<Expr>()?))
+        });
+        events.extend(entry);
+        end_of_item(&content, errors);
+    }
+    Ok(events)
 }
 
 fn parse_provider(input: ParseStream, errors: &Errors) -> syn::Result<ProviderSpec> {

@@ -4,7 +4,7 @@ use proc_macro2::{Group, Literal, Span, TokenStream, TokenTree};
 use quote::{format_ident, quote};
 use syn::{Field, Ident, Pat, ReturnType, Visibility};
 
-use crate::kinds::Kind;
+use crate::kinds::{self, Kind};
 use crate::model::{Callback, Credentials, Model, OAuth, Provider, ProviderConfig, StructDef};
 
 /// The names of the generated items.
@@ -476,6 +476,30 @@ fn callbacks(model: &Model, names: &Names) -> TokenStream {
             quote!(::core::result::Result<::auth_runtime::SignInDecision, ::auth_runtime::CallbackError>),
         ));
     }
+    if let Some(callback) = &model.redirect {
+        out.extend(callback_fn(
+            &Ident::new("__next_auth_redirect", Span::call_site()),
+            callback,
+            &[quote!(&str), quote!(&str), quote!(&#state)],
+            quote!(::std::string::String),
+        ));
+    }
+    for (index, callback) in &model.events {
+        let (spec, message, generic) = &kinds::EVENTS[*index];
+        let message = Ident::new(message, Span::call_site());
+        let provider = &names.provider;
+        let ty = match generic {
+            Some(true) => quote!(::auth_runtime::events::#message<'_, #provider>),
+            Some(false) => quote!(::auth_runtime::events::#message<'_, #token>),
+            None => quote!(::auth_runtime::events::#message<'_>),
+        };
+        out.extend(callback_fn(
+            &event_fn(spec.key),
+            callback,
+            &[ty, quote!(&#state)],
+            quote!(::core::result::Result<(), ::auth_runtime::CallbackError>),
+        ));
+    }
     let session_types = [quote!(#session), quote!(&#token), quote!(&#state)];
     let session_name = Ident::new("__next_auth_session", Span::call_site());
     match &model.session_callback {
@@ -493,6 +517,11 @@ fn callbacks(model: &Model, names: &Names) -> TokenStream {
         }),
     }
     out
+}
+
+/// The private `async fn` an event's handler becomes.
+fn event_fn(key: &str) -> Ident {
+    Ident::new(&format!("__next_auth_event_{key}"), Span::call_site())
 }
 
 /// `async fn name(<user pattern>: <type>, ..) -> <ret> <user body>`; parameters the user left
@@ -686,6 +715,45 @@ fn definition_impl(model: &Model, names: &Names) -> TokenStream {
             }
         }
     });
+    let redirect = model.redirect.as_ref().map(|_| {
+        quote! {
+            fn redirect<'a>(
+                url: &'a str,
+                base_url: &'a str,
+                state: &'a #state,
+            ) -> impl ::core::future::Future<Output = ::std::string::String>
+                + ::core::marker::Send
+                + 'a {
+                __next_auth_redirect(url, base_url, state)
+            }
+        }
+    });
+    let events = (!model.events.is_empty()).then(|| {
+        let arms = model.events.iter().map(|(index, _)| {
+            let (spec, message, _) = &kinds::EVENTS[*index];
+            let variant = Ident::new(message, Span::call_site());
+            let function = event_fn(spec.key);
+            quote!(::auth_runtime::events::Event::#variant(message) => #function(message, state).await,)
+        });
+        quote! {
+            const HANDLES_EVENTS: bool = true;
+
+            fn event<'a>(
+                event: ::auth_runtime::events::Event<'a, #provider, #token>,
+                state: &'a #state,
+            ) -> impl ::core::future::Future<
+                Output = ::core::result::Result<(), ::auth_runtime::CallbackError>,
+            > + ::core::marker::Send + 'a {
+                async move {
+                    #[allow(unreachable_patterns)]
+                    match event {
+                        #(#arms)*
+                        _ => ::core::result::Result::Ok(()),
+                    }
+                }
+            }
+        }
+    });
     let unused = model
         .providers
         .is_empty()
@@ -748,6 +816,10 @@ fn definition_impl(model: &Model, names: &Names) -> TokenStream {
             }
 
             #sign_in
+
+            #redirect
+
+            #events
 
             fn session<'a>(
                 session: #session,

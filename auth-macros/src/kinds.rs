@@ -110,6 +110,31 @@ pub(crate) const SIGN_IN: ClosureSpec = ClosureSpec {
     params: &["attempt", "state"],
     required: 1,
 };
+pub(crate) const REDIRECT: ClosureSpec = ClosureSpec {
+    key: "redirect",
+    params: &["url", "base_url", "state"],
+    required: 2,
+};
+/// The events `events: { .. }` accepts, each with its closure and the `auth_runtime::events`
+/// type its message has (`true`: generic over the `Provider` enum; `false`: over the `Token`).
+pub(crate) const EVENTS: &[(ClosureSpec, &str, Option<bool>)] = &[
+    (event("sign_in"), "SignIn", Some(true)),
+    (event("sign_out"), "SignOut", Some(false)),
+    (event("create_user"), "CreateUser", None),
+    (event("link_account"), "LinkAccount", None),
+    (event("session"), "Session", Some(false)),
+    (event("guest_created"), "GuestCreated", None),
+    (event("guest_upgraded"), "GuestUpgraded", None),
+];
+
+const fn event(key: &'static str) -> ClosureSpec {
+    ClosureSpec {
+        key,
+        params: &["message", "state"],
+        required: 1,
+    }
+}
+
 pub(crate) const SESSION: ClosureSpec = ClosureSpec {
     key: "session",
     params: &["session", "token", "state"],

@@ -99,7 +99,10 @@ use proc_macro2::TokenStream;
 ///     credentials_identifier_burst: <count>,    //   are given back; AUTH_CREDENTIALS_.. override
 ///     providers: [ <provider>, .. ], // required, at least one
 ///     sign_in: <closure>,           // optional, default: every sign-in allowed
+///     redirect: <closure>,          // optional, default: the requested URL (always checked)
 ///     jwt: <closure>,               // optional, default: the token unchanged
+///     events: { <event>: <closure>, .. }, // optional; sign_in, sign_out, create_user,
+///                                   //   link_account, session, guest_created, guest_upgraded
 ///     session: <closure>,           // optional, default: the session unchanged
 /// }
 ///

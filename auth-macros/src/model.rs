@@ -18,6 +18,10 @@ pub(crate) struct Model {
     pub session_callback: Option<Callback>,
     /// `None`: the default (every sign-in allowed).
     pub sign_in: Option<Callback>,
+    /// `None`: the default (the requested URL, checked).
+    pub redirect: Option<Callback>,
+    /// `events: { .. }`: each handler with its index in `kinds::EVENTS`.
+    pub events: Vec<(usize, Callback)>,
 }
 
 /// A declared (or default) `Token` / `Session` struct.
@@ -179,6 +183,8 @@ impl Model {
             jwt: None,
             session_callback: None,
             sign_in: None,
+            redirect: None,
+            events: Vec::new(),
         }
     }
 }

@@ -107,6 +107,14 @@ pub(crate) fn validate(input: &Input, errors: &Errors) -> Model {
                 model.sign_in = closure(expr, &kinds::SIGN_IN, errors);
                 callbacks.push(expr);
             }
+            ("redirect", Value::Expr(expr)) => {
+                model.redirect = closure(expr, &kinds::REDIRECT, errors);
+                callbacks.push(expr);
+            }
+            ("events", Value::Events(events)) => {
+                model.events = validate_events(events, errors);
+                callbacks.extend(events.iter().map(|(_, expr)| expr));
+            }
             ("session", Value::Expr(expr)) => {
                 model.session_callback = closure(expr, &kinds::SESSION, errors);
                 callbacks.push(expr);
@@ -827,6 +835,35 @@ fn credential_fields(block: &ast::CredentialFields, errors: &Errors) -> Vec<Cred
 // Closures
 
 /// Checks a callback closure against its spec and prepares it for rewriting into an `async fn`.
+/// Each event handler: a known event, once, with a closure of the right shape.
+fn validate_events(events: &[(Ident, Expr)], errors: &Errors) -> Vec<(usize, Callback)> {
+    let names: Vec<&str> = kinds::EVENTS.iter().map(|(spec, ..)| spec.key).collect();
+    let mut seen = Vec::new();
+    let mut handlers = Vec::new();
+    for (name, expr) in events {
+        let key = name.to_string();
+        let Some(index) = names.iter().position(|n| *n == key) else {
+            errors.spanned(
+                name,
+                format!("unknown event `{key}`{}", unknown_hint(&key, &names)),
+            );
+            continue;
+        };
+        if seen.contains(&index) {
+            errors.spanned(
+                name,
+                format!("duplicate event `{key}`: it is already handled above"),
+            );
+            continue;
+        }
+        seen.push(index);
+        if let Some(callback) = closure(expr, &kinds::EVENTS[index].0, errors) {
+            handlers.push((index, callback));
+        }
+    }
+    handlers
+}
+
 fn closure(expr: &Expr, spec: &ClosureSpec, errors: &Errors) -> Option<Callback> {
     let closure: &ExprClosure = match expr {
         Expr::Closure(closure) => closure,

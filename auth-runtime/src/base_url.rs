@@ -137,6 +137,39 @@ impl BaseUrl {
 }
 
 impl BaseUrl {
+    /// [`resolve_redirect`](BaseUrl::resolve_redirect), also keeping absolute `http(s)` URLs
+    /// whose origin is one of `allowed` (serialised origins, `https://docs.example`).
+    pub fn resolve_redirect_allowing(&self, candidate: &str, allowed: &[String]) -> String {
+        let ours = self.resolve_redirect(candidate);
+        if allowed.is_empty() || ours != self.origin {
+            return ours;
+        }
+        let clean =
+            candidate.len() <= 4096 && !candidate.chars().any(|c| c.is_control() || c == '\\');
+        match Url::parse(candidate) {
+            Ok(url)
+                if clean
+                    && matches!(url.scheme(), "http" | "https")
+                    && url.username().is_empty()
+                    && url.password().is_none()
+                    && allowed.contains(&url.origin().ascii_serialization()) =>
+            {
+                url.into()
+            }
+            _ => ours,
+        }
+    }
+
+    /// The normalised origin of `url` (`https://docs.example`), for
+    /// [`resolve_redirect_allowing`](BaseUrl::resolve_redirect_allowing); `None` when it is not
+    /// an `http(s)` origin.
+    pub fn origin_of(url: &str) -> Option<String> {
+        let parsed = Url::parse(url).ok()?;
+        let origin = parsed.origin();
+        (matches!(parsed.scheme(), "http" | "https") && origin.is_tuple())
+            .then(|| origin.ascii_serialization())
+    }
+
     /// The common case without a URL parser: a path (`/cart?x=1`) or an absolute URL under our
     /// origin, made only of characters that cannot change where the URL points. Anything else
     /// goes through the full parser.

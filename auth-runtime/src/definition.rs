@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 
 use crate::body::RequestBody;
 use crate::callback::CallbackError;
+use crate::events::Event;
 pub use crate::providers::{OAuthSpec, Protocol};
 use crate::sign_in_callback::{SignInAttempt, SignInDecision};
 use crate::user::{JwtEvent, SessionUser, User};
@@ -55,6 +56,31 @@ pub trait AuthDefinition: Sized + Send + Sync + 'static {
     ) -> impl Future<Output = Result<SignInDecision, CallbackError>> + Send + 'a {
         let _ = (attempt, state);
         async { Ok(SignInDecision::Allow) }
+    }
+
+    /// Runs the `redirect` callback: where to send the visitor for a requested `url`
+    /// (`callbackUrl`), given the app's origin `base_url`. The default keeps `url`. Whatever it
+    /// returns is checked again: only the app's origin and the origins it allowed
+    /// ([`AuthBuilder::allow_redirect_origin`](crate::AuthBuilder::allow_redirect_origin)) pass.
+    fn redirect<'a>(
+        url: &'a str,
+        base_url: &'a str,
+        state: &'a Self::State,
+    ) -> impl Future<Output = String> + Send + 'a {
+        let _ = (base_url, state);
+        async move { url.to_owned() }
+    }
+
+    /// Whether `events` were written: without them, the engine builds no event at all.
+    const HANDLES_EVENTS: bool = false;
+
+    /// Runs the handler `events: { .. }` has for `event`, if any.
+    fn event<'a>(
+        event: Event<'a, Self::Provider, Self::Token>,
+        state: &'a Self::State,
+    ) -> impl Future<Output = Result<(), CallbackError>> + Send + 'a {
+        let _ = (event, state);
+        async { Ok(()) }
     }
 
     /// Runs the `session` callback on the default session built from `token`.

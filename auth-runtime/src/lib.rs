@@ -90,6 +90,7 @@ mod csrf;
 pub mod definition;
 mod engine;
 mod error;
+pub mod events;
 #[cfg(feature = "guests")]
 pub mod guests;
 mod handlers;

@@ -36,6 +36,7 @@ pub struct Overrides {
     pub(crate) max_age: Option<u64>,
     pub(crate) update_age: Option<u64>,
     pub(crate) max_body_bytes: Option<usize>,
+    pub(crate) redirect_origins: Vec<String>,
 }
 
 impl std::fmt::Debug for Overrides {
@@ -75,6 +76,8 @@ pub struct Settings {
     pub(crate) max_age: u64,
     pub(crate) update_age: u64,
     pub(crate) max_body_bytes: usize,
+    /// Origins other than ours that redirects may go to (`AuthBuilder::allow_redirect_origin`).
+    pub(crate) redirect_origins: Vec<String>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -91,11 +94,19 @@ impl std::fmt::Debug for Settings {
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("redirect_origins", &self.redirect_origins)
             .finish()
     }
 }
 
 impl Settings {
+    /// Where a redirect may go: `candidate` if it is on our origin (see
+    /// [`BaseUrl::resolve_redirect`]) or on an origin the app allowed; our origin otherwise.
+    pub(crate) fn resolve_redirect(&self, candidate: &str) -> String {
+        self.base
+            .resolve_redirect_allowing(candidate, &self.redirect_origins)
+    }
+
     /// Resolves settings: code overrides, then the environment, then the macro's values, then
     /// defaults. `env` looks a variable up (the process environment in production); `development`
     /// allows a generated secret (debug builds).
@@ -193,6 +204,18 @@ impl Settings {
                 reason: format!("{update_age} is above max_age ({max_age})"),
             });
         }
+        let redirect_origins = overrides
+            .redirect_origins
+            .iter()
+            .map(|origin| {
+                BaseUrl::origin_of(origin).ok_or_else(|| ConfigError::InvalidSetting {
+                    name: "allow_redirect_origin",
+                    reason: format!(
+                        "{origin:?} is not an http(s) origin such as https://docs.example"
+                    ),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let leeway = overrides.leeway.unwrap_or(LEEWAY_SECONDS);
         if leeway > MAX_LEEWAY {
             return Err(ConfigError::InvalidSetting {
@@ -238,6 +261,7 @@ impl Settings {
             max_age,
             update_age,
             max_body_bytes: overrides.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY),
+            redirect_origins,
         })
     }
 

@@ -218,6 +218,14 @@ impl<D: AuthDefinition> AuthBuilder<D> {
         self
     }
 
+    /// Lets redirects (the `callbackUrl`, the `redirect` callback's answer, a `sign_in`
+    /// redirect) go to this other origin as well as the app's own, e.g.
+    /// `https://docs.shop.example`. Every other URL still resolves to the app's origin.
+    pub fn allow_redirect_origin(mut self, origin: impl Into<String>) -> Self {
+        self.overrides.redirect_origins.push(origin.into());
+        self
+    }
+
     /// The largest request body accepted, in bytes (default 64 KiB).
     pub fn max_body_bytes(mut self, bytes: usize) -> Self {
         self.overrides.max_body_bytes = Some(bytes);

@@ -253,14 +253,16 @@ impl<D: AuthDefinition> Auth<D> {
         // A session read uses neither the CSRF token nor the callback URL; it only keeps their
         // cookies in place, so it skips verifying and resolving what is already there.
         let session_read = route.action == Action::Session && parts.method == Method::GET;
-        let mut context = RequestContext::init(
+        let mut context = RequestContext::init::<D>(
             settings,
+            &core.state,
             &cookies,
             &body,
             query,
             &parts.headers,
             session_read,
-        );
+        )
+        .await;
         context.peer = parts.extensions.get::<ClientAddr>().map(|a| a.0.ip());
         let mut reply = handlers::dispatch(core, &parts.method, route, &context, &cookies).await;
         // The init step's cookies go first so that a handler's own cookie of the same name wins.

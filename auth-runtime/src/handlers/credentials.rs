@@ -195,6 +195,7 @@ pub(crate) async fn callback<D: AuthDefinition>(
         profile: None,
         previous: previous(core, cookies).await,
         as_guest: false,
+        created_guest: false,
         credentials: Some(context.body.clone()),
     };
     end_sign_in(core, sign_in, info.id, context, cookies).await

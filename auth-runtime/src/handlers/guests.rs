@@ -32,9 +32,9 @@ pub(crate) async fn anonymous_callback<D: AuthDefinition>(
         );
     };
     let previous = previous(core, cookies).await;
-    let guest_id = match previous.as_ref().and_then(|d| d.guest.clone()) {
+    let (guest_id, created_guest) = match previous.as_ref().and_then(|d| d.guest.clone()) {
         // Already a guest of this store (checked by the read): the same guest, no new row.
-        Some(id) => id,
+        Some(id) => (id, false),
         None => {
             // No client address: refused, not silently limited by the global budget alone.
             let Some(client) = super::client_key(&core.proxy, context) else {
@@ -65,7 +65,7 @@ pub(crate) async fn anonymous_callback<D: AuthDefinition>(
                 other => other,
             };
             match created {
-                Ok(created) => created.guest.id,
+                Ok(created) => (created.guest.id, created.new),
                 Err(error) => {
                     let refusal = setup.refuse(&error, "create");
                     let outcome = if refusal.status.is_server_error() {
@@ -86,6 +86,7 @@ pub(crate) async fn anonymous_callback<D: AuthDefinition>(
         profile: None,
         previous,
         as_guest: true,
+        created_guest,
         credentials: None,
     };
     end_sign_in(core, sign_in, info.id, context, cookies).await

@@ -115,7 +115,7 @@ pub(crate) async fn dispatch<D: AuthDefinition>(
             credentials::callback(core, route.provider, context, cookies).await
         }
         Action::Callback => credentials::callback_get::<D>(route.provider),
-        Action::SignOut if post => signout::post(core, context, cookies),
+        Action::SignOut if post => signout::post(core, context, cookies).await,
         Action::SignOut => pages::signout(core, context),
         Action::Error => pages::error(core, route.provider, context),
         Action::VerifyRequest => pages::verify_request(core),

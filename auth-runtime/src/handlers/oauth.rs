@@ -122,6 +122,7 @@ pub(crate) async fn callback<D: AuthDefinition>(
         profile: Some(signed_in.profile),
         previous: previous(core, cookies).await,
         as_guest: false,
+        created_guest: false,
         credentials: None,
     };
     match core

@@ -3,13 +3,13 @@
 
 use http::StatusCode;
 
-use crate::cookies::{self, RequestCookies};
+use crate::cookies::RequestCookies;
 use crate::definition::AuthDefinition;
 use crate::handlers::Core;
 use crate::protocol::reply::Reply;
 use crate::protocol::request::{RequestContext, fresh_csrf_cookie};
 
-pub(crate) fn post<D: AuthDefinition>(
+pub(crate) async fn post<D: AuthDefinition>(
     core: &Core<D>,
     context: &RequestContext<'_>,
     cookies: &RequestCookies<'_>,
@@ -23,10 +23,9 @@ pub(crate) fn post<D: AuthDefinition>(
             StatusCode::OK,
         );
     }
-    let name = &settings.cookies.session_token;
-    let present = cookies.chunk_names(name);
+    let cleared = core.sessions.sign_out(&core.state, settings, cookies).await;
     Reply::redirect(context.callback_url.clone(), json, StatusCode::OK)
-        .with_cookies(cookies::clear_session(name, settings.secure, &present))
+        .with_cookies(cleared)
         .with_cookies(fresh_csrf_cookie(settings))
         .no_cache()
 }

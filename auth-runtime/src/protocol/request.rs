@@ -7,6 +7,7 @@ use http::header;
 use crate::body::RequestBody;
 use crate::cookies::{self, Lifetime, RequestCookies};
 use crate::csrf::{self, CsrfToken};
+use crate::definition::AuthDefinition;
 use crate::error::RequestError;
 use crate::settings::Settings;
 
@@ -78,8 +79,9 @@ pub(crate) struct RequestContext<'r> {
 }
 
 impl<'r> RequestContext<'r> {
-    pub(crate) fn init(
+    pub(crate) async fn init<D: AuthDefinition>(
         settings: &Settings,
+        state: &D::State,
         cookies: &RequestCookies<'_>,
         body: &'r RequestBody,
         query: &'r str,
@@ -126,7 +128,10 @@ impl<'r> RequestContext<'r> {
             .or(query_url)
             .or_else(|| cookie_url.as_deref().map(str::to_owned));
         let callback_url = match candidate {
-            Some(candidate) => settings.base.resolve_redirect(&candidate),
+            Some(candidate) => {
+                let chosen = D::redirect(&candidate, settings.base.origin(), state).await;
+                settings.resolve_redirect(&chosen)
+            }
             None => settings.base.origin().to_owned(),
         };
         if cookie_url.as_deref() != Some(callback_url.as_str()) {

@@ -12,6 +12,7 @@ pub(crate) mod codec;
 pub(crate) mod guests;
 mod reader;
 mod sign_in;
+mod sign_out;
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -350,6 +351,8 @@ impl<D: AuthDefinition> Sessions<D> {
             token.expires_at().unwrap_or(now)
         };
         let session = build_session::<D>(state, user, &token, expires_at).await;
+        let read = crate::events::Session { token: &token };
+        crate::events::fire::<D>(crate::events::Event::Session(read), state).await;
         Ok(Refreshed {
             session,
             cookies: set,

@@ -5,9 +5,10 @@ use crate::body::RequestBody;
 use crate::callback::CallbackError;
 use crate::cookies::RequestCookies;
 use crate::definition::{AuthDefinition, ProviderId, TokenClaims};
+use crate::events::{self, Event, fire};
 use crate::settings::Settings;
 use crate::sign_in_callback::{SignInAttempt, SignInDecision};
-use crate::user::{Account, JwtEvent, Profile, User};
+use crate::user::{Account, GuestUpgrade, JwtEvent, Profile, User};
 
 use super::{Sessions, Verified};
 
@@ -26,6 +27,8 @@ pub(crate) struct SignIn<D: AuthDefinition> {
     /// `true` for an Anonymous provider's sign-in: the user is the guest itself, nothing to
     /// upgrade.
     pub as_guest: bool,
+    /// Whether the Anonymous provider created the guest for this sign-in.
+    pub created_guest: bool,
     /// The submitted form of a Credentials sign-in, for the `sign_in` callback.
     pub credentials: Option<RequestBody>,
 }
@@ -86,6 +89,14 @@ impl<D: AuthDefinition> Sessions<D> {
         cookies: &RequestCookies<'_>,
     ) -> Result<Vec<String>, SignInError> {
         let provider = sign_in.provider.id();
+        if sign_in.created_guest {
+            let guest_id = &sign_in.user.id;
+            fire::<D>(
+                Event::GuestCreated(events::GuestCreated { guest_id }),
+                state,
+            )
+            .await;
+        }
         let present = cookies.chunk_names(&settings.cookies.session_token);
         let result = self.end(state, settings, sign_in, &present).await;
         match &result {
@@ -112,6 +123,7 @@ impl<D: AuthDefinition> Sessions<D> {
             profile,
             previous,
             as_guest,
+            created_guest: _,
             credentials,
         } = sign_in;
         let attempt = SignInAttempt {
@@ -125,9 +137,7 @@ impl<D: AuthDefinition> Sessions<D> {
         match D::sign_in(attempt, state).await {
             Ok(SignInDecision::Allow) => {}
             Ok(SignInDecision::Redirect(url)) => {
-                return Err(SignInError::Redirected(
-                    settings.base.resolve_redirect(&url),
-                ));
+                return Err(SignInError::Redirected(settings.resolve_redirect(&url)));
             }
             Ok(denied) => return Err(SignInError::Denied(denied.denial_code().to_owned())),
             Err(error) => {
@@ -163,6 +173,25 @@ impl<D: AuthDefinition> Sessions<D> {
         };
         #[cfg(not(feature = "guests"))]
         let (upgrade, mut extra_cookies) = (None, Vec::new());
+        let mut is_new_user = false;
+        if let Some(upgrade) = &upgrade {
+            fire::<D>(
+                Event::GuestUpgraded(events::GuestUpgraded { upgrade }),
+                state,
+            )
+            .await;
+            if let GuestUpgrade::Promoted { user_id } = upgrade {
+                is_new_user = true;
+                fire::<D>(Event::CreateUser(events::CreateUser { user_id }), state).await;
+                let link = events::LinkAccount {
+                    user_id,
+                    account: &account,
+                };
+                fire::<D>(Event::LinkAccount(link), state).await;
+            }
+        }
+        // The sign-in event tells who signed in after the `jwt` callback took them.
+        let told = D::HANDLES_EVENTS.then(|| (user.clone(), account.clone()));
         let guest = as_guest.then(|| user.id.clone());
         let user_id = user.id.clone();
         let token = D::Token::from_user(&user);
@@ -189,6 +218,16 @@ impl<D: AuthDefinition> Sessions<D> {
                 error: CallbackError::internal(error),
             })?;
         cookies.append(&mut extra_cookies);
+        if let Some((user, account)) = &told {
+            let signed_in = events::SignIn {
+                provider,
+                user,
+                account,
+                is_new_user,
+                as_guest,
+            };
+            fire::<D>(Event::SignIn(signed_in), state).await;
+        }
         Ok(cookies)
     }
 }

@@ -1,0 +1,28 @@
+//! How a sign-out ends a browser's session: its cookies cleared, the application told.
+
+use crate::cookies::{self, RequestCookies};
+use crate::definition::AuthDefinition;
+use crate::events::{self, Event, fire};
+use crate::settings::Settings;
+
+use super::Sessions;
+
+impl<D: AuthDefinition> Sessions<D> {
+    /// Signs the browser out: the `sign_out` event gets the session's token when it was still
+    /// valid, and the returned `Set-Cookie` lines clear every session chunk the request carried.
+    pub async fn sign_out(
+        &self,
+        state: &D::State,
+        settings: &Settings,
+        cookies: &RequestCookies<'_>,
+    ) -> Vec<String> {
+        if D::HANDLES_EVENTS {
+            let verified = self.verify_request(settings, cookies, None).await.ok();
+            let token = verified.as_ref().map(|v| &v.claims);
+            fire::<D>(Event::SignOut(events::SignOut { token }), state).await;
+        }
+        let name = &settings.cookies.session_token;
+        let present = cookies.chunk_names(name);
+        cookies::clear_session(name, settings.secure, &present)
+    }
+}
