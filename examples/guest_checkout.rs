@@ -40,7 +40,9 @@ use auth_runtime::axum::{
 use auth_runtime::guests::{
     CleanupHook, CleanupPolicy, GuestDatabase, GuestTx, HookFuture, UpgradeOutcome, spawn_cleanup,
 };
-use auth_runtime::{AuthBuilder, AuthDefinition, SignInDecision, TokenClaims, User, next_auth};
+use auth_runtime::{
+    AuthBuilder, AuthDefinition, CallbackError, SignInDecision, TokenClaims, User, next_auth,
+};
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse};
@@ -138,6 +140,20 @@ next_auth! {
         user_id: token.sub.clone(),
         ..session
     },
+
+    // The shop's audit trail, written after the fact: a failure is logged, the visitor never
+    // sees it.
+    events: {
+        guest_created: async |m, shop| audit(shop, "guest_created", m.guest_id).await,
+        guest_upgraded: async |m, shop| audit(shop, "guest_upgraded", m.upgrade.user_id()).await,
+        create_user: async |m, shop| audit(shop, "create_user", m.user_id).await,
+        link_account: async |m, shop| audit(shop, "link_account", m.user_id).await,
+        sign_in: async |m, shop| audit(shop, "sign_in", &m.user.id).await,
+        sign_out: async |m, shop| {
+            let user = m.token.and_then(|token| token.sub.as_deref()).unwrap_or_default();
+            audit(shop, "sign_out", user).await
+        },
+    },
 }
 // ANCHOR_END: config
 
@@ -212,7 +228,7 @@ pub const PRODUCTS: &[(&str, &str, u32)] = &[
     ("pot", "Cast-iron teapot", 4500),
 ];
 
-/// The cart table, in the guest store's database.
+/// The cart table and the audit trail, in the guest store's database.
 pub async fn migrate(db: &GuestDatabase) -> Result<(), sqlx::Error> {
     on_pool!(db, |pool| sqlx::query(
         "CREATE TABLE IF NOT EXISTS cart_items (owner TEXT NOT NULL, product TEXT NOT NULL, \
@@ -220,7 +236,49 @@ pub async fn migrate(db: &GuestDatabase) -> Result<(), sqlx::Error> {
     )
     .execute(pool)
     .await
-    .map(drop))
+    .map(drop))?;
+    // The only difference between the two databases: how an id counts up.
+    let audit_table = match db {
+        GuestDatabase::Postgres(_) => {
+            "CREATE TABLE IF NOT EXISTS audit_log (id BIGSERIAL PRIMARY KEY, event TEXT NOT NULL, \
+             user_id TEXT NOT NULL, at BIGINT NOT NULL)"
+        }
+        _ => {
+            "CREATE TABLE IF NOT EXISTS audit_log (id INTEGER PRIMARY KEY AUTOINCREMENT, \
+             event TEXT NOT NULL, user_id TEXT NOT NULL, at BIGINT NOT NULL)"
+        }
+    };
+    on_pool!(db, |pool| sqlx::query(audit_table)
+        .execute(pool)
+        .await
+        .map(drop))
+}
+
+/// One line of the audit trail.
+async fn audit(shop: &Shop, event: &str, user_id: &str) -> Result<(), CallbackError> {
+    let at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    on_pool!(&shop.db, |pool| sqlx::query(
+        "INSERT INTO audit_log (event, user_id, at) VALUES ($1, $2, $3)"
+    )
+    .bind(event)
+    .bind(user_id)
+    .bind(at)
+    .execute(pool)
+    .await
+    .map(drop))?;
+    Ok(())
+}
+
+/// The audit trail of `user_id`, oldest first: the events' names.
+pub async fn audit_trail(db: &GuestDatabase, user_id: &str) -> Result<Vec<String>, sqlx::Error> {
+    on_pool!(db, |pool| sqlx::query_scalar(
+        "SELECT event FROM audit_log WHERE user_id = $1 ORDER BY id"
+    )
+    .bind(user_id)
+    .fetch_all(pool)
+    .await)
 }
 
 // ANCHOR: hook

@@ -73,7 +73,7 @@ async fn the_real_next_auth_client_shops_as_a_guest_and_keeps_the_cart() {
     shop::migrate(&store.clone().into()).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let origin = format!("http://{}", listener.local_addr().unwrap());
-    let auth = shop::auth_builder::<shop::NextAuth>(store)
+    let auth = shop::auth_builder::<shop::NextAuth>(store.clone())
         .secret("client-js-guests-secret-0123456789abcdef")
         .url(format!("{origin}/api/auth"))
         .build()
@@ -118,4 +118,31 @@ async fn the_real_next_auth_client_shops_as_a_guest_and_keeps_the_cart() {
         out.contains("ℹ fail 0") && !out.contains("ℹ pass 0"),
         "the suite ran no test or hid a failure"
     );
+
+    // The shop's events, as its audit trail wrote them: the shopper was a guest, then signed in
+    // as alice and was promoted; each event once, in the order things happened.
+    let db: auth_runtime::guests::GuestDatabase = store.clone().into();
+    let promoted: Vec<String> =
+        sqlx::query_scalar("SELECT user_id FROM audit_log WHERE event = 'create_user'")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    assert_eq!(promoted.len(), 1, "one guest was promoted: {promoted:?}");
+    let trail = shop::audit_trail(&db, &promoted[0]).await.unwrap();
+    assert_eq!(
+        trail,
+        [
+            "guest_created",
+            "sign_in",
+            "guest_upgraded",
+            "create_user",
+            "link_account",
+            "sign_in"
+        ]
+    );
+    // Bob signed in without being a guest first (from 127.0.0.2): a sign-in, nothing else.
+    assert_eq!(shop::audit_trail(&db, "bob").await.unwrap(), ["sign_in"]);
+    // Refused and redirected sign-ins (carol, dave) are no sign-in.
+    assert!(shop::audit_trail(&db, "carol").await.unwrap().is_empty());
+    assert!(shop::audit_trail(&db, "dave").await.unwrap().is_empty());
 }

@@ -67,6 +67,8 @@ pub(crate) struct KindSpec {
 pub(crate) struct ClosureSpec {
     /// The key the closure is written under (`authorize`, `jwt`, `session`).
     pub key: &'static str,
+    /// What the closure is called in messages: a "callback" or an "event" handler.
+    pub noun: &'static str,
     /// Parameter names, for messages.
     pub params: &'static [&'static str],
     /// How many of `params` must be written.
@@ -97,21 +99,25 @@ impl ClosureSpec {
 
 pub(crate) const AUTHORIZE: ClosureSpec = ClosureSpec {
     key: "authorize",
+    noun: "callback",
     params: &["credentials", "state"],
     required: 1,
 };
 pub(crate) const JWT: ClosureSpec = ClosureSpec {
     key: "jwt",
+    noun: "callback",
     params: &["token", "event", "state"],
     required: 2,
 };
 pub(crate) const SIGN_IN: ClosureSpec = ClosureSpec {
     key: "sign_in",
+    noun: "callback",
     params: &["attempt", "state"],
     required: 1,
 };
 pub(crate) const REDIRECT: ClosureSpec = ClosureSpec {
     key: "redirect",
+    noun: "callback",
     params: &["url", "base_url", "state"],
     required: 2,
 };
@@ -130,6 +136,7 @@ pub(crate) const EVENTS: &[(ClosureSpec, &str, Option<bool>)] = &[
 const fn event(key: &'static str) -> ClosureSpec {
     ClosureSpec {
         key,
+        noun: "event",
         params: &["message", "state"],
         required: 1,
     }
@@ -137,6 +144,7 @@ const fn event(key: &'static str) -> ClosureSpec {
 
 pub(crate) const SESSION: ClosureSpec = ClosureSpec {
     key: "session",
+    noun: "callback",
     params: &["session", "token", "state"],
     required: 2,
 };

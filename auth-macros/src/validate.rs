@@ -896,8 +896,9 @@ fn closure(expr: &Expr, spec: &ClosureSpec, errors: &Errors) -> Option<Callback>
         errors.spanned(
             quote!(#begin #inputs #end),
             format!(
-                "the `{}` callback takes {} {}, found {count}",
+                "the `{}` {} takes {} {}, found {count}",
                 spec.key,
+                spec.noun,
                 spec.arity(),
                 spec.signature()
             ),
