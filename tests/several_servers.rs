@@ -209,3 +209,47 @@ async fn the_creation_limits_grant_exactly_the_budget_across_both_servers() {
     let stats = servers[1].db.store().stats().await.unwrap();
     assert_eq!(stats.guests, 7);
 }
+
+/// Password attempts count on both servers together: a client alternating between them meets
+/// the limit after the same 10 wrong attempts as on one, with `Retry-After`, and the right
+/// password from another address still signs in on either.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_attempts_are_counted_across_both_servers() {
+    let Some(servers) = two_servers("attempts", Limits::unlimited()).await else {
+        return;
+    };
+    let mut guesser = Browser::new(&servers[0].origin, client(31));
+    let mut statuses = Vec::new();
+    for i in 0..14 {
+        guesser.origin = servers[i % 2].origin.clone();
+        let password = format!("guess-{i}");
+        let answer = guesser
+            .sign_in("password", &[("username", "bob"), ("password", &password)])
+            .await;
+        if answer.status == StatusCode::TOO_MANY_REQUESTS {
+            assert_eq!(answer.body["error"], "RateLimited");
+            let retry: u64 = answer.headers["retry-after"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            // 30 an hour once the burst is spent: one every 120 s.
+            assert!((100..=120).contains(&retry), "Retry-After: {retry}");
+        }
+        statuses.push(answer.status.as_u16());
+    }
+    assert_eq!(statuses[..10], [401; 10], "{statuses:?}");
+    assert_eq!(statuses[10..], [429; 4], "{statuses:?}");
+
+    for (i, server) in servers.iter().enumerate() {
+        let mut owner = Browser::new(&server.origin, client(32 + i as u8));
+        let answer = owner
+            .sign_in(
+                "password",
+                &[("username", "bob"), ("password", "bob-password")],
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        assert_eq!(owner.session().await["user"]["name"], "bob");
+    }
+}
