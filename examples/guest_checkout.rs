@@ -141,6 +141,11 @@ next_auth! {
         ..session
     },
 
+    // The shop's own page has the sign-in form; the built-in pages that remain (sign-out,
+    // errors) wear the shop's colours.
+    pages: { sign_in: "/" },
+    theme: { brand_color: "#0f766e", logo: "/logo.svg" },
+
     // The shop's audit trail, written after the fact: a failure is logged, the visitor never
     // sees it.
     events: {
@@ -395,6 +400,7 @@ pub fn app<D: AuthDefinition<State = Shop>>(auth: auth_runtime::Auth<D>) -> Rout
     Router::new()
         .route("/metrics", get(metrics))
         .route("/", get(index))
+        .route("/logo.svg", get(logo))
         .route("/api/products", get(products))
         .route("/api/cart", get(cart::<D>).post(add_to_cart::<D>))
         .route("/api/checkout", post(checkout::<D>))
@@ -404,6 +410,16 @@ pub fn app<D: AuthDefinition<State = Shop>>(auth: auth_runtime::Auth<D>) -> Rout
         .layer(DefaultBodyLimit::max(4 * 1024))
         .nest("/api/auth", auth.router())
         .with_state(auth)
+}
+
+/// The shop's logo, shown on the built-in pages (`theme.logo`).
+async fn logo() -> impl IntoResponse {
+    const LOGO: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"180\" height=\"48\" \
+        viewBox=\"0 0 180 48\"><circle cx=\"24\" cy=\"24\" r=\"20\" fill=\"#0f766e\"/>\
+        <path d=\"M14 22h20v6a8 8 0 0 1-8 8h-4a8 8 0 0 1-8-8z\" fill=\"#fff\"/>\
+        <text x=\"54\" y=\"32\" font-family=\"system-ui,sans-serif\" font-size=\"22\" \
+        font-weight=\"700\" fill=\"#0f766e\">Tea Shop</text></svg>";
+    ([(axum::http::header::CONTENT_TYPE, "image/svg+xml")], LOGO)
 }
 
 /// The owner of a visitor's cart: the session's user id (the guest id for a guest).

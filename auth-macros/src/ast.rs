@@ -32,6 +32,8 @@ pub(crate) const TOP_LEVEL_KEYS: &[&str] = &[
     "redirect",
     "jwt",
     "events",
+    "pages",
+    "theme",
     "session",
 ];
 
@@ -57,8 +59,8 @@ pub(crate) enum Value {
     Providers(Providers),
     /// `state: Type`.
     Type(Box<Type>),
-    /// `events: { sign_in: |message| .., .. }`.
-    Events(Vec<(Ident, Expr)>),
+    /// `events: { sign_in: |message| .., .. }`, `pages: { .. }`, `theme: { .. }`: named values.
+    Map(Vec<(Ident, Expr)>),
     /// Every other known key: an expression, judged by validation.
     Expr(Box<Expr>),
     /// An unknown key: its tokens were skipped up to the next comma.
@@ -145,7 +147,7 @@ fn parse_entry(input: ParseStream, errors: &Errors) -> syn::Result<Entry> {
     let value = match key.to_string().as_str() {
         "providers" => Value::Providers(parse_providers(input, errors)?),
         "state" => Value::Type(input.parse()?),
-        "events" => Value::Events(parse_events(input, errors)?),
+        "events" | "pages" | "theme" => Value::Map(parse_map(input, errors)?),
         name if TOP_LEVEL_KEYS.contains(&name) => Value::Expr(input.parse()?),
         _ => {
             // Skip the value: as a type or an expression if it is one (closures and generics
@@ -173,21 +175,21 @@ fn parse_providers(input: ParseStream, errors: &Errors) -> syn::Result<Providers
     Ok(Providers { bracket, list })
 }
 
-/// `{ name: <closure>, .. }`; an entry that does not parse is recorded and skipped.
-fn parse_events(input: ParseStream, errors: &Errors) -> syn::Result<Vec<(Ident, Expr)>> {
+/// `{ name: <expr>, .. }`; an entry that does not parse is recorded and skipped.
+fn parse_map(input: ParseStream, errors: &Errors) -> syn::Result<Vec<(Ident, Expr)>> {
     let content;
     braced!(content in input);
-    let mut events = Vec::new();
+    let mut entries = Vec::new();
     while !content.is_empty() {
         let entry = recover(&content, errors, |input| {
             let name: Ident = input.call(Ident::parse_any)?;
             input.parse::<Token![:]>()?;
             Ok((name, input.parse::<Expr>()?))
         });
-        events.extend(entry);
+        entries.extend(entry);
         end_of_item(&content, errors);
     }
-    Ok(events)
+    Ok(entries)
 }
 
 fn parse_provider(input: ParseStream, errors: &Errors) -> syn::Result<ProviderSpec> {

@@ -661,6 +661,22 @@ fn definition_impl(model: &Model, names: &Names) -> TokenStream {
         limit(attempts.per_identifier_per_hour),
         limit(attempts.per_identifier_burst),
     );
+    let text = |value: &Option<String>| option_str(value.as_ref());
+    let pages = &model.settings.pages;
+    let (page_sign_in, page_sign_out, page_error, page_verify, page_new_user) = (
+        text(&pages.sign_in),
+        text(&pages.sign_out),
+        text(&pages.error),
+        text(&pages.verify_request),
+        text(&pages.new_user),
+    );
+    let theme = &model.settings.theme;
+    let (scheme, brand, logo, button_text) = (
+        text(&theme.color_scheme),
+        text(&theme.brand_color),
+        text(&theme.logo),
+        text(&theme.button_text),
+    );
     let base_path = match &model.settings.base_path {
         Some(path) => quote!(::core::option::Option::Some(#path)),
         None => quote!(::core::option::Option::None),
@@ -784,6 +800,19 @@ fn definition_impl(model: &Model, names: &Names) -> TokenStream {
                         per_client_burst: #attempts_burst,
                         per_identifier_per_hour: #identifier_per_hour,
                         per_identifier_burst: #identifier_burst,
+                    },
+                    pages: ::auth_runtime::definition::PageSettings {
+                        sign_in: #page_sign_in,
+                        sign_out: #page_sign_out,
+                        error: #page_error,
+                        verify_request: #page_verify,
+                        new_user: #page_new_user,
+                    },
+                    theme: ::auth_runtime::definition::ThemeSettings {
+                        color_scheme: #scheme,
+                        brand_color: #brand,
+                        logo: #logo,
+                        button_text: #button_text,
                     },
                 };
 

@@ -45,6 +45,54 @@ pub(crate) struct Settings {
     /// `credentials_limit_per_hour`, `credentials_limit_burst`,
     /// `credentials_identifier_per_hour`, `credentials_identifier_burst`.
     pub attempt_limits: AttemptLimits,
+    /// `pages: { .. }`: the app's own pages, paths or absolute URLs.
+    pub pages: Pages,
+    /// `theme: { .. }`: how the built-in pages look.
+    pub theme: Theme,
+}
+
+/// The app's own pages, as `auth_runtime::definition::PageSettings` has them.
+#[derive(Default)]
+pub(crate) struct Pages {
+    pub sign_in: Option<String>,
+    pub sign_out: Option<String>,
+    pub error: Option<String>,
+    pub verify_request: Option<String>,
+    pub new_user: Option<String>,
+}
+
+impl Pages {
+    /// Every key `pages` accepts, in documentation order.
+    pub(crate) const KEYS: [&'static str; 5] =
+        ["sign_in", "sign_out", "error", "verify_request", "new_user"];
+
+    pub(crate) fn slot(&mut self, key: &str) -> Option<&mut Option<String>> {
+        Some(match key {
+            "sign_in" => &mut self.sign_in,
+            "sign_out" => &mut self.sign_out,
+            "error" => &mut self.error,
+            "verify_request" => &mut self.verify_request,
+            "new_user" => &mut self.new_user,
+            _ => return None,
+        })
+    }
+}
+
+/// The built-in pages' look, as `auth_runtime::definition::ThemeSettings` has it.
+#[derive(Default)]
+pub(crate) struct Theme {
+    pub color_scheme: Option<String>,
+    pub brand_color: Option<String>,
+    pub logo: Option<String>,
+    pub button_text: Option<String>,
+}
+
+impl Theme {
+    /// Every key `theme` accepts, in documentation order.
+    pub(crate) const KEYS: [&'static str; 4] =
+        ["color_scheme", "brand_color", "logo", "button_text"];
+    /// The values of `color_scheme`.
+    pub(crate) const SCHEMES: [&'static str; 3] = ["auto", "light", "dark"];
 }
 
 /// Guest creation limits, as `auth_runtime::definition::GuestLimitSettings` has them.

@@ -20,8 +20,8 @@ use crate::ast::{self, Input, ProviderValue, TOP_LEVEL_KEYS, Value};
 use crate::errors::{Errors, did_you_mean, list, unknown_hint};
 use crate::kinds::{self, ClosureSpec, FieldType, Kind, KindSpec};
 use crate::model::{
-    Callback, CredentialField, Credentials, Model, OAuth, Provider, ProviderConfig, StructDef,
-    TokenFormat,
+    Callback, CredentialField, Credentials, Model, OAuth, Pages, Provider, ProviderConfig,
+    StructDef, Theme, TokenFormat,
 };
 
 /// Fields every token has; declared token fields must not reuse them.
@@ -111,7 +111,9 @@ pub(crate) fn validate(input: &Input, errors: &Errors) -> Model {
                 model.redirect = closure(expr, &kinds::REDIRECT, errors);
                 callbacks.push(expr);
             }
-            ("events", Value::Events(events)) => {
+            ("pages", Value::Map(pages)) => model.settings.pages = validate_pages(pages, errors),
+            ("theme", Value::Map(theme)) => model.settings.theme = validate_theme(theme, errors),
+            ("events", Value::Map(events)) => {
                 model.events = validate_events(events, errors);
                 callbacks.extend(events.iter().map(|(_, expr)| expr));
             }
@@ -486,6 +488,116 @@ fn base_path(expr: &Expr, errors: &Errors) -> Option<String> {
         }
         None => Some(value),
     }
+}
+
+/// `pages: { sign_in: "/login", .. }`: known pages, once each, each a path on the app
+/// (`/login`) or an absolute `http(s)` URL.
+fn validate_pages(entries: &[(Ident, Expr)], errors: &Errors) -> Pages {
+    let mut pages = Pages::default();
+    for (name, expr) in entries {
+        let key = name.to_string();
+        let Some(slot) = pages.slot(&key) else {
+            errors.spanned(
+                name,
+                format!("unknown page `{key}`{}", unknown_hint(&key, &Pages::KEYS)),
+            );
+            continue;
+        };
+        if slot.is_some() {
+            errors.spanned(
+                name,
+                format!("duplicate page `{key}`: it is already set above"),
+            );
+            continue;
+        }
+        let Some(lit) = string_literal(expr, errors) else {
+            continue;
+        };
+        let value = lit.value();
+        let absolute = value.starts_with("https://") || value.starts_with("http://");
+        let problem = if !(value.starts_with('/') || absolute) {
+            Some("must be a path on the app (`/login`) or an absolute http(s) URL")
+        } else if value.starts_with("//") {
+            Some("must not start with `//` (a browser reads it as another host)")
+        } else if value
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '\\')
+        {
+            Some("must not contain spaces, control characters or `\\`")
+        } else if !absolute && (value == "/api/auth" || value.starts_with("/api/auth/")) {
+            Some("is inside the auth API (`/api/auth`): the built-in page is already there")
+        } else {
+            None
+        };
+        match problem {
+            Some(problem) => errors.spanned(lit, format!("page `{key}` {problem}")),
+            None => *slot = Some(value),
+        }
+    }
+    pages
+}
+
+/// `theme: { color_scheme: "auto", brand_color: "#346df1", logo: "/logo.svg", button_text: "#fff" }`.
+fn validate_theme(entries: &[(Ident, Expr)], errors: &Errors) -> Theme {
+    let mut theme = Theme::default();
+    for (name, expr) in entries {
+        let key = name.to_string();
+        let slot = match key.as_str() {
+            "color_scheme" => &mut theme.color_scheme,
+            "brand_color" => &mut theme.brand_color,
+            "logo" => &mut theme.logo,
+            "button_text" => &mut theme.button_text,
+            _ => {
+                errors.spanned(
+                    name,
+                    format!(
+                        "unknown theme option `{key}`{}",
+                        unknown_hint(&key, &Theme::KEYS)
+                    ),
+                );
+                continue;
+            }
+        };
+        if slot.is_some() {
+            errors.spanned(name, format!("duplicate theme option `{key}`"));
+            continue;
+        }
+        let Some(lit) = string_literal(expr, errors) else {
+            continue;
+        };
+        let value = lit.value();
+        let problem = match key.as_str() {
+            "color_scheme" if !Theme::SCHEMES.contains(&value.as_str()) => Some(format!(
+                "unknown color scheme `{value}`{}",
+                unknown_hint(&value, &Theme::SCHEMES)
+            )),
+            "brand_color" | "button_text" if !is_hex_colour(&value) => Some(format!(
+                "`{key}` must be a hex colour such as \"#346df1\" or \"#fff\", found {value:?}"
+            )),
+            "logo"
+                if !(value.starts_with("https://")
+                    || value.starts_with('/') && !value.starts_with("//"))
+                    || value
+                        .chars()
+                        .any(|c| c.is_whitespace() || c == '"' || c == '\\') =>
+            {
+                Some("`logo` must be an https URL or a path on the app (`/logo.svg`)".to_owned())
+            }
+            _ => None,
+        };
+        match problem {
+            Some(problem) => errors.spanned(lit, problem),
+            None => *slot = Some(value),
+        }
+    }
+    theme
+}
+
+/// `#rgb`, `#rgba`, `#rrggbb` or `#rrggbbaa`.
+fn is_hex_colour(value: &str) -> bool {
+    value.strip_prefix('#').is_some_and(|hex| {
+        matches!(hex.len(), 3 | 4 | 6 | 8) && hex.bytes().all(|b| b.is_ascii_hexdigit())
+    })
 }
 
 fn string_literal<'a>(expr: &'a Expr, errors: &Errors) -> Option<&'a LitStr> {

@@ -194,6 +194,41 @@ pub struct DefinedSettings {
     /// Credentials attempt limits written in the macro; the `AUTH_CREDENTIALS_*` variables
     /// override them.
     pub attempt_limits: AttemptLimitSettings,
+    /// The app's own pages (`pages: { .. }`).
+    pub pages: PageSettings,
+    /// How the built-in pages look (`theme: { .. }`).
+    pub theme: ThemeSettings,
+}
+
+/// The app's own pages, written in `next_auth!` as `pages: { sign_in: "/login", .. }`: paths on
+/// the app or absolute URLs. The built-in page of each one left `None` is served.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PageSettings {
+    /// `GET /signin` sends the visitor here, with `callbackUrl` (and `error`).
+    pub sign_in: Option<&'static str>,
+    /// `GET /signout` sends the visitor here.
+    pub sign_out: Option<&'static str>,
+    /// `GET /error` sends the visitor here with `error`, for the codes the sign-in page does
+    /// not show itself.
+    pub error: Option<&'static str>,
+    /// `GET /verify-request` sends the visitor here.
+    pub verify_request: Option<&'static str>,
+    /// A first OAuth sign-in that made the user goes here (with `callbackUrl`) instead of to
+    /// the callback URL.
+    pub new_user: Option<&'static str>,
+}
+
+/// How the built-in pages look, written in `next_auth!` as `theme: { .. }`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ThemeSettings {
+    /// `"auto"` (the visitor's system setting, the default), `"light"` or `"dark"`.
+    pub color_scheme: Option<&'static str>,
+    /// The buttons' and links' colour, a hex colour (`"#346df1"`).
+    pub brand_color: Option<&'static str>,
+    /// An image shown above each page (an https URL or a path on the app).
+    pub logo: Option<&'static str>,
+    /// The text colour on buttons (`"#fff"`).
+    pub button_text: Option<&'static str>,
 }
 
 /// Guest creation limits written in `next_auth!` (`guest_limit_per_hour`, `guest_limit_burst`,

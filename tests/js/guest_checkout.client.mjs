@@ -93,6 +93,31 @@ test("the sign_in callback: a refusal is { ok: false, error: 'AccessDenied' }, a
   assert.equal(await withJar(visitor, () => getSession()), null);
 });
 
+test("signIn() without a provider goes to the sign-in page, which sends the browser on to the shop's own page (pages.sign_in)", async () => {
+  // A browser's window, as far as signIn() uses it: the client then speaks relative URLs.
+  const visited = [];
+  globalThis.window = { location: { get href() { return CB; }, set href(url) { visited.push(url); } } };
+  try {
+    const f = makeFetch({ jar: new Map(), base: ORIGIN, realFetch });
+    current = f;
+    await signIn(undefined, { callbackUrl: CB });
+  } finally {
+    current = realFetch;
+    delete globalThis.window;
+  }
+  assert.equal(visited.length, 1, String(visited));
+  const signinPage = new URL(visited[0], ORIGIN);
+  assert.equal(signinPage.pathname, "/api/auth/signin");
+  assert.equal(signinPage.searchParams.get("callbackUrl"), CB);
+  // The browser follows: the built-in page is replaced by the shop's own.
+  const r = await realFetch(signinPage, { redirect: "manual" });
+  assert.equal(r.status, 302);
+  const own = new URL(r.headers.get("location"), ORIGIN);
+  assert.equal(own.pathname, "/");
+  assert.equal(own.searchParams.get("callbackUrl"), CB);
+  assert.match(r.headers.get("cache-control") || "", /no-store/);
+});
+
 test("30 wrong passwords from one address meet 429 RateLimited; the right one from another address signs in", async () => {
   const attacker = new Map();
   const results = [];

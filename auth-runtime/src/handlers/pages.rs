@@ -22,8 +22,22 @@ const SIGNIN_ERRORS: &[&str] = &[
     "SessionRequired",
 ];
 
+/// `page` with one more query parameter.
+fn with_param(page: &str, name: &str, value: &str) -> String {
+    let separator = if page.contains('?') { '&' } else { '?' };
+    let value: String = form_urlencoded::byte_serialize(value.as_bytes()).collect();
+    format!("{page}{separator}{name}={value}")
+}
+
 pub(crate) fn signin<D: AuthDefinition>(core: &Core<D>, context: &RequestContext<'_>) -> Reply {
     let base = &core.settings.base;
+    if let Some(page) = D::SETTINGS.pages.sign_in {
+        let mut url = with_param(page, "callbackUrl", &context.callback_url);
+        if let Some(error) = context.query("error") {
+            url = with_param(&url, "error", &error);
+        }
+        return Reply::redirect(url, false, StatusCode::FOUND).no_cache();
+    }
     let error = context.query("error");
     let error = error.as_deref().filter(|code| SIGNIN_ERRORS.contains(code));
     let html = pages::signin(
@@ -32,16 +46,21 @@ pub(crate) fn signin<D: AuthDefinition>(core: &Core<D>, context: &RequestContext
         &context.csrf.token,
         &context.callback_url,
         error,
+        &D::SETTINGS.theme,
     );
     // The page carries this browser's CSRF token: never kept by a shared cache.
     Reply::html(StatusCode::OK, html).no_cache()
 }
 
 pub(crate) fn signout<D: AuthDefinition>(core: &Core<D>, context: &RequestContext<'_>) -> Reply {
+    if let Some(page) = D::SETTINGS.pages.sign_out {
+        return Reply::redirect(page.to_owned(), false, StatusCode::FOUND).no_cache();
+    }
     let html = pages::signout(
         core.settings.base.as_str(),
         &context.csrf.token,
         &context.callback_url,
+        &D::SETTINGS.theme,
     );
     Reply::html(StatusCode::OK, html).no_cache()
 }
@@ -63,6 +82,9 @@ pub(crate) fn error<D: AuthDefinition>(
             StatusCode::FOUND,
         );
     }
+    if let Some(page) = D::SETTINGS.pages.error {
+        return Reply::redirect(with_param(page, "error", &code), false, StatusCode::FOUND);
+    }
     let status = match code.to_ascii_lowercase().as_str() {
         "configuration" => StatusCode::INTERNAL_SERVER_ERROR,
         "accessdenied" | "verification" => StatusCode::FORBIDDEN,
@@ -70,13 +92,21 @@ pub(crate) fn error<D: AuthDefinition>(
     };
     Reply::html(
         status,
-        pages::error(&code, base.origin(), &base.endpoint("signin")),
+        pages::error(
+            &code,
+            base.origin(),
+            &base.endpoint("signin"),
+            &D::SETTINGS.theme,
+        ),
     )
 }
 
 pub(crate) fn verify_request<D: AuthDefinition>(core: &Core<D>) -> Reply {
+    if let Some(page) = D::SETTINGS.pages.verify_request {
+        return Reply::redirect(page.to_owned(), false, StatusCode::FOUND);
+    }
     Reply::html(
         StatusCode::OK,
-        pages::verify_request(core.settings.base.origin()),
+        pages::verify_request(core.settings.base.origin(), &D::SETTINGS.theme),
     )
 }

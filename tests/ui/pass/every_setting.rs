@@ -1,8 +1,10 @@
 // Every optional key and option: state, max_age, update_age (0: renew on every read), strategy,
 // base_path, token_format, the guest creation limits and the credentials attempt limits (0:
-// off), a provider's name, credential fields with label, type and placeholder.
+// off), the app's pages and the built-in pages' theme, a provider's name, credential fields with
+// label, type and placeholder.
 use auth_runtime::definition::{
-    AttemptLimitSettings, CredentialField, DefinedSettings, GuestLimitSettings,
+    AttemptLimitSettings, CredentialField, DefinedSettings, GuestLimitSettings, PageSettings,
+    ThemeSettings,
 };
 use auth_runtime::{AuthDefinition, TokenFormat, next_auth};
 
@@ -23,6 +25,14 @@ next_auth! {
     credentials_limit_burst: 5,
     credentials_identifier_per_hour: 0,
     credentials_identifier_burst: 3,
+    pages: {
+        sign_in: "/login",
+        sign_out: "/goodbye?from=auth",
+        error: "https://help.example/sign-in-trouble",
+        verify_request: "/check-your-mail",
+        new_user: "/welcome",
+    },
+    theme: { color_scheme: "dark", brand_color: "#0f766e", logo: "/logo.svg", button_text: "#FFF" },
     providers: [
         Credentials {
             id: "login",
@@ -56,6 +66,19 @@ fn main() {
                 per_client_burst: Some(5),
                 per_identifier_per_hour: Some(0),
                 per_identifier_burst: Some(3),
+            },
+            pages: PageSettings {
+                sign_in: Some("/login"),
+                sign_out: Some("/goodbye?from=auth"),
+                error: Some("https://help.example/sign-in-trouble"),
+                verify_request: Some("/check-your-mail"),
+                new_user: Some("/welcome"),
+            },
+            theme: ThemeSettings {
+                color_scheme: Some("dark"),
+                brand_color: Some("#0f766e"),
+                logo: Some("/logo.svg"),
+                button_text: Some("#FFF"),
             },
         }
     );
