@@ -400,7 +400,7 @@ pub fn app<D: AuthDefinition<State = Shop>>(auth: auth_runtime::Auth<D>) -> Rout
     Router::new()
         .route("/metrics", get(metrics))
         .route("/", get(index))
-        .route("/logo.svg", get(logo))
+        .merge(app_logo())
         .route("/api/products", get(products))
         .route("/api/cart", get(cart::<D>).post(add_to_cart::<D>))
         .route("/api/checkout", post(checkout::<D>))
@@ -412,7 +412,11 @@ pub fn app<D: AuthDefinition<State = Shop>>(auth: auth_runtime::Auth<D>) -> Rout
         .with_state(auth)
 }
 
-/// The shop's logo, shown on the built-in pages (`theme.logo`).
+/// `GET /logo.svg`: the shop's logo, shown on the built-in pages (`theme.logo`).
+pub fn app_logo<S: Clone + Send + Sync + 'static>() -> Router<S> {
+    Router::new().route("/logo.svg", get(logo))
+}
+
 async fn logo() -> impl IntoResponse {
     const LOGO: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"180\" height=\"48\" \
         viewBox=\"0 0 180 48\"><circle cx=\"24\" cy=\"24\" r=\"20\" fill=\"#0f766e\"/>\

@@ -52,14 +52,14 @@ fn available(program: &str) -> bool {
 /// Where the screenshots go: `$CARGO_TARGET_DIR/browser-checkout/<pid>/` (or under `target/`
 /// in the workspace), else the temp dir. One directory per run, so that two runs sharing a
 /// target dir do not clash; runs older than an hour are removed.
-fn screenshot_dir() -> PathBuf {
+fn screenshot_dir(name: &str) -> PathBuf {
     let base = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
     let parent = if base.is_dir() {
-        base.join("browser-checkout")
+        base.join(name)
     } else {
-        std::env::temp_dir().join("browser-checkout")
+        std::env::temp_dir().join(name)
     };
     for old in std::fs::read_dir(&parent).into_iter().flatten().flatten() {
         let stale = old
@@ -78,8 +78,9 @@ fn screenshot_dir() -> PathBuf {
     dir
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_guest_fills_a_cart_and_keeps_it_when_signing_in_in_chromium() {
+/// The browser binary, once `node`, `npm`, `chromium` and `tests/browser/node_modules` are
+/// there; `None` (skipped, said) without them, a failure under `CI=true`.
+fn browser_ready(test: &str) -> Option<String> {
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "chromium".to_owned());
     let missing: Vec<&str> = [("node", "node"), ("npm", "npm"), ("chromium", &*chromium)]
         .into_iter()
@@ -89,17 +90,15 @@ async fn a_guest_fills_a_cart_and_keeps_it_when_signing_in_in_chromium() {
     if !missing.is_empty() {
         assert!(
             !under_ci(),
-            "CI=true but missing: {}; the browser checkout test cannot run (.ci/run installs them)",
+            "CI=true but missing: {}; the browser test {test} cannot run (.ci/run installs them)",
             missing.join(", ")
         );
         skipped(&format!(
-            "SKIPPED: the browser checkout test needs {} (apt-get install chromium; Node 20 with npm)",
+            "SKIPPED: the browser test {test} needs {} (apt-get install chromium; Node 20 with npm)",
             missing.join(", ")
         ));
-        return;
+        return None;
     }
-    let chromium = which(&chromium);
-
     if !browser_dir()
         .join("node_modules/playwright-core/package.json")
         .exists()
@@ -113,6 +112,14 @@ async fn a_guest_fills_a_cart_and_keeps_it_when_signing_in_in_chromium() {
         assert!(status.success(), "npm ci --prefix tests/browser failed");
         println!("npm ci --prefix tests/browser: {:?}", started.elapsed());
     }
+    Some(which(&chromium))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guest_fills_a_cart_and_keeps_it_when_signing_in_in_chromium() {
+    let Some(chromium) = browser_ready("checkout") else {
+        return;
+    };
 
     // The shop as `main` builds it, on a free port with its own SQLite file.
     let db_dir = std::env::temp_dir().join(format!("browser-checkout-{}", std::process::id()));
@@ -139,7 +146,7 @@ async fn a_guest_fills_a_cart_and_keeps_it_when_signing_in_in_chromium() {
         .unwrap();
     });
 
-    let shots = screenshot_dir();
+    let shots = screenshot_dir("browser-checkout");
     println!("shop at {origin}; screenshots in {}", shots.display());
     let started = Instant::now();
     let child = tokio::process::Command::new("node")
@@ -196,4 +203,76 @@ fn which(program: &str) -> String {
         })
         .map(|path| path.display().to_string())
         .unwrap_or_else(|| program.to_owned())
+}
+
+/// A themed app with a password and a GitHub sign-in, for the built-in pages.
+mod themed {
+    use auth_runtime::next_auth;
+
+    next_auth! {
+        providers: [
+            Credentials {
+                id: "password",
+                name: "Password",
+                credentials: {
+                    username: { label: "Username", type: "text", placeholder: "alice" },
+                    password: { label: "Password", type: "password" },
+                },
+                authorize: |_credentials| Ok(None),
+            },
+            GitHub {},
+        ],
+        theme: { brand_color: "#0f766e", logo: "/logo.svg", button_text: "#fff" },
+    }
+}
+
+/// The built-in sign-in, error and sign-out pages wear the theme in Chromium, light and dark.
+/// With `UPDATE_SCREENSHOTS=1` the screenshots are copied to `docs/screenshots/` (the README's).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_built_in_pages_wear_the_theme_in_chromium() {
+    let Some(chromium) = browser_ready("pages") else {
+        return;
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    let auth = themed::Auth::builder(())
+        .secret("browser-pages-secret-0123456789abcdef")
+        .url(format!("{origin}/api/auth"))
+        .oauth_client("github", "client-id", "client-secret")
+        .build()
+        .unwrap();
+    // The shop's logo route serves the same logo here.
+    let app = axum::Router::new()
+        .nest("/api/auth", auth.router())
+        .merge(shop::app_logo());
+    let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let shots = screenshot_dir("browser-pages");
+    let child = tokio::process::Command::new("node")
+        .arg(browser_dir().join("pages.mjs"))
+        .current_dir(browser_dir())
+        .env("PAGES_ORIGIN", &origin)
+        .env("SCREENSHOT_DIR", &shots)
+        .env("CHROMIUM", &chromium)
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(120), child).await;
+    server.abort();
+    let output = output
+        .expect("the browser script finishes within 120 s")
+        .expect("node starts");
+    println!("{}", String::from_utf8_lossy(&output.stdout));
+    eprintln!("{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "the browser pages script failed ({})",
+        output.status
+    );
+    if std::env::var_os("UPDATE_SCREENSHOTS").is_some() {
+        let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
+        std::fs::create_dir_all(&docs).unwrap();
+        for name in ["signin-light.png", "signin-dark.png", "error-light.png"] {
+            std::fs::copy(shots.join(name), docs.join(name)).unwrap();
+        }
+    }
 }
