@@ -14,9 +14,10 @@
 //!   - **Merged** (the account already belongs to a user): the guest's cart is merged into the
 //!     user's by the rule of this shop: **quantities of the same product add up**, other lines
 //!     are moved as they are.
-//! - With `AUTH_USER_ISSUER` (and `AUTH_USER_ID`, `AUTH_USER_SECRET`) set, the OpenID Connect
-//!   provider `user` ("Logged In Users") is offered too ([`with_oidc`]); its sign-ins upgrade the
-//!   guest the same way.
+//! - With `AUTH_USER_ISSUER`, `AUTH_USER_ID` and `AUTH_USER_SECRET` set, the OpenID Connect
+//!   provider `user` ("Logged In Users"), declared `optional: true`, is offered too; its
+//!   sign-ins upgrade the guest the same way. Elsewhere it is off: absent from the providers
+//!   and the sign-in page.
 //! - Guests not seen for 30 days are removed hourly with their carts ([`DeleteCarts`]); their
 //!   sessions end with them.
 //! - `POST /api/checkout` takes a [`Member`]: a guest gets `403 {"error":"MemberRequired"}`.
@@ -119,6 +120,9 @@ next_auth! {
                     .map(|name| User::with_id(name).name(name)))
             },
         },
+        /// Logged-in users of the shop's identity provider, where it is configured
+        /// (`AUTH_USER_ISSUER`, `AUTH_USER_ID`, `AUTH_USER_SECRET`); off elsewhere.
+        Oidc { id: "user", name: "Logged In Users", optional: true },
     ],
 
     // Before any session: a closed account is refused, one that must accept new terms is sent
@@ -131,7 +135,9 @@ next_auth! {
 
     jwt: |token, event| match event {
         JwtEvent::SignIn { provider: Provider::Anon, .. } => Ok(Token { guest: true, ..token }),
-        JwtEvent::SignIn { provider: Provider::Password, .. } => Ok(Token { guest: false, ..token }),
+        JwtEvent::SignIn { provider: Provider::Password | Provider::User, .. } => {
+            Ok(Token { guest: false, ..token })
+        }
         JwtEvent::Refresh | JwtEvent::Update { .. } => Ok(token),
     },
 
@@ -161,62 +167,6 @@ next_auth! {
     },
 }
 // ANCHOR_END: config
-
-/// The same shop with the OpenID Connect provider `user` as well (issuer, client id and secret
-/// from `AUTH_USER_ISSUER`, `AUTH_USER_ID`, `AUTH_USER_SECRET`).
-pub mod with_oidc {
-    use super::{Shop, demo_user};
-    use auth_runtime::{User, next_auth};
-
-    next_auth! {
-        /// The shop's claims.
-        pub struct Token {
-            /// True for a guest's session.
-            guest: bool,
-        }
-
-        /// What `GET /api/auth/session` returns.
-        pub struct Session {
-            /// True for guests, false once signed in.
-            is_guest: bool,
-            /// Whose cart this is.
-            user_id: Option<String>,
-        }
-
-        state: Shop,
-
-        providers: [
-            Anonymous {},
-            Credentials {
-                id: "password",
-                name: "Password",
-                credentials: {
-                    username: { label: "Username", type: "text" },
-                    password: { label: "Password", type: "password" },
-                },
-                authorize: |credentials| {
-                    Ok(demo_user(&credentials.username, &credentials.password)
-                        .map(|name| User::with_id(name).name(name)))
-                },
-            },
-            Oidc { id: "user", name: "Logged In Users" },
-        ],
-
-        jwt: |token, event| match event {
-            JwtEvent::SignIn { provider: Provider::Anon, .. } => Ok(Token { guest: true, ..token }),
-            JwtEvent::SignIn { provider: Provider::Password | Provider::User, .. } => {
-                Ok(Token { guest: false, ..token })
-            }
-            JwtEvent::Refresh | JwtEvent::Update { .. } => Ok(token),
-        },
-
-        session: |session, token| Session {
-            is_guest: token.guest,
-            user_id: token.sub.clone(),
-            ..session
-        },
-    }
-}
 
 /// The demo accounts: `alice` / `alice-password`, `bob` / `bob-password`; `carol` (closed) and
 /// `dave` (new terms to accept) show the `sign_in` callback.
@@ -352,7 +302,7 @@ impl CleanupHook for DeleteCarts {
 }
 
 // ANCHOR: builder
-/// The engine (of [`NextAuth`] or [`with_oidc::NextAuth`]): the guest store, the cart-moving
+/// The engine: the guest store, the cart-moving
 /// hook.
 pub fn auth_builder<D: AuthDefinition<State = Shop>>(
     db: impl Into<GuestDatabase>,
@@ -707,11 +657,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             Duration::from_secs(secs.max(1)),
         )
     });
-    let router = if std::env::var_os("AUTH_USER_ISSUER").is_some() {
-        app(configure::<with_oidc::NextAuth>(&db, port)?)
-    } else {
-        app(configure::<NextAuth>(&db, port)?)
-    };
+    let router = app(configure::<NextAuth>(&db, port)?);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     tracing::info!("listening on http://127.0.0.1:{port}");
     // The connection's address keys the per-client guest limits; slow or idle sockets are

@@ -510,7 +510,7 @@ async fn concurrent_guest_sign_ins_of_one_browser_make_one_guest() {
 async fn the_shop_offers_the_openid_provider_when_configured() {
     let store = sqlite_store("oidc", Limits::unlimited()).await;
     // Discovery is lazy: the provider need not be up for the shop to start.
-    let auth = shop::auth_builder::<shop::with_oidc::NextAuth>(store)
+    let auth = shop::auth_builder::<shop::NextAuth>(store)
         .secret(SECRET)
         .url(URL)
         .oauth_client("user", "shop", "shop-secret")
@@ -523,6 +523,39 @@ async fn the_shop_offers_the_openid_provider_when_configured() {
     assert_eq!(providers["anon"]["type"], "credentials");
     assert_eq!(browser.sign_in("anon", &[]).await.status, StatusCode::OK);
     assert_eq!(browser.session().await["isGuest"], true);
+}
+
+/// One configuration for every deployment: where the identity provider is not configured, the
+/// optional `user` provider is off: absent from `GET /providers` and the sign-in page, and its
+/// routes answer 404 JSON; the `Provider` enum still has it (the `jwt` match is unchanged).
+#[tokio::test]
+async fn the_openid_provider_is_off_where_it_is_not_configured() {
+    let store = sqlite_store("oidc-off", Limits::unlimited()).await;
+    let app = shop::app(configured(shop::auth_builder(store)));
+    let mut browser = Browser::new(&app);
+    let providers = browser.get("/api/auth/providers").await.body;
+    let ids: Vec<&String> = providers.as_object().unwrap().keys().collect();
+    assert_eq!(ids, ["anon", "password"]);
+    let csrf = browser.get("/api/auth/csrf").await.body["csrfToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let form = format!("csrfToken={csrf}&json=true");
+    for path in ["/api/auth/signin/user", "/api/auth/callback/user"] {
+        let answer = browser
+            .send(
+                Method::POST,
+                path,
+                "application/x-www-form-urlencoded",
+                form.clone().into_bytes(),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(answer.body["error"], "ProviderDisabled", "{path}");
+    }
+    let callback = browser.get("/api/auth/callback/user?code=x&state=y").await;
+    assert_eq!(callback.status, StatusCode::NOT_FOUND);
+    assert_eq!(shop::Provider::User.id(), "user");
 }
 
 #[tokio::test]

@@ -621,6 +621,7 @@ fn definition_impl(model: &Model, names: &Names) -> TokenStream {
                 quote!(::core::option::Option::None)
             }
         };
+        let optional = p.optional;
         quote! {
             ::auth_runtime::definition::ProviderInfo {
                 id: #id,
@@ -628,6 +629,7 @@ fn definition_impl(model: &Model, names: &Names) -> TokenStream {
                 kind: ::auth_runtime::definition::ProviderKind::#kind,
                 credentials: &[#(#fields),*],
                 oauth: #oauth,
+                optional: #optional,
             }
         }
     });

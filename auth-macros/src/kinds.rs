@@ -42,6 +42,8 @@ pub(crate) enum FieldType {
     CredentialFields,
     /// A closure with this signature.
     Closure(&'static ClosureSpec),
+    /// `true` or `false`.
+    Bool,
 }
 
 /// One field of a provider kind.
@@ -161,6 +163,9 @@ const CLIENT_FIELDS: [FieldSpec; 3] = [
     field("scope", false, FieldType::Str),
 ];
 
+/// `optional: true`: the provider is on only where it is configured (see `validate`).
+const OPTIONAL: FieldSpec = field("optional", false, FieldType::Bool);
+
 /// Every provider kind, in the order they are suggested.
 pub(crate) const KINDS: &[KindSpec] = &[
     KindSpec {
@@ -169,6 +174,7 @@ pub(crate) const KINDS: &[KindSpec] = &[
         fields: &[
             field("id", true, FieldType::Str),
             field("name", false, FieldType::Str),
+            OPTIONAL,
             field("credentials", true, FieldType::CredentialFields),
             field("authorize", true, FieldType::Closure(&AUTHORIZE)),
         ],
@@ -180,6 +186,7 @@ pub(crate) const KINDS: &[KindSpec] = &[
         fields: &[
             field("id", true, FieldType::Str),
             field("name", false, FieldType::Str),
+            OPTIONAL,
             field("issuer", false, FieldType::Url),
             CLIENT_FIELDS[0],
             CLIENT_FIELDS[1],
@@ -193,6 +200,7 @@ pub(crate) const KINDS: &[KindSpec] = &[
         fields: &[
             field("id", true, FieldType::Str),
             field("name", false, FieldType::Str),
+            OPTIONAL,
             field("authorization_url", true, FieldType::Url),
             field("token_url", true, FieldType::Url),
             field("userinfo_url", true, FieldType::Url),
@@ -208,6 +216,7 @@ pub(crate) const KINDS: &[KindSpec] = &[
         fields: &[
             field("id", false, FieldType::Str),
             field("name", false, FieldType::Str),
+            OPTIONAL,
             CLIENT_FIELDS[0],
             CLIENT_FIELDS[1],
             CLIENT_FIELDS[2],
@@ -220,6 +229,7 @@ pub(crate) const KINDS: &[KindSpec] = &[
         fields: &[
             field("id", false, FieldType::Str),
             field("name", false, FieldType::Str),
+            OPTIONAL,
             CLIENT_FIELDS[0],
             CLIENT_FIELDS[1],
             CLIENT_FIELDS[2],
@@ -232,6 +242,7 @@ pub(crate) const KINDS: &[KindSpec] = &[
         fields: &[
             field("id", false, FieldType::Str),
             field("name", false, FieldType::Str),
+            OPTIONAL,
         ],
         default_id: Some(("anon", "Anonymous")),
     },

@@ -168,6 +168,8 @@ pub(crate) struct Provider {
     pub docs: Vec<Attribute>,
     pub kind: Kind,
     pub config: ProviderConfig,
+    /// `optional: true`: enabled at run time only where configured.
+    pub optional: bool,
 }
 
 pub(crate) enum ProviderConfig {
@@ -175,6 +177,22 @@ pub(crate) enum ProviderConfig {
     OAuth(OAuth),
     /// `Anonymous`: nothing to configure; the engine's guest store creates the guests.
     Anonymous,
+}
+
+impl OAuth {
+    /// The field a string key of an OAuth provider sets, if `key` is one.
+    pub(crate) fn slot(&mut self, key: &str) -> Option<&mut Option<String>> {
+        Some(match key {
+            "issuer" => &mut self.issuer,
+            "authorization_url" => &mut self.authorization_url,
+            "token_url" => &mut self.token_url,
+            "userinfo_url" => &mut self.userinfo_url,
+            "client_id" => &mut self.client_id,
+            "client_secret" => &mut self.client_secret,
+            "scope" => &mut self.scope,
+            _ => return None,
+        })
+    }
 }
 
 /// `Oidc`, `OAuth` and the presets: the string fields as written (`None`: read at run time, or

@@ -958,7 +958,7 @@ fn anonymous_kind() {
     assert_error(
         source,
         &errors,
-        "unknown field `authorize` for an `Anonymous` provider; expected one of `id` or `name`",
+        "unknown field `authorize` for an `Anonymous` provider; expected one of `id`, `name` or `optional`",
         "authorize",
         0,
     );

@@ -691,7 +691,8 @@ fn validate_provider(spec: &ast::ProviderSpec, errors: &Errors) -> Option<(Provi
     let mut name: Option<String> = None;
     let mut fields: Option<Vec<CredentialField>> = None;
     let mut authorize: Option<Callback> = None;
-    let mut strings: HashMap<String, String> = HashMap::new();
+    let mut oauth = OAuth::default();
+    let mut optional: Option<&syn::LitBool> = None;
     for field in &spec.fields {
         let key = field.key.to_string();
         if seen.contains_key(&key) {
@@ -742,8 +743,8 @@ fn validate_provider(spec: &ast::ProviderSpec, errors: &Errors) -> Option<(Provi
                             lit,
                             format!("`{key}` must not be empty; leave it out to read it from the environment at run time"),
                         );
-                    } else {
-                        strings.insert(key.clone(), lit.value());
+                    } else if let Some(slot) = oauth.slot(&key) {
+                        *slot = Some(lit.value());
                     }
                 }
             }
@@ -759,8 +760,8 @@ fn validate_provider(spec: &ast::ProviderSpec, errors: &Errors) -> Option<(Provi
                             lit,
                             format!("`{key}` must be an absolute http(s) URL, like \"https://idp.example.com\""),
                         );
-                    } else {
-                        strings.insert(key.clone(), value);
+                    } else if let Some(slot) = oauth.slot(&key) {
+                        *slot = Some(value);
                     }
                 }
             }
@@ -777,6 +778,13 @@ fn validate_provider(spec: &ast::ProviderSpec, errors: &Errors) -> Option<(Provi
             (FieldType::Closure(closure_spec), ProviderValue::Expr(expr)) => {
                 authorize = closure(expr, closure_spec, errors);
             }
+            (FieldType::Bool, ProviderValue::Expr(expr)) => match &**expr {
+                Expr::Lit(syn::ExprLit {
+                    lit: Lit::Bool(flag),
+                    ..
+                }) => optional = Some(flag),
+                other => errors.spanned(other, format!("`{key}` expects `true` or `false`")),
+            },
             (_, ProviderValue::Credentials(block)) => {
                 errors.at(block.brace.span.join(), "expected an expression");
             }
@@ -824,19 +832,27 @@ fn validate_provider(spec: &ast::ProviderSpec, errors: &Errors) -> Option<(Provi
             authorize,
         }),
         Kind::Anonymous => ProviderConfig::Anonymous,
-        Kind::Oidc | Kind::OAuth | Kind::GitHub | Kind::Google => {
-            let mut take = |key: &str| strings.remove(key);
-            ProviderConfig::OAuth(OAuth {
-                issuer: take("issuer"),
-                authorization_url: take("authorization_url"),
-                token_url: take("token_url"),
-                userinfo_url: take("userinfo_url"),
-                client_id: take("client_id"),
-                client_secret: take("client_secret"),
-                scope: take("scope"),
-            })
-        }
+        Kind::Oidc | Kind::OAuth | Kind::GitHub | Kind::Google => ProviderConfig::OAuth(oauth),
     };
+    // An optional OAuth provider is on where its client id is configured at run time: one
+    // written here would keep it always on.
+    if let (
+        Some(flag),
+        ProviderConfig::OAuth(OAuth {
+            client_id: Some(_), ..
+        }),
+    ) = (optional, &config)
+        && flag.value
+    {
+        errors.spanned(
+            flag,
+            format!(
+                "this optional provider is always on: its `client_id` is written in the block; \
+                 leave `client_id` out (it is then read from AUTH_{}_ID) or drop `optional`",
+                id.to_ascii_uppercase().replace(['-', '.'], "_")
+            ),
+        );
+    }
     let name = name
         .or_else(|| preset.map(|(_, name)| name.to_owned()))
         .unwrap_or_else(|| id.clone());
@@ -848,6 +864,7 @@ fn validate_provider(spec: &ast::ProviderSpec, errors: &Errors) -> Option<(Provi
             docs,
             kind,
             config,
+            optional: optional.is_some_and(|flag| flag.value),
         },
         id_span,
     ))

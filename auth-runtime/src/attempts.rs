@@ -289,6 +289,7 @@ mod tests {
         kind: ProviderKind::Credentials,
         credentials: FIELDS,
         oauth: None,
+        optional: false,
     };
 
     fn form(fields: &[(&str, &str)]) -> RequestBody {

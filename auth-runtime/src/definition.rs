@@ -139,6 +139,10 @@ pub struct ProviderInfo {
     pub credentials: &'static [CredentialField],
     /// How an OAuth or OpenID Connect provider is reached (`None` for Credentials).
     pub oauth: Option<OAuthSpec>,
+    /// `optional: true` in `next_auth!`: on only where configured at run time (an OAuth
+    /// provider's client id present, `AUTH_<ID>_ENABLED=true`, or
+    /// [`AuthBuilder::enable_provider`](crate::AuthBuilder::enable_provider)).
+    pub optional: bool,
 }
 
 /// The kind of a provider, as `GET /providers` reports it in `type`.

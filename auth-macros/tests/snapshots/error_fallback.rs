@@ -213,6 +213,7 @@ const _: () = {
                 kind: ::auth_runtime::definition::ProviderKind::Credentials,
                 credentials: &[],
                 oauth: ::core::option::Option::None,
+                optional: false,
             },
         ];
         const SETTINGS: ::auth_runtime::definition::DefinedSettings = ::auth_runtime::definition::DefinedSettings {
@@ -231,6 +232,19 @@ const _: () = {
                 per_client_burst: ::core::option::Option::None,
                 per_identifier_per_hour: ::core::option::Option::None,
                 per_identifier_burst: ::core::option::Option::None,
+            },
+            pages: ::auth_runtime::definition::PageSettings {
+                sign_in: ::core::option::Option::None,
+                sign_out: ::core::option::Option::None,
+                error: ::core::option::Option::None,
+                verify_request: ::core::option::Option::None,
+                new_user: ::core::option::Option::None,
+            },
+            theme: ::auth_runtime::definition::ThemeSettings {
+                color_scheme: ::core::option::Option::None,
+                brand_color: ::core::option::Option::None,
+                logo: ::core::option::Option::None,
+                button_text: ::core::option::Option::None,
             },
         };
         fn authorize<'a>(

@@ -283,14 +283,14 @@ impl<D: AuthDefinition> AuthBuilder<D> {
         );
         let providers_json = handlers::providers_json(D::PROVIDERS, &settings.base);
         #[cfg(feature = "oauth")]
-        let oauth = crate::providers::OAuthClients::build(
+        let oauth = Arc::new(crate::providers::OAuthClients::build(
             D::PROVIDERS,
             &self.oauth,
             |name| std::env::var(name).ok(),
             &settings.base,
             &settings.secret,
             settings.secure,
-        )?;
+        )?);
         #[cfg(not(feature = "oauth"))]
         if let Some(p) = D::PROVIDERS
             .iter()
@@ -372,6 +372,8 @@ impl<D: AuthDefinition> AuthBuilder<D> {
             self.versions,
             #[cfg(feature = "guests")]
             guests,
+            #[cfg(feature = "oauth")]
+            Arc::clone(&oauth),
         );
         Ok(Auth::from_core(Core {
             state: self.state,

@@ -2,6 +2,9 @@
 //! out) and reads sessions for application handlers; [`AuthBuilder`] makes one.
 
 mod builder;
+mod enabled;
+
+pub(crate) use enabled::EnabledProviders;
 
 use std::sync::Arc;
 

@@ -40,9 +40,12 @@ pub(crate) struct Core<D: AuthDefinition> {
     pub proxy: crate::rate_limit::TrustedProxy,
     /// Credentials attempt limits.
     pub attempts: crate::attempts::Attempts,
-    /// The OAuth and OpenID Connect providers, their HTTP client and check cookies.
+    /// The providers on at this server (optional ones may be off).
+    pub enabled: crate::engine::EnabledProviders,
+    /// The OAuth and OpenID Connect providers, their HTTP client and check cookies; shared with
+    /// the session layer, which puts them in reach of the `jwt` callback (token refresh).
     #[cfg(feature = "oauth")]
-    pub oauth: crate::providers::OAuthClients,
+    pub oauth: std::sync::Arc<crate::providers::OAuthClients>,
 }
 
 /// The client's address for the per-client limits: the connection's (or the trusted proxy's
@@ -79,6 +82,18 @@ pub(crate) async fn dispatch<D: AuthDefinition>(
     cookies: &RequestCookies<'_>,
 ) -> Reply {
     let post = method == Method::POST;
+    if matches!(route.action, Action::SignIn | Action::Callback)
+        && let Some(id) = route.provider
+        && core.enabled.is_off(id)
+    {
+        return Reply::json_value(
+            StatusCode::NOT_FOUND,
+            &serde_json::json!({
+                "error": "ProviderDisabled",
+                "message": format!("the provider `{}` is not enabled on this server", sanitized(id, 64)),
+            }),
+        );
+    }
     match route.action {
         Action::Csrf => Reply::json_value(
             StatusCode::OK,

@@ -42,7 +42,7 @@ pub(crate) fn signin<D: AuthDefinition>(core: &Core<D>, context: &RequestContext
     let error = error.as_deref().filter(|code| SIGNIN_ERRORS.contains(code));
     let html = pages::signin(
         base.as_str(),
-        D::PROVIDERS,
+        core.enabled.providers(),
         &context.csrf.token,
         &context.callback_url,
         error,
