@@ -73,16 +73,29 @@ fn location(response: &Response<Bytes>) -> &str {
 async fn each_page_the_app_names_replaces_the_built_in_one() {
     let auth = own_pages::auth();
 
-    let signin = get(&auth, "/api/auth/signin?callbackUrl=%2Fcart&error=SessionRequired").await;
+    let signin = get(
+        &auth,
+        "/api/auth/signin?callbackUrl=%2Fcart&error=SessionRequired",
+    )
+    .await;
     assert_eq!(signin.status(), StatusCode::FOUND);
     assert_eq!(
         location(&signin),
         "/login?callbackUrl=https%3A%2F%2Fshop.example%2Fcart&error=SessionRequired"
     );
-    assert!(signin.headers()["cache-control"].to_str().unwrap().contains("no-store"));
+    assert!(
+        signin.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("no-store")
+    );
 
     // A hostile callbackUrl is resolved (to the origin) before it is passed on.
-    let hostile = get(&auth, "/api/auth/signin?callbackUrl=https%3A%2F%2Fevil.example").await;
+    let hostile = get(
+        &auth,
+        "/api/auth/signin?callbackUrl=https%3A%2F%2Fevil.example",
+    )
+    .await;
     assert_eq!(
         location(&hostile),
         "/login?callbackUrl=https%3A%2F%2Fshop.example"
@@ -110,7 +123,11 @@ async fn each_page_the_app_names_replaces_the_built_in_one() {
         (StatusCode::FOUND, "/trouble?from=auth&error=AccessDenied")
     );
     // Whatever the code says is passed on encoded, never as markup or a second parameter.
-    let odd = get(&auth, "/api/auth/error?error=%3Cb%3E%26next%3Dhttps%3A%2F%2Fevil").await;
+    let odd = get(
+        &auth,
+        "/api/auth/error?error=%3Cb%3E%26next%3Dhttps%3A%2F%2Fevil",
+    )
+    .await;
     assert_eq!(
         location(&odd),
         "/trouble?from=auth&error=%3Cb%3E%26next%3Dhttps%3A%2F%2Fevil"
