@@ -6,10 +6,16 @@
 // Interactions are scripted, no HTML: GET /interaction/:uid signs in the account named by the
 // authorization request's `login_hint` (default "alice") and grants consent at once. The
 // login_hint "deny" makes the user deny consent (error=access_denied back at the client).
+//
+// Optional, for the refresh tests (tests/oidc_refresh.rs); unset, the provider's defaults:
+// ACCESS_TOKEN_TTL (seconds), ROTATE_REFRESH_TOKENS=1 (a new refresh token at every refresh; a
+// rotated-out one used again revokes the whole grant), REVOCATION=1 (POST /token/revocation).
+// Refresh tokens are issued for the scope `offline_access` asked with `prompt=consent`.
 import http from "node:http";
 import Provider from "oidc-provider";
 
 const { CLIENT_ID, CLIENT_SECRET, REDIRECT_URI } = process.env;
+const { ACCESS_TOKEN_TTL, ROTATE_REFRESH_TOKENS, REVOCATION } = process.env;
 if (!CLIENT_ID || !CLIENT_SECRET || !REDIRECT_URI) {
   console.error("CLIENT_ID, CLIENT_SECRET and REDIRECT_URI are required");
   process.exit(2);
@@ -31,7 +37,12 @@ const provider = new Provider(issuer, {
     },
   ],
   pkce: { required: () => true },
-  features: { devInteractions: { enabled: false } },
+  features: {
+    devInteractions: { enabled: false },
+    revocation: { enabled: REVOCATION === "1" },
+  },
+  ...(ACCESS_TOKEN_TTL ? { ttl: { AccessToken: Number(ACCESS_TOKEN_TTL) } } : {}),
+  ...(ROTATE_REFRESH_TOKENS === "1" ? { rotateRefreshToken: true } : {}),
   interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
   cookies: { keys: ["oidc-e2e-cookie-key-0123456789"] },
   claims: {

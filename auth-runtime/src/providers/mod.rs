@@ -4,6 +4,9 @@
 //! completes it at [`AuthBuilder::build`](crate::AuthBuilder::build) time from the builder and the
 //! environment (`AUTH_<ID>_ID`, `AUTH_<ID>_SECRET`, `AUTH_<ID>_ISSUER`), then runs the flow with
 //! the `openidconnect` and `oauth2` crates (feature `oauth`, on by default).
+//!
+//! A `jwt` callback renews an expired access token with [`refresh_access_token`] (NextAuth's
+//! "refresh token rotation" guide).
 
 pub mod presets;
 
@@ -16,8 +19,17 @@ pub(crate) mod oauth;
 #[cfg(feature = "oauth")]
 pub(crate) mod oidc;
 #[cfg(feature = "oauth")]
+mod refresh;
+#[cfg(feature = "oauth")]
 mod registry;
 
+#[cfg(feature = "oauth")]
+pub(crate) use refresh::with_oauth_clients;
+#[cfg(feature = "oauth")]
+pub use refresh::{
+    REFRESH_ACCESS_TOKEN_ERROR, RefreshError, RefreshUnavailable, RefreshedTokens,
+    refresh_access_token,
+};
 #[cfg(feature = "oauth")]
 pub(crate) use registry::{CallbackParams, FlowError, OAuthClients};
 

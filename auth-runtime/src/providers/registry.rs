@@ -8,6 +8,7 @@ use openidconnect::core::CoreProviderMetadata;
 use openidconnect::{IssuerUrl, RedirectUrl};
 
 use super::check_cookies::{Check, CheckCookies, CheckError, same_secret};
+use super::refresh::{self, RefreshError, RefreshUnavailable, RefreshedTokens};
 use super::{OAuthSpec, Overrides, Protocol, env_variable, http_client, oauth, oidc};
 use crate::base_url::BaseUrl;
 use crate::cookies::RequestCookies;
@@ -260,6 +261,66 @@ impl OAuthClients {
             } => oauth::finish(client, userinfo_url, id, code, verifier, &self.http, now).await?,
         };
         Ok(SignedIn { profile, account })
+    }
+}
+
+impl OAuthClients {
+    /// The clients of one provider `id` configured as `spec` says, with a request `timeout`.
+    #[cfg(test)]
+    pub(crate) fn one(id: &'static str, spec: &OAuthSpec, timeout: Duration) -> Self {
+        let overrides = Overrides {
+            timeout: Some(timeout),
+            ..Overrides::default()
+        };
+        let base = BaseUrl::localhost("/api/auth");
+        OAuthClients {
+            providers: vec![configure(id, spec, &overrides, &|_| None, &base).unwrap()],
+            http: http_client::build(timeout).unwrap(),
+            checks: CheckCookies::new("0123456789abcdef0123456789abcdef", false),
+        }
+    }
+
+    /// The refresh grant at provider `id`'s token endpoint (see
+    /// [`refresh_access_token`](super::refresh_access_token)).
+    pub(crate) async fn refresh(
+        &self,
+        id: &str,
+        refresh_token: &str,
+        now: i64,
+    ) -> Result<RefreshedTokens, RefreshError> {
+        let provider = self
+            .get(id)
+            .map_err(|_| RefreshUnavailable::UnknownProvider)?;
+        let token = refresh::refresh_token(refresh_token)?;
+        match &provider.endpoint {
+            Endpoint::Oidc { .. } => {
+                let client = self
+                    .oidc_client(provider)
+                    .await
+                    .map_err(|error| match error {
+                        FlowError::Discovery(reason) => {
+                            RefreshError::Transport(format!("OpenID discovery failed: {reason}"))
+                        }
+                        other => RefreshError::Transport(other.to_string()),
+                    })?;
+                let request = client
+                    .exchange_refresh_token(&token)
+                    .map_err(|_| RefreshUnavailable::NoTokenEndpoint)?;
+                let tokens = request
+                    .request_async(&self.http)
+                    .await
+                    .map_err(refresh::refresh_error)?;
+                Ok(refresh::refreshed(&tokens, refresh_token.trim(), now))
+            }
+            Endpoint::OAuth2 { client, .. } => {
+                let tokens = client
+                    .exchange_refresh_token(&token)
+                    .request_async(&self.http)
+                    .await
+                    .map_err(refresh::refresh_error)?;
+                Ok(refresh::refreshed(&tokens, refresh_token.trim(), now))
+            }
+        }
     }
 }
 

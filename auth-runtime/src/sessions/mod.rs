@@ -136,6 +136,9 @@ pub(crate) struct Sessions<D: AuthDefinition> {
     guests: Option<guests::GuestSetup<D::State>>,
     #[cfg(not(feature = "guests"))]
     _definition: std::marker::PhantomData<D>,
+    /// The OAuth providers, in reach of every `jwt` callback (see [`Sessions::run_jwt`]).
+    #[cfg(feature = "oauth")]
+    oauth: Arc<crate::providers::OAuthClients>,
 }
 
 impl<D: AuthDefinition> Sessions<D> {
@@ -143,6 +146,7 @@ impl<D: AuthDefinition> Sessions<D> {
         codec: SessionCodec,
         versions: Option<Arc<dyn SessionVersions>>,
         #[cfg(feature = "guests")] guests: Option<guests::GuestSetup<D::State>>,
+        #[cfg(feature = "oauth")] oauth: Arc<crate::providers::OAuthClients>,
     ) -> Self {
         Sessions {
             codec,
@@ -151,7 +155,39 @@ impl<D: AuthDefinition> Sessions<D> {
             guests,
             #[cfg(not(feature = "guests"))]
             _definition: std::marker::PhantomData,
+            #[cfg(feature = "oauth")]
+            oauth,
         }
+    }
+
+    /// Runs `callback` (the future of a `jwt` callback) with what the callback may reach
+    /// without receiving it: the OAuth providers, for
+    /// [`refresh_access_token`](crate::providers::refresh_access_token).
+    #[cfg(feature = "oauth")]
+    pub(crate) async fn jwt_scope<F: std::future::Future>(&self, callback: F) -> F::Output {
+        crate::providers::with_oauth_clients(&self.oauth, callback).await
+    }
+
+    /// Runs `callback` (the future of a `jwt` callback); without the `oauth` feature there is
+    /// nothing to put in its reach.
+    #[cfg(not(feature = "oauth"))]
+    pub(crate) async fn jwt_scope<F: std::future::Future>(&self, callback: F) -> F::Output {
+        callback.await
+    }
+
+    /// Runs the `jwt` callback of a session read; a failing callback ends the session.
+    async fn run_jwt(
+        &self,
+        state: &D::State,
+        token: D::Token,
+        event: JwtEvent<D::Provider, D::Token>,
+    ) -> Result<D::Token, SessionError> {
+        self.jwt_scope(D::jwt(token, event, state))
+            .await
+            .map_err(|error| {
+                tracing::warn!(%error, "the jwt callback failed while reading a session; signing the user out");
+                SessionError::Invalid
+            })
     }
 
     /// The guest store and its settings, when configured.
@@ -331,7 +367,7 @@ impl<D: AuthDefinition> Sessions<D> {
         };
         // NextAuth builds `session.user` from the token as read, before the jwt callback.
         let user = session_user(&verified.claims);
-        let mut token = run_jwt::<D>(state, verified.claims, event).await?;
+        let mut token = self.run_jwt(state, verified.claims, event).await?;
         let mut set = Vec::new();
         let expires_at = if due || !serialises_to(&token, &before) {
             let stamp = Stamp {
@@ -369,7 +405,9 @@ impl<D: AuthDefinition> Sessions<D> {
     ) -> Result<CurrentSession<D>, SessionError> {
         let verified = self.read_headers(settings, headers).await?;
         let user = session_user(&verified.claims);
-        let token = run_jwt::<D>(state, verified.claims, JwtEvent::Refresh).await?;
+        let token = self
+            .run_jwt(state, verified.claims, JwtEvent::Refresh)
+            .await?;
         let expires_at = token.expires_at().unwrap_or_else(clock::now);
         let session = build_session::<D>(state, user, &token, expires_at).await;
         Ok(CurrentSession {
@@ -419,17 +457,6 @@ pub(crate) fn bearer_token(headers: &http::HeaderMap) -> Option<Result<String, S
             .map(std::borrow::Cow::into_owned)
             .map_err(|_| SessionError::Invalid),
     )
-}
-
-async fn run_jwt<D: AuthDefinition>(
-    state: &D::State,
-    token: D::Token,
-    event: JwtEvent<D::Provider, D::Token>,
-) -> Result<D::Token, SessionError> {
-    D::jwt(token, event, state).await.map_err(|error| {
-        tracing::warn!(%error, "the jwt callback failed while reading a session; signing the user out");
-        SessionError::Invalid
-    })
 }
 
 async fn build_session<D: AuthDefinition>(

@@ -203,13 +203,13 @@ impl<D: AuthDefinition> Sessions<D> {
             previous: previous.map(|p| p.claims),
             upgrade,
         };
-        let mut token =
-            D::jwt(token, event, state)
-                .await
-                .map_err(|error| SignInError::Callback {
-                    stage: "jwt",
-                    error,
-                })?;
+        let mut token = self
+            .jwt_scope(D::jwt(token, event, state))
+            .await
+            .map_err(|error| SignInError::Callback {
+                stage: "jwt",
+                error,
+            })?;
         let mut cookies = self
             .issue(settings, &mut token, &user_id, guest.as_deref(), present)
             .await
