@@ -1,6 +1,7 @@
 //! No secret leaves the process by accident: the `Debug` output of every public type that holds
 //! one, and every log line at every level during a full sign-in (CSRF, sign-in, session read,
-//! update, sign-out) and during refused requests, never contain the secret or a session token.
+//! update, sign-out) and during refused requests, never contain the secret or a session token;
+//! also with `AUTH_DEBUG` on, which logs each protocol step in a span with a request id.
 
 #[path = "support/logs.rs"]
 mod logs;
@@ -38,6 +39,7 @@ fn no_secret_in_debug_output_or_in_any_log_line() {
     let auth = Auth::builder(())
         .secrets([SECRET, OLD_SECRET])
         .url("https://shop.example/api/auth")
+        .debug(true)
         .build()
         .unwrap();
     let reader = TokenReader::<serde_json::Value>::new(TokenFormat::AuthJsV5, [SECRET]).unwrap();
@@ -98,6 +100,19 @@ fn no_secret_in_debug_output_or_in_any_log_line() {
     let (token, csrf, current_debug) = tokens;
     let logs = captured.text();
     assert!(logs.contains("signed in"), "the capture works: {logs}");
+    // Debugging logs each step, in the request's span.
+    for step in [
+        "step=\"init\"",
+        "step=\"attempt_limits\"",
+        "step=\"authorize\"",
+        "step=\"session\"",
+        "step=\"sign_out\"",
+        "step=\"reply\"",
+    ] {
+        let line = logs.lines().find(|line| line.contains(step));
+        let line = line.unwrap_or_else(|| panic!("no {step} line:\n{logs}"));
+        assert!(line.contains("auth_request{request_id="), "{line}");
+    }
     for (what, text) in [
         ("Debug output", format!("{debug} {current_debug}")),
         ("logs", logs),

@@ -19,6 +19,7 @@ pub(crate) const TOP_LEVEL_KEYS: &[&str] = &[
     "strategy",
     "base_path",
     "token_format",
+    "debug",
     "guest_limit_per_hour",
     "guest_limit_burst",
     "guest_global_per_hour",

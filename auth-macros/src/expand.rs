@@ -679,6 +679,10 @@ fn definition_impl(model: &Model, names: &Names) -> TokenStream {
         text(&theme.logo),
         text(&theme.button_text),
     );
+    let debug = match model.settings.debug {
+        Some(flag) => quote!(::core::option::Option::Some(#flag)),
+        None => quote!(::core::option::Option::None),
+    };
     let base_path = match &model.settings.base_path {
         Some(path) => quote!(::core::option::Option::Some(#path)),
         None => quote!(::core::option::Option::None),
@@ -810,6 +814,7 @@ fn definition_impl(model: &Model, names: &Names) -> TokenStream {
                         verify_request: #page_verify,
                         new_user: #page_new_user,
                     },
+                    debug: #debug,
                     theme: ::auth_runtime::definition::ThemeSettings {
                         color_scheme: #scheme,
                         brand_color: #brand,

@@ -89,6 +89,7 @@ use proc_macro2::TokenStream;
 ///     strategy: "jwt",              // optional; "jwt" is the only strategy served
 ///     base_path: "/api/auth",       // optional; starts with `/`, no trailing `/`
 ///     token_format: "nextauth-v4",  // optional, the default; or "authjs-v5", "jws"; AUTH_TOKEN_FORMAT overrides it
+///     debug: true,                  // optional; log each protocol step (AUTH_DEBUG overrides it)
 ///     guest_limit_per_hour: <count>,  // optional guest creation limits (0: off); defaults 30,
 ///     guest_limit_burst: <count>,     //   30 per client (IPv4, IPv6 /64), 10,000 and 1,000
 ///     guest_global_per_hour: <count>, //   over all clients; AUTH_GUEST_LIMIT_PER_HOUR,

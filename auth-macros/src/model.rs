@@ -49,6 +49,8 @@ pub(crate) struct Settings {
     pub pages: Pages,
     /// `theme: { .. }`: how the built-in pages look.
     pub theme: Theme,
+    /// `debug: true`: log each protocol step.
+    pub debug: Option<bool>,
 }
 
 /// The app's own pages, as `auth_runtime::definition::PageSettings` has them.

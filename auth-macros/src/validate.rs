@@ -111,6 +111,13 @@ pub(crate) fn validate(input: &Input, errors: &Errors) -> Model {
                 model.redirect = closure(expr, &kinds::REDIRECT, errors);
                 callbacks.push(expr);
             }
+            ("debug", Value::Expr(expr)) => match &**expr {
+                Expr::Lit(syn::ExprLit {
+                    lit: Lit::Bool(flag),
+                    ..
+                }) => model.settings.debug = Some(flag.value),
+                other => errors.spanned(other, "`debug` expects `true` or `false`"),
+            },
             ("pages", Value::Map(pages)) => model.settings.pages = validate_pages(pages, errors),
             ("theme", Value::Map(theme)) => model.settings.theme = validate_theme(theme, errors),
             ("events", Value::Map(events)) => {

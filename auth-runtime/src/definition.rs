@@ -202,6 +202,8 @@ pub struct DefinedSettings {
     pub pages: PageSettings,
     /// How the built-in pages look (`theme: { .. }`).
     pub theme: ThemeSettings,
+    /// `debug: true`: log each protocol step (`AUTH_DEBUG` overrides it).
+    pub debug: Option<bool>,
 }
 
 /// The app's own pages, written in `next_auth!` as `pages: { sign_in: "/login", .. }`: paths on

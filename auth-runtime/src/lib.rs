@@ -87,6 +87,7 @@ mod callback;
 mod clock;
 pub mod cookies;
 mod csrf;
+mod debug;
 pub mod definition;
 mod engine;
 mod error;

@@ -37,6 +37,7 @@ pub struct Overrides {
     pub(crate) update_age: Option<u64>,
     pub(crate) max_body_bytes: Option<usize>,
     pub(crate) redirect_origins: Vec<String>,
+    pub(crate) debug: Option<bool>,
 }
 
 impl std::fmt::Debug for Overrides {
@@ -78,6 +79,8 @@ pub struct Settings {
     pub(crate) max_body_bytes: usize,
     /// Origins other than ours that redirects may go to (`AuthBuilder::allow_redirect_origin`).
     pub(crate) redirect_origins: Vec<String>,
+    /// `AUTH_DEBUG`: each protocol step of each request is logged, in a span with a request id.
+    pub(crate) debug: bool,
 }
 
 impl std::fmt::Debug for Settings {
@@ -95,6 +98,7 @@ impl std::fmt::Debug for Settings {
             .field("audience", &self.audience)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("redirect_origins", &self.redirect_origins)
+            .field("debug", &self.debug)
             .finish()
     }
 }
@@ -233,6 +237,28 @@ impl Settings {
                 reason: "the token issuer and audience must not be empty".to_owned(),
             });
         }
+        let debug = match overrides.debug {
+            Some(debug) => debug,
+            None => match env("AUTH_DEBUG") {
+                Some(value) => match value.trim().to_ascii_lowercase().as_str() {
+                    "1" | "true" | "yes" | "on" => true,
+                    "0" | "false" | "no" | "off" => false,
+                    _ => {
+                        return Err(ConfigError::InvalidSetting {
+                            name: "AUTH_DEBUG",
+                            reason: format!("{value:?} is not true or false"),
+                        });
+                    }
+                },
+                None => defined.debug.unwrap_or(false),
+            },
+        };
+        if debug {
+            tracing::warn!(
+                "AUTH_DEBUG is on: every protocol step is logged (never a secret or a token); \
+                 turn it off in production"
+            );
+        }
         let token_format = match overrides.token_format {
             Some(format) => format,
             None => match env("AUTH_TOKEN_FORMAT") {
@@ -262,6 +288,7 @@ impl Settings {
             update_age,
             max_body_bytes: overrides.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY),
             redirect_origins,
+            debug,
         })
     }
 

@@ -273,6 +273,7 @@ const _: () = {
                 verify_request: ::core::option::Option::None,
                 new_user: ::core::option::Option::None,
             },
+            debug: ::core::option::Option::None,
             theme: ::auth_runtime::definition::ThemeSettings {
                 color_scheme: ::core::option::Option::None,
                 brand_color: ::core::option::Option::None,

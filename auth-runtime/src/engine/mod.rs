@@ -202,6 +202,15 @@ impl<D: AuthDefinition> Auth<D> {
     ///
     /// Never panics on input and never answers a 5xx for a malformed request.
     pub async fn handle(&self, request: Request<Bytes>) -> Response<Bytes> {
+        if self.core.settings.debug {
+            use tracing::Instrument;
+            let span = crate::debug::request_span(request.method(), request.uri().path());
+            let reply = self.reply(request).instrument(span.clone()).await;
+            span.in_scope(|| {
+                crate::debug::step!(self.core.settings, "reply", status = reply.status.as_u16());
+            });
+            return reply.into_response();
+        }
         self.reply(request).await.into_response()
     }
 
@@ -267,6 +276,15 @@ impl<D: AuthDefinition> Auth<D> {
         )
         .await;
         context.peer = parts.extensions.get::<ClientAddr>().map(|a| a.0.ip());
+        crate::debug::step!(
+            settings,
+            "init",
+            action = ?route.action,
+            provider = route.provider.map(|p| crate::log_budget::sanitized(p, 64)),
+            csrf = if context.csrf.new_cookie.is_some() { "new" } else { "from cookie" },
+            csrf_verified = parts.method == Method::POST && context.csrf_verified(),
+            callback_url = %crate::log_budget::sanitized(&context.callback_url, 200)
+        );
         let mut reply = handlers::dispatch(core, &parts.method, route, &context, &cookies).await;
         // The init step's cookies go first so that a handler's own cookie of the same name wins.
         let mut all = context.queued_cookies;

@@ -148,8 +148,17 @@ pub(crate) async fn callback<D: AuthDefinition>(
         .charge(info, client.as_ref(), context.body)
         .await
     {
-        Ok(attempt) => attempt,
+        Ok(attempt) => {
+            crate::debug::step!(settings, "attempt_limits", verdict = "allowed");
+            attempt
+        }
         Err(retry_after) => {
+            crate::debug::step!(
+                settings,
+                "attempt_limits",
+                verdict = "limited",
+                retry_after_secs = retry_after.as_secs()
+            );
             log_refusal(core, info.id, "RateLimited");
             return Refusal::rate_limited(retry_after).reply(base, info.id);
         }
@@ -159,7 +168,17 @@ pub(crate) async fn callback<D: AuthDefinition>(
     // (`CreateGuest::for_requesting_client`), under the per-client limit.
     #[cfg(feature = "guests")]
     let authorize = crate::guests::with_requesting_client(client, authorize);
-    let user = match authorize.await {
+    let authorized = authorize.await;
+    crate::debug::step!(
+        settings,
+        "authorize",
+        outcome = match &authorized {
+            Ok(Some(_)) => "user",
+            Ok(None) => "refused",
+            Err(_) => "error",
+        }
+    );
+    let user = match authorized {
         Ok(Some(user)) => {
             attempt.give_back().await;
             user

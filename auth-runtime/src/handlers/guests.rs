@@ -79,6 +79,7 @@ pub(crate) async fn anonymous_callback<D: AuthDefinition>(
             }
         }
     };
+    crate::debug::step!(settings, "guest", created = created_guest);
     let sign_in = SignIn {
         provider,
         account: Account::new(info.id, "anonymous", guest_id.clone()),

@@ -54,7 +54,16 @@ pub(crate) async fn signin<D: AuthDefinition>(
         .take(MAX_EXTRA)
         .map(|(name, value)| (name.into_owned(), value.into_owned()))
         .collect();
-    match core.oauth.authorize(provider, &extra, clock::now()).await {
+    let authorization = core.oauth.authorize(provider, &extra, clock::now()).await;
+    crate::debug::step!(
+        core.settings,
+        "oauth_authorize",
+        outcome = match &authorization {
+            Ok(_) => "redirect to the provider",
+            Err(error) => error.code(true),
+        }
+    );
+    match authorization {
         Ok(authorization) => Reply::redirect(authorization.url, json, StatusCode::OK)
             .with_cookies(authorization.cookies),
         Err(error) => {
@@ -99,11 +108,19 @@ pub(crate) async fn callback<D: AuthDefinition>(
         state: param("state"),
         error: param("error"),
     };
-    let signed_in = match core
+    let exchanged = core
         .oauth
         .callback(provider_id, params, cookies, clock::now())
-        .await
-    {
+        .await;
+    crate::debug::step!(
+        settings,
+        "oauth_callback",
+        outcome = match &exchanged {
+            Ok(_) => "profile",
+            Err(error) => error.code(false),
+        }
+    );
+    let signed_in = match exchanged {
         Ok(signed_in) => signed_in,
         Err(error) => {
             log_failure(provider_id, &error);

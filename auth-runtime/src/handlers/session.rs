@@ -41,6 +41,14 @@ async fn respond<D: AuthDefinition>(
         .sessions
         .refresh(&core.state, settings, cookies, event, always_renew)
         .await;
+    crate::debug::step!(
+        settings,
+        "session",
+        outcome = match &refreshed {
+            Ok(_) => "ok".to_owned(),
+            Err(error) => format!("{error:?}"),
+        }
+    );
     let reply = match refreshed {
         Ok(refreshed) => match serde_json::to_vec(&refreshed.session) {
             Ok(body) => Reply::json(StatusCode::OK, body).with_cookies(refreshed.cookies),

@@ -23,6 +23,7 @@ pub(crate) async fn post<D: AuthDefinition>(
             StatusCode::OK,
         );
     }
+    crate::debug::step!(settings, "sign_out");
     let cleared = core.sessions.sign_out(&core.state, settings, cookies).await;
     Reply::redirect(context.callback_url.clone(), json, StatusCode::OK)
         .with_cookies(cleared)

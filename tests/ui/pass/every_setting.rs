@@ -17,6 +17,7 @@ next_auth! {
     strategy: "jwt",
     base_path: "/auth",
     token_format: "authjs-v5",
+    debug: true,
     guest_limit_per_hour: 60,
     guest_limit_burst: 10,
     guest_global_per_hour: 100 * 1000,
@@ -74,6 +75,7 @@ fn main() {
                 verify_request: Some("/check-your-mail"),
                 new_user: Some("/welcome"),
             },
+            debug: Some(true),
             theme: ThemeSettings {
                 color_scheme: Some("dark"),
                 brand_color: Some("#0f766e"),
