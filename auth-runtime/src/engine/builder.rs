@@ -24,6 +24,7 @@ pub struct AuthBuilder<D: AuthDefinition> {
     proxy: crate::rate_limit::TrustedProxy,
     attempt_limits: Option<crate::AttemptLimits>,
     attempt_buckets: Option<Arc<dyn crate::rate_limit::RateBuckets>>,
+    enabled: Vec<String>,
     #[cfg(feature = "guests")]
     guests: GuestOptions<D::State>,
 }
@@ -38,6 +39,7 @@ impl<D: AuthDefinition> AuthBuilder<D> {
             proxy: crate::rate_limit::TrustedProxy::None,
             attempt_limits: None,
             attempt_buckets: None,
+            enabled: Vec::new(),
             #[cfg(feature = "guests")]
             guests: GuestOptions::default(),
         }
@@ -142,6 +144,13 @@ impl<D: AuthDefinition> AuthBuilder<D> {
         self
     }
 
+    /// Turns on the provider `id`, declared `optional: true` in `next_auth!`, whatever the
+    /// environment says (an OAuth provider still needs its client id and secret).
+    pub fn enable_provider(mut self, id: impl Into<String>) -> Self {
+        self.enabled.push(id.into());
+        self
+    }
+
     /// The secret that signs session tokens and CSRF cookies (at least 16 bytes; 32 random bytes
     /// recommended).
     pub fn secret(mut self, secret: impl Into<String>) -> Self {
@@ -226,6 +235,13 @@ impl<D: AuthDefinition> AuthBuilder<D> {
         self
     }
 
+    /// Logs each protocol step of each request (a `tracing` span per request with a request id;
+    /// never a secret, a token or a password), instead of `AUTH_DEBUG` or the macro's `debug`.
+    pub fn debug(mut self, on: bool) -> Self {
+        self.overrides.debug = Some(on);
+        self
+    }
+
     /// The largest request body accepted, in bytes (default 64 KiB).
     pub fn max_body_bytes(mut self, bytes: usize) -> Self {
         self.overrides.max_body_bytes = Some(bytes);
@@ -281,10 +297,25 @@ impl<D: AuthDefinition> AuthBuilder<D> {
             &settings.cookies.session_token,
             ClaimRules::of(&settings),
         );
-        let providers_json = handlers::providers_json(D::PROVIDERS, &settings.base);
+        let env = |name: &str| std::env::var(name).ok();
+        #[cfg(feature = "oauth")]
+        let given_client = |id: &str| self.oauth.clients.contains_key(id);
+        #[cfg(not(feature = "oauth"))]
+        let given_client = |_: &str| false;
+        let enabled = super::enabled::EnabledProviders::resolve(
+            D::PROVIDERS,
+            &self.enabled,
+            |id| {
+                given_client(id)
+                    || env(&crate::providers::env_variable(id, "ID"))
+                        .is_some_and(|v| !v.trim().is_empty())
+            },
+            env,
+        )?;
+        let providers_json = handlers::providers_json(enabled.providers(), &settings.base);
         #[cfg(feature = "oauth")]
         let oauth = Arc::new(crate::providers::OAuthClients::build(
-            D::PROVIDERS,
+            enabled.providers(),
             &self.oauth,
             |name| std::env::var(name).ok(),
             &settings.base,
@@ -292,7 +323,8 @@ impl<D: AuthDefinition> AuthBuilder<D> {
             settings.secure,
         )?);
         #[cfg(not(feature = "oauth"))]
-        if let Some(p) = D::PROVIDERS
+        if let Some(p) = enabled
+            .providers()
             .iter()
             .find(|p| p.kind == crate::definition::ProviderKind::OAuth)
         {
@@ -348,7 +380,8 @@ impl<D: AuthDefinition> AuthBuilder<D> {
         let has_store = guests.is_some();
         #[cfg(not(feature = "guests"))]
         let has_store = false;
-        if let Some(p) = D::PROVIDERS
+        if let Some(p) = enabled
+            .providers()
             .iter()
             .find(|p| p.kind == crate::definition::ProviderKind::Anonymous)
             .filter(|_| !has_store)
@@ -383,6 +416,7 @@ impl<D: AuthDefinition> AuthBuilder<D> {
             client_log: crate::log_budget::LogBudget::new(10, 20),
             refusal_log: crate::log_budget::LogBudget::new(5, 20),
             proxy: self.proxy,
+            enabled,
             attempts: crate::attempts::Attempts::new(attempt_limits, attempt_buckets),
             #[cfg(feature = "oauth")]
             oauth,
