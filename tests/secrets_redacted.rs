@@ -105,6 +105,8 @@ fn no_secret_in_debug_output_or_in_any_log_line() {
         "step=\"init\"",
         "step=\"attempt_limits\"",
         "step=\"authorize\"",
+        "step=\"sign_in_callback\"",
+        "step=\"session_issued\"",
         "step=\"session\"",
         "step=\"sign_out\"",
         "step=\"reply\"",

@@ -134,7 +134,18 @@ impl<D: AuthDefinition> Sessions<D> {
             credentials: credentials.as_ref(),
             as_guest,
         };
-        match D::sign_in(attempt, state).await {
+        let decision = D::sign_in(attempt, state).await;
+        crate::debug::step!(
+            settings,
+            "sign_in_callback",
+            decision = match &decision {
+                Ok(SignInDecision::Allow) => "allow",
+                Ok(SignInDecision::Redirect(_)) => "redirect",
+                Ok(_) => "deny",
+                Err(_) => "error",
+            }
+        );
+        match decision {
             Ok(SignInDecision::Allow) => {}
             Ok(SignInDecision::Redirect(url)) => {
                 return Err(SignInError::Redirected(settings.resolve_redirect(&url)));
@@ -173,6 +184,15 @@ impl<D: AuthDefinition> Sessions<D> {
         };
         #[cfg(not(feature = "guests"))]
         let (upgrade, mut extra_cookies) = (None, Vec::new());
+        crate::debug::step!(
+            settings,
+            "guest_upgrade",
+            outcome = match &upgrade {
+                Some(GuestUpgrade::Promoted { .. }) => "promoted",
+                Some(GuestUpgrade::Merged { .. }) => "merged",
+                None => "none",
+            }
+        );
         let mut is_new_user = false;
         if let Some(upgrade) = &upgrade {
             fire::<D>(
@@ -217,6 +237,7 @@ impl<D: AuthDefinition> Sessions<D> {
                 stage: "issue",
                 error: CallbackError::internal(error),
             })?;
+        crate::debug::step!(settings, "session_issued", cookies = cookies.len());
         cookies.append(&mut extra_cookies);
         if let Some((user, account)) = &told {
             let signed_in = events::SignIn {
