@@ -702,6 +702,8 @@ mod with_guests {
             Anonymous {},
             Oidc { id: "user", name: "Logged In Users" },
         ],
+        // A sign-in that made the user (the guest promoted) goes to the welcome page first.
+        pages: { new_user: "/welcome" },
         jwt: |token, event| match event {
             JwtEvent::SignIn { upgrade: Some(upgrade), .. } => Ok(Token {
                 upgrade: Some(format!("{upgrade:?}")),
@@ -765,6 +767,16 @@ async fn an_oidc_sign_in_upgrades_the_guest_promoted_then_merged() {
             ))
             .await;
         assert_eq!(page.status, 302, "{}", page.body);
+        let callback_url = format!("{origin}/account");
+        let welcome = format!(
+            "/welcome?callbackUrl={}",
+            form_urlencoded::byte_serialize(callback_url.as_bytes()).collect::<String>()
+        );
+        let expected_location = match expected {
+            "Promoted" => welcome.as_str(),
+            _ => callback_url.as_str(),
+        };
+        assert_eq!(page.location.as_deref(), Some(expected_location));
         let session = b.get(&format!("{origin}/api/auth/session")).await.json();
         let upgrade = session["upgrade"].as_str().unwrap_or_default();
         assert!(upgrade.starts_with(expected), "{session}");

@@ -236,9 +236,8 @@ pub(crate) async fn end_sign_in<D: AuthDefinition>(
         .sign_in(&core.state, settings, sign_in, cookies)
         .await
     {
-        Ok(set) => {
-            Reply::redirect(context.callback_url.clone(), json, StatusCode::OK).with_cookies(set)
-        }
+        Ok(signed_in) => Reply::redirect(context.callback_url.clone(), json, StatusCode::OK)
+            .with_cookies(signed_in.cookies),
         Err(error) => refused(&settings.base, provider, &error, json),
     }
 }

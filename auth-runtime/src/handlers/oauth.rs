@@ -147,9 +147,18 @@ pub(crate) async fn callback<D: AuthDefinition>(
         .sign_in(&core.state, settings, sign_in, cookies)
         .await
     {
-        Ok(set) => Reply::redirect(context.callback_url.clone(), false, StatusCode::FOUND)
-            .with_cookies(cleared)
-            .with_cookies(set),
+        Ok(signed_in) => {
+            // A first sign-in that made the user goes to the app's welcome page, if it has one.
+            let to = match D::SETTINGS.pages.new_user {
+                Some(page) if signed_in.is_new_user => {
+                    super::pages::with_param(page, "callbackUrl", &context.callback_url)
+                }
+                _ => context.callback_url.clone(),
+            };
+            Reply::redirect(to, false, StatusCode::FOUND)
+                .with_cookies(cleared)
+                .with_cookies(signed_in.cookies)
+        }
         Err(SignInError::Refused(refusal)) => fail(refusal.code),
         Err(SignInError::Denied(code)) => fail(&code),
         Err(SignInError::Redirected(url)) => {

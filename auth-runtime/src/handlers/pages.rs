@@ -23,7 +23,7 @@ const SIGNIN_ERRORS: &[&str] = &[
 ];
 
 /// `page` with one more query parameter.
-fn with_param(page: &str, name: &str, value: &str) -> String {
+pub(crate) fn with_param(page: &str, name: &str, value: &str) -> String {
     let separator = if page.contains('?') { '&' } else { '?' };
     let value: String = form_urlencoded::byte_serialize(value.as_bytes()).collect();
     format!("{page}{separator}{name}={value}")

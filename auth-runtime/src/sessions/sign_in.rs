@@ -33,6 +33,16 @@ pub(crate) struct SignIn<D: AuthDefinition> {
     pub credentials: Option<RequestBody>,
 }
 
+/// A sign-in that issued its session.
+pub(crate) struct SignedIn {
+    /// The `Set-Cookie` lines: the session cookies replacing every chunk the request carried,
+    /// and a rotated CSRF cookie after an upgrade.
+    pub cookies: Vec<String>,
+    /// Whether this sign-in made the user (a guest promoted to a user).
+    #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
+    pub is_new_user: bool,
+}
+
 /// Why a sign-in produced no session.
 pub(crate) enum SignInError {
     /// The `sign_in` callback refused, with this error code (`AccessDenied`, or the app's).
@@ -87,7 +97,7 @@ impl<D: AuthDefinition> Sessions<D> {
         settings: &Settings,
         sign_in: SignIn<D>,
         cookies: &RequestCookies<'_>,
-    ) -> Result<Vec<String>, SignInError> {
+    ) -> Result<SignedIn, SignInError> {
         let provider = sign_in.provider.id();
         if sign_in.created_guest {
             let guest_id = &sign_in.user.id;
@@ -115,7 +125,7 @@ impl<D: AuthDefinition> Sessions<D> {
         settings: &Settings,
         sign_in: SignIn<D>,
         present: &[&str],
-    ) -> Result<Vec<String>, SignInError> {
+    ) -> Result<SignedIn, SignInError> {
         let SignIn {
             provider,
             user,
@@ -249,6 +259,9 @@ impl<D: AuthDefinition> Sessions<D> {
             };
             fire::<D>(Event::SignIn(signed_in), state).await;
         }
-        Ok(cookies)
+        Ok(SignedIn {
+            cookies,
+            is_new_user,
+        })
     }
 }
