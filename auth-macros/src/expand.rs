@@ -210,6 +210,9 @@ fn token_impl(def: &StructDef) -> TokenStream {
     let ident = &def.ident;
     let declared = field_idents(&def.fields);
     quote! {
+        // A declared claim may be named like a standard getter (`expires_at` for an OAuth access
+        // token's expiry, next to `exp`): the getters read the standard claims on purpose.
+        #[allow(clippy::misnamed_getters)]
         impl ::auth_runtime::TokenClaims for #ident {
             fn from_user(user: &::auth_runtime::User) -> Self {
                 #ident {

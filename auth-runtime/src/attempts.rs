@@ -390,8 +390,10 @@ mod tests {
             "AUTH_CREDENTIALS_IDENTIFIER_PER_HOUR" => Some("off".to_owned()),
             _ => None,
         };
-        let mut limits = AttemptLimits::default();
-        limits.per_client_burst = written.per_client_burst.unwrap();
+        let limits = AttemptLimits {
+            per_client_burst: written.per_client_burst.unwrap(),
+            ..AttemptLimits::default()
+        };
         let limits = limits.with_vars(vars).unwrap();
         assert_eq!(limits.per_client_burst, 3);
         assert!(limits.identifier_rate().is_none());

@@ -127,6 +127,7 @@ pub(crate) enum NextAuth {}
 pub(crate) type Auth = ::auth_runtime::Auth<NextAuth>;
 #[allow(unused_qualifications)]
 const _: () = {
+    #[allow(clippy::misnamed_getters)]
     impl ::auth_runtime::TokenClaims for Claims {
         fn from_user(user: &::auth_runtime::User) -> Self {
             Claims {

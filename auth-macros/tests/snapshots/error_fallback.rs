@@ -115,6 +115,7 @@ pub enum NextAuth {}
 pub type Auth = ::auth_runtime::Auth<NextAuth>;
 #[allow(unused_qualifications)]
 const _: () = {
+    #[allow(clippy::misnamed_getters)]
     impl ::auth_runtime::TokenClaims for Token {
         fn from_user(user: &::auth_runtime::User) -> Self {
             Token {
