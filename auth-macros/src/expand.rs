@@ -38,6 +38,7 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
         .iter()
         .map(|p| credentials_struct(p, &names.vis));
     let definition_type = definition_type(model, &names);
+    let submitted = submitted_credentials(model, &names.vis);
     let token_impl = token_impl(&model.token);
     let session_impl = session_impl(&model.session);
     let callbacks = callbacks(model, &names);
@@ -60,6 +61,14 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
         /// Why the `jwt` callback runs, with this application's [`Provider`] and token types.
         #[allow(dead_code)]
         #vis type #jwt_event = ::auth_runtime::JwtEvent<#provider_ident, #token_ident>;
+
+        #submitted
+
+        /// What the `sign_in` callback receives, with this application's [`Provider`] and
+        /// [`SubmittedCredentials`].
+        #[allow(dead_code)]
+        #vis type SignInAttempt<'a> =
+            ::auth_runtime::SignInAttempt<'a, #provider_ident, SubmittedCredentials>;
 
         #definition_type
 
@@ -329,6 +338,26 @@ fn provider_enum(model: &Model, names: &Names) -> TokenStream {
 }
 
 /// `AnonCredentials` for the provider variant `Anon`.
+/// `SubmittedCredentials`: the typed form of each Credentials provider, one variant each.
+fn submitted_credentials(model: &Model, vis: &syn::Visibility) -> TokenStream {
+    let variants = model.providers.iter().filter_map(|p| {
+        matches!(p.config, ProviderConfig::Credentials(_)).then(|| {
+            let (variant, ty) = (&p.variant, credentials_ident(p));
+            let doc = format!("The form of `{}`.", p.id);
+            quote!(#[doc = #doc] #variant(#ty),)
+        })
+    });
+    quote! {
+        /// The typed form a Credentials sign-in submitted, by provider (the `sign_in` callback's
+        /// `attempt.credentials`).
+        #[allow(dead_code)]
+        #[derive(Debug)]
+        #vis enum SubmittedCredentials {
+            #(#variants)*
+        }
+    }
+}
+
 fn credentials_ident(provider: &Provider) -> Ident {
     format_ident!("{}Credentials", provider.variant, span = Span::call_site())
 }
@@ -473,7 +502,7 @@ fn callbacks(model: &Model, names: &Names) -> TokenStream {
             &Ident::new("__next_auth_sign_in", Span::call_site()),
             callback,
             &[
-                quote!(::auth_runtime::SignInAttempt<'_, #provider>),
+                quote!(::auth_runtime::SignInAttempt<'_, #provider, SubmittedCredentials>),
                 quote!(&#state),
             ],
             quote!(::core::result::Result<::auth_runtime::SignInDecision, ::auth_runtime::CallbackError>),
@@ -725,10 +754,20 @@ fn definition_impl(model: &Model, names: &Names) -> TokenStream {
         };
         quote!(#provider::#variant => #call,)
     });
+    let submitted_arms = model.providers.iter().filter_map(|p| {
+        matches!(p.config, ProviderConfig::Credentials(_)).then(|| {
+            let (variant, ty) = (&p.variant, credentials_ident(p));
+            quote! {
+                #provider::#variant => ::core::option::Option::Some(
+                    SubmittedCredentials::#variant(#ty::from_body(body)),
+                ),
+            }
+        })
+    });
     let sign_in = model.sign_in.as_ref().map(|_| {
         quote! {
             fn sign_in<'a>(
-                attempt: ::auth_runtime::SignInAttempt<'a, #provider>,
+                attempt: ::auth_runtime::SignInAttempt<'a, #provider, SubmittedCredentials>,
                 state: &'a #state,
             ) -> impl ::core::future::Future<
                 Output = ::core::result::Result<
@@ -791,6 +830,8 @@ fn definition_impl(model: &Model, names: &Names) -> TokenStream {
             type Session = #session;
             type Provider = #provider;
 
+            type Credentials = SubmittedCredentials;
+
             const PROVIDERS: &'static [::auth_runtime::definition::ProviderInfo] = &[#(#infos),*];
             const SETTINGS: ::auth_runtime::definition::DefinedSettings =
                 ::auth_runtime::definition::DefinedSettings {
@@ -841,6 +882,18 @@ fn definition_impl(model: &Model, names: &Names) -> TokenStream {
                     match provider {
                         #(#arms)*
                     }
+                }
+            }
+
+            fn credentials(
+                provider: #provider,
+                body: &::auth_runtime::RequestBody,
+            ) -> ::core::option::Option<SubmittedCredentials> {
+                let _ = body;
+                #[allow(unreachable_patterns)]
+                match provider {
+                    #(#submitted_arms)*
+                    _ => ::core::option::Option::None,
                 }
             }
 

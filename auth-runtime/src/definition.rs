@@ -26,6 +26,8 @@ pub trait AuthDefinition: Sized + Send + Sync + 'static {
     type Session: SessionShape;
     /// One variant per configured provider id.
     type Provider: ProviderId;
+    /// The typed form of each Credentials provider (`SubmittedCredentials`).
+    type Credentials: std::fmt::Debug + Send + Sync + 'static;
 
     /// The configured providers, in declaration order.
     const PROVIDERS: &'static [ProviderInfo];
@@ -48,10 +50,14 @@ pub trait AuthDefinition: Sized + Send + Sync + 'static {
         state: &'a Self::State,
     ) -> impl Future<Output = Result<Self::Token, CallbackError>> + Send + 'a;
 
+    /// The typed form the Credentials provider `provider` reads from `body` (`None` for other
+    /// kinds).
+    fn credentials(provider: Self::Provider, body: &RequestBody) -> Option<Self::Credentials>;
+
     /// Runs the `sign_in` callback: before any session is issued, for every provider. The
     /// default (no `sign_in` written) allows every sign-in.
     fn sign_in<'a>(
-        attempt: SignInAttempt<'a, Self::Provider>,
+        attempt: SignInAttempt<'a, Self::Provider, Self::Credentials>,
         state: &'a Self::State,
     ) -> impl Future<Output = Result<SignInDecision, CallbackError>> + Send + 'a {
         let _ = (attempt, state);

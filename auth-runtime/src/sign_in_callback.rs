@@ -1,14 +1,14 @@
 //! What the `sign_in` callback of `next_auth!` receives and answers: NextAuth's `signIn`
 //! callback, run before any session is issued, for every provider, guests included.
 
-use crate::body::RequestBody;
 use crate::user::{Account, Profile, User};
 
 /// A sign-in the provider accepted, before any session exists: the `sign_in` callback decides
-/// whether it goes on.
+/// whether it goes on. `P` is the `Provider` enum, `C` the `SubmittedCredentials` enum that
+/// `next_auth!` generates (`SignInAttempt<'a>` in the application's module names both).
 #[derive(Debug)]
 #[non_exhaustive]
-pub struct SignInAttempt<'a, P> {
+pub struct SignInAttempt<'a, P, C> {
     /// The provider used.
     pub provider: P,
     /// The user the provider returned (for a guest, the guest).
@@ -17,9 +17,9 @@ pub struct SignInAttempt<'a, P> {
     pub account: &'a Account,
     /// The user's profile at an OAuth or OpenID Connect provider.
     pub profile: Option<&'a Profile>,
-    /// The submitted form of a Credentials sign-in, as `authorize` read it (`None` for other
-    /// providers). Read a field with [`RequestBody::get`].
-    pub credentials: Option<&'a RequestBody>,
+    /// The typed form of a Credentials sign-in, as `authorize` read it (`None` for other
+    /// providers): `Some(SubmittedCredentials::Password(form))`, then `form.username`.
+    pub credentials: Option<&'a C>,
     /// Whether this signs a new or returning guest in (an Anonymous provider).
     pub as_guest: bool,
 }

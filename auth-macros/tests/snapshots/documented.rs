@@ -117,6 +117,22 @@ impl ::core::fmt::Debug for CodeCredentials {
 /// Why the `jwt` callback runs, with this application's [`Provider`] and token types.
 #[allow(dead_code)]
 pub(crate) type JwtEvent = ::auth_runtime::JwtEvent<Provider, Claims>;
+/// The typed form a Credentials sign-in submitted, by provider (the `sign_in` callback's
+/// `attempt.credentials`).
+#[allow(dead_code)]
+#[derive(Debug)]
+pub(crate) enum SubmittedCredentials {
+    ///The form of `code`.
+    Code(CodeCredentials),
+}
+/// What the `sign_in` callback receives, with this application's [`Provider`] and
+/// [`SubmittedCredentials`].
+#[allow(dead_code)]
+pub(crate) type SignInAttempt<'a> = ::auth_runtime::SignInAttempt<
+    'a,
+    Provider,
+    SubmittedCredentials,
+>;
 /// The authentication definition written in `next_auth!`: providers `code` (One-time code).
 ///
 /// It is never instantiated; serve it with [`Auth`].
@@ -217,6 +233,7 @@ const _: () = {
         type Token = Claims;
         type Session = Session;
         type Provider = Provider;
+        type Credentials = SubmittedCredentials;
         const PROVIDERS: &'static [::auth_runtime::definition::ProviderInfo] = &[
             ::auth_runtime::definition::ProviderInfo {
                 id: "code",
@@ -288,6 +305,21 @@ const _: () = {
                             .await
                     }
                 }
+            }
+        }
+        fn credentials(
+            provider: Provider,
+            body: &::auth_runtime::RequestBody,
+        ) -> ::core::option::Option<SubmittedCredentials> {
+            let _ = body;
+            #[allow(unreachable_patterns)]
+            match provider {
+                Provider::Code => {
+                    ::core::option::Option::Some(
+                        SubmittedCredentials::Code(CodeCredentials::from_body(body)),
+                    )
+                }
+                _ => ::core::option::Option::None,
             }
         }
         fn jwt<'a>(

@@ -106,6 +106,22 @@ impl ::core::fmt::Debug for AnonCredentials {
 /// Why the `jwt` callback runs, with this application's [`Provider`] and token types.
 #[allow(dead_code)]
 pub type JwtEvent = ::auth_runtime::JwtEvent<Provider, Token>;
+/// The typed form a Credentials sign-in submitted, by provider (the `sign_in` callback's
+/// `attempt.credentials`).
+#[allow(dead_code)]
+#[derive(Debug)]
+pub enum SubmittedCredentials {
+    ///The form of `anon`.
+    Anon(AnonCredentials),
+}
+/// What the `sign_in` callback receives, with this application's [`Provider`] and
+/// [`SubmittedCredentials`].
+#[allow(dead_code)]
+pub type SignInAttempt<'a> = ::auth_runtime::SignInAttempt<
+    'a,
+    Provider,
+    SubmittedCredentials,
+>;
 /// The authentication definition written in `next_auth!`: providers `anon` (Anonymous).
 ///
 /// It is never instantiated; serve it with [`Auth`].
@@ -240,6 +256,7 @@ const _: () = {
         type Token = Token;
         type Session = Session;
         type Provider = Provider;
+        type Credentials = SubmittedCredentials;
         const PROVIDERS: &'static [::auth_runtime::definition::ProviderInfo] = &[
             ::auth_runtime::definition::ProviderInfo {
                 id: "anon",
@@ -302,6 +319,21 @@ const _: () = {
                             .await
                     }
                 }
+            }
+        }
+        fn credentials(
+            provider: Provider,
+            body: &::auth_runtime::RequestBody,
+        ) -> ::core::option::Option<SubmittedCredentials> {
+            let _ = body;
+            #[allow(unreachable_patterns)]
+            match provider {
+                Provider::Anon => {
+                    ::core::option::Option::Some(
+                        SubmittedCredentials::Anon(AnonCredentials::from_body(body)),
+                    )
+                }
+                _ => ::core::option::Option::None,
             }
         }
         fn jwt<'a>(

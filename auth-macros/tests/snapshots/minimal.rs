@@ -150,6 +150,24 @@ impl ::core::fmt::Debug for MagicLinkCredentials {
 /// Why the `jwt` callback runs, with this application's [`Provider`] and token types.
 #[allow(dead_code)]
 pub type JwtEvent = ::auth_runtime::JwtEvent<Provider, Token>;
+/// The typed form a Credentials sign-in submitted, by provider (the `sign_in` callback's
+/// `attempt.credentials`).
+#[allow(dead_code)]
+#[derive(Debug)]
+pub enum SubmittedCredentials {
+    ///The form of `password`.
+    Password(PasswordCredentials),
+    ///The form of `magic-link`.
+    MagicLink(MagicLinkCredentials),
+}
+/// What the `sign_in` callback receives, with this application's [`Provider`] and
+/// [`SubmittedCredentials`].
+#[allow(dead_code)]
+pub type SignInAttempt<'a> = ::auth_runtime::SignInAttempt<
+    'a,
+    Provider,
+    SubmittedCredentials,
+>;
 /// The authentication definition written in `next_auth!`: providers `password` (password), `magic-link` (Magic link).
 ///
 /// It is never instantiated; serve it with [`Auth`].
@@ -266,6 +284,7 @@ const _: () = {
         type Token = Token;
         type Session = Session;
         type Provider = Provider;
+        type Credentials = SubmittedCredentials;
         const PROVIDERS: &'static [::auth_runtime::definition::ProviderInfo] = &[
             ::auth_runtime::definition::ProviderInfo {
                 id: "password",
@@ -363,6 +382,30 @@ const _: () = {
                             .await
                     }
                 }
+            }
+        }
+        fn credentials(
+            provider: Provider,
+            body: &::auth_runtime::RequestBody,
+        ) -> ::core::option::Option<SubmittedCredentials> {
+            let _ = body;
+            #[allow(unreachable_patterns)]
+            match provider {
+                Provider::Password => {
+                    ::core::option::Option::Some(
+                        SubmittedCredentials::Password(
+                            PasswordCredentials::from_body(body),
+                        ),
+                    )
+                }
+                Provider::MagicLink => {
+                    ::core::option::Option::Some(
+                        SubmittedCredentials::MagicLink(
+                            MagicLinkCredentials::from_body(body),
+                        ),
+                    )
+                }
+                _ => ::core::option::Option::None,
             }
         }
         fn jwt<'a>(

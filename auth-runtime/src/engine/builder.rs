@@ -272,6 +272,52 @@ impl<D: AuthDefinition> AuthBuilder<D> {
         self
     }
 
+    /// The OAuth 2.0 endpoints of the plain OAuth provider `provider` (`OAuth { .. }` or the
+    /// `GitHub { .. }` preset), instead of the URLs written in `next_auth!` or the preset's:
+    /// where the browser signs in, where the code is exchanged for tokens, and where the
+    /// profile is read with the access token. For GitHub Enterprise Server, a staging identity
+    /// provider, or a local stand-in in tests.
+    ///
+    /// [`build`](AuthBuilder::build) returns [`ConfigError::ProviderSetting`] (variable
+    /// `oauth_endpoints...`) when a URL is not an absolute `http` or `https` URL with a host (or
+    /// has credentials or a fragment in it), when no provider `provider` is declared, and when
+    /// it is an OpenID Connect provider (`Oidc { .. }`, `Google { .. }`), whose endpoints come
+    /// from its issuer's discovery document: give it [`oauth_issuer`](AuthBuilder::oauth_issuer)
+    /// instead. Calling it again for the same provider replaces the earlier endpoints.
+    ///
+    /// ```no_run
+    /// # use auth_runtime::next_auth;
+    /// # next_auth! { providers: [GitHub {}] }
+    /// // GitHub Enterprise Server: the same protocol as github.com, at another host.
+    /// let auth = Auth::builder(())
+    ///     .oauth_client("github", "client-id", "client-secret")
+    ///     .oauth_endpoints(
+    ///         "github",
+    ///         "https://github.example.com/login/oauth/authorize",
+    ///         "https://github.example.com/login/oauth/access_token",
+    ///         "https://github.example.com/api/v3/user",
+    ///     )
+    ///     .build()?;
+    /// # Ok::<(), auth_runtime::ConfigError>(())
+    /// ```
+    pub fn oauth_endpoints(
+        mut self,
+        provider: &str,
+        authorization_url: impl Into<String>,
+        token_url: impl Into<String>,
+        userinfo_url: impl Into<String>,
+    ) -> Self {
+        self.oauth.endpoints.insert(
+            provider.to_owned(),
+            crate::providers::Endpoints {
+                authorization_url: authorization_url.into(),
+                token_url: token_url.into(),
+                userinfo_url: userinfo_url.into(),
+            },
+        );
+        self
+    }
+
     /// How long one request to an OAuth provider may take, connecting included (default 10 s).
     /// A provider that does not answer in time fails the sign-in with `OAuthSignin` or
     /// `OAuthCallback`.
@@ -297,6 +343,7 @@ impl<D: AuthDefinition> AuthBuilder<D> {
             &settings.cookies.session_token,
             ClaimRules::of(&settings),
         );
+        self.oauth.check_endpoints(D::PROVIDERS)?;
         let env = |name: &str| std::env::var(name).ok();
         #[cfg(feature = "oauth")]
         let given_client = |id: &str| self.oauth.clients.contains_key(id);

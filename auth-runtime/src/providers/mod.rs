@@ -104,12 +104,154 @@ pub fn env_variable(provider_id: &str, setting: &str) -> String {
 pub(crate) struct Overrides {
     pub clients: HashMap<String, (String, String)>,
     pub issuers: HashMap<String, String>,
+    pub endpoints: HashMap<String, Endpoints>,
     pub timeout: Option<Duration>,
+}
+
+/// The OAuth 2.0 endpoints of a plain OAuth provider, given with
+/// [`AuthBuilder::oauth_endpoints`](crate::AuthBuilder::oauth_endpoints).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Endpoints {
+    pub authorization_url: String,
+    pub token_url: String,
+    pub userinfo_url: String,
+}
+
+impl Endpoints {
+    fn named(&self) -> [(&'static str, &str); 3] {
+        [
+            ("authorization_url", &self.authorization_url),
+            ("token_url", &self.token_url),
+            ("userinfo_url", &self.userinfo_url),
+        ]
+    }
+}
+
+impl Overrides {
+    /// Checks the endpoint overrides against every provider `next_auth!` declares (enabled or
+    /// not): each names a plain OAuth 2.0 provider (`OAuth { .. }`, `GitHub { .. }`), and each
+    /// URL is an absolute http(s) URL.
+    pub(crate) fn check_endpoints(
+        &self,
+        declared: &[crate::definition::ProviderInfo],
+    ) -> Result<(), crate::error::ConfigError> {
+        let error = |provider: &str, variable: &str, reason: String| {
+            crate::error::ConfigError::ProviderSetting {
+                provider: provider.to_owned(),
+                variable: variable.to_owned(),
+                reason,
+            }
+        };
+        // In a fixed order, so the same mistakes always report the same error.
+        let mut ids: Vec<&String> = self.endpoints.keys().collect();
+        ids.sort();
+        for id in ids {
+            let endpoints = &self.endpoints[id];
+            let Some(info) = declared.iter().find(|p| p.id == id.as_str()) else {
+                return Err(error(
+                    id,
+                    "oauth_endpoints",
+                    "no provider with this id in `next_auth!`".to_owned(),
+                ));
+            };
+            match info.oauth.map(|spec| spec.protocol) {
+                Some(Protocol::OAuth2 { .. }) => {}
+                Some(Protocol::Oidc { .. }) => {
+                    return Err(error(
+                        id,
+                        "oauth_endpoints",
+                        format!(
+                            "an OpenID Connect provider's endpoints come from its issuer's \
+                             discovery document: set the issuer with \
+                             `AuthBuilder::oauth_issuer` or {}",
+                            env_variable(id, "ISSUER")
+                        ),
+                    ));
+                }
+                None => {
+                    return Err(error(
+                        id,
+                        "oauth_endpoints",
+                        "not an OAuth provider".to_owned(),
+                    ));
+                }
+            }
+            for (name, url) in endpoints.named() {
+                http_url(url).map_err(|reason| {
+                    error(
+                        id,
+                        &format!("oauth_endpoints.{name}"),
+                        format!("{url:?} {reason}"),
+                    )
+                })?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `Ok` for an absolute http(s) URL with a host, no credentials, no fragment and no white
+/// space; otherwise why not (`"is not ..."`). The `oauth` feature parses it fully at build.
+fn http_url(url: &str) -> Result<(), &'static str> {
+    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
+    let rest = if lower.starts_with("https://") {
+        &url[8..]
+    } else if lower.starts_with("http://") {
+        &url[7..]
+    } else {
+        return Err("is not an absolute http(s) URL, like \"https://idp.example.com/token\"");
+    };
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("contains white space");
+    }
+    if url.contains('#') {
+        return Err("has a fragment, which an OAuth endpoint must not have (RFC 6749, 3.1)");
+    }
+    let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    if authority.contains('@') {
+        return Err("has credentials in it; give the client's with `AuthBuilder::oauth_client`");
+    }
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.split(':').next().unwrap_or_default(),
+    };
+    if host.is_empty() {
+        return Err("has no host");
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn endpoint_urls_are_absolute_http_urls() {
+        for good in [
+            "https://idp.example.com/token",
+            "http://127.0.0.1:8080/authorize?tenant=a",
+            "HTTPS://IdP.example.com",
+            "http://[::1]:9000/user",
+        ] {
+            assert_eq!(http_url(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "",
+            "idp.example.com/token",
+            "/token",
+            "ftp://idp.example.com/token",
+            "javascript:alert(1)",
+            "https://",
+            "https:///token",
+            "https://:443/token",
+            "https://idp.example.com/to ken",
+            "https://idp.example.com/token#frag",
+            "https://user:pass@idp.example.com/token",
+            "http://[]/token",
+        ] {
+            assert!(http_url(bad).is_err(), "{bad:?} accepted");
+        }
+    }
 
     #[test]
     fn names_environment_variables_after_the_id() {

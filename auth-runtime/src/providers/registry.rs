@@ -384,6 +384,16 @@ fn configure(
             token_url,
             userinfo_url,
         } => {
+            // `AuthBuilder::oauth_endpoints` wins over the URLs written in `next_auth!` (or the
+            // preset's); it was checked against the declared providers at build.
+            let (authorization_url, token_url, userinfo_url) = match overrides.endpoints.get(id) {
+                Some(given) => (
+                    given.authorization_url.as_str(),
+                    given.token_url.as_str(),
+                    given.userinfo_url.as_str(),
+                ),
+                None => (authorization_url, token_url, userinfo_url),
+            };
             let client = oauth::client(
                 authorization_url,
                 token_url,
@@ -392,6 +402,13 @@ fn configure(
                 redirect.clone(),
             )
             .map_err(|reason| setting_error(id, "endpoints", reason))?;
+            reqwest::Url::parse(userinfo_url).map_err(|e| {
+                setting_error(
+                    id,
+                    "endpoints",
+                    format!("userinfo_url {userinfo_url:?}: {e}"),
+                )
+            })?;
             Endpoint::OAuth2 {
                 client: Box::new(client),
                 userinfo_url: userinfo_url.to_owned(),

@@ -136,12 +136,13 @@ impl<D: AuthDefinition> Sessions<D> {
             created_guest: _,
             credentials,
         } = sign_in;
+        let submitted = credentials.and_then(|body| D::credentials(provider, &body));
         let attempt = SignInAttempt {
             provider,
             user: &user,
             account: &account,
             profile: profile.as_ref(),
-            credentials: credentials.as_ref(),
+            credentials: submitted.as_ref(),
             as_guest,
         };
         let decision = D::sign_in(attempt, state).await;

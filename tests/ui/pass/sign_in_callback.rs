@@ -1,6 +1,6 @@
 // `sign_in` takes (attempt[, state]) and answers a `SignInDecision` (or a `CallbackError`), as
-// a sync or async closure; the attempt carries the typed provider and the submitted form.
-use auth_runtime::{AuthDefinition, SignInAttempt, SignInDecision, next_auth};
+// a sync or async closure; the attempt carries the typed provider and the typed form.
+use auth_runtime::{AuthDefinition, SignInDecision, next_auth};
 
 pub struct Db {
     closed: Vec<String>,
@@ -20,7 +20,10 @@ next_auth! {
         if attempt.as_guest {
             return Ok(SignInDecision::Allow);
         }
-        let name = attempt.credentials.and_then(|form| form.get("username"));
+        let name = match attempt.credentials {
+            Some(SubmittedCredentials::Password(form)) => Some(form.username.as_str()),
+            None => None,
+        };
         Ok(match (attempt.provider, name) {
             (Provider::Password, Some(name)) if db.closed.iter().any(|c| c == name) => {
                 SignInDecision::DenyWith("AccountClosed".to_owned())
@@ -40,7 +43,7 @@ mod sync_form {
     }
 }
 
-fn typed(_: fn(SignInAttempt<'_, Provider>)) {}
+fn typed(_: fn(SignInAttempt<'_>)) {}
 
 fn main() {
     typed(|attempt| assert_eq!(attempt.provider, Provider::Password));
