@@ -148,24 +148,15 @@ async fn a_guest_fills_a_cart_and_keeps_it_when_signing_in_in_chromium() {
 
     let shots = screenshot_dir("browser-checkout");
     println!("shop at {origin}; screenshots in {}", shots.display());
-    let started = Instant::now();
-    let child = tokio::process::Command::new("node")
-        .arg(browser_dir().join("checkout.mjs"))
-        .current_dir(browser_dir())
-        .env("SHOP_ORIGIN", &origin)
-        .env("SCREENSHOT_DIR", &shots)
-        .env("CHROMIUM", &chromium)
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(Duration::from_secs(120), child).await;
+    let output = run_script(
+        "checkout.mjs",
+        &[("SHOP_ORIGIN", &origin)],
+        &shots,
+        &chromium,
+    )
+    .await;
     server.abort();
     let _ = std::fs::remove_dir_all(&db_dir);
-    let output = output
-        .expect("the browser script finishes within 120 s")
-        .expect("node starts");
-    println!("{}", String::from_utf8_lossy(&output.stdout));
-    eprintln!("{}", String::from_utf8_lossy(&output.stderr));
-    println!("browser script: {:?}", started.elapsed());
     assert!(
         output.status.success(),
         "the browser checkout script failed ({}); its output and {}/failure.png tell where",
@@ -187,6 +178,35 @@ async fn a_guest_fills_a_cart_and_keeps_it_when_signing_in_in_chromium() {
             file.display()
         );
     }
+}
+
+/// Runs `tests/browser/<script>` with `env`, the screenshot directory and the browser; prints
+/// its output and how long it took.
+async fn run_script(
+    script: &str,
+    env: &[(&str, &str)],
+    shots: &Path,
+    chromium: &str,
+) -> std::process::Output {
+    let started = Instant::now();
+    let mut command = tokio::process::Command::new("node");
+    command
+        .arg(browser_dir().join(script))
+        .current_dir(browser_dir())
+        .env("SCREENSHOT_DIR", shots)
+        .env("CHROMIUM", chromium)
+        .kill_on_drop(true);
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let output = tokio::time::timeout(Duration::from_secs(120), command.output())
+        .await
+        .unwrap_or_else(|_| panic!("{script} finishes within 120 s"))
+        .expect("node starts");
+    println!("{}", String::from_utf8_lossy(&output.stdout));
+    eprintln!("{}", String::from_utf8_lossy(&output.stderr));
+    println!("{script}: {:?}", started.elapsed());
+    output
 }
 
 /// The absolute path of `program` (as given when it already has a `/`), for playwright's
@@ -248,21 +268,8 @@ async fn the_built_in_pages_wear_the_theme_in_chromium() {
     let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 
     let shots = screenshot_dir("browser-pages");
-    let child = tokio::process::Command::new("node")
-        .arg(browser_dir().join("pages.mjs"))
-        .current_dir(browser_dir())
-        .env("PAGES_ORIGIN", &origin)
-        .env("SCREENSHOT_DIR", &shots)
-        .env("CHROMIUM", &chromium)
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(Duration::from_secs(120), child).await;
+    let output = run_script("pages.mjs", &[("PAGES_ORIGIN", &origin)], &shots, &chromium).await;
     server.abort();
-    let output = output
-        .expect("the browser script finishes within 120 s")
-        .expect("node starts");
-    println!("{}", String::from_utf8_lossy(&output.stdout));
-    eprintln!("{}", String::from_utf8_lossy(&output.stderr));
     assert!(
         output.status.success(),
         "the browser pages script failed ({})",

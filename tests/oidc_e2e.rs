@@ -6,9 +6,10 @@
 //! Needs Node and npm. Without them the test says it is skipped, except under `CI=true`, where a
 //! missing Node is a failure. `node_modules` are installed with `npm ci` when missing.
 
+#[path = "support/oidc_provider.rs"]
+mod oidc_provider;
 #[path = "support/skip.rs"]
 mod skip;
-use skip::skipped;
 
 #[allow(dead_code)]
 #[path = "../examples/third_party_token.rs"]
@@ -18,80 +19,13 @@ mod example;
 #[path = "oidc/browser.rs"]
 mod browser;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use browser::Browser;
-use tokio::io::{AsyncBufReadExt, BufReader};
+use oidc_provider::{bind_app, dir, ensure_node_modules, node_or_skip};
 
 const CLIENT_ID: &str = "third-party-token-example";
 const CLIENT_SECRET: &str = "e2e-client-secret-0123456789abcdef";
-
-fn dir(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests")
-        .join(name)
-}
-
-fn under_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
-
-fn available(program: &str) -> bool {
-    Command::new(program)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-/// `npm ci` in `tests/<name>` unless `marker` is already installed.
-fn ensure_node_modules(name: &str, marker: &str) {
-    if dir(name).join("node_modules").join(marker).exists() {
-        return;
-    }
-    let status = Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund", "--prefix"])
-        .arg(dir(name))
-        .status()
-        .expect("npm runs");
-    assert!(status.success(), "npm ci --prefix tests/{name} failed");
-}
-
-/// The example app on a free port; the provider's redirect URI needs the origin first.
-async fn bind_app() -> (tokio::net::TcpListener, String) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let origin = format!("http://{}", listener.local_addr().unwrap());
-    (listener, origin)
-}
-
-/// Starts the OpenID provider; returns the child (killed on drop) and its issuer.
-async fn start_provider(redirect_uri: &str) -> (tokio::process::Child, String) {
-    let mut child = tokio::process::Command::new("node")
-        .arg("server.mjs")
-        .current_dir(dir("oidc"))
-        .env("CLIENT_ID", CLIENT_ID)
-        .env("CLIENT_SECRET", CLIENT_SECRET)
-        .env("REDIRECT_URI", redirect_uri)
-        .kill_on_drop(true)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("node starts");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let issuer = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(issuer) = line.strip_prefix("READY ") {
-                return issuer.to_owned();
-            }
-        }
-        panic!("the OpenID provider exited before it was ready");
-    })
-    .await
-    .expect("the OpenID provider starts within 30 s");
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, issuer)
-}
 
 async fn me(browser: &mut Browser, origin: &str) -> serde_json::Value {
     browser.get(&format!("{origin}/api/me")).await.json()
@@ -99,12 +33,7 @@ async fn me(browser: &mut Browser, origin: &str) -> serde_json::Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_guest_signs_in_at_a_real_openid_provider() {
-    if !available("node") || !available("npm") {
-        assert!(
-            !under_ci(),
-            "CI=true but node or npm is missing: the OpenID end-to-end test cannot run"
-        );
-        skipped("SKIPPED: the OpenID provider needs Node 20 and npm (apt-get install nodejs npm)");
+    if !node_or_skip("the OpenID end-to-end test") {
         return;
     }
     ensure_node_modules("oidc", "oidc-provider/package.json");
@@ -113,7 +42,9 @@ async fn a_guest_signs_in_at_a_real_openid_provider() {
 
     let (listener, origin) = bind_app().await;
     let base = format!("{origin}/api/auth");
-    let (_provider, issuer) = start_provider(&format!("{base}/callback/user")).await;
+    let redirect = format!("{base}/callback/user");
+    let (_provider, issuer) =
+        oidc_provider::start_provider(CLIENT_ID, CLIENT_SECRET, &redirect, &[]).await;
     let auth = example::Auth::builder(())
         .secret("oidc-e2e-test-secret-0123456789abcdef")
         .url(base.clone())

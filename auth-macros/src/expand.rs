@@ -340,12 +340,10 @@ fn provider_enum(model: &Model, names: &Names) -> TokenStream {
 /// `AnonCredentials` for the provider variant `Anon`.
 /// `SubmittedCredentials`: the typed form of each Credentials provider, one variant each.
 fn submitted_credentials(model: &Model, vis: &syn::Visibility) -> TokenStream {
-    let variants = model.providers.iter().filter_map(|p| {
-        matches!(p.config, ProviderConfig::Credentials(_)).then(|| {
-            let (variant, ty) = (&p.variant, credentials_ident(p));
-            let doc = format!("The form of `{}`.", p.id);
-            quote!(#[doc = #doc] #variant(#ty),)
-        })
+    let variants = credentials_providers(model).map(|p| {
+        let (variant, ty) = (&p.variant, credentials_ident(p));
+        let doc = format!("The form of `{}`.", p.id);
+        quote!(#[doc = #doc] #variant(#ty),)
     });
     quote! {
         /// The typed form a Credentials sign-in submitted, by provider (the `sign_in` callback's
@@ -356,6 +354,14 @@ fn submitted_credentials(model: &Model, vis: &syn::Visibility) -> TokenStream {
             #(#variants)*
         }
     }
+}
+
+/// The Credentials providers, in declaration order.
+fn credentials_providers(model: &Model) -> impl Iterator<Item = &Provider> {
+    model
+        .providers
+        .iter()
+        .filter(|p| matches!(p.config, ProviderConfig::Credentials(_)))
 }
 
 fn credentials_ident(provider: &Provider) -> Ident {
@@ -754,15 +760,13 @@ fn definition_impl(model: &Model, names: &Names) -> TokenStream {
         };
         quote!(#provider::#variant => #call,)
     });
-    let submitted_arms = model.providers.iter().filter_map(|p| {
-        matches!(p.config, ProviderConfig::Credentials(_)).then(|| {
-            let (variant, ty) = (&p.variant, credentials_ident(p));
-            quote! {
-                #provider::#variant => ::core::option::Option::Some(
-                    SubmittedCredentials::#variant(#ty::from_body(body)),
-                ),
-            }
-        })
+    let submitted_arms = credentials_providers(model).map(|p| {
+        let (variant, ty) = (&p.variant, credentials_ident(p));
+        quote! {
+            #provider::#variant => ::core::option::Option::Some(
+                SubmittedCredentials::#variant(#ty::from_body(body)),
+            ),
+        }
     });
     let sign_in = model.sign_in.as_ref().map(|_| {
         quote! {
