@@ -213,7 +213,11 @@ mod engine {
             .get_all("set-cookie")
             .iter()
             .filter_map(|v| v.to_str().ok())
-            .find_map(|line| line.strip_prefix("next-auth.callback-url="))
+            // `next-auth.callback-url`, or `authjs.callback-url` under AUTH_TOKEN_FORMAT=authjs-v5.
+            .find_map(|line| {
+                let (name, rest) = line.split_once('=')?;
+                name.ends_with("callback-url").then_some(rest)
+            })
             .map(|rest| {
                 let value = rest.split(';').next().unwrap_or_default();
                 percent_decode(value)
@@ -363,7 +367,11 @@ mod redirect_callback {
             .get_all("set-cookie")
             .iter()
             .filter_map(|v| v.to_str().ok())
-            .find_map(|line| line.strip_prefix("next-auth.callback-url="))
+            // `next-auth.callback-url`, or `authjs.callback-url` under AUTH_TOKEN_FORMAT=authjs-v5.
+            .find_map(|line| {
+                let (name, rest) = line.split_once('=')?;
+                name.ends_with("callback-url").then_some(rest)
+            })
             .map(|rest| {
                 let value = rest.split(';').next().unwrap_or_default();
                 form_urlencoded::parse(format!("v={value}").as_bytes())

@@ -1,5 +1,6 @@
 // Events are checked like every key: an unknown one gets a "did you mean", a second handler for
-// one event is an error, and each closure takes (message[, state]); all reported at once.
+// one event is an error, each closure takes (message[, state]), and `update_user` says why it is
+// not there; all reported at once.
 use auth_runtime::next_auth;
 
 next_auth! {
@@ -10,6 +11,7 @@ next_auth! {
         sign_out: |_m| Ok(()),
         session: |_m, _state, _extra| Ok(()),
         guest_created: "log it",
+        update_user: |_m| Ok(()),
     },
 }
 
