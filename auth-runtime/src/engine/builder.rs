@@ -349,7 +349,7 @@ impl<D: AuthDefinition> AuthBuilder<D> {
         let given_client = |id: &str| self.oauth.clients.contains_key(id);
         #[cfg(not(feature = "oauth"))]
         let given_client = |_: &str| false;
-        let enabled = super::enabled::EnabledProviders::resolve(
+        let enabled = crate::providers::EnabledProviders::resolve(
             D::PROVIDERS,
             &self.enabled,
             |id| {

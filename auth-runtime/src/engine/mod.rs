@@ -2,9 +2,6 @@
 //! out) and reads sessions for application handlers; [`AuthBuilder`] makes one.
 
 mod builder;
-mod enabled;
-
-pub(crate) use enabled::EnabledProviders;
 
 use std::sync::Arc;
 

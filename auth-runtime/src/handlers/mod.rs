@@ -41,7 +41,7 @@ pub(crate) struct Core<D: AuthDefinition> {
     /// Credentials attempt limits.
     pub attempts: crate::attempts::Attempts,
     /// The providers on at this server (optional ones may be off).
-    pub enabled: crate::engine::EnabledProviders,
+    pub enabled: crate::providers::EnabledProviders,
     /// The OAuth and OpenID Connect providers, their HTTP client and check cookies; shared with
     /// the session layer, which puts them in reach of the `jwt` callback (token refresh).
     #[cfg(feature = "oauth")]

@@ -8,8 +8,10 @@
 //! A `jwt` callback renews an expired access token with [`refresh_access_token`] (NextAuth's
 //! "refresh token rotation" guide).
 
+mod enabled;
 pub mod presets;
 
+pub(crate) use enabled::EnabledProviders;
 #[cfg(feature = "oauth")]
 pub(crate) mod check_cookies;
 #[cfg(feature = "oauth")]

@@ -5,12 +5,12 @@ use crate::body::RequestBody;
 use crate::callback::CallbackError;
 use crate::cookies::RequestCookies;
 use crate::definition::{AuthDefinition, ProviderId, TokenClaims};
-use crate::events::{self, Event, fire};
+use crate::events::{self, Event};
 use crate::settings::Settings;
 use crate::sign_in_callback::{SignInAttempt, SignInDecision};
 use crate::user::{Account, GuestUpgrade, JwtEvent, Profile, User};
 
-use super::{Sessions, Verified};
+use super::{Sessions, Verified, fire};
 
 /// A sign-in the provider accepted, on its way to a session.
 pub(crate) struct SignIn<D: AuthDefinition> {

@@ -2,10 +2,10 @@
 
 use crate::cookies::{self, RequestCookies};
 use crate::definition::AuthDefinition;
-use crate::events::{self, Event, fire};
+use crate::events::{self, Event};
 use crate::settings::Settings;
 
-use super::Sessions;
+use super::{Sessions, fire};
 
 impl<D: AuthDefinition> Sessions<D> {
     /// Signs the browser out: the `sign_out` event gets the session's token when it was still

@@ -2,9 +2,9 @@
 //! configured here. The `Provider` enum stays complete; a disabled provider is absent from
 //! `GET /providers`, the sign-in page and the routes.
 
+use super::env_variable;
 use crate::definition::{ProviderInfo, ProviderKind};
 use crate::error::ConfigError;
-use crate::providers::env_variable;
 
 /// The providers of one engine that are on, in declaration order.
 #[derive(Debug, Clone)]
