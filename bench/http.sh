@@ -5,7 +5,9 @@
 #                                              and create (new guests; needs SECRET, the server's AUTH_SECRET)
 #
 # Environment: DURATION (10s), CONNECTIONS (32), THREADS (2), WARMUP (3s), WRK_CPU (1: pin wrk to
-# that CPU; start the server under `taskset -c 0`), PID (the server's pid: its peak RSS is sampled).
+# that CPU; start the server under `taskset -c 0`), PID (the server's pid: its peak RSS is sampled),
+# PROVIDER (the callback's provider, default anon), FORM_EXTRA (more callback fields, e.g.
+# `username=alice&password=alice-password` for a password provider).
 # Prints one `RESULT` line per scenario. Needs wrk (apt-get install -y wrk), curl and python3.
 set -euo pipefail
 BASE=${1:?usage: bench/http.sh BASE_URL [SCENARIO ...]}; BASE=${BASE%/}; shift
@@ -24,6 +26,7 @@ FORM="csrfToken=$CSRF&callbackUrl=$(python3 -c 'import urllib.parse,sys; print(u
 curl -sf -o /dev/null -c "$JAR" -b "$JAR" -H 'X-Auth-Return-Redirect: 1' \
   -H 'Content-Type: application/x-www-form-urlencoded' --data "$FORM" "$BASE/api/auth/callback/anon"
 SESSION_COOKIE=$(jar_cookies)
+FORM="$FORM${FORM_EXTRA:+&$FORM_EXTRA}"
 echo "# $BASE session: $(curl -sf -H "Cookie: $SESSION_COOKIE" "$BASE/api/auth/session" | head -c 200)"
 
 peak_rss_during() { # seconds -> peak RSS (KiB) of $PID, sampled each second

@@ -1,8 +1,9 @@
 //! Password attempt limits at the REST API, on the shop of `examples/guest_checkout.rs` served
-//! over TCP: hostile identifiers are only counted, never interpreted; the limits hold while the
-//! shared store is unreachable (each server counts on its own); the defaults can be changed
-//! from the environment's names, and turned off. Shared counting on PostgreSQL is in
-//! `several_servers.rs`; the real client's view in `client_js_guests.rs`.
+//! over TCP, with the SQLite store's table as the buckets (`AuthBuilder::attempt_buckets`; by
+//! default an SQLite store counts in memory): hostile identifiers are only counted, never
+//! interpreted; the limits hold while the store is unreachable (the server counts on its own);
+//! they can be turned off. Shared counting on PostgreSQL is in `several_servers.rs`; the real
+//! client's view in `client_js_guests.rs`.
 
 #[path = "support/http.rs"]
 mod http;
@@ -33,7 +34,8 @@ async fn shop(test: &str, limits: Option<AttemptLimits>) -> (String, Arc<SqliteG
     let origin = format!("http://{}", listener.local_addr().unwrap());
     let mut builder = shop::auth_builder::<shop::NextAuth>(store.clone())
         .secret("attempt-limits-secret-0123456789abcdef")
-        .url(format!("{origin}/api/auth"));
+        .url(format!("{origin}/api/auth"))
+        .attempt_buckets(store.clone());
     if let Some(limits) = limits {
         builder = builder.attempt_limits(limits);
     }

@@ -3,9 +3,9 @@
 //! given back when it was right. A password form cannot be tried faster than the limits allow,
 //! from one address or from many against one account.
 //!
-//! The buckets live in the guest store's database when there is one (every server shares
-//! them), else in this process; while the shared buckets cannot be reached, this process's
-//! count applies, so an outage never lifts the limits.
+//! The buckets live in a PostgreSQL guest store's database when there is one (every server
+//! shares them), else in this process (an SQLite store serves one process); while the shared
+//! buckets cannot be reached, this process's count applies, so an outage never lifts the limits.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -290,9 +290,10 @@ pub trait GuestStore: Send + Sync + 'static {
     /// guests elsewhere.
     fn check_limits<'a>(&'a self, client: Option<&'a ClientKey>) -> GuestFuture<'a, LimitDecision>;
 
-    /// This store's database as [`RateBuckets`](crate::rate_limit::RateBuckets), when it can
-    /// keep them: the engine keeps its password attempt limits there, so that every server
-    /// shares them. The default (`None`) keeps them in each server's memory.
+    /// This store's database as [`RateBuckets`](crate::rate_limit::RateBuckets), when several
+    /// servers share it: the engine keeps its password attempt limits there. `None` (the
+    /// default, and the SQLite store's answer: one process per file) keeps them in the server's
+    /// memory.
     fn rate_buckets(self: Arc<Self>) -> Option<Arc<dyn crate::rate_limit::RateBuckets>> {
         None
     }

@@ -22,6 +22,9 @@ pub struct PostgresGuestStore {
 }
 
 impl PostgresGuestStore {
+    /// Several servers share one database: the password attempt limits count in it.
+    const SHARES_ATTEMPT_BUCKETS: bool = true;
+
     /// Connects to `url` (a pool of 10) and creates the tables if needed, with limits from the
     /// environment. Fails at once when the connection is refused, and after 5 s when the database
     /// does not answer ([`GuestError::Unavailable`]).
@@ -79,21 +82,26 @@ impl PostgresGuestStore {
 
     /// Every creation updates the one `global` bucket row, so its row lock must be short: the
     /// bucket update commits without waiting for the WAL flush (a crash may forget the last few
-    /// charges, which only errs towards allowing). Guests themselves are committed durably.
+    /// charges, which only errs towards allowing), in one round trip. Guests themselves are
+    /// committed durably.
     async fn take(&self, bucket: &str, now: i64, rate: Rate) -> Result<(i64, i64), sqlx::Error> {
-        let mut tx = self.writer.begin().await?;
-        sqlx::query("SET LOCAL synchronous_commit = off")
-            .execute(&mut *tx)
-            .await?;
-        let row = sqlx::query_as(sql::TAKE)
+        sqlx::query_as(sql::TAKE_WITHOUT_FLUSH)
             .bind(bucket)
             .bind(now)
             .bind(rate.interval)
             .bind(rate.tolerance)
-            .fetch_one(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(row)
+            .fetch_one(&self.writer)
+            .await
+    }
+
+    /// Gives one use back, as [`take`](Self::take) charges it: one round trip, no flush wait.
+    async fn give_back_bucket(&self, bucket: &str, rate: Rate) -> Result<(), sqlx::Error> {
+        sqlx::query(sql::GIVE_BACK_WITHOUT_FLUSH)
+            .bind(bucket)
+            .bind(rate.interval)
+            .execute(&self.writer)
+            .await
+            .map(drop)
     }
 
     /// A transaction; PostgreSQL's row locks order the writers, so no turn is taken here.

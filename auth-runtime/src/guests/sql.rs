@@ -63,19 +63,39 @@ pub(super) const OWNER: &str =
 pub(super) const MARK_MERGED: &str =
     "UPDATE auth_guests SET upgraded_to = $2, outcome = 'merged' WHERE id = $1";
 
-/// Takes one token from a bucket (GCRA), atomically: `$1` bucket, `$2` now, `$3` interval,
-/// `$4` tolerance. Returns whether it was allowed and the new theoretical arrival time. A refused
-/// request leaves the bucket as it was.
-pub(super) const TAKE: &str = "INSERT INTO auth_guest_limits (bucket, tat, ok) VALUES ($1, $2 + $3, 1) \
-     ON CONFLICT (bucket) DO UPDATE SET \
-     ok = CASE WHEN auth_guest_limits.tat - $2 <= $4 THEN 1 ELSE 0 END, \
-     tat = CASE WHEN auth_guest_limits.tat - $2 <= $4 \
-        THEN (CASE WHEN auth_guest_limits.tat > $2 THEN auth_guest_limits.tat ELSE $2 END) + $3 \
-        ELSE auth_guest_limits.tat END \
-     RETURNING ok, tat";
+/// The statement that takes one token from a bucket (GCRA), atomically, with its rows from
+/// `$source`: `$1` bucket, `$2` now, `$3` interval, `$4` tolerance. Returns whether it was
+/// allowed and the new theoretical arrival time. A refused request leaves the bucket as it was.
+macro_rules! take_from {
+    ($source:literal) => {
+        concat!(
+            "INSERT INTO auth_guest_limits (bucket, tat, ok) ",
+            $source,
+            " ON CONFLICT (bucket) DO UPDATE SET \
+             ok = CASE WHEN auth_guest_limits.tat - $2 <= $4 THEN 1 ELSE 0 END, \
+             tat = CASE WHEN auth_guest_limits.tat - $2 <= $4 \
+                THEN (CASE WHEN auth_guest_limits.tat > $2 THEN auth_guest_limits.tat ELSE $2 END) + $3 \
+                ELSE auth_guest_limits.tat END \
+             RETURNING ok, tat"
+        )
+    };
+}
+
+/// Takes one token from a bucket (see `take_from!`).
+pub(super) const TAKE: &str = take_from!("VALUES ($1, $2 + $3, 1)");
+
+/// [`TAKE`] in one round trip whose commit does not wait for the WAL flush (PostgreSQL): a
+/// crash may forget the last few charges, which only errs towards allowing.
+pub(super) const TAKE_WITHOUT_FLUSH: &str = take_from!(
+    "SELECT $1, $2 + $3, 1 FROM (SELECT set_config('synchronous_commit', 'off', true)) AS no_flush"
+);
 
 /// Gives back one use of a bucket: `$1` bucket, `$2` interval.
 pub(super) const GIVE_BACK: &str = "UPDATE auth_guest_limits SET tat = tat - $2 WHERE bucket = $1";
+
+/// [`GIVE_BACK`] whose commit does not wait for the WAL flush (PostgreSQL).
+pub(super) const GIVE_BACK_WITHOUT_FLUSH: &str = "UPDATE auth_guest_limits SET tat = tat - $2 \
+     FROM (SELECT set_config('synchronous_commit', 'off', true)) AS no_flush WHERE bucket = $1";
 
 /// Buckets whose arrival time has passed are full again: same as no row.
 pub(super) const PRUNE_BUCKETS: &str = "DELETE FROM auth_guest_limits WHERE tat < $1";
@@ -209,11 +229,7 @@ macro_rules! sql_guest_store {
                 rate: Rate,
             ) -> crate::rate_limit::BucketFuture<'a, ()> {
                 Box::pin(async move {
-                    sqlx::query(sql::GIVE_BACK)
-                        .bind(bucket)
-                        .bind(rate.interval)
-                        .execute(&self.writer)
-                        .await?;
+                    self.give_back_bucket(bucket, rate).await?;
                     Ok(())
                 })
             }
@@ -416,7 +432,8 @@ macro_rules! sql_guest_store {
             fn rate_buckets(
                 self: std::sync::Arc<Self>,
             ) -> Option<std::sync::Arc<dyn crate::rate_limit::RateBuckets>> {
-                Some(self)
+                Self::SHARES_ATTEMPT_BUCKETS
+                    .then_some(self as std::sync::Arc<dyn crate::rate_limit::RateBuckets>)
             }
 
             fn check_limits<'a>(

@@ -58,6 +58,13 @@ pub struct SqliteGuestStore {
 }
 
 impl SqliteGuestStore {
+    /// One process serves a file, so the password attempt limits count in its memory: 4 writes
+    /// to the file per password sign-in cost ×0.41 of the sign-in rate (`BENCHMARKS.md`). The
+    /// store still implements [`RateBuckets`](crate::rate_limit::RateBuckets), for
+    /// [`AuthBuilder::attempt_buckets`](crate::AuthBuilder::attempt_buckets) when counts must
+    /// survive a restart.
+    const SHARES_ATTEMPT_BUCKETS: bool = false;
+
     /// Opens the store in the file at `path` (creating the file, its directory and the tables if
     /// needed), with limits from the environment ([`GuestConfig::from_env`]).
     pub async fn open(path: impl AsRef<Path>) -> Result<Self, GuestError> {
@@ -166,6 +173,15 @@ impl SqliteGuestStore {
             .bind(rate.tolerance)
             .fetch_one(&self.writer)
             .await
+    }
+
+    async fn give_back_bucket(&self, bucket: &str, rate: Rate) -> Result<(), sqlx::Error> {
+        sqlx::query(sql::GIVE_BACK)
+            .bind(bucket)
+            .bind(rate.interval)
+            .execute(&self.writer)
+            .await
+            .map(drop)
     }
 
     /// A write transaction (`BEGIN IMMEDIATE`), after this store's turn to write: the batch
