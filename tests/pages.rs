@@ -44,6 +44,8 @@ mod themed {
                 credentials: { username: { type: "text" }, password: { type: "password" } },
                 authorize: |_c| Ok(None),
             },
+            // Not configured in these tests: off, so not on the sign-in page.
+            GitHub { optional: true },
         ],
         theme: { color_scheme: "dark", brand_color: "#0f766e", logo: "/logo.svg?v=1&x=2", button_text: "#fff" },
     }
@@ -156,4 +158,5 @@ async fn the_built_in_pages_wear_the_theme() {
     let signin = get(&auth, "/api/auth/signin").await;
     let html = String::from_utf8(signin.body().to_vec()).unwrap();
     assert!(html.contains("Sign in with Password"), "{html}");
+    assert!(!html.contains("GitHub"), "an optional provider that is off is not offered");
 }
