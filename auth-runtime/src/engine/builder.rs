@@ -343,7 +343,7 @@ impl<D: AuthDefinition> AuthBuilder<D> {
             &settings.cookies.session_token,
             ClaimRules::of(&settings),
         );
-        self.oauth.check_endpoints(D::PROVIDERS)?;
+        self.oauth.check_against(D::PROVIDERS)?;
         let env = |name: &str| std::env::var(name).ok();
         #[cfg(feature = "oauth")]
         let given_client = |id: &str| self.oauth.clients.contains_key(id);

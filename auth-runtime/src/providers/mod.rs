@@ -130,10 +130,11 @@ impl Endpoints {
 }
 
 impl Overrides {
-    /// Checks the endpoint overrides against every provider `next_auth!` declares (enabled or
-    /// not): each names a plain OAuth 2.0 provider (`OAuth { .. }`, `GitHub { .. }`), and each
-    /// URL is an absolute http(s) URL.
-    pub(crate) fn check_endpoints(
+    /// Checks what the builder set against every provider `next_auth!` declares (enabled or
+    /// not), so that nothing given is silently ignored: a client names an OAuth or OpenID
+    /// provider, an issuer an OpenID one; endpoint overrides name a plain OAuth 2.0 provider
+    /// (`OAuth { .. }`, `GitHub { .. }`), each URL absolute http(s).
+    pub(crate) fn check_against(
         &self,
         declared: &[crate::definition::ProviderInfo],
     ) -> Result<(), crate::error::ConfigError> {
@@ -144,6 +145,29 @@ impl Overrides {
                 reason,
             }
         };
+        // A client or an issuer for a provider that does not take one would be ignored.
+        let mut given: Vec<(&String, &str)> = self
+            .clients
+            .keys()
+            .map(|id| (id, "oauth_client"))
+            .chain(self.issuers.keys().map(|id| (id, "oauth_issuer")))
+            .collect();
+        given.sort();
+        for (id, setting) in given {
+            let protocol = declared
+                .iter()
+                .find(|p| p.id == id.as_str())
+                .and_then(|p| p.oauth.map(|spec| spec.protocol));
+            let problem = match (protocol, setting) {
+                (None, _) => "no OAuth or OpenID Connect provider with this id in `next_auth!`",
+                (Some(Protocol::OAuth2 { .. }), "oauth_issuer") => {
+                    "not an OpenID Connect provider: a plain OAuth provider has no issuer \
+                     (its endpoints are set with `AuthBuilder::oauth_endpoints`)"
+                }
+                _ => continue,
+            };
+            return Err(error(id, setting, problem.to_owned()));
+        }
         // In a fixed order, so the same mistakes always report the same error.
         let mut ids: Vec<&String> = self.endpoints.keys().collect();
         ids.sort();
@@ -253,6 +277,61 @@ mod tests {
         ] {
             assert!(http_url(bad).is_err(), "{bad:?} accepted");
         }
+    }
+
+    #[test]
+    fn a_client_or_issuer_for_a_provider_that_takes_none_is_an_error() {
+        use crate::definition::{ProviderInfo, ProviderKind};
+        const fn oauth(id: &'static str, protocol: Protocol) -> ProviderInfo {
+            ProviderInfo {
+                id,
+                name: id,
+                kind: ProviderKind::OAuth,
+                credentials: &[],
+                oauth: Some(OAuthSpec {
+                    protocol,
+                    client_id: None,
+                    client_secret: None,
+                    scope: "openid",
+                }),
+                optional: false,
+            }
+        }
+        const DECLARED: &[ProviderInfo] = &[
+            oauth("sso", Protocol::Oidc { issuer: None }),
+            oauth(
+                "corp",
+                Protocol::OAuth2 {
+                    authorization_url: "https://corp.example/authorize",
+                    token_url: "https://corp.example/token",
+                    userinfo_url: "https://corp.example/user",
+                },
+            ),
+        ];
+        let mut fine = Overrides::default();
+        fine.clients
+            .insert("sso".into(), ("id".into(), "secret".into()));
+        fine.clients
+            .insert("corp".into(), ("id".into(), "secret".into()));
+        fine.issuers
+            .insert("sso".into(), "https://sso.example".into());
+        assert!(fine.check_against(DECLARED).is_ok());
+
+        let mut typo = Overrides::default();
+        typo.clients
+            .insert("ssso".into(), ("id".into(), "secret".into()));
+        let error = typo.check_against(DECLARED).unwrap_err().to_string();
+        assert!(
+            error.contains("ssso") && error.contains("oauth_client"),
+            "{error}"
+        );
+
+        let mut issuer = Overrides::default();
+        issuer
+            .issuers
+            .insert("corp".into(), "https://corp.example".into());
+        let error = issuer.check_against(DECLARED).unwrap_err().to_string();
+        assert!(error.contains("not an OpenID Connect provider"), "{error}");
     }
 
     #[test]
