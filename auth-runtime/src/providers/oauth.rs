@@ -140,6 +140,19 @@ where
 }
 
 /// A token-endpoint failure, described without the response body (which may hold tokens).
+/// The OAuth `error` code of a token response body, when it is one: only the code, plain, and
+/// never the rest of the body (which may hold tokens).
+fn refusal_code(body: &[u8]) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let code = value.get("error")?.as_str()?;
+    let plain = !code.is_empty()
+        && code.len() <= 64
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+    plain.then(|| code.to_owned())
+}
+
 pub(crate) fn describe_token_error<RE, T>(error: &RequestTokenError<RE, T>) -> String
 where
     RE: std::error::Error + 'static,
@@ -150,7 +163,33 @@ where
             format!("the token endpoint refused the code: {response}")
         }
         RequestTokenError::Request(error) => format!("the token request failed: {error}"),
-        RequestTokenError::Parse(_, _) => "the token response does not parse".to_owned(),
+        // GitHub refuses with `200 {"error": ..}`, which does not parse as tokens.
+        RequestTokenError::Parse(_, body) => match refusal_code(body) {
+            Some(code) => format!("the token endpoint refused the code: {code}"),
+            None => "the token response does not parse".to_owned(),
+        },
         RequestTokenError::Other(message) => format!("the token request failed: {message}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::refusal_code;
+
+    #[test]
+    fn a_refusal_in_a_200_answer_is_named_by_its_code_only() {
+        let github = br#"{"error":"bad_verification_code","error_description":"The code passed is incorrect or expired."}"#;
+        assert_eq!(
+            refusal_code(github).as_deref(),
+            Some("bad_verification_code")
+        );
+        for not_a_refusal in [
+            &br#"{"access_token":"gho_secret"}"#[..],
+            b"<html>502</html>",
+            br#"{"error":"<script>"}"#,
+            br#"{"error":42}"#,
+        ] {
+            assert_eq!(refusal_code(not_a_refusal), None);
+        }
     }
 }
