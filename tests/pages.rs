@@ -158,5 +158,8 @@ async fn the_built_in_pages_wear_the_theme() {
     let signin = get(&auth, "/api/auth/signin").await;
     let html = String::from_utf8(signin.body().to_vec()).unwrap();
     assert!(html.contains("Sign in with Password"), "{html}");
-    assert!(!html.contains("GitHub"), "an optional provider that is off is not offered");
+    assert!(
+        !html.contains("GitHub"),
+        "an optional provider that is off is not offered"
+    );
 }
