@@ -9,10 +9,6 @@
 //! Needs Node and npm. Without them each test says it is skipped, except under `CI=true`, where a
 //! missing Node is a failure. `node_modules` are installed with `npm ci` when missing.
 
-// The guide's `expires_at` claim sits next to the generated `TokenClaims::expires_at()`, which
-// returns `exp`: clippy takes that getter for a misnamed one.
-#![allow(clippy::misnamed_getters)]
-
 #[path = "support/skip.rs"]
 mod skip;
 
