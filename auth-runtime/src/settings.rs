@@ -501,4 +501,46 @@ mod tests {
             .is_err()
         );
     }
+
+    #[test]
+    fn debug_comes_from_the_environment_over_the_macro_and_must_be_a_yes_or_a_no() {
+        let with = |defined, vars: &[(&str, &str)]| {
+            Settings::resolve(defined, Overrides::default(), env(vars), false)
+        };
+        let written = DefinedSettings {
+            debug: Some(true),
+            ..Default::default()
+        };
+        assert!(with(written, &[("AUTH_SECRET", SECRET)]).unwrap().debug);
+        let off = with(written, &[("AUTH_SECRET", SECRET), ("AUTH_DEBUG", "0")]);
+        assert!(!off.unwrap().debug);
+        let on = with(
+            DefinedSettings::default(),
+            &[("AUTH_SECRET", SECRET), ("AUTH_DEBUG", " TRUE ")],
+        );
+        assert!(on.unwrap().debug);
+        for hostile in ["maybe", "1; rm -rf /", "\u{0}"] {
+            let error = with(
+                DefinedSettings::default(),
+                &[("AUTH_SECRET", SECRET), ("AUTH_DEBUG", hostile)],
+            )
+            .unwrap_err();
+            assert!(error.to_string().contains("AUTH_DEBUG"), "{error}");
+        }
+        let redirect = Overrides {
+            redirect_origins: vec!["javascript:alert(1)".into()],
+            ..Overrides::default()
+        };
+        let error = Settings::resolve(
+            DefinedSettings::default(),
+            redirect,
+            env(&[("AUTH_SECRET", SECRET)]),
+            false,
+        )
+        .unwrap_err();
+        assert!(
+            error.to_string().contains("allow_redirect_origin"),
+            "{error}"
+        );
+    }
 }
