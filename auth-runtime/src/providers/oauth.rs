@@ -124,19 +124,29 @@ where
         token_type: serde_json::to_value(tokens.token_type())
             .ok()
             .and_then(|v| v.as_str().map(str::to_ascii_lowercase)),
-        expires_at: tokens
-            .expires_in()
-            .map(|d| now.saturating_add(i64::try_from(d.as_secs()).unwrap_or(i64::MAX))),
+        expires_at: expires_at(tokens, now),
         refresh_token: tokens.refresh_token().map(|t| t.secret().clone()),
-        scope: tokens.scopes().map(|scopes| {
-            scopes
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(" ")
-        }),
+        scope: granted_scope(tokens),
         id_token: None,
     }
+}
+
+/// When the access token of a token response expires, in Unix seconds.
+pub(crate) fn expires_at<R: TokenResponse>(tokens: &R, now: i64) -> Option<i64> {
+    tokens
+        .expires_in()
+        .map(|d| now.saturating_add(i64::try_from(d.as_secs()).unwrap_or(i64::MAX)))
+}
+
+/// The scopes a token response granted, space-separated.
+pub(crate) fn granted_scope<R: TokenResponse>(tokens: &R) -> Option<String> {
+    tokens.scopes().map(|scopes| {
+        scopes
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    })
 }
 
 /// A token-endpoint failure, described without the response body (which may hold tokens).

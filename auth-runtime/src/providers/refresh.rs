@@ -274,21 +274,13 @@ pub(crate) async fn with_oauth_clients<F: Future>(
 pub(crate) fn refreshed<R: TokenResponse>(tokens: &R, used: &str, now: i64) -> RefreshedTokens {
     RefreshedTokens {
         access_token: tokens.access_token().secret().clone(),
-        expires_at: tokens
-            .expires_in()
-            .map(|d| now.saturating_add(i64::try_from(d.as_secs()).unwrap_or(i64::MAX))),
+        expires_at: super::oauth::expires_at(tokens, now),
         refresh_token: tokens
             .refresh_token()
             .map(|t| t.secret())
             .filter(|t| !t.is_empty())
             .map_or_else(|| used.to_owned(), Clone::clone),
-        scope: tokens.scopes().map(|scopes| {
-            scopes
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(" ")
-        }),
+        scope: super::oauth::granted_scope(tokens),
     }
 }
 
