@@ -18,7 +18,7 @@ mod browser;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-use auth_runtime::{Account, ConfigError, Profile};
+use auth_runtime::{Account, AuthDefinition, ConfigError, Profile};
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -575,24 +575,30 @@ async fn bind() -> (tokio::net::TcpListener, String) {
     (listener, origin)
 }
 
-struct GitHubSetup {
+/// An application signed in through a fake authorization server: its origin, its auth API's
+/// base URL, the server, and the engine (for what its `jwt` callback saw).
+struct Setup<D: AuthDefinition> {
     origin: String,
     base: String,
     idp: Idp,
-    auth: github_app::Auth,
+    auth: auth_runtime::Auth<D>,
 }
 
-/// The GitHub preset pointed at a fake github.com serving `profile`.
-async fn github(profile: Value) -> GitHubSetup {
+/// The provider `id` of definition `D` pointed at a fake server of `flavor` serving `profile`.
+async fn setup<D: AuthDefinition<State = AppState>>(
+    id: &str,
+    flavor: Flavor,
+    profile: Value,
+) -> Setup<D> {
     let (listener, origin) = bind().await;
     let base = format!("{origin}/api/auth");
-    let idp = start_idp(Flavor::GitHub, &format!("{base}/callback/github"), profile).await;
-    let auth = github_app::Auth::builder(AppState::default())
+    let idp = start_idp(flavor, &format!("{base}/callback/{id}"), profile).await;
+    let auth = auth_runtime::Auth::<D>::builder(AppState::default())
         .secret(SECRET)
         .url(base.clone())
-        .oauth_client("github", CLIENT_ID, CLIENT_SECRET)
+        .oauth_client(id, CLIENT_ID, CLIENT_SECRET)
         .oauth_endpoints(
-            "github",
+            id,
             idp.authorization_url(),
             idp.token_url(),
             idp.userinfo_url(),
@@ -604,7 +610,7 @@ async fn github(profile: Value) -> GitHubSetup {
         .nest("/api/auth", auth.clone().router())
         .with_state(auth.clone());
     serve(listener, app);
-    GitHubSetup {
+    Setup {
         origin,
         base,
         idp,
@@ -612,17 +618,13 @@ async fn github(profile: Value) -> GitHubSetup {
     }
 }
 
-struct CorpSetup {
-    origin: String,
-    base: String,
-    idp: Idp,
-    auth: corp_app::Auth,
+/// The GitHub preset pointed at a fake github.com serving `profile`.
+async fn github(profile: Value) -> Setup<github_app::NextAuth> {
+    setup("github", Flavor::GitHub, profile).await
 }
 
 /// The plain `corp` provider pointed at an RFC 6749 server serving a GitHub-shaped profile.
-async fn corp() -> CorpSetup {
-    let (listener, origin) = bind().await;
-    let base = format!("{origin}/api/auth");
+async fn corp() -> Setup<corp_app::NextAuth> {
     let profile = json!({
         "id": 1017,
         "login": "ada",
@@ -630,30 +632,7 @@ async fn corp() -> CorpSetup {
         "email": "Ada@Corp.Example",
         "avatar_url": "https://corp.example/avatars/1017.png",
     });
-    let idp = start_idp(Flavor::Rfc, &format!("{base}/callback/corp"), profile).await;
-    let auth = corp_app::Auth::builder(AppState::default())
-        .secret(SECRET)
-        .url(base.clone())
-        .oauth_client("corp", CLIENT_ID, CLIENT_SECRET)
-        .oauth_endpoints(
-            "corp",
-            idp.authorization_url(),
-            idp.token_url(),
-            idp.userinfo_url(),
-        )
-        .oauth_timeout(std::time::Duration::from_secs(5))
-        .build()
-        .unwrap();
-    let app = Router::new()
-        .nest("/api/auth", auth.clone().router())
-        .with_state(auth.clone());
-    serve(listener, app);
-    CorpSetup {
-        origin,
-        base,
-        idp,
-        auth,
-    }
+    setup("corp", Flavor::Rfc, profile).await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -700,24 +679,10 @@ async fn to_the_provider_and_back(
 /// The callback failed: a redirect to the error page with `code`, the check cookies cleared, no
 /// session cookie set; the error page (the sign-in page, for NextAuth's sign-in errors) renders.
 async fn assert_failed(b: &mut Browser, page: &Page, base: &str, code: &str) {
-    assert_eq!(page.status, 302, "{}", page.body);
-    assert_eq!(
-        page.location.as_deref(),
-        Some(format!("{base}/error?error={code}").as_str())
-    );
-    for name in ["next-auth.state", "next-auth.pkce.code_verifier"] {
-        assert!(
-            page.set_cookies
-                .iter()
-                .any(|c| c.starts_with(&format!("{name}=;")) && c.contains("Max-Age=0")),
-            "{name} not cleared: {:?}",
-            page.set_cookies
-        );
-    }
-    assert!(
-        !page.set_cookies.iter().any(|c| c.contains("session-token")),
-        "a failed sign-in set a session: {:?}",
-        page.set_cookies
+    page.assert_oauth_failure(
+        base,
+        code,
+        &["next-auth.state", "next-auth.pkce.code_verifier"],
     );
     assert!(b.session_cookies().is_empty(), "{:?}", b.jar);
     let (visited, shown) = b.follow(page.location.as_deref().unwrap()).await;

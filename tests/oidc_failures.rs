@@ -326,31 +326,14 @@ async fn expect_error(browser: &mut Browser, origin: &str, query: &str, code: &s
     let page = browser
         .get(&format!("{origin}/api/auth/callback/user?{query}"))
         .await;
-    assert_eq!(page.status, 302, "{}", page.body);
-    let location = page.location.clone().unwrap();
-    assert_eq!(
-        location,
-        format!("{origin}/api/auth/error?error={code}"),
-        "wrong error redirect"
-    );
-    // The check cookies are single-use: cleared on failure too; the session cookie untouched.
-    for name in [
-        "next-auth.state",
-        "next-auth.pkce.code_verifier",
-        "next-auth.nonce",
-    ] {
-        assert!(
-            page.set_cookies
-                .iter()
-                .any(|c| c.starts_with(&format!("{name}=;")) && c.contains("Max-Age=0")),
-            "{name} not cleared: {:?}",
-            page.set_cookies
-        );
-    }
-    assert!(
-        !page.set_cookies.iter().any(|c| c.contains("session-token")),
-        "an OAuth failure must not touch the session: {:?}",
-        page.set_cookies
+    page.assert_oauth_failure(
+        &format!("{origin}/api/auth"),
+        code,
+        &[
+            "next-auth.state",
+            "next-auth.pkce.code_verifier",
+            "next-auth.nonce",
+        ],
     );
 }
 

@@ -21,6 +21,31 @@ impl Page {
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
+
+    /// A failed OAuth callback: a redirect to `{base}/error?error={code}`, each of the `checks`
+    /// cookies cleared (they are single-use), and no session cookie written.
+    pub fn assert_oauth_failure(&self, base: &str, code: &str, checks: &[&str]) {
+        assert_eq!(self.status, 302, "{}", self.body);
+        assert_eq!(
+            self.location.as_deref(),
+            Some(format!("{base}/error?error={code}").as_str()),
+            "wrong error redirect"
+        );
+        for name in checks {
+            assert!(
+                self.set_cookies
+                    .iter()
+                    .any(|c| c.starts_with(&format!("{name}=;")) && c.contains("Max-Age=0")),
+                "{name} not cleared: {:?}",
+                self.set_cookies
+            );
+        }
+        assert!(
+            !self.set_cookies.iter().any(|c| c.contains("session-token")),
+            "a failed OAuth sign-in touched the session: {:?}",
+            self.set_cookies
+        );
+    }
 }
 
 impl Default for Browser {
