@@ -770,6 +770,8 @@ fn definition_impl(model: &Model, names: &Names) -> TokenStream {
     });
     let sign_in = model.sign_in.as_ref().map(|_| {
         quote! {
+            const HANDLES_SIGN_IN: bool = true;
+
             fn sign_in<'a>(
                 attempt: ::auth_runtime::SignInAttempt<'a, #provider, SubmittedCredentials>,
                 state: &'a #state,

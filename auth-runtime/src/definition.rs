@@ -54,6 +54,10 @@ pub trait AuthDefinition: Sized + Send + Sync + 'static {
     /// kinds).
     fn credentials(provider: Self::Provider, body: &RequestBody) -> Option<Self::Credentials>;
 
+    /// Whether a `sign_in` callback was written: without one, a Credentials sign-in does not
+    /// keep its form for it.
+    const HANDLES_SIGN_IN: bool = false;
+
     /// Runs the `sign_in` callback: before any session is issued, for every provider. The
     /// default (no `sign_in` written) allows every sign-in.
     fn sign_in<'a>(

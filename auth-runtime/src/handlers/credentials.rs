@@ -215,7 +215,7 @@ pub(crate) async fn callback<D: AuthDefinition>(
         previous: previous(core, cookies).await,
         as_guest: false,
         created_guest: false,
-        credentials: Some(context.body.clone()),
+        credentials: D::HANDLES_SIGN_IN.then(|| context.body.clone()),
     };
     end_sign_in(core, sign_in, info.id, context, cookies).await
 }
