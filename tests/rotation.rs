@@ -46,6 +46,7 @@ fn moved(client: Client<NextAuth>, to: &Auth) -> Client<NextAuth> {
     Client {
         auth: to.clone(),
         jar: client.jar,
+        peer: client.peer,
     }
 }
 

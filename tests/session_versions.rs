@@ -149,6 +149,7 @@ async fn an_unavailable_store_refuses_reads_without_signing_out() {
     let mut down = Client {
         auth: auth(Down),
         jar: client.jar,
+        peer: None,
     };
     let reply = down.get("/api/auth/session").await;
     assert_eq!(reply.status, 503);

@@ -732,6 +732,15 @@ fn definition_impl(model: &Model, names: &Names) -> TokenStream {
         }
         None => quote!(::core::option::Option::None),
     };
+    let strategy = match model.settings.database_sessions {
+        Some(true) => quote!(::core::option::Option::Some(
+            ::auth_runtime::SessionStrategy::Database
+        )),
+        Some(false) => quote!(::core::option::Option::Some(
+            ::auth_runtime::SessionStrategy::Jwt
+        )),
+        None => quote!(::core::option::Option::None),
+    };
     let arms = model.providers.iter().map(|p| {
         let variant = &p.variant;
         let call = match (&p.kind, &p.config) {
@@ -865,6 +874,7 @@ fn definition_impl(model: &Model, names: &Names) -> TokenStream {
                         new_user: #page_new_user,
                     },
                     debug: #debug,
+                    strategy: #strategy,
                     theme: ::auth_runtime::definition::ThemeSettings {
                         color_scheme: #scheme,
                         brand_color: #brand,

@@ -51,6 +51,8 @@ pub(crate) struct Settings {
     pub theme: Theme,
     /// `debug: true`: log each protocol step.
     pub debug: Option<bool>,
+    /// `strategy: "database"` (`Some(true)`) or `"jwt"` (`Some(false)`).
+    pub database_sessions: Option<bool>,
 }
 
 /// The app's own pages, as `auth_runtime::definition::PageSettings` has them.

@@ -141,9 +141,9 @@ pub(crate) fn validate(input: &Input, errors: &Errors) -> Model {
             ),
         );
     }
-    if let Some(strategy) = strategy {
-        check_strategy(strategy, input, errors);
-    }
+    // Unlike NextAuth, every provider may use database sessions (Credentials and Anonymous
+    // included); the adapter is a runtime value, so `AuthBuilder::build` checks there is one.
+    model.settings.database_sessions = strategy.map(|s| s.value() == "database");
     if let Some(ids) = written_provider_ids(input) {
         let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
         for callback in callbacks {
@@ -424,34 +424,8 @@ fn session_strategy<'a>(expr: &'a Expr, errors: &Errors) -> Option<&'a LitStr> {
     }
 }
 
-/// The session strategies NextAuth knows; only `"jwt"` is served by this runtime.
+/// The session strategies NextAuth knows.
 const STRATEGIES: &[&str] = &["jwt", "database"];
-
-/// NextAuth's rules on `session.strategy`: Credentials providers need JWT sessions, and database
-/// sessions need an adapter (which this version does not have).
-fn check_strategy(strategy: &LitStr, input: &Input, errors: &Errors) {
-    if strategy.value() != "database" {
-        return;
-    }
-    let has_credentials = input.entries.iter().any(|entry| match &entry.value {
-        Value::Providers(providers) => providers
-            .list
-            .iter()
-            .any(|spec| spec.kind == "Credentials" || spec.kind == "Anonymous"),
-        _ => false,
-    });
-    if has_credentials {
-        errors.spanned(
-            strategy,
-            "Credentials providers require the JWT session strategy: users signed in with credentials are not persisted in a database, so their session can only live in the token (NextAuth: \"Signin in with credentials only supported if JWT strategy is enabled\"); remove `strategy` or set it to \"jwt\"",
-        );
-    } else {
-        errors.spanned(
-            strategy,
-            "database sessions need an adapter to store them in, and this version of `next_auth!` has no adapters; remove `strategy` or set it to \"jwt\"",
-        );
-    }
-}
 
 /// `token_format: "nextauth-v4" | "authjs-v5" | "jws"`: the format, if it is one of them.
 fn token_format(expr: &Expr, errors: &Errors) -> Option<TokenFormat> {

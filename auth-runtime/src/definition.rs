@@ -214,6 +214,8 @@ pub struct DefinedSettings {
     pub theme: ThemeSettings,
     /// `debug: true`: log each protocol step (`AUTH_DEBUG` overrides it).
     pub debug: Option<bool>,
+    /// `strategy: "jwt" | "database"` (`AUTH_SESSION_STRATEGY` overrides it).
+    pub strategy: Option<crate::settings::SessionStrategy>,
 }
 
 /// The app's own pages, written in `next_auth!` as `pages: { sign_in: "/login", .. }`: paths on

@@ -78,6 +78,8 @@
 // docs.rs (nightly) labels feature-gated items with the feature they need.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "sqlx-store")]
+pub mod adapter;
 mod attempts;
 #[cfg(feature = "axum")]
 pub mod axum;
@@ -103,6 +105,8 @@ pub mod session_version;
 mod sessions;
 mod settings;
 mod sign_in_callback;
+#[cfg(feature = "sqlx-store")]
+mod sql_errors;
 pub mod telemetry;
 pub mod tokens;
 mod user;
@@ -122,7 +126,9 @@ pub use session_version::PostgresSessionVersions;
 pub use session_version::SqliteSessionVersions;
 pub use session_version::{SessionVersion, SessionVersionError, SessionVersions};
 pub use sessions::{CurrentSession, IssueError, ReadToken, SessionError, TokenReader};
-pub use settings::Settings;
+#[cfg(feature = "sqlx-store")]
+pub use sessions::{Device, DeviceError};
+pub use settings::{SessionStrategy, Settings};
 pub use sign_in_callback::{SignInAttempt, SignInDecision};
 pub use tokens::{TokenFormat, UnknownTokenFormat};
 pub use user::{Account, GuestUpgrade, JwtEvent, Profile, ProfileError, SessionUser, User};

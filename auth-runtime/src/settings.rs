@@ -38,6 +38,42 @@ pub struct Overrides {
     pub(crate) max_body_bytes: Option<usize>,
     pub(crate) redirect_origins: Vec<String>,
     pub(crate) debug: Option<bool>,
+    pub(crate) strategy: Option<SessionStrategy>,
+}
+
+/// Where a session lives: NextAuth's `session.strategy`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SessionStrategy {
+    /// In the cookie: an encrypted (or signed) token, checked without a database (the default).
+    #[default]
+    Jwt,
+    /// In the database ([`adapter`](crate::adapter)): the cookie holds an opaque random token;
+    /// every read looks it up, so a session ends the moment its row is deleted.
+    Database,
+}
+
+impl SessionStrategy {
+    /// The name NextAuth gives it: `"jwt"` or `"database"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionStrategy::Jwt => "jwt",
+            SessionStrategy::Database => "database",
+        }
+    }
+}
+
+impl std::str::FromStr for SessionStrategy {
+    type Err = String;
+
+    /// `jwt` or `database`, as NextAuth spells them (surrounding spaces and case ignored).
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "jwt" => Ok(SessionStrategy::Jwt),
+            "database" => Ok(SessionStrategy::Database),
+            _ => Err(format!("{value:?} is neither \"jwt\" nor \"database\"")),
+        }
+    }
 }
 
 impl std::fmt::Debug for Overrides {
@@ -81,6 +117,8 @@ pub struct Settings {
     pub(crate) redirect_origins: Vec<String>,
     /// `AUTH_DEBUG`: each protocol step of each request is logged, in a span with a request id.
     pub(crate) debug: bool,
+    /// Where sessions live (`AUTH_SESSION_STRATEGY`, or the macro's `strategy`).
+    pub(crate) strategy: SessionStrategy,
 }
 
 impl std::fmt::Debug for Settings {
@@ -273,6 +311,18 @@ impl Settings {
                 None => defined.token_format.unwrap_or_default(),
             },
         };
+        let strategy = match overrides.strategy {
+            Some(strategy) => strategy,
+            None => match env("AUTH_SESSION_STRATEGY") {
+                Some(value) => value
+                    .parse()
+                    .map_err(|reason| ConfigError::InvalidSetting {
+                        name: "AUTH_SESSION_STRATEGY",
+                        reason,
+                    })?,
+                None => defined.strategy.unwrap_or_default(),
+            },
+        };
         let secure = base.is_secure();
         Ok(Settings {
             secret: secrets[0].clone(),
@@ -289,7 +339,13 @@ impl Settings {
             max_body_bytes: overrides.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY),
             redirect_origins,
             debug,
+            strategy,
         })
+    }
+
+    /// Where sessions live: in the token or in the database.
+    pub fn strategy(&self) -> SessionStrategy {
+        self.strategy
     }
 
     /// The public URL of the auth API.

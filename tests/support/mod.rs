@@ -63,6 +63,8 @@ impl Reply {
 pub struct Client<D: AuthDefinition> {
     pub auth: Auth<D>,
     pub jar: BTreeMap<String, String>,
+    /// The connection's address the engine sees (`ClientAddr`), if any: guests need one.
+    pub peer: Option<std::net::SocketAddr>,
 }
 
 impl<D: AuthDefinition> Client<D> {
@@ -70,6 +72,7 @@ impl<D: AuthDefinition> Client<D> {
         Client {
             auth,
             jar: BTreeMap::new(),
+            peer: None,
         }
     }
 
@@ -96,6 +99,9 @@ impl<D: AuthDefinition> Client<D> {
         }
         if let Some(content_type) = content_type {
             request = request.header("content-type", content_type);
+        }
+        if let Some(peer) = self.peer {
+            request = request.extension(auth_runtime::ClientAddr(peer));
         }
         let response = self
             .auth

@@ -259,6 +259,7 @@ const _: () = {
                 new_user: ::core::option::Option::None,
             },
             debug: ::core::option::Option::None,
+            strategy: ::core::option::Option::None,
             theme: ::auth_runtime::definition::ThemeSettings {
                 color_scheme: ::core::option::Option::None,
                 brand_color: ::core::option::Option::None,

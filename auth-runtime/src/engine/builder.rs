@@ -25,6 +25,8 @@ pub struct AuthBuilder<D: AuthDefinition> {
     attempt_limits: Option<crate::AttemptLimits>,
     attempt_buckets: Option<Arc<dyn crate::rate_limit::RateBuckets>>,
     enabled: Vec<String>,
+    #[cfg(feature = "sqlx-store")]
+    adapter: Option<Arc<dyn crate::adapter::Adapter>>,
     #[cfg(feature = "guests")]
     guests: GuestOptions<D::State>,
 }
@@ -40,6 +42,8 @@ impl<D: AuthDefinition> AuthBuilder<D> {
             attempt_limits: None,
             attempt_buckets: None,
             enabled: Vec::new(),
+            #[cfg(feature = "sqlx-store")]
+            adapter: None,
             #[cfg(feature = "guests")]
             guests: GuestOptions::default(),
         }
@@ -197,6 +201,41 @@ impl<D: AuthDefinition> AuthBuilder<D> {
     /// a user. Without a store nothing is checked (see `SECURITY.md`).
     pub fn session_versions(mut self, store: impl SessionVersions) -> Self {
         self.versions = Some(Arc::new(store));
+        self
+    }
+
+    /// Where sessions live, instead of `AUTH_SESSION_STRATEGY` or the macro's `strategy`
+    /// (default [`SessionStrategy::Jwt`](crate::SessionStrategy::Jwt)). The database strategy
+    /// needs an adapter: [`AuthBuilder::adapter`], or the guest store's database.
+    pub fn session_strategy(mut self, strategy: crate::SessionStrategy) -> Self {
+        self.overrides.strategy = Some(strategy);
+        self
+    }
+
+    /// The adapter database sessions and their users live in (features `sqlite`, `postgres`),
+    /// used when the strategy is `database`. Without one, the guest store's database is used;
+    /// without a guest store either, a debug build keeps them in memory (and warns) and a
+    /// release build refuses to start.
+    ///
+    /// ```
+    /// # use auth_runtime::{User, next_auth};
+    /// # next_auth! { strategy: "database", providers: [Credentials { id: "pw", credentials: {}, authorize: |_c| Ok(Some(User::with_id("u"))) }] }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// use std::sync::Arc;
+    /// use auth_runtime::adapter::SqliteAdapter;
+    ///
+    /// let pool = sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap();
+    /// let auth = Auth::builder(())
+    ///     .secret("0123456789abcdef0123456789abcdef")
+    ///     .adapter(Arc::new(SqliteAdapter::new(pool).await.unwrap()))
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(auth.settings().strategy(), auth_runtime::SessionStrategy::Database);
+    /// # });
+    /// ```
+    #[cfg(feature = "sqlx-store")]
+    pub fn adapter(mut self, adapter: Arc<dyn crate::adapter::Adapter>) -> Self {
+        self.adapter = Some(adapter);
         self
     }
 
@@ -447,9 +486,38 @@ impl<D: AuthDefinition> AuthBuilder<D> {
                 reason: reason.to_owned(),
             });
         }
+        #[cfg(feature = "sqlx-store")]
+        let database = match settings.strategy {
+            crate::SessionStrategy::Database => {
+                #[cfg(feature = "guests")]
+                let from_guests = guests.as_ref().and_then(|setup| setup.store.adapter());
+                #[cfg(not(feature = "guests"))]
+                let from_guests = None;
+                let adapter = match self.adapter.or(from_guests) {
+                    Some(adapter) => adapter,
+                    None => fallback_adapter()?,
+                };
+                Some(crate::sessions::database::DatabaseSessions::new(
+                    adapter,
+                    settings.max_age,
+                ))
+            }
+            _ => None,
+        };
+        #[cfg(not(feature = "sqlx-store"))]
+        if settings.strategy == crate::SessionStrategy::Database {
+            return Err(ConfigError::InvalidSetting {
+                name: "strategy",
+                reason: "database sessions need an adapter: enable auth-runtime's `sqlite` or \
+                         `postgres` feature"
+                    .to_owned(),
+            });
+        }
         let sessions = Sessions::new(
             codec,
             self.versions,
+            #[cfg(feature = "sqlx-store")]
+            database,
             #[cfg(feature = "guests")]
             guests,
             #[cfg(feature = "oauth")]
@@ -469,4 +537,33 @@ impl<D: AuthDefinition> AuthBuilder<D> {
             oauth,
         }))
     }
+}
+
+/// The adapter of a database strategy given none: in memory in a debug build (lost at exit,
+/// one process), a configuration error in a release build, as a missing secret is.
+#[cfg(feature = "sqlx-store")]
+fn fallback_adapter() -> Result<Arc<dyn crate::adapter::Adapter>, ConfigError> {
+    let missing = || ConfigError::InvalidSetting {
+        name: "strategy",
+        reason: "database sessions need an adapter: call `AuthBuilder::adapter` (an SqliteAdapter \
+                 or PostgresAdapter on your pool) or `AuthBuilder::guests` with a guest store"
+            .to_owned(),
+    };
+    #[cfg(feature = "sqlite")]
+    if cfg!(debug_assertions) {
+        use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+        tracing::warn!(
+            "the database session strategy has no adapter: sessions are kept in memory and lost \
+             when the process exits; call AuthBuilder::adapter (a release build refuses to start)"
+        );
+        // One connection kept forever: an in-memory database lives as long as its connection.
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_lazy_with(SqliteConnectOptions::new().in_memory(true));
+        return Ok(Arc::new(crate::adapter::SqlAdapter::lazy(pool)));
+    }
+    Err(missing())
 }

@@ -165,6 +165,9 @@ impl<D: AuthDefinition> Auth<D> {
     ) -> Result<String, IssueError> {
         use crate::definition::TokenClaims;
         let core = &self.core;
+        if core.sessions.in_database() {
+            return Err(IssueError::DatabaseStrategy);
+        }
         let version = match token.sub() {
             Some(sub) => core.sessions.version_for(sub).await?,
             None => None,
@@ -186,12 +189,70 @@ impl<D: AuthDefinition> Auth<D> {
         &self,
         user_id: &str,
     ) -> Result<u64, crate::session_version::SessionVersionError> {
+        use crate::session_version::SessionVersionError;
+        #[cfg(feature = "sqlx-store")]
+        if let Some(database) = self.core.sessions.database() {
+            database
+                .adapter()
+                .delete_sessions_of_subject(user_id)
+                .await
+                .map_err(|error| SessionVersionError(Box::new(error)))?;
+            return match self.core.sessions.versions() {
+                Some(versions) => versions.bump(user_id).await,
+                None => Ok(0),
+            };
+        }
         match self.core.sessions.versions() {
             Some(versions) => versions.bump(user_id).await,
-            None => Err(crate::session_version::SessionVersionError(
+            None => Err(SessionVersionError(
                 "no session version store is configured (AuthBuilder::session_versions)".into(),
             )),
         }
+    }
+
+    /// The sessions of the request's user, newest first: a "your devices" list (database
+    /// strategy). Each [`Device`](crate::Device) says whether it is the request's own.
+    ///
+    /// ```
+    /// # use auth_runtime::{User, next_auth};
+    /// # next_auth! { strategy: "database", providers: [Credentials { id: "pw", credentials: {}, authorize: |_c| Ok(Some(User::with_id("u"))) }] }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let auth = Auth::builder(()).secret("0123456789abcdef0123456789abcdef").build().unwrap();
+    /// let error = auth.devices(&http::HeaderMap::new()).await.unwrap_err();
+    /// assert_eq!(error.status(), http::StatusCode::UNAUTHORIZED);
+    /// # });
+    /// ```
+    #[cfg(feature = "sqlx-store")]
+    pub async fn devices(
+        &self,
+        headers: &http::HeaderMap,
+    ) -> Result<Vec<crate::Device>, crate::DeviceError> {
+        let core = &self.core;
+        core.sessions.devices(&core.settings, headers).await
+    }
+
+    /// Ends the session `id` (a [`Device::id`](crate::Device::id)) of the request's user: that
+    /// browser is signed out at its next request. `false` when the user has no such session.
+    #[cfg(feature = "sqlx-store")]
+    pub async fn end_device(
+        &self,
+        headers: &http::HeaderMap,
+        id: &str,
+    ) -> Result<bool, crate::DeviceError> {
+        let core = &self.core;
+        core.sessions.end_device(&core.settings, headers, id).await
+    }
+
+    /// Ends every session of the request's user but the request's own; returns how many.
+    #[cfg(feature = "sqlx-store")]
+    pub async fn end_other_devices(
+        &self,
+        headers: &http::HeaderMap,
+    ) -> Result<u64, crate::DeviceError> {
+        let core = &self.core;
+        core.sessions
+            .end_other_devices(&core.settings, headers)
+            .await
     }
 
     /// Serves one request of the auth API. The path may include the base path

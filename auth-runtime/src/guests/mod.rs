@@ -298,6 +298,13 @@ pub trait GuestStore: Send + Sync + 'static {
         None
     }
 
+    /// The adapter on this store's database, where database sessions (and their users) live
+    /// next to the guests: the engine's adapter when none is given
+    /// ([`AuthBuilder::adapter`](crate::AuthBuilder::adapter)). `None` by default.
+    fn adapter(&self) -> Option<Arc<dyn crate::adapter::Adapter>> {
+        None
+    }
+
     /// Removes guests not seen for `policy.idle` and never upgraded, in batches, calling `hook`
     /// in each batch's transaction; or, with `policy.dry_run`, only reports what it would remove.
     fn cleanup<'a>(
@@ -446,7 +453,9 @@ impl GuestError {
     /// the same way; any other error is [`GuestError::Hook`].
     pub(crate) fn from_hook(error: HookError) -> Self {
         match error.downcast::<sqlx::Error>() {
-            Ok(database) if is_unavailable(&database) => GuestError::Unavailable(*database),
+            Ok(database) if crate::sql_errors::is_unavailable(&database) => {
+                GuestError::Unavailable(*database)
+            }
             Ok(database) => GuestError::Hook(database),
             Err(other) => GuestError::Hook(other),
         }
@@ -455,47 +464,11 @@ impl GuestError {
 
 impl From<sqlx::Error> for GuestError {
     fn from(e: sqlx::Error) -> Self {
-        if is_unavailable(&e) {
+        if crate::sql_errors::is_unavailable(&e) {
             GuestError::Unavailable(e)
         } else {
             GuestError::Database(e)
         }
-    }
-}
-
-/// Whether a database error means the store cannot be reached now, rather than a wrong query.
-fn is_unavailable(error: &sqlx::Error) -> bool {
-    match error {
-        sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::WorkerCrashed => true,
-        sqlx::Error::Database(db) => db.code().is_some_and(|c| means_not_now(&c)),
-        _ => false,
-    }
-}
-
-/// Whether a database error code means "not now" rather than "wrong": SQLite busy or locked
-/// (after the busy timeout), a full disk or an I/O error, with their extended codes; PostgreSQL
-/// connection failures, too many connections, out of disk or memory, shutting down, read-only
-/// (a standby during a failover).
-fn means_not_now(code: &str) -> bool {
-    const SQLITE_BUSY: i64 = 5;
-    const SQLITE_LOCKED: i64 = 6;
-    const SQLITE_IOERR: i64 = 10;
-    const SQLITE_FULL: i64 = 13;
-    const POSTGRES: &[&str] = &[
-        "08000", "08001", "08003", "08004", "08006", "53100", "53200", "53300", "57P01", "57P02",
-        "57P03", "25006",
-    ];
-    match code.parse::<i64>() {
-        // SQLite's extended codes carry the primary code in their low byte.
-        Ok(sqlite) => matches!(
-            sqlite & 0xff,
-            SQLITE_BUSY | SQLITE_LOCKED | SQLITE_IOERR | SQLITE_FULL
-        ),
-        Err(_) => POSTGRES.contains(&code),
     }
 }
 

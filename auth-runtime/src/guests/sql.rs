@@ -429,6 +429,12 @@ macro_rules! sql_guest_store {
                 })
             }
 
+            fn adapter(&self) -> Option<std::sync::Arc<dyn crate::adapter::Adapter>> {
+                Some(std::sync::Arc::new(crate::adapter::SqlAdapter::lazy(
+                    self.pool().clone(),
+                )))
+            }
+
             fn rate_buckets(
                 self: std::sync::Arc<Self>,
             ) -> Option<std::sync::Arc<dyn crate::rate_limit::RateBuckets>> {

@@ -216,6 +216,7 @@ pub(crate) async fn callback<D: AuthDefinition>(
         as_guest: false,
         created_guest: false,
         credentials: D::HANDLES_SIGN_IN.then(|| context.body.clone()),
+        user_agent: context.user_agent(),
     };
     end_sign_in(core, sign_in, info.id, context, cookies).await
 }

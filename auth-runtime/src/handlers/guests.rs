@@ -89,6 +89,7 @@ pub(crate) async fn anonymous_callback<D: AuthDefinition>(
         as_guest: true,
         created_guest,
         credentials: None,
+        user_agent: context.user_agent(),
     };
     end_sign_in(core, sign_in, info.id, context, cookies).await
 }

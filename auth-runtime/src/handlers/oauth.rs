@@ -141,6 +141,7 @@ pub(crate) async fn callback<D: AuthDefinition>(
         as_guest: false,
         created_guest: false,
         credentials: None,
+        user_agent: context.user_agent(),
     };
     match core
         .sessions

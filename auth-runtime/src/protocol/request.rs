@@ -79,6 +79,12 @@ pub(crate) struct RequestContext<'r> {
 }
 
 impl<'r> RequestContext<'r> {
+    /// The `User-Agent` header, for the device list of database sessions.
+    pub(crate) fn user_agent(&self) -> Option<String> {
+        let agent = self.headers.get(http::header::USER_AGENT)?.to_str().ok()?;
+        Some(agent.to_owned())
+    }
+
     pub(crate) async fn init<D: AuthDefinition>(
         settings: &Settings,
         state: &D::State,

@@ -129,6 +129,8 @@ pub(crate) struct Decoded<T> {
     pub guest: Option<String>,
     /// The application's claims as they were written, when this layer wrote the token.
     pub written: Option<Vec<u8>>,
+    /// The database row the session lives in (database strategy); `None` for a token.
+    pub stored: Option<super::Stored>,
 }
 
 fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
@@ -242,6 +244,7 @@ impl SessionCodec {
             version: registered.sv,
             guest: registered.gst,
             written: self.application_claims(payload),
+            stored: None,
         })
     }
 
@@ -269,6 +272,7 @@ impl SessionCodec {
             version: registered.sv,
             guest: registered.gst,
             written: None,
+            stored: None,
         })
     }
 
@@ -363,7 +367,7 @@ fn parse_registered(json: &[u8]) -> Result<Registered, DecodeError> {
 }
 
 /// A random UUID v4, as NextAuth's `jti`.
-fn new_jti() -> String {
+pub(crate) fn new_jti() -> String {
     use rand::RngCore;
     let mut b = [0u8; 16];
     rand::thread_rng().fill_bytes(&mut b);

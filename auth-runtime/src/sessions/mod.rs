@@ -8,6 +8,10 @@
 //! stamp. The handlers, the `Auth` readers and the axum extractors all go through here.
 
 pub(crate) mod codec;
+#[cfg(feature = "sqlx-store")]
+pub(crate) mod database;
+#[cfg(feature = "sqlx-store")]
+mod devices;
 #[cfg(feature = "guests")]
 pub(crate) mod guests;
 mod reader;
@@ -27,6 +31,8 @@ use crate::settings::Settings;
 use crate::user::{JwtEvent, SessionUser};
 
 pub(crate) use codec::{SessionCodec, Stamp};
+#[cfg(feature = "sqlx-store")]
+pub use devices::{Device, DeviceError};
 pub use reader::{ReadToken, TokenReader};
 pub(crate) use sign_in::{SignIn, SignInError};
 
@@ -94,6 +100,40 @@ pub enum IssueError {
     /// The session version store could not answer.
     #[error(transparent)]
     Versions(#[from] crate::session_version::SessionVersionError),
+    /// The database session could not be stored.
+    #[cfg(feature = "sqlx-store")]
+    #[error(transparent)]
+    Adapter(#[from] crate::adapter::AdapterError),
+    /// The database strategy has no token to encode: its sessions are created by sign-ins.
+    #[error("the database session strategy stores sessions at sign-in; it encodes no token")]
+    DatabaseStrategy,
+}
+
+/// A session row a token opened (database strategy): where it is, to renew or delete it.
+#[derive(Debug, Clone)]
+#[cfg_attr(not(feature = "sqlx-store"), allow(dead_code))]
+pub(crate) struct Stored {
+    /// The cookie's token, to write it again with a renewed expiry.
+    pub token: String,
+    /// The row's key.
+    pub key: String,
+    /// The row's user.
+    pub user_id: String,
+    /// The row id (what the device list shows).
+    pub session_id: String,
+}
+
+/// Who a new session belongs to.
+#[cfg_attr(not(feature = "sqlx-store"), allow(dead_code))]
+pub(crate) struct Holder<'a> {
+    /// The id the sign-in produced (the token's `sub`).
+    pub user_id: &'a str,
+    /// The guest, for a guest's session.
+    pub guest: Option<&'a str>,
+    /// The user row (database strategy).
+    pub stored_user: Option<&'a str>,
+    /// The browser's `User-Agent` (database strategy).
+    pub user_agent: Option<&'a str>,
 }
 
 /// A session as an application handler sees it: the callbacks ran, as for `GET /session`.
@@ -132,6 +172,9 @@ pub(crate) struct Refreshed<S> {
 pub(crate) struct Sessions<D: AuthDefinition> {
     codec: SessionCodec,
     versions: Option<Arc<dyn SessionVersions>>,
+    /// The database strategy's store; `None` for the token strategy.
+    #[cfg(feature = "sqlx-store")]
+    database: Option<database::DatabaseSessions>,
     #[cfg(feature = "guests")]
     guests: Option<guests::GuestSetup<D::State>>,
     #[cfg(not(feature = "guests"))]
@@ -145,12 +188,15 @@ impl<D: AuthDefinition> Sessions<D> {
     pub fn new(
         codec: SessionCodec,
         versions: Option<Arc<dyn SessionVersions>>,
+        #[cfg(feature = "sqlx-store")] database: Option<database::DatabaseSessions>,
         #[cfg(feature = "guests")] guests: Option<guests::GuestSetup<D::State>>,
         #[cfg(feature = "oauth")] oauth: Arc<crate::providers::OAuthClients>,
     ) -> Self {
         Sessions {
             codec,
             versions,
+            #[cfg(feature = "sqlx-store")]
+            database,
             #[cfg(feature = "guests")]
             guests,
             #[cfg(not(feature = "guests"))]
@@ -194,6 +240,20 @@ impl<D: AuthDefinition> Sessions<D> {
     #[cfg(feature = "guests")]
     pub fn guests(&self) -> Option<&guests::GuestSetup<D::State>> {
         self.guests.as_ref()
+    }
+
+    /// The database strategy's store, when sessions live in the database.
+    #[cfg(feature = "sqlx-store")]
+    pub fn database(&self) -> Option<&database::DatabaseSessions> {
+        self.database.as_ref()
+    }
+
+    /// Whether sessions live in the database.
+    pub fn in_database(&self) -> bool {
+        #[cfg(feature = "sqlx-store")]
+        return self.database.is_some();
+        #[cfg(not(feature = "sqlx-store"))]
+        false
     }
 
     /// The session version store, when configured.
@@ -254,6 +314,10 @@ impl<D: AuthDefinition> Sessions<D> {
     /// Opens `token` and checks it: its claims, its session version (a token without one is
     /// version 0 of its subject), and for a guest's session that the guest is still a guest.
     pub async fn verify(&self, token: &str) -> Result<Verified<D::Token>, SessionError> {
+        #[cfg(feature = "sqlx-store")]
+        if let Some(database) = &self.database {
+            return self.verify_stored(database, token).await;
+        }
         let verified = self
             .codec
             .decode::<D::Token>(token, clock::now())
@@ -287,6 +351,39 @@ impl<D: AuthDefinition> Sessions<D> {
                 }
             }
         }
+        self.check_guest(verified).await
+    }
+
+    /// A database session's row: a read that finds it is the whole check (a sign-out or
+    /// sign-out everywhere deletes rows), but for a guest still being a guest.
+    #[cfg(feature = "sqlx-store")]
+    async fn verify_stored(
+        &self,
+        database: &database::DatabaseSessions,
+        token: &str,
+    ) -> Result<Verified<D::Token>, SessionError> {
+        let opened = crate::telemetry::timed(
+            "adapter",
+            "session",
+            database.open::<D::Token>(token, clock::now()),
+        )
+        .await?;
+        self.check_guest(codec::Decoded {
+            claims: opened.claims,
+            reissue: false,
+            version: None,
+            guest: opened.guest,
+            written: opened.written,
+            stored: Some(opened.stored),
+        })
+        .await
+    }
+
+    /// Refuses a guest's session once the guest is upgraded or removed.
+    async fn check_guest(
+        &self,
+        verified: Verified<D::Token>,
+    ) -> Result<Verified<D::Token>, SessionError> {
         #[cfg(feature = "guests")]
         if let (Some(id), Some(setup)) = (verified.guest.as_deref(), &self.guests)
             && !guests::is_active(&*setup.store, id).await
@@ -329,14 +426,25 @@ impl<D: AuthDefinition> Sessions<D> {
         &self,
         settings: &Settings,
         token: &mut D::Token,
-        user_id: &str,
-        guest: Option<&str>,
+        holder: Holder<'_>,
         present: &[&str],
     ) -> Result<Vec<String>, IssueError> {
-        let version = self.version_for(guest.unwrap_or(user_id)).await?;
+        #[cfg(feature = "sqlx-store")]
+        if let (Some(database), Some(user)) = (&self.database, holder.stored_user) {
+            let now = clock::now();
+            let expires = now.saturating_add(i64::try_from(settings.max_age).unwrap_or(i64::MAX));
+            token.stamp(now, expires, codec::new_jti());
+            let cookie = database
+                .create(token, user, holder.guest, holder.user_agent, now, expires)
+                .await?;
+            return Ok(session_cookies(settings, &cookie, expires, present));
+        }
+        let version = self
+            .version_for(holder.guest.unwrap_or(holder.user_id))
+            .await?;
         let stamp = Stamp {
             version: version.as_ref(),
-            guest,
+            guest: holder.guest,
         };
         let (jwt, expires_at) = self.seal(settings, token, clock::now(), stamp)?;
         Ok(session_cookies(settings, &jwt, expires_at, present))
@@ -370,18 +478,16 @@ impl<D: AuthDefinition> Sessions<D> {
         let mut token = self.run_jwt(state, verified.claims, event).await?;
         let mut set = Vec::new();
         let expires_at = if due || !serialises_to(&token, &before) {
+            let present = cookies.chunk_names(&settings.cookies.session_token);
             let stamp = Stamp {
                 version: verified.version.as_ref(),
                 guest: verified.guest.as_deref(),
             };
-            let (jwt, expires_at) =
-                self.seal(settings, &mut token, now, stamp)
-                    .map_err(|error| {
-                        tracing::error!(%error, "could not renew the session token");
-                        SessionError::Invalid
-                    })?;
-            let present = cookies.chunk_names(&settings.cookies.session_token);
-            set = session_cookies(settings, &jwt, expires_at, &present);
+            let stored = verified.stored.as_ref();
+            let (cookies, expires_at) = self
+                .renew(settings, stamp, stored, &mut token, now, &present)
+                .await?;
+            set = cookies;
             expires_at
         } else {
             token.expires_at().unwrap_or(now)
@@ -393,6 +499,47 @@ impl<D: AuthDefinition> Sessions<D> {
             session,
             cookies: set,
         })
+    }
+
+    /// Renews a session a read found due: a new token (token strategy), or the row's expiry
+    /// and claims (database strategy, the cookie's token written again with the new expiry).
+    /// Returns the cookies and the new expiry.
+    async fn renew(
+        &self,
+        settings: &Settings,
+        stamp: Stamp<'_>,
+        stored: Option<&Stored>,
+        token: &mut D::Token,
+        now: i64,
+        present: &[&str],
+    ) -> Result<(Vec<String>, i64), SessionError> {
+        #[cfg(feature = "sqlx-store")]
+        if let (Some(database), Some(stored)) = (&self.database, stored) {
+            let expires = now.saturating_add(i64::try_from(settings.max_age).unwrap_or(i64::MAX));
+            token.stamp(now, expires, codec::new_jti());
+            return match database.renew(stored, token, now, expires).await {
+                Ok(true) => Ok((
+                    session_cookies(settings, &stored.token, expires, present),
+                    expires,
+                )),
+                // Deleted since the read (a sign-out elsewhere): the session is over.
+                Ok(false) => Err(SessionError::Revoked),
+                Err(error) => {
+                    tracing::warn!(%error, "could not renew the database session");
+                    Err(SessionError::Unavailable)
+                }
+            };
+        }
+        #[cfg(not(feature = "sqlx-store"))]
+        let _ = stored;
+        let (jwt, expires_at) = self.seal(settings, token, now, stamp).map_err(|error| {
+            tracing::error!(%error, "could not renew the session token");
+            SessionError::Invalid
+        })?;
+        Ok((
+            session_cookies(settings, &jwt, expires_at, present),
+            expires_at,
+        ))
     }
 
     /// The session of a request as an application handler sees it: verified, callbacks run,

@@ -31,6 +31,8 @@ pub(crate) struct SignIn<D: AuthDefinition> {
     pub created_guest: bool,
     /// The submitted form of a Credentials sign-in, for the `sign_in` callback.
     pub credentials: Option<RequestBody>,
+    /// The browser's `User-Agent`, for the device list (database sessions).
+    pub user_agent: Option<String>,
 }
 
 /// A sign-in that issued its session.
@@ -135,6 +137,7 @@ impl<D: AuthDefinition> Sessions<D> {
             as_guest,
             created_guest: _,
             credentials,
+            user_agent,
         } = sign_in;
         let submitted = credentials.and_then(|body| D::credentials(provider, &body));
         let attempt = SignInAttempt {
@@ -221,6 +224,8 @@ impl<D: AuthDefinition> Sessions<D> {
                 fire::<D>(Event::LinkAccount(link), state).await;
             }
         }
+        // Database sessions belong to a user row: the account's, made on its first sign-in.
+        let stored_user = self.stored_user(&user, &account, as_guest).await?;
         // The sign-in event tells who signed in after the `jwt` callback took them.
         let told = D::HANDLES_EVENTS.then(|| (user.clone(), account.clone()));
         let guest = as_guest.then(|| user.id.clone());
@@ -241,8 +246,14 @@ impl<D: AuthDefinition> Sessions<D> {
                 stage: "jwt",
                 error,
             })?;
+        let holder = super::Holder {
+            user_id: &user_id,
+            guest: guest.as_deref(),
+            stored_user: stored_user.as_deref(),
+            user_agent: user_agent.as_deref(),
+        };
         let mut cookies = self
-            .issue(settings, &mut token, &user_id, guest.as_deref(), present)
+            .issue(settings, &mut token, holder, present)
             .await
             .map_err(|error| SignInError::Callback {
                 stage: "issue",
@@ -264,5 +275,41 @@ impl<D: AuthDefinition> Sessions<D> {
             cookies,
             is_new_user,
         })
+    }
+}
+
+impl<D: AuthDefinition> Sessions<D> {
+    /// The user row a database session of this sign-in belongs to; `None` for the token
+    /// strategy.
+    #[cfg(feature = "sqlx-store")]
+    async fn stored_user(
+        &self,
+        user: &User,
+        account: &Account,
+        as_guest: bool,
+    ) -> Result<Option<String>, SignInError> {
+        let Some(database) = &self.database else {
+            return Ok(None);
+        };
+        match database.user_for(user, account, as_guest).await {
+            Ok(found) => Ok(Some(found.id)),
+            Err(super::database::CreateError::NotLinked) => {
+                Err(SignInError::Denied("OAuthAccountNotLinked".to_owned()))
+            }
+            Err(super::database::CreateError::Adapter(error)) => Err(SignInError::Callback {
+                stage: "adapter",
+                error: CallbackError::internal(error),
+            }),
+        }
+    }
+
+    #[cfg(not(feature = "sqlx-store"))]
+    async fn stored_user(
+        &self,
+        _user: &User,
+        _account: &Account,
+        _as_guest: bool,
+    ) -> Result<Option<String>, SignInError> {
+        Ok(None)
     }
 }
