@@ -648,14 +648,16 @@ fn definition_impl(model: &Model, names: &Names) -> TokenStream {
                     }
                 })
                 .collect(),
-            ProviderConfig::OAuth(_) | ProviderConfig::Anonymous => Vec::new(),
+            ProviderConfig::OAuth(_) | ProviderConfig::Anonymous | ProviderConfig::Email => {
+                Vec::new()
+            }
         };
         let oauth = match &p.config {
             ProviderConfig::OAuth(config) => {
                 let spec = oauth_spec(p.kind, config);
                 quote!(::core::option::Option::Some(#spec))
             }
-            ProviderConfig::Credentials(_) | ProviderConfig::Anonymous => {
+            ProviderConfig::Credentials(_) | ProviderConfig::Anonymous | ProviderConfig::Email => {
                 quote!(::core::option::Option::None)
             }
         };
@@ -763,8 +765,8 @@ fn definition_impl(model: &Model, names: &Names) -> TokenStream {
             ) => {
                 quote!(::core::result::Result::Ok(::core::option::Option::None))
             }
-            // OAuth providers sign in at the provider, Anonymous ones through the guest store;
-            // `authorize` is never called for them.
+            // OAuth providers sign in at the provider, Anonymous ones through the guest store,
+            // Email ones by a mailed link; `authorize` is never called for them.
             _ => quote!(::core::result::Result::Ok(::core::option::Option::None)),
         };
         quote!(#provider::#variant => #call,)
@@ -978,7 +980,7 @@ fn oauth_spec(kind: Kind, config: &OAuth) -> TokenStream {
                 "openid profile email",
             )
         }
-        Kind::OAuth | Kind::Credentials | Kind::Anonymous => {
+        Kind::OAuth | Kind::Credentials | Kind::Anonymous | Kind::Email => {
             let text = |value: &Option<String>| value.clone().unwrap_or_default();
             let (authorization_url, token_url, userinfo_url) = (
                 text(&config.authorization_url),

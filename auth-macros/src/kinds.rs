@@ -18,6 +18,9 @@ pub(crate) enum Kind {
     Google,
     /// `Anonymous { id?, name? }`: guests, created through the engine's guest store.
     Anonymous,
+    /// `Email { id?, name? }`: a sign-in link mailed to the address (the engine's adapter keeps
+    /// the one-time tokens).
+    Email,
 }
 
 impl Kind {
@@ -26,6 +29,7 @@ impl Kind {
         match self {
             Kind::Credentials => "Credentials",
             Kind::Anonymous => "Anonymous",
+            Kind::Email => "Email",
             Kind::Oidc | Kind::OAuth | Kind::GitHub | Kind::Google => "OAuth",
         }
     }
@@ -245,6 +249,16 @@ pub(crate) const KINDS: &[KindSpec] = &[
             OPTIONAL,
         ],
         default_id: Some(("anon", "Anonymous")),
+    },
+    KindSpec {
+        name: "Email",
+        kind: Kind::Email,
+        fields: &[
+            field("id", false, FieldType::Str),
+            field("name", false, FieldType::Str),
+            OPTIONAL,
+        ],
+        default_id: Some(("email", "Email")),
     },
 ];
 

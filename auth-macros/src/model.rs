@@ -181,6 +181,8 @@ pub(crate) enum ProviderConfig {
     OAuth(OAuth),
     /// `Anonymous`: nothing to configure; the engine's guest store creates the guests.
     Anonymous,
+    /// `Email`: nothing to configure; the engine's mailer and adapter do the work.
+    Email,
 }
 
 impl OAuth {

@@ -813,6 +813,7 @@ fn validate_provider(spec: &ast::ProviderSpec, errors: &Errors) -> Option<(Provi
             authorize,
         }),
         Kind::Anonymous => ProviderConfig::Anonymous,
+        Kind::Email => ProviderConfig::Email,
         Kind::Oidc | Kind::OAuth | Kind::GitHub | Kind::Google => ProviderConfig::OAuth(oauth),
     };
     // An optional OAuth provider is on where its client id is configured at run time: one

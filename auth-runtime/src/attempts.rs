@@ -171,12 +171,11 @@ impl Attempts {
         client: Option<&ClientKey>,
         body: &RequestBody,
     ) -> Result<Charged<'_>, Duration> {
-        let mut charged = Charged {
-            attempts: self,
-            charges: Vec::new(),
-        };
         if provider.credentials.is_empty() {
-            return Ok(charged);
+            return Ok(Charged {
+                attempts: self,
+                charges: Vec::new(),
+            });
         }
         let client_bucket = self.limits.client_rate().and_then(|rate| match client {
             Some(client) => Some((format!("credentials:{client}"), rate)),
@@ -196,7 +195,22 @@ impl Attempts {
             .identifier_rate()
             .zip(identifier(provider, body))
             .map(|(rate, id)| (format!("credentials:{}:{id}", provider.id), rate));
-        for (bucket, rate) in client_bucket.into_iter().chain(identifier_bucket) {
+        self.charge_buckets(client_bucket.into_iter().chain(identifier_bucket))
+            .await
+    }
+
+    /// Charges one use to each of `buckets`, all or none: the first one over its limit gives
+    /// the others back and says how long to wait. (The Email provider's mail limits count
+    /// here too.)
+    pub async fn charge_buckets(
+        &self,
+        buckets: impl IntoIterator<Item = (String, Rate)>,
+    ) -> Result<Charged<'_>, Duration> {
+        let mut charged = Charged {
+            attempts: self,
+            charges: Vec::new(),
+        };
+        for (bucket, rate) in buckets {
             let (verdict, shared) = self.take(&bucket, rate).await;
             match verdict {
                 Verdict::Allowed => charged.charges.push(Charge {

@@ -166,6 +166,9 @@ pub enum ProviderKind {
     /// the engine's guest store, or gives the browser's guest back. NextAuth's `type` is
     /// `"credentials"`, so `signIn('anon', { redirect: false })` posts to that callback.
     Anonymous,
+    /// A sign-in link mailed to the address (`Email { .. }`): `POST /signin/:id` sends it,
+    /// `GET /callback/:id?token=..&email=..` signs the visitor in.
+    Email,
 }
 
 impl ProviderKind {
@@ -174,6 +177,7 @@ impl ProviderKind {
         match self {
             ProviderKind::Credentials | ProviderKind::Anonymous => "credentials",
             ProviderKind::OAuth => "oauth",
+            ProviderKind::Email => "email",
         }
     }
 }

@@ -91,6 +91,8 @@ impl Dialect for sqlx::Postgres {
 /// ```
 pub struct SqlAdapter<DB: Dialect> {
     pool: Pool<DB>,
+    /// Where session reads go: `pool`, or read-only connections beside it.
+    reader: Pool<DB>,
     sql: Arc<Statements>,
     /// Set once the schema is up to date ([`SqlAdapter::lazy`] migrates on first use).
     migrated: Arc<tokio::sync::OnceCell<()>>,
@@ -100,6 +102,7 @@ impl<DB: Dialect> Clone for SqlAdapter<DB> {
     fn clone(&self) -> Self {
         SqlAdapter {
             pool: self.pool.clone(),
+            reader: self.reader.clone(),
             sql: self.sql.clone(),
             migrated: self.migrated.clone(),
         }
@@ -264,10 +267,19 @@ where
     /// cannot wait here (a synchronous constructor).
     pub fn lazy(pool: Pool<DB>) -> Self {
         SqlAdapter {
+            reader: pool.clone(),
             pool,
             sql: Arc::new(Statements::new::<DB>()),
             migrated: Arc::new(tokio::sync::OnceCell::new()),
         }
+    }
+
+    /// Sends session reads ([`Adapter::session_and_user`], the one statement of a session read)
+    /// to `reader`: read-only connections on the same database, so that reads do not queue
+    /// behind writes (SQLite has one writer).
+    pub fn with_reader(mut self, reader: Pool<DB>) -> Self {
+        self.reader = reader;
+        self
     }
 
     /// Migrates once; every later call is one atomic load.
@@ -552,7 +564,7 @@ where
         key: &str,
     ) -> Result<Option<(StoredSession, AdapterUser)>, AdapterError> {
         self.ready().await?;
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.reader.acquire().await?;
         let row = sqlx::query(AssertSqlSafe(self.sql.session_and_user.clone()))
             .bind(key)
             .fetch_optional(&mut *conn)

@@ -27,6 +27,12 @@ pub struct AuthBuilder<D: AuthDefinition> {
     enabled: Vec<String>,
     #[cfg(feature = "sqlx-store")]
     adapter: Option<Arc<dyn crate::adapter::Adapter>>,
+    #[cfg(feature = "email")]
+    email_hook: Option<Arc<dyn crate::providers::email::SendVerificationRequest>>,
+    #[cfg(feature = "email")]
+    email_limits: Option<crate::providers::email::EmailLimits>,
+    #[cfg(feature = "email")]
+    email_server: Option<(String, String)>,
     #[cfg(feature = "guests")]
     guests: GuestOptions<D::State>,
 }
@@ -44,6 +50,12 @@ impl<D: AuthDefinition> AuthBuilder<D> {
             enabled: Vec::new(),
             #[cfg(feature = "sqlx-store")]
             adapter: None,
+            #[cfg(feature = "email")]
+            email_hook: None,
+            #[cfg(feature = "email")]
+            email_limits: None,
+            #[cfg(feature = "email")]
+            email_server: None,
             #[cfg(feature = "guests")]
             guests: GuestOptions::default(),
         }
@@ -236,6 +248,35 @@ impl<D: AuthDefinition> AuthBuilder<D> {
     #[cfg(feature = "sqlx-store")]
     pub fn adapter(mut self, adapter: Arc<dyn crate::adapter::Adapter>) -> Self {
         self.adapter = Some(adapter);
+        self
+    }
+
+    /// Delivers the Email provider's sign-in links with the application's own code instead of
+    /// SMTP (`AUTH_EMAIL_SERVER`): a mail API, a template. Its error is answered `EmailSignin`
+    /// and the link withdrawn.
+    #[cfg(feature = "email")]
+    pub fn send_verification_request(
+        mut self,
+        hook: impl crate::providers::email::SendVerificationRequest,
+    ) -> Self {
+        self.email_hook = Some(Arc::new(hook));
+        self
+    }
+
+    /// The SMTP server (`smtp://user:password@host:587`, `smtps://..`) and sender
+    /// (`Shop <no-reply@shop.example>`) of the Email provider's sign-in mails, instead of
+    /// `AUTH_EMAIL_SERVER` and `AUTH_EMAIL_FROM`.
+    #[cfg(feature = "email")]
+    pub fn email_server(mut self, server: impl Into<String>, from: impl Into<String>) -> Self {
+        self.email_server = Some((server.into(), from.into()));
+        self
+    }
+
+    /// Limits on the Email provider's sign-in mails, instead of the `AUTH_EMAIL_PER_*`
+    /// variables or the defaults ([`EmailLimits`](crate::providers::email::EmailLimits)).
+    #[cfg(feature = "email")]
+    pub fn email_limits(mut self, limits: crate::providers::email::EmailLimits) -> Self {
+        self.email_limits = Some(limits);
         self
     }
 
@@ -486,26 +527,71 @@ impl<D: AuthDefinition> AuthBuilder<D> {
                 reason: reason.to_owned(),
             });
         }
+        let email_provider = enabled
+            .providers()
+            .iter()
+            .find(|p| p.kind == crate::definition::ProviderKind::Email);
+        let in_database = settings.strategy == crate::SessionStrategy::Database;
+        // One adapter for database sessions and e-mail links: the one given, else the guest
+        // store's database.
         #[cfg(feature = "sqlx-store")]
-        let database = match settings.strategy {
-            crate::SessionStrategy::Database => {
-                #[cfg(feature = "guests")]
-                let from_guests = guests.as_ref().and_then(|setup| setup.store.adapter());
-                #[cfg(not(feature = "guests"))]
-                let from_guests = None;
-                let adapter = match self.adapter.or(from_guests) {
-                    Some(adapter) => adapter,
-                    None => fallback_adapter()?,
-                };
-                Some(crate::sessions::database::DatabaseSessions::new(
+        let adapter = {
+            #[cfg(feature = "guests")]
+            let from_guests = guests.as_ref().and_then(|setup| setup.store.adapter());
+            #[cfg(not(feature = "guests"))]
+            let from_guests = None;
+            match self.adapter.or(from_guests) {
+                Some(adapter) => Some(adapter),
+                None if in_database || email_provider.is_some() => Some(fallback_adapter()?),
+                None => None,
+            }
+        };
+        #[cfg(feature = "sqlx-store")]
+        let database = adapter.clone().filter(|_| in_database).map(|adapter| {
+            crate::sessions::database::DatabaseSessions::new(adapter, settings.max_age)
+        });
+        #[cfg(feature = "email")]
+        let email = match (email_provider, adapter) {
+            (Some(provider), Some(adapter)) => {
+                let env = |name: &str| std::env::var(name).ok();
+                let limits =
+                    match self.email_limits {
+                        Some(limits) => limits,
+                        None => crate::providers::email::EmailLimits::from_env(env).map_err(
+                            |error| ConfigError::InvalidSetting {
+                                name: "e-mail limits",
+                                reason: error.to_string(),
+                            },
+                        )?,
+                    };
+                Some(crate::handlers::email::EmailSetup {
+                    mailer: crate::providers::email::Mailer::configure(
+                        provider.id,
+                        self.email_hook,
+                        |name: &str| match (&self.email_server, name) {
+                            (Some((server, _)), "AUTH_EMAIL_SERVER") => Some(server.clone()),
+                            (Some((_, from)), "AUTH_EMAIL_FROM") => Some(from.clone()),
+                            _ => env(name),
+                        },
+                        cfg!(debug_assertions),
+                    )?,
                     adapter,
-                    settings.max_age,
-                ))
+                    limits,
+                    max_age: crate::providers::email::DEFAULT_LINK_MAX_AGE,
+                })
             }
             _ => None,
         };
+        #[cfg(not(feature = "email"))]
+        if let Some(provider) = email_provider {
+            return Err(ConfigError::ProviderSetting {
+                provider: provider.id.to_owned(),
+                variable: "features".to_owned(),
+                reason: "auth-runtime was built without its `email` feature".to_owned(),
+            });
+        }
         #[cfg(not(feature = "sqlx-store"))]
-        if settings.strategy == crate::SessionStrategy::Database {
+        if in_database {
             return Err(ConfigError::InvalidSetting {
                 name: "strategy",
                 reason: "database sessions need an adapter: enable auth-runtime's `sqlite` or \
@@ -535,6 +621,8 @@ impl<D: AuthDefinition> AuthBuilder<D> {
             attempts: crate::attempts::Attempts::new(attempt_limits, attempt_buckets),
             #[cfg(feature = "oauth")]
             oauth,
+            #[cfg(feature = "email")]
+            email,
         }))
     }
 }

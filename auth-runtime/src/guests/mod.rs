@@ -462,6 +462,19 @@ impl GuestError {
     }
 }
 
+impl From<crate::adapter::AdapterError> for GuestError {
+    fn from(error: crate::adapter::AdapterError) -> Self {
+        use crate::adapter::AdapterError;
+        match error {
+            AdapterError::Unavailable(e) => GuestError::Unavailable(e),
+            AdapterError::Conflict(e) | AdapterError::Database(e) => GuestError::Database(e),
+            AdapterError::Corrupt { what, detail } => GuestError::Database(sqlx::Error::Protocol(
+                format!("a stored {what} cannot be read: {detail}"),
+            )),
+        }
+    }
+}
+
 impl From<sqlx::Error> for GuestError {
     fn from(e: sqlx::Error) -> Self {
         if crate::sql_errors::is_unavailable(&e) {

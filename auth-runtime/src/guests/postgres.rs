@@ -61,6 +61,8 @@ impl PostgresGuestStore {
             sqlx::query(*statement).execute(&mut *tx).await?;
         }
         tx.commit().await?;
+        // The adapter's tables live in the same database.
+        crate::adapter::PostgresAdapter::new(pool.clone()).await?;
         Ok(PostgresGuestStore {
             writer: pool.clone(),
             reader: pool,

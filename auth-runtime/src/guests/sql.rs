@@ -430,9 +430,11 @@ macro_rules! sql_guest_store {
             }
 
             fn adapter(&self) -> Option<std::sync::Arc<dyn crate::adapter::Adapter>> {
-                Some(std::sync::Arc::new(crate::adapter::SqlAdapter::lazy(
-                    self.pool().clone(),
-                )))
+                // Session reads go to the reader pool (SQLite: several read-only connections
+                // beside the one writer).
+                let adapter = crate::adapter::SqlAdapter::lazy(self.writer.clone())
+                    .with_reader(self.reader.clone());
+                Some(std::sync::Arc::new(adapter))
             }
 
             fn rate_buckets(

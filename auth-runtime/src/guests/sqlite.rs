@@ -264,12 +264,15 @@ fn batch_error(error: BatchError) -> GuestError {
     }
 }
 
+/// The guest tables, then the adapter's (users, accounts, sessions, verification tokens): one
+/// database holds both.
 async fn migrate(pool: &sqlx::SqlitePool) -> Result<(), GuestError> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     for statement in sql::MIGRATION {
         sqlx::query(*statement).execute(&mut *tx).await?;
     }
     tx.commit().await?;
+    crate::adapter::SqliteAdapter::new(pool.clone()).await?;
     Ok(())
 }
 

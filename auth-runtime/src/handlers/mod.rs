@@ -2,6 +2,8 @@
 //! layer, write the reply.
 
 mod credentials;
+#[cfg(feature = "email")]
+pub(crate) mod email;
 #[cfg(feature = "guests")]
 mod guests;
 #[cfg(feature = "oauth")]
@@ -46,6 +48,9 @@ pub(crate) struct Core<D: AuthDefinition> {
     /// the session layer, which puts them in reach of the `jwt` callback (token refresh).
     #[cfg(feature = "oauth")]
     pub oauth: std::sync::Arc<crate::providers::OAuthClients>,
+    /// The Email provider's mailer, limits and token store, when one is configured.
+    #[cfg(feature = "email")]
+    pub email: Option<email::EmailSetup>,
 }
 
 /// The client's address for the per-client limits: the connection's (or the trusted proxy's
@@ -69,7 +74,10 @@ pub(crate) fn provider_info<D: AuthDefinition>(
     Some((provider, info))
 }
 
-#[cfg_attr(not(any(feature = "oauth", feature = "guests")), allow(dead_code))]
+#[cfg_attr(
+    not(any(feature = "oauth", feature = "guests", feature = "email")),
+    allow(dead_code)
+)]
 fn is_kind<D: AuthDefinition>(provider: Option<&str>, kind: ProviderKind) -> bool {
     provider.is_some_and(|id| D::PROVIDERS.iter().any(|p| p.id == id && p.kind == kind))
 }
@@ -106,6 +114,13 @@ pub(crate) async fn dispatch<D: AuthDefinition>(
         Action::SignIn if post && is_kind::<D>(route.provider, ProviderKind::OAuth) => {
             oauth::signin(core, route.provider.unwrap_or_default(), context).await
         }
+        #[cfg(feature = "email")]
+        Action::SignIn if post && is_kind::<D>(route.provider, ProviderKind::Email) => {
+            match provider_info::<D>(route.provider) {
+                Some((_, info)) => email::sign_in(core, info, context).await,
+                None => credentials::signin_post(core, route.provider, context),
+            }
+        }
         Action::SignIn if post => credentials::signin_post(core, route.provider, context),
         Action::SignIn => pages::signin(core, context),
         #[cfg(feature = "oauth")]
@@ -124,6 +139,15 @@ pub(crate) async fn dispatch<D: AuthDefinition>(
                     guests::anonymous_callback(core, provider, info, context, cookies).await
                 }
                 None => credentials::callback(core, route.provider, context, cookies).await,
+            }
+        }
+        #[cfg(feature = "email")]
+        Action::Callback if !post && is_kind::<D>(route.provider, ProviderKind::Email) => {
+            match provider_info::<D>(route.provider) {
+                Some((provider, info)) => {
+                    email::callback(core, provider, info, context, cookies).await
+                }
+                None => credentials::callback_get::<D>(route.provider),
             }
         }
         Action::Callback if post => {

@@ -107,11 +107,14 @@ pub(crate) fn signin(
         );
     }
     for provider in providers {
-        // Credentials post their fields to the callback; OAuth providers start at signin/:id.
+        // Credentials post their fields to the callback; OAuth and Email providers start at
+        // signin/:id.
         let action = match provider.kind {
             crate::definition::ProviderKind::Credentials
             | crate::definition::ProviderKind::Anonymous => "callback",
-            crate::definition::ProviderKind::OAuth => "signin",
+            crate::definition::ProviderKind::OAuth | crate::definition::ProviderKind::Email => {
+                "signin"
+            }
         };
         let _ = write!(
             content,
@@ -134,6 +137,12 @@ pub(crate) fn signin(
                 escape(field.label),
                 escape(field.name),
                 escape(field.input_type)
+            );
+        }
+        if provider.kind == crate::definition::ProviderKind::Email {
+            content.push_str(
+                "<label>Email<input name=\"email\" type=\"email\" \
+                 placeholder=\"email@example.com\" required></label>",
             );
         }
         let _ = write!(

@@ -8,6 +8,8 @@
 //! A `jwt` callback renews an expired access token with [`refresh_access_token`] (NextAuth's
 //! "refresh token rotation" guide).
 
+#[cfg(feature = "email")]
+pub mod email;
 mod enabled;
 pub mod presets;
 

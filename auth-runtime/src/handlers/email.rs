@@ -1,0 +1,271 @@
+//! The Email provider (magic link), NextAuth v4's protocol: `POST /signin/:id` mails a one-time
+//! link and answers the verify-request page; `GET /callback/:id?token=..&email=..` takes the
+//! token (once) and signs the visitor in as the address's user, made on first use.
+
+use std::sync::Arc;
+
+use http::StatusCode;
+
+use crate::adapter::{Adapter, AdapterAccount, AdapterError, UserFields};
+use crate::clock;
+use crate::cookies::RequestCookies;
+use crate::definition::{AuthDefinition, ProviderInfo};
+use crate::protocol::reply::{Refusal, Reply, error_url};
+use crate::protocol::request::RequestContext;
+use crate::providers::email::{
+    EmailLimits, Mailer, VerificationRequest, hash_token, new_token, normalize_address,
+};
+use crate::sessions::SignIn;
+use crate::user::{Account, User};
+
+use super::credentials::{csrf_redirect, end_sign_in, previous};
+use super::{Core, client_key};
+
+/// What the Email provider needs, built once by the builder.
+pub(crate) struct EmailSetup {
+    pub mailer: Mailer,
+    /// Where the links' tokens (and the users they sign in) are kept.
+    pub adapter: Arc<dyn Adapter>,
+    pub limits: EmailLimits,
+    /// How long a link works, in seconds.
+    pub max_age: u64,
+}
+
+/// `POST /signin/:id`: mails a sign-in link to `email` and answers the verify-request page, or
+/// `error=EmailSignin`. Nothing is left behind when the mail cannot be sent.
+pub(crate) async fn sign_in<D: AuthDefinition>(
+    core: &Core<D>,
+    info: &'static ProviderInfo,
+    context: &RequestContext<'_>,
+) -> Reply {
+    let settings = &core.settings;
+    let base = &settings.base;
+    let json = context.body.wants_json();
+    if !context.csrf_verified() {
+        return csrf_redirect(base, json);
+    }
+    let fail = |code: &str| {
+        crate::telemetry::sign_in_failure(info.id, code, "refused");
+        Reply::redirect(error_url(base, code, Some(info.id)), json, StatusCode::OK)
+    };
+    let Some(setup) = &core.email else {
+        return fail("Configuration");
+    };
+    let address = match normalize_address(context.body.get("email").unwrap_or_default()) {
+        Ok(address) => address,
+        Err(error) => {
+            tracing::info!(provider = info.id, %error, "an e-mail sign-in was refused");
+            return fail("EmailSignin");
+        }
+    };
+    let client = client_key(&core.proxy, context);
+    let buckets = setup
+        .limits
+        .address_rate()
+        .map(|rate| (format!("email:{}:{}", info.id, hashed(&address)), rate))
+        .into_iter()
+        .chain(
+            setup
+                .limits
+                .client_rate()
+                .zip(client)
+                .map(|(rate, client)| (format!("email:{client}"), rate)),
+        );
+    if let Err(retry_after) = core.attempts.charge_buckets(buckets).await {
+        crate::telemetry::sign_in_failure(info.id, "RateLimited", "refused");
+        return Refusal::rate_limited(retry_after).reply(base, info.id);
+    }
+    let token = new_token();
+    let now = clock::now();
+    let expires = now.saturating_add(i64::try_from(setup.max_age).unwrap_or(i64::MAX));
+    let stored = crate::adapter::VerificationToken {
+        identifier: address.clone(),
+        token: hash_token(&token, &settings.secret),
+        expires,
+    };
+    if let Err(error) = setup.adapter.create_verification_token(stored).await {
+        tracing::error!(provider = info.id, %error, "could not store a sign-in link's token");
+        return fail("EmailSignin");
+    }
+    let mut link = url::Url::parse(&base.endpoint(&format!("callback/{}", info.id)))
+        .expect("the base URL is a URL");
+    link.query_pairs_mut()
+        .append_pair("callbackUrl", &context.callback_url)
+        .append_pair("token", &token)
+        .append_pair("email", &address);
+    let request = VerificationRequest {
+        identifier: address.clone(),
+        url: link.into(),
+        expires,
+        provider: info.id,
+        host: host_of(base.origin()).to_owned(),
+    };
+    let sent = setup.mailer.send(request).await;
+    crate::debug::step!(settings, "email_link", sent = sent.is_ok());
+    if let Err(error) = sent {
+        tracing::error!(provider = info.id, %error, "the sign-in mail was not sent");
+        // Withdraw the link: nothing half-made stays behind.
+        let hashed_token = hash_token(&token, &settings.secret);
+        if let Err(error) = setup
+            .adapter
+            .use_verification_token(&address, &hashed_token)
+            .await
+        {
+            tracing::warn!(%error, "could not withdraw an unsent sign-in link's token");
+        }
+        return fail("EmailSignin");
+    }
+    let verify = format!(
+        "{}?provider={}&type=email",
+        base.endpoint("verify-request"),
+        info.id
+    );
+    Reply::redirect(verify, json, StatusCode::OK)
+}
+
+/// `GET /callback/:id?token=..&email=..`: the link followed. A token used already, expired,
+/// altered or for another address is `error=Verification`.
+pub(crate) async fn callback<D: AuthDefinition>(
+    core: &Core<D>,
+    provider: D::Provider,
+    info: &'static ProviderInfo,
+    context: &RequestContext<'_>,
+    cookies: &RequestCookies<'_>,
+) -> Reply {
+    let settings = &core.settings;
+    let base = &settings.base;
+    let fail = |code: &str| {
+        crate::telemetry::sign_in_failure(info.id, code, "refused");
+        Reply::redirect(
+            error_url(base, code, Some(info.id)),
+            false,
+            StatusCode::FOUND,
+        )
+    };
+    let Some(setup) = &core.email else {
+        return fail("Configuration");
+    };
+    let mut token = None;
+    let mut email = None;
+    for (name, value) in form_urlencoded::parse(context.query.as_bytes()) {
+        match name.as_ref() {
+            "token" => token = Some(value.into_owned()),
+            "email" => email = Some(value.into_owned()),
+            _ => {}
+        }
+    }
+    let (Some(token), Some(address)) = (
+        token.filter(|t| !t.is_empty() && t.len() <= 256),
+        email.and_then(|e| normalize_address(&e).ok()),
+    ) else {
+        return fail("Verification");
+    };
+    let taken = setup
+        .adapter
+        .use_verification_token(&address, &hash_token(&token, &settings.secret))
+        .await;
+    match taken {
+        Ok(Some(stored)) if stored.expires > clock::now() => {}
+        Ok(_) => return fail("Verification"),
+        Err(error) => {
+            tracing::error!(provider = info.id, %error, "could not check a sign-in link");
+            return fail("Verification");
+        }
+    }
+    let user = match user_of(&*setup.adapter, info.id, &address).await {
+        Ok(user) => user,
+        Err(error) => {
+            tracing::error!(provider = info.id, %error, "could not find or make the link's user");
+            return fail("EmailSignin");
+        }
+    };
+    let sign_in = SignIn {
+        provider,
+        account: Account::new(info.id, "email", address.clone()),
+        user,
+        profile: None,
+        previous: previous(core, cookies).await,
+        as_guest: false,
+        created_guest: false,
+        credentials: None,
+        user_agent: context.user_agent(),
+    };
+    end_sign_in(core, sign_in, info.id, context, cookies).await
+}
+
+/// The user an address signs in as: the one its e-mail account is linked to, else the user
+/// with that address (the link proves the address), else a new one; the address is marked
+/// verified and the account linked.
+async fn user_of(
+    adapter: &dyn Adapter,
+    provider: &str,
+    address: &str,
+) -> Result<User, AdapterError> {
+    let now = clock::now();
+    let user = match adapter.get_user_by_account(provider, address).await? {
+        Some(user) => user,
+        None => {
+            let account = AdapterAccount {
+                kind: "email".to_owned(),
+                provider: provider.to_owned(),
+                provider_account_id: address.to_owned(),
+                ..AdapterAccount::default()
+            };
+            match adapter.get_user_by_email(address).await? {
+                Some(user) => {
+                    let linked = AdapterAccount {
+                        user_id: user.id.clone(),
+                        ..account
+                    };
+                    match adapter.link_account(linked).await {
+                        Ok(()) | Err(AdapterError::Conflict(_)) => user,
+                        Err(error) => return Err(error),
+                    }
+                }
+                None => {
+                    let fields = UserFields {
+                        email: Some(address.to_owned()),
+                        email_verified: Some(now),
+                        ..UserFields::default()
+                    };
+                    match adapter.create_user_with_account(fields, account).await {
+                        Ok(user) => user,
+                        // The same link followed twice at once cannot happen (the token is taken
+                        // once); another provider's first sign-in of this address can.
+                        Err(AdapterError::Conflict(_)) => adapter
+                            .get_user_by_account(provider, address)
+                            .await?
+                            .ok_or_else(|| AdapterError::Corrupt {
+                                what: "e-mail account",
+                                detail: "linked and not found".to_owned(),
+                            })?,
+                        Err(error) => return Err(error),
+                    }
+                }
+            }
+        }
+    };
+    if user.email_verified.is_none() {
+        let fields = UserFields {
+            name: user.name.clone(),
+            email: user.email.clone(),
+            email_verified: Some(now),
+            image: user.image.clone(),
+        };
+        adapter.update_user(&user.id, fields).await?;
+    }
+    let mut signed_in = User::with_id(user.id).email(address);
+    signed_in.name = user.name;
+    signed_in.image = user.image;
+    Ok(signed_in)
+}
+
+/// `host[:port]` of an origin, for the mail's subject.
+fn host_of(origin: &str) -> &str {
+    origin.split_once("://").map_or(origin, |(_, host)| host)
+}
+
+/// An address as a bucket key: hashed, so that the buckets' table holds no addresses.
+fn hashed(address: &str) -> String {
+    crate::providers::email::hash_token(address, "email-limit")[..32].to_owned()
+}

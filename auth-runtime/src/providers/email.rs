@@ -1,0 +1,433 @@
+//! The Email provider's side of a magic link: the address checked, the link's one-time token,
+//! and the mail sent — over SMTP (`AUTH_EMAIL_SERVER`, `AUTH_EMAIL_FROM`), by the application's
+//! own [`SendVerificationRequest`] hook, or, in a debug build without either, to the log.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use sha2::Digest as _;
+
+use crate::error::ConfigError;
+use crate::rate_limit::Rate;
+
+/// How long a sign-in link works unless set otherwise: 24 hours, as NextAuth's.
+pub const DEFAULT_LINK_MAX_AGE: u64 = 24 * 60 * 60;
+/// The longest address accepted (RFC 5321's path limit, less the brackets).
+const MAX_ADDRESS_LEN: usize = 254;
+
+/// A sign-in link to deliver: what [`SendVerificationRequest`] receives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct VerificationRequest {
+    /// The address, normalized (trimmed, lower-cased).
+    pub identifier: String,
+    /// The link: `{AUTH_URL}/callback/{provider}?callbackUrl=..&token=..&email=..`.
+    pub url: String,
+    /// When the link stops working, Unix seconds.
+    pub expires: i64,
+    /// The provider id.
+    pub provider: &'static str,
+    /// The application's host, for the subject line.
+    pub host: String,
+}
+
+/// Why a mail could not be sent.
+pub type SendError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// What [`SendVerificationRequest::send`] returns.
+pub type SendFuture = Pin<Box<dyn Future<Output = Result<(), SendError>> + Send>>;
+
+/// The application's own delivery of sign-in links (a mail API, a templating service): given to
+/// [`AuthBuilder::send_verification_request`](crate::AuthBuilder::send_verification_request), it
+/// replaces SMTP. Any `Fn(VerificationRequest) -> impl Future<Output = Result<(), SendError>>`
+/// is one.
+///
+/// ```
+/// use auth_runtime::providers::email::{SendError, SendVerificationRequest, VerificationRequest};
+///
+/// async fn deliver(request: VerificationRequest) -> Result<(), SendError> {
+///     println!("mail {} to {}", request.url, request.identifier);
+///     Ok(())
+/// }
+/// fn takes(_: impl SendVerificationRequest) {}
+/// takes(deliver);
+/// ```
+pub trait SendVerificationRequest: Send + Sync + 'static {
+    /// Delivers `request`; an error is answered `EmailSignin` and the link is withdrawn.
+    fn send(&self, request: VerificationRequest) -> SendFuture;
+}
+
+impl<F, Fut> SendVerificationRequest for F
+where
+    F: Fn(VerificationRequest) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), SendError>> + Send + 'static,
+{
+    fn send(&self, request: VerificationRequest) -> SendFuture {
+        Box::pin(self(request))
+    }
+}
+
+/// An address the Email provider refuses.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a single e-mail address: {0}")]
+pub struct AddressError(&'static str);
+
+/// `raw` as one plain address (`local@domain`), trimmed and lower-cased, as NextAuth normalizes
+/// it; anything else is refused: lists, display names, comments, quoted parts, whitespace or
+/// control characters inside (a header injection), more than 254 bytes.
+///
+/// ```
+/// use auth_runtime::providers::email::normalize_address;
+///
+/// assert_eq!(normalize_address("  Ada@Example.COM ").unwrap(), "ada@example.com");
+/// assert!(normalize_address("a@b.c\r\nBcc: x@y.z").is_err());
+/// assert!(normalize_address("a@b.c, d@e.f").is_err());
+/// ```
+pub fn normalize_address(raw: &str) -> Result<String, AddressError> {
+    let address = raw.trim().to_lowercase();
+    if address.is_empty() {
+        return Err(AddressError("empty"));
+    }
+    if address.len() > MAX_ADDRESS_LEN {
+        return Err(AddressError("longer than 254 bytes"));
+    }
+    if address
+        .chars()
+        .any(|c| c.is_control() || c.is_whitespace() || ",;<>()[]\"\\:".contains(c))
+    {
+        return Err(AddressError(
+            "whitespace, a control character or a list or display-name character",
+        ));
+    }
+    let (local, domain) = address.split_once('@').ok_or(AddressError("no @"))?;
+    if local.is_empty() || domain.is_empty() || domain.contains('@') || !domain.contains('.') {
+        return Err(AddressError("not local@domain.tld"));
+    }
+    address
+        .parse::<Address>()
+        .map_err(|_| AddressError("refused by the address grammar"))?;
+    Ok(address)
+}
+
+/// The stored form of a link's token, as next-auth stores it: hex SHA-256 of the token followed
+/// by the secret, so a database next-auth shares reads the same rows.
+pub(crate) fn hash_token(token: &str, secret: &str) -> String {
+    let mut hasher = sha2::Sha256::new();
+    hasher.update(token.as_bytes());
+    hasher.update(secret.as_bytes());
+    crate::csrf::hex(&hasher.finalize())
+}
+
+/// A link's token: 256 random bits in hex, as next-auth's.
+pub(crate) fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut bytes);
+    crate::csrf::hex(&bytes)
+}
+
+/// Limits on sign-in mails, on by default: each address gets a few links an hour (a mailbox is
+/// not flooded by strangers), each client a few more (nobody mails the world from one address).
+/// A limit of 0 an hour is off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EmailLimits {
+    /// Mails to one address per hour (default 10).
+    pub per_address_per_hour: u32,
+    /// Mails to one address at once (default 3).
+    pub per_address_burst: u32,
+    /// Mails requested by one client per hour (default 30).
+    pub per_client_per_hour: u32,
+    /// Mails requested by one client at once (default 10).
+    pub per_client_burst: u32,
+}
+
+impl Default for EmailLimits {
+    fn default() -> Self {
+        EmailLimits {
+            per_address_per_hour: 10,
+            per_address_burst: 3,
+            per_client_per_hour: 30,
+            per_client_burst: 10,
+        }
+    }
+}
+
+impl EmailLimits {
+    /// No limit.
+    pub fn off() -> Self {
+        EmailLimits {
+            per_address_per_hour: 0,
+            per_address_burst: 0,
+            per_client_per_hour: 0,
+            per_client_burst: 0,
+        }
+    }
+
+    /// The defaults, with what `AUTH_EMAIL_PER_ADDRESS_PER_HOUR`, `AUTH_EMAIL_PER_ADDRESS_BURST`,
+    /// `AUTH_EMAIL_PER_CLIENT_PER_HOUR` and `AUTH_EMAIL_PER_CLIENT_BURST` set (a number, or `off`).
+    pub fn from_env(
+        var: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, crate::rate_limit::LimitsError> {
+        let mut limits = EmailLimits::default();
+        crate::rate_limit::read_limit_variables(
+            [
+                (
+                    "AUTH_EMAIL_PER_ADDRESS_PER_HOUR",
+                    &mut limits.per_address_per_hour,
+                ),
+                (
+                    "AUTH_EMAIL_PER_ADDRESS_BURST",
+                    &mut limits.per_address_burst,
+                ),
+                (
+                    "AUTH_EMAIL_PER_CLIENT_PER_HOUR",
+                    &mut limits.per_client_per_hour,
+                ),
+                ("AUTH_EMAIL_PER_CLIENT_BURST", &mut limits.per_client_burst),
+            ],
+            var,
+        )?;
+        Ok(limits)
+    }
+
+    pub(crate) fn address_rate(&self) -> Option<Rate> {
+        Rate::new(self.per_address_per_hour, self.per_address_burst)
+    }
+
+    pub(crate) fn client_rate(&self) -> Option<Rate> {
+        Rate::new(self.per_client_per_hour, self.per_client_burst)
+    }
+}
+
+/// Why a link could not be mailed.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum MailError {
+    #[error("the mail could not be built: {0}")]
+    Build(#[from] lettre::error::Error),
+    #[error("the SMTP server refused or could not be reached: {0}")]
+    Smtp(#[from] lettre::transport::smtp::Error),
+    #[error("the application's send_verification_request failed: {0}")]
+    Hook(SendError),
+}
+
+/// How links are delivered.
+pub(crate) enum Mailer {
+    /// SMTP, from `AUTH_EMAIL_SERVER` and `AUTH_EMAIL_FROM`.
+    Smtp {
+        transport: AsyncSmtpTransport<Tokio1Executor>,
+        from: Mailbox,
+    },
+    /// The application's hook.
+    Hook(Arc<dyn SendVerificationRequest>),
+    /// A debug build without a server: the link is logged.
+    Log,
+}
+
+impl std::fmt::Debug for Mailer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Mailer::Smtp { from, .. } => write!(f, "Mailer::Smtp(from {from})"),
+            Mailer::Hook(_) => f.write_str("Mailer::Hook"),
+            Mailer::Log => f.write_str("Mailer::Log"),
+        }
+    }
+}
+
+impl Mailer {
+    /// The mailer the settings describe: the hook if given, else SMTP from
+    /// `AUTH_EMAIL_SERVER` (or NextAuth's `EMAIL_SERVER`) and `AUTH_EMAIL_FROM` (`EMAIL_FROM`),
+    /// else the log in a debug build; a release build without one does not start.
+    pub fn configure(
+        provider: &str,
+        hook: Option<Arc<dyn SendVerificationRequest>>,
+        env: impl Fn(&str) -> Option<String>,
+        debug_build: bool,
+    ) -> Result<Mailer, ConfigError> {
+        if let Some(hook) = hook {
+            return Ok(Mailer::Hook(hook));
+        }
+        let setting = |names: [&'static str; 2]| {
+            names.into_iter().find_map(|name| {
+                env(name)
+                    .filter(|value| !value.trim().is_empty())
+                    .map(|value| (name, value))
+            })
+        };
+        let invalid = |variable: &str, reason: String| ConfigError::ProviderSetting {
+            provider: provider.to_owned(),
+            variable: variable.to_owned(),
+            reason,
+        };
+        match setting(["AUTH_EMAIL_SERVER", "EMAIL_SERVER"]) {
+            Some((server_name, server)) => {
+                let (from_name, from) = setting(["AUTH_EMAIL_FROM", "EMAIL_FROM"]).ok_or_else(
+                    || invalid("AUTH_EMAIL_FROM", "the sender of sign-in mails is not set (e.g. `Shop <no-reply@shop.example>`)".to_owned()),
+                )?;
+                let from: Mailbox = from
+                    .trim()
+                    .parse()
+                    .map_err(|e| invalid(from_name, format!("not a mailbox: {e}")))?;
+                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(server.trim())
+                    .map_err(|e| {
+                        invalid(server_name, format!("not an smtp:// or smtps:// URL: {e}"))
+                    })?
+                    .timeout(Some(std::time::Duration::from_secs(10)))
+                    .build();
+                Ok(Mailer::Smtp { transport, from })
+            }
+            None if debug_build => {
+                tracing::warn!(
+                    provider,
+                    "AUTH_EMAIL_SERVER is not set: sign-in links are written to the log, not \
+                     mailed (a debug build only; a release build refuses to start)"
+                );
+                Ok(Mailer::Log)
+            }
+            None => Err(invalid(
+                "AUTH_EMAIL_SERVER",
+                "sign-in links need an SMTP server (smtp://user:password@host:587) or \
+                 AuthBuilder::send_verification_request"
+                    .to_owned(),
+            )),
+        }
+    }
+
+    /// Delivers one link.
+    pub async fn send(&self, request: VerificationRequest) -> Result<(), MailError> {
+        match self {
+            Mailer::Smtp { transport, from } => {
+                let message = message(from.clone(), &request)?;
+                transport.send(message).await?;
+                Ok(())
+            }
+            Mailer::Hook(hook) => hook.send(request).await.map_err(MailError::Hook),
+            Mailer::Log => {
+                tracing::warn!(
+                    to = %request.identifier,
+                    url = %request.url,
+                    "SIGN-IN LINK (not mailed: AUTH_EMAIL_SERVER is not set)"
+                );
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The mail of a link: plain text and HTML, the link in both.
+fn message(from: Mailbox, request: &VerificationRequest) -> Result<Message, lettre::error::Error> {
+    let to = Mailbox::new(
+        None,
+        request
+            .identifier
+            .parse::<Address>()
+            .map_err(|_| lettre::error::Error::MissingTo)?,
+    );
+    let host = &request.host;
+    let text = format!(
+        "Sign in to {host}\n\n{}\n\nThe link works once, for 24 hours at most. If you did not \
+         ask for it, ignore this mail.\n",
+        request.url
+    );
+    let url = crate::protocol::pages::escape(&request.url);
+    let host_html = crate::protocol::pages::escape(host);
+    let html = format!(
+        "<!DOCTYPE html><html><body style=\"font-family:sans-serif\">\
+         <p>Sign in to <strong>{host_html}</strong></p>\
+         <p><a href=\"{url}\">Sign in</a></p>\
+         <p>The link works once, for 24 hours at most. If you did not ask for it, ignore this \
+         mail.</p></body></html>"
+    );
+    Message::builder()
+        .from(from)
+        .to(to)
+        .subject(format!("Sign in to {host}"))
+        .multipart(MultiPart::alternative_plain_html(text, html))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_are_trimmed_and_lower_cased() {
+        assert_eq!(
+            normalize_address(" Bob@Shop.Example").unwrap(),
+            "bob@shop.example"
+        );
+    }
+
+    #[test]
+    fn hostile_addresses_are_refused() {
+        for hostile in [
+            "",
+            "a@b.c\r\nBcc: x@y.z",
+            "a@b.c\nBcc:x@y.z",
+            "a@b.c,d@e.f",
+            "Ada <ada@example.com>",
+            "\"a b\"@example.com",
+            "a@b",
+            "@example.com",
+            "a@@example.com",
+            "a@b@example.com",
+            "a\u{0}@example.com",
+            "o'brien'; DROP TABLE users; --@example.com",
+        ] {
+            assert!(normalize_address(hostile).is_err(), "{hostile:?}");
+        }
+        let long = format!("{}@example.com", "a".repeat(250));
+        assert!(normalize_address(&long).is_err());
+    }
+
+    #[test]
+    fn an_apostrophe_is_a_valid_local_part() {
+        assert_eq!(
+            normalize_address("o'brien@example.com").unwrap(),
+            "o'brien@example.com"
+        );
+    }
+
+    #[test]
+    fn tokens_are_hashed_with_the_secret_as_next_auth_does() {
+        // sha256("abc" + "def") = sha256("abcdef").
+        assert_eq!(
+            hash_token("abc", "def"),
+            "bef57ec7f53a6d40beb640a780a639c83bc29ac8a9816f1fc6c5c6dcd93c4721"
+        );
+        let token = new_token();
+        assert_eq!(token.len(), 64);
+        assert_ne!(token, new_token());
+    }
+
+    #[test]
+    fn without_a_server_a_debug_build_logs_and_a_release_build_refuses() {
+        let none = |_: &str| None;
+        assert!(matches!(
+            Mailer::configure("email", None, none, true),
+            Ok(Mailer::Log)
+        ));
+        assert!(Mailer::configure("email", None, none, false).is_err());
+        let no_from =
+            |name: &str| (name == "AUTH_EMAIL_SERVER").then(|| "smtp://127.0.0.1:2525".to_owned());
+        let error = Mailer::configure("email", None, no_from, true).unwrap_err();
+        assert!(error.to_string().contains("AUTH_EMAIL_FROM"), "{error}");
+    }
+
+    #[test]
+    fn the_mail_carries_the_link_and_no_injected_header() {
+        let request = VerificationRequest {
+            identifier: "ada@example.com".into(),
+            url: "http://127.0.0.1:3000/api/auth/callback/email?token=t&email=ada%40example.com"
+                .into(),
+            expires: 0,
+            provider: "email",
+            host: "127.0.0.1:3000".into(),
+        };
+        let from: Mailbox = "Shop <no-reply@shop.example>".parse().unwrap();
+        let formatted = String::from_utf8(message(from, &request).unwrap().formatted()).unwrap();
+        assert!(formatted.contains("To: ada@example.com"), "{formatted}");
+        assert!(formatted.contains("Subject: Sign in to 127.0.0.1:3000"));
+        assert!(!formatted.contains("Bcc"));
+    }
+}
