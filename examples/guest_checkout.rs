@@ -21,6 +21,9 @@
 //! - Guests not seen for 30 days are removed hourly with their carts ([`DeleteCarts`]); their
 //!   sessions end with them.
 //! - `POST /api/checkout` takes a [`Member`]: a guest gets `403 {"error":"MemberRequired"}`.
+//! - With `AUTH_SESSION_STRATEGY=database`, sessions live in the same database and the page's
+//!   "Your devices" lists a member's browsers (`GET /api/devices`), any of which can be signed
+//!   out from another (`POST /api/devices/end`).
 //!
 //! ```sh
 //! cargo run --example guest_checkout     # then open http://127.0.0.1:3000
@@ -45,7 +48,7 @@ use auth_runtime::{
     AuthBuilder, AuthDefinition, CallbackError, SignInDecision, TokenClaims, User, next_auth,
 };
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -354,6 +357,8 @@ pub fn app<D: AuthDefinition<State = Shop>>(auth: auth_runtime::Auth<D>) -> Rout
         .route("/api/products", get(products))
         .route("/api/cart", get(cart::<D>).post(add_to_cart::<D>))
         .route("/api/checkout", post(checkout::<D>))
+        .route("/api/devices", get(devices::<D>))
+        .route("/api/devices/end", post(end_device::<D>))
         // Carts and sessions are this visitor's: never kept by a shared cache.
         .layer(axum::middleware::map_response(no_store))
         // The shop's own JSON bodies are a few bytes (the auth API has its own limits).
@@ -490,6 +495,48 @@ async fn checkout<D: AuthDefinition<State = Shop>>(
     Ok(Json(serde_json::json!({ "ordered": items })))
 }
 
+/// `GET /api/devices`: the signed-in user's sessions, one per browser (database sessions,
+/// `AUTH_SESSION_STRATEGY=database`); 409 with token sessions, 401 without a session.
+async fn devices<D: AuthDefinition<State = Shop>>(
+    State(auth): State<auth_runtime::Auth<D>>,
+    headers: HeaderMap,
+) -> axum::response::Response {
+    match auth.devices(&headers).await {
+        Ok(devices) => Json(serde_json::json!({ "devices": devices })).into_response(),
+        Err(error) => device_error(error),
+    }
+}
+
+/// `POST /api/devices/end` `{ "id": ".." }` signs that browser out; `{ "others": true }` every
+/// browser but this one.
+#[derive(serde::Deserialize)]
+struct EndDevice {
+    id: Option<String>,
+    #[serde(default)]
+    others: bool,
+}
+
+async fn end_device<D: AuthDefinition<State = Shop>>(
+    State(auth): State<auth_runtime::Auth<D>>,
+    headers: HeaderMap,
+    Json(end): Json<EndDevice>,
+) -> axum::response::Response {
+    let ended = match (end.others, end.id) {
+        (true, _) => auth.end_other_devices(&headers).await,
+        (false, Some(id)) => auth.end_device(&headers, &id).await.map(u64::from),
+        (false, None) => return bad_request("give `id` or `others: true`").into_response(),
+    };
+    match ended {
+        Ok(ended) => Json(serde_json::json!({ "ended": ended })).into_response(),
+        Err(error) => device_error(error),
+    }
+}
+
+fn device_error(error: auth_runtime::DeviceError) -> axum::response::Response {
+    let body = serde_json::json!({ "error": "Devices", "message": error.to_string() });
+    (error.status(), Json(body)).into_response()
+}
+
 async fn index() -> Html<&'static str> {
     Html(PAGE)
 }
@@ -522,7 +569,11 @@ table{width:100%;border-collapse:collapse}td{padding:.3rem 0}td.n{text-align:rig
 <p><button id="checkout">Check out</button></p><p id="out"></p></section>
 <section class="card" id="account"><form id="login" data-testid="sign-in"><strong>Sign in to check out</strong>
 <input name="username" placeholder="alice" autocomplete="username"><input name="password" type="password" placeholder="alice-password" autocomplete="current-password"><button>Sign in</button></form>
+<form id="email" data-testid="email-sign-in" hidden><strong>Or get a sign-in link</strong>
+<input name="email" type="email" placeholder="you@example.com" autocomplete="email"><button>Mail me a link</button></form>
 <p id="oidc"></p><button class="quiet" id="signout" hidden>Sign out</button></section>
+<section class="card" id="devices" data-testid="devices" hidden><h2>Your devices</h2><ul id="device-list" class="products"></ul>
+<button class="quiet" id="end-others">Sign out everywhere else</button></section>
 </aside>
 </main>
 <script>
@@ -564,10 +615,40 @@ async function refresh() {
   who.dataset.session = session.isGuest ? 'guest' : 'member';
   document.getElementById('login').hidden = !session.isGuest;
   document.getElementById('signout').hidden = session.isGuest;
+  showDevices(!session.isGuest);
   const cart = await api('/api/cart');
   showCart(cart.items);
   document.getElementById('cart').dataset.session = cart.guest ? 'guest' : 'member';
 }
+async function showDevices(member) {
+  const section = document.getElementById('devices');
+  const answer = member ? await fetch('/api/devices') : null;
+  section.hidden = !(answer && answer.ok);
+  if (section.hidden) return;
+  const list = document.getElementById('device-list');
+  list.replaceChildren();
+  for (const device of (await answer.json()).devices) {
+    const li = document.createElement('li');
+    const since = device.created_at ? new Date(device.created_at * 1000).toLocaleString() : 'earlier';
+    li.textContent = (device.user_agent || 'Unknown browser').slice(0, 60) + ', since ' + since;
+    if (device.current) li.append(Object.assign(document.createElement('em'), { textContent: ' (this one)' }));
+    else {
+      const end = Object.assign(document.createElement('button'), { className: 'quiet', textContent: 'Sign out' });
+      end.onclick = () => api('/api/devices/end', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: device.id }) }).then(refresh);
+      li.append(end);
+    }
+    list.append(li);
+  }
+}
+document.getElementById('end-others').onclick = () =>
+  api('/api/devices/end', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"others":true}' }).then(refresh);
+document.getElementById('email').onsubmit = async (e) => {
+  e.preventDefault();
+  const { csrfToken } = await api('/api/auth/csrf');
+  const body = new URLSearchParams({ email: new FormData(e.target).get('email'), csrfToken, json: 'true', callbackUrl: location.href });
+  const { url } = await api('/api/auth/signin/email', { method: 'POST', body });
+  document.getElementById('out').textContent = new URL(url).searchParams.get('error') ? 'That address cannot get a link.' : 'Check your mail for the sign-in link.';
+};
 const products = api('/api/products').then(list => {
   for (const p of list) {
     catalog[p.id] = p;
@@ -585,6 +666,7 @@ const products = api('/api/products').then(list => {
   }
 });
 api('/api/auth/providers').then(providers => {
+  document.getElementById('email').hidden = !providers.email;
   if (!providers.user) return;
   const button = document.createElement('button');
   button.textContent = 'Sign in with ' + providers.user.name;

@@ -196,6 +196,11 @@ async fn our_token(auth: &Auth, padding: usize) -> (Client<NextAuth>, String) {
 
 #[tokio::test]
 async fn tokens_minted_by_next_auth_v4_and_authjs_v5_open_sessions_here() {
+    if skip::only_for_token_sessions(
+        "tokens_minted_by_next_auth_v4_and_authjs_v5_open_sessions_here",
+    ) {
+        return;
+    }
     if !node_ready("tokens_minted_by_next_auth_v4_and_authjs_v5_open_sessions_here") {
         return;
     }
@@ -251,6 +256,9 @@ async fn tokens_minted_by_next_auth_v4_and_authjs_v5_open_sessions_here() {
 
 #[tokio::test]
 async fn tokens_issued_here_are_decoded_by_next_auth_and_authjs() {
+    if skip::only_for_token_sessions("tokens_issued_here_are_decoded_by_next_auth_and_authjs") {
+        return;
+    }
     if !node_ready("tokens_issued_here_are_decoded_by_next_auth_and_authjs") {
         return;
     }
@@ -357,6 +365,11 @@ fn set_cookies(headers: &reqwest::header::HeaderMap) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_real_next_auth_server_and_this_one_accept_each_others_session_cookies() {
+    if skip::only_for_token_sessions(
+        "a_real_next_auth_server_and_this_one_accept_each_others_session_cookies",
+    ) {
+        return;
+    }
     if !node_ready("a_real_next_auth_server_and_this_one_accept_each_others_session_cookies") {
         return;
     }
@@ -521,6 +534,10 @@ async fn the_nextjs_backend_example_trusts_cookies_minted_by_next_auth() {
 /// session; `alg` stays pinned to HS256.
 #[tokio::test]
 async fn a_jws_minted_by_a_standard_library_is_read_and_alg_is_pinned() {
+    if skip::only_for_token_sessions("a_jws_minted_by_a_standard_library_is_read_and_alg_is_pinned")
+    {
+        return;
+    }
     let auth = auth(TokenFormat::Jws);
     let mut key = [0u8; 32];
     hkdf::Hkdf::<sha2::Sha256>::new(None, SECRET.as_bytes())

@@ -343,6 +343,11 @@ async fn a_revoked_refresh_token_gives_refresh_access_token_error() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rotated_out_refresh_token_used_again_gives_refresh_access_token_error() {
+    if skip::only_for_token_sessions(
+        "a_rotated_out_refresh_token_used_again_gives_refresh_access_token_error",
+    ) {
+        return;
+    }
     if !node_or_skip("a_rotated_out_refresh_token_used_again_gives_refresh_access_token_error") {
         return;
     }

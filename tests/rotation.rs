@@ -1,6 +1,8 @@
 //! Rotating the secret while sessions are live signs nobody out: tokens and CSRF cookies minted
 //! under the old secret are accepted while it is listed, and re-issued under the new one.
 
+#[path = "support/skip.rs"]
+mod skip;
 mod support;
 
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -52,6 +54,9 @@ fn moved(client: Client<NextAuth>, to: &Auth) -> Client<NextAuth> {
 
 #[tokio::test]
 async fn rotating_the_secret_signs_nobody_out() {
+    if skip::only_for_token_sessions("rotating_the_secret_signs_nobody_out") {
+        return;
+    }
     let before = auth(&[OLD]);
     let mut browsers = Vec::new();
     for _ in 0..20 {

@@ -85,6 +85,9 @@ async fn signs_out_everywhere(auth: Auth, other_server: Auth) {
 
 #[tokio::test]
 async fn sqlite_store_signs_a_user_out_everywhere() {
+    if skip::only_for_token_sessions("sqlite_store_signs_a_user_out_everywhere") {
+        return;
+    }
     let dir = std::env::temp_dir().join(format!("auth-sv-{}.db", std::process::id()));
     let url = format!("sqlite://{}?mode=rwc", dir.display());
     let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
@@ -97,6 +100,9 @@ async fn sqlite_store_signs_a_user_out_everywhere() {
 
 #[tokio::test]
 async fn postgres_store_signs_a_user_out_everywhere() {
+    if skip::only_for_token_sessions("postgres_store_signs_a_user_out_everywhere") {
+        return;
+    }
     let user = std::env::var("USER").unwrap_or_else(|_| "postgres".into());
     let mut pool = None;
     for role in ["postgres", user.as_str()] {
@@ -140,6 +146,9 @@ impl SessionVersions for Down {
 
 #[tokio::test]
 async fn an_unavailable_store_refuses_reads_without_signing_out() {
+    if skip::only_for_token_sessions("an_unavailable_store_refuses_reads_without_signing_out") {
+        return;
+    }
     let up = auth(
         SqliteSessionVersions::new(sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap())
             .await
@@ -184,6 +193,11 @@ fn now() -> i64 {
 /// counts as version 0 of its subject, so sign-out everywhere ends both.
 #[tokio::test]
 async fn sign_out_everywhere_ends_tokens_minted_outside_the_rest_api_and_without_a_version() {
+    if skip::only_for_token_sessions(
+        "sign_out_everywhere_ends_tokens_minted_outside_the_rest_api_and_without_a_version",
+    ) {
+        return;
+    }
     let pool = sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap();
     let auth = auth(SqliteSessionVersions::new(pool).await.unwrap());
     let unversioned = Auth::builder(()).secret(SECRET).url(URL).build().unwrap();
@@ -220,6 +234,9 @@ async fn sign_out_everywhere_ends_tokens_minted_outside_the_rest_api_and_without
 
 #[tokio::test]
 async fn without_a_store_sign_out_everywhere_says_so() {
+    if skip::only_for_token_sessions("without_a_store_sign_out_everywhere_says_so") {
+        return;
+    }
     let auth = Auth::builder(()).secret(SECRET).url(URL).build().unwrap();
     let error = auth.sign_out_everywhere("u1").await.unwrap_err();
     assert!(error.to_string().contains("no session version store"));

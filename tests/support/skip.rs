@@ -6,3 +6,26 @@ pub fn skipped(message: &str) {
     use std::io::Write as _;
     let _ = writeln!(std::io::stderr(), "{message}");
 }
+
+/// Whether this run keeps sessions in the database (`AUTH_SESSION_STRATEGY=database`, the last
+/// pass of `.ci/run`).
+#[allow(dead_code)]
+pub fn database_sessions() -> bool {
+    std::env::var("AUTH_SESSION_STRATEGY").is_ok_and(|v| v.trim().eq_ignore_ascii_case("database"))
+}
+
+/// For a test about what a session token carries (its format, chunks, a copy of it going
+/// stale): `true`, said as skipped, when sessions live in the database instead, where the
+/// cookie holds an opaque key and there is no token to test. `database_sessions.rs` is that
+/// strategy's own suite.
+#[allow(dead_code)]
+pub fn only_for_token_sessions(test: &str) -> bool {
+    let skip = database_sessions();
+    if skip {
+        skipped(&format!(
+            "SKIPPED {test}: it tests session tokens, and AUTH_SESSION_STRATEGY=database keeps \
+             sessions in the database (tests/database_sessions.rs covers them)"
+        ));
+    }
+    skip
+}

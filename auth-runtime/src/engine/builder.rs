@@ -644,10 +644,10 @@ fn fallback_adapter() -> Result<Arc<dyn crate::adapter::Adapter>, ConfigError> {
             "the database session strategy has no adapter: sessions are kept in memory and lost \
              when the process exits; call AuthBuilder::adapter (a release build refuses to start)"
         );
-        // One connection kept forever: an in-memory database lives as long as its connection.
+        // One connection, never closed once opened: an in-memory database lives as long as its
+        // connection. (Lazy, and no minimum to maintain: `build` may run outside a runtime.)
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
-            .min_connections(1)
             .idle_timeout(None)
             .max_lifetime(None)
             .connect_lazy_with(SqliteConnectOptions::new().in_memory(true));

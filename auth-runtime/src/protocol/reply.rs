@@ -190,6 +190,17 @@ impl Refusal {
         }
     }
 
+    /// `503 SessionStoreUnavailable`: the database that keeps sessions (the adapter) cannot be
+    /// reached now; retry in a second.
+    #[cfg(feature = "sqlx-store")]
+    pub fn session_store_unavailable() -> Self {
+        Refusal {
+            code: "SessionStoreUnavailable",
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            retry_after: Some(1),
+        }
+    }
+
     /// JSON `{ url, error }` whatever the client asked for: the status carries the meaning
     /// (429, 503), and `signIn()` turns the `error` of the URL into `{ ok: false, error }`.
     pub fn reply(&self, base: &crate::base_url::BaseUrl, provider: &str) -> Reply {

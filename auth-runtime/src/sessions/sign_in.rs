@@ -52,7 +52,7 @@ pub(crate) enum SignInError {
     /// The `sign_in` callback sent the visitor to this URL (same-origin, already checked).
     Redirected(String),
     /// The guest store refused (limits, outage, a failing upgrade hook).
-    #[cfg_attr(not(feature = "guests"), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "guests", feature = "sqlx-store")), allow(dead_code))]
     Refused(crate::protocol::reply::Refusal),
     /// A callback failed, or the session could not be issued, at `stage`.
     Callback {
@@ -62,6 +62,34 @@ pub(crate) enum SignInError {
 }
 
 impl SignInError {
+    /// A session that could not be issued: 503 when its store cannot be reached now.
+    fn from_issue(error: super::IssueError) -> Self {
+        match error {
+            #[cfg(feature = "sqlx-store")]
+            super::IssueError::Adapter(error) => SignInError::from_adapter(error),
+            error => SignInError::Callback {
+                stage: "issue",
+                error: CallbackError::internal(error),
+            },
+        }
+    }
+
+    /// The adapter failed: 503 `SessionStoreUnavailable` when it cannot be reached now (the
+    /// client retries), else a server error.
+    #[cfg(feature = "sqlx-store")]
+    fn from_adapter(error: crate::adapter::AdapterError) -> Self {
+        match error {
+            crate::adapter::AdapterError::Unavailable(ref cause) => {
+                tracing::warn!(%cause, "the session store is unavailable; sign-in refused with 503");
+                SignInError::Refused(crate::protocol::reply::Refusal::session_store_unavailable())
+            }
+            error => SignInError::Callback {
+                stage: "adapter",
+                error: CallbackError::internal(error),
+            },
+        }
+    }
+
     /// Counts a sign-in that failed here, by the code the client gets.
     fn count(&self, provider: &str) {
         match self {
@@ -255,10 +283,7 @@ impl<D: AuthDefinition> Sessions<D> {
         let mut cookies = self
             .issue(settings, &mut token, holder, present)
             .await
-            .map_err(|error| SignInError::Callback {
-                stage: "issue",
-                error: CallbackError::internal(error),
-            })?;
+            .map_err(SignInError::from_issue)?;
         crate::debug::step!(settings, "session_issued", cookies = cookies.len());
         cookies.append(&mut extra_cookies);
         if let Some((user, account)) = &told {
@@ -296,10 +321,9 @@ impl<D: AuthDefinition> Sessions<D> {
             Err(super::database::CreateError::NotLinked) => {
                 Err(SignInError::Denied("OAuthAccountNotLinked".to_owned()))
             }
-            Err(super::database::CreateError::Adapter(error)) => Err(SignInError::Callback {
-                stage: "adapter",
-                error: CallbackError::internal(error),
-            }),
+            Err(super::database::CreateError::Adapter(error)) => {
+                Err(SignInError::from_adapter(error))
+            }
         }
     }
 

@@ -6,7 +6,7 @@ use auth_runtime::definition::{
     AttemptLimitSettings, CredentialField, DefinedSettings, GuestLimitSettings, PageSettings,
     ThemeSettings,
 };
-use auth_runtime::{AuthDefinition, TokenFormat, next_auth};
+use auth_runtime::{AuthDefinition, SessionStrategy, TokenFormat, next_auth};
 
 pub struct AppState;
 
@@ -76,6 +76,7 @@ fn main() {
                 new_user: Some("/welcome"),
             },
             debug: Some(true),
+            strategy: Some(SessionStrategy::Jwt),
             theme: ThemeSettings {
                 color_scheme: Some("dark"),
                 brand_color: Some("#0f766e"),
