@@ -366,16 +366,28 @@ async fn postgres_restart_under_load_fails_fast_recovers_and_loses_nothing() {
         &wrong[..wrong.len().min(5)]
     );
     assert!(unavailable_during > 0, "the outage was seen");
-    assert_eq!(
-        rows.0,
-        i64::from(ok),
-        "one row per guest answered 200, none for a refused one"
-    );
-    assert_eq!(
-        tally.member_reads_failed.load(Ordering::Relaxed),
-        0,
-        "token sessions need no database"
-    );
+    if skip::database_sessions() {
+        // Database sessions: the guest's row is written before its session's, not in one
+        // transaction, so a sign-in refused between the two leaves a guest that never got a
+        // session (cleanup removes it with the abandoned ones). Members' sessions live in the
+        // stopped database too, so their reads fail while it is down.
+        let (ok, refused) = (i64::from(ok), i64::from(refused));
+        assert!(
+            rows.0 >= ok && rows.0 <= ok + refused,
+            "a row per guest answered 200, at most one more per refusal: {rows:?}"
+        );
+    } else {
+        assert_eq!(
+            rows.0,
+            i64::from(ok),
+            "one row per guest answered 200, none for a refused one"
+        );
+        assert_eq!(
+            tally.member_reads_failed.load(Ordering::Relaxed),
+            0,
+            "token sessions need no database"
+        );
+    }
     assert!(
         slowest < 10_000,
         "no answer waited for the request timeout: {slowest} ms"

@@ -32,7 +32,9 @@ fn auth() -> Auth {
 }
 
 fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    // Timers on: under AUTH_SESSION_STRATEGY=database a read waits on the session store's pool.
     tokio::runtime::Builder::new_current_thread()
+        .enable_all()
         .build()
         .unwrap()
         .block_on(future)

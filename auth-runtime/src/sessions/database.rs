@@ -357,4 +357,62 @@ mod tests {
         assert_eq!(truncate("héllo", 2), "h");
         assert_eq!(truncate("abc", 10), "abc");
     }
+
+    #[cfg(feature = "sqlite")]
+    fn on_sqlite() -> DatabaseSessions {
+        use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_lazy_with(SqliteConnectOptions::new().in_memory(true));
+        DatabaseSessions::new(Arc::new(crate::adapter::SqliteAdapter::lazy(pool)), 3600)
+    }
+
+    /// NextAuth's account linking: an account signs in as its user; a new OAuth account whose
+    /// e-mail another user has is refused (`OAuthAccountNotLinked`); Credentials and guests map
+    /// by their account alone.
+    #[cfg(feature = "sqlite")]
+    #[tokio::test]
+    async fn accounts_link_as_next_auth_links_them() {
+        let sessions = on_sqlite();
+        let ada = User::with_id("gh-1").email("ada@example.com").name("Ada");
+        let github = Account::new("github", "oauth", "gh-1");
+        let first = sessions.user_for(&ada, &github, false).await.unwrap();
+        let again = sessions.user_for(&ada, &github, false).await.unwrap();
+        assert_eq!(first, again, "the account's user");
+        assert_eq!(first.name.as_deref(), Some("Ada"));
+
+        let google = Account::new("google", "oidc", "g-9");
+        let same_address = User::with_id("g-9").email("ada@example.com");
+        assert!(matches!(
+            sessions.user_for(&same_address, &google, false).await,
+            Err(CreateError::NotLinked)
+        ));
+        let password = Account::new("password", "credentials", "ada");
+        let by_password = sessions
+            .user_for(
+                &User::with_id("ada").email("ada@example.com"),
+                &password,
+                false,
+            )
+            .await
+            .unwrap();
+        assert_ne!(
+            by_password.id, first.id,
+            "Credentials map by their account only"
+        );
+
+        let guest = Account::new("anon", "credentials", "guest-1");
+        let as_guest = sessions
+            .user_for(&User::with_id("guest-1"), &guest, true)
+            .await
+            .unwrap();
+        let found = sessions
+            .adapter()
+            .get_user_by_account("anon", "guest-1")
+            .await
+            .unwrap();
+        assert_eq!(found, Some(as_guest));
+    }
 }
