@@ -1,6 +1,6 @@
 // Database sessions for every provider, Credentials and Anonymous included (NextAuth allows them
 // for OAuth and e-mail only); the adapter is given at run time.
-use auth_runtime::next_auth;
+use auth_runtime::{AuthDefinition, next_auth};
 
 next_auth! {
     strategy: "database",
