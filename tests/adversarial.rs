@@ -97,6 +97,7 @@ async fn one_client_cannot_lock_other_visitors_out_of_guest_sign_in() {
 
     let attacker = Browser::new(&origin, loopback(2));
     let mut refused = 0;
+    let attack = std::time::Instant::now();
     for _ in 0..150 {
         let mut attempt = attacker.clone();
         attempt.jar.clear();
@@ -127,7 +128,13 @@ async fn one_client_cannot_lock_other_visitors_out_of_guest_sign_in() {
         .lines()
         .filter(|l| l.contains("sign-in refused"))
         .count();
-    assert!((1..=21).contains(&lines), "{lines} refusal lines");
+    // The refusal log's budget: a burst of 20 lines, then 5 a second (a slower machine refills
+    // more of it while the attack lasts).
+    let most = 20 + (5.0 * attack.elapsed().as_secs_f64()).ceil() as usize;
+    assert!(
+        (1..=most).contains(&lines),
+        "{lines} refusal lines, at most {most}"
+    );
 }
 
 /// Findings 2, 3 and 6 on the shop: sign-out ends the guest (the next anonymous sign-in on the

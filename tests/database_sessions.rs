@@ -224,6 +224,11 @@ async fn stores_a_hashed_session(db: &Db) {
     // The session read answers the claims: `Auth::session` in a handler sees alice.
     let current = auth.session(&headers_of(&alice)).await.unwrap();
     assert_eq!(current.token.sub.as_deref(), Some("alice"));
+    // `session.user` is the user row's, as in NextAuth's database strategy: a renamed user is
+    // renamed in every session at its next read.
+    db.execute("UPDATE users SET name = 'Alice Liddell'").await;
+    assert_eq!(alice.session().await["user"]["name"], "Alice Liddell");
+    assert_eq!(current.session.user.name.as_deref(), Some("alice (db)"));
 }
 
 on_both!(

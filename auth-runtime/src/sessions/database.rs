@@ -24,7 +24,7 @@ use crate::adapter::{
     UserFields,
 };
 use crate::definition::TokenClaims;
-use crate::user::{Account, User};
+use crate::user::{Account, SessionUser, User};
 
 use super::{SessionError, Stored};
 
@@ -141,6 +141,11 @@ impl DatabaseSessions {
                 key,
                 user_id: session.user_id,
                 session_id: session.id,
+                user: SessionUser {
+                    name: user.name,
+                    email: user.email,
+                    image: user.image,
+                },
             },
         })
     }

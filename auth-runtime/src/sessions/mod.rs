@@ -121,6 +121,9 @@ pub(crate) struct Stored {
     pub user_id: String,
     /// The row id (what the device list shows).
     pub session_id: String,
+    /// `session.user` as the user row has it (NextAuth's database strategy builds the session
+    /// from the row, not from the claims).
+    pub user: SessionUser,
 }
 
 /// Who a new session belongs to.
@@ -467,14 +470,15 @@ impl<D: AuthDefinition> Sessions<D> {
         let due = always_renew
             || verified.reissue
             || now.saturating_sub(issued_at) >= i64::try_from(settings.update_age).unwrap_or(0);
+        // NextAuth builds `session.user` from the token as read, before the jwt callback (from
+        // the user row under the database strategy).
+        let user = user_of(&verified);
         // Not due: re-issued only if the jwt callback changes the claims.
         let before = match (due, verified.written) {
             (true, _) => Vec::new(),
             (false, Some(written)) => written,
             (false, None) => serde_json::to_vec(&verified.claims).unwrap_or_default(),
         };
-        // NextAuth builds `session.user` from the token as read, before the jwt callback.
-        let user = session_user(&verified.claims);
         let mut token = self.run_jwt(state, verified.claims, event).await?;
         let mut set = Vec::new();
         let expires_at = if due || !serialises_to(&token, &before) {
@@ -551,7 +555,7 @@ impl<D: AuthDefinition> Sessions<D> {
         headers: &http::HeaderMap,
     ) -> Result<CurrentSession<D>, SessionError> {
         let verified = self.read_headers(settings, headers).await?;
-        let user = session_user(&verified.claims);
+        let user = user_of(&verified);
         let token = self
             .run_jwt(state, verified.claims, JwtEvent::Refresh)
             .await?;
@@ -653,6 +657,14 @@ fn serialises_to<T: serde::Serialize>(token: &T, payload: &[u8]) -> bool {
     }
     let mut compare = Compare { rest: payload };
     serde_json::to_writer(&mut compare, token).is_ok() && compare.rest.is_empty()
+}
+
+/// `session.user` of a verified session: the user row's (database strategy), else the claims'.
+fn user_of<T: TokenClaims>(verified: &Verified<T>) -> SessionUser {
+    match &verified.stored {
+        Some(stored) => stored.user.clone(),
+        None => session_user(&verified.claims),
+    }
 }
 
 fn session_user<T: TokenClaims>(token: &T) -> SessionUser {
