@@ -11,8 +11,8 @@
 //!
 //! `PORT` (default 3000), `AUTH_URL` (default `http://127.0.0.1:$PORT/api/auth`), `AUTH_SECRET`
 //! (a development secret is generated when unset), `DATABASE_URL` (a `postgres://` URL or an
-//! SQLite file; default `anonymous.db`, or `GUESTS_DB`) and the `AUTH_GUEST_*` creation limits
-//! configure it. SIGTERM or Ctrl-C stops it cleanly (requests in flight finish, the store is
+//! SQLite file; default `anonymous.db`, or `GUESTS_DB`), the `AUTH_GUEST_*` creation limits and
+//! `AUTH_SESSION_STRATEGY` (`database` keeps sessions in the same database) configure it. SIGTERM or Ctrl-C stops it cleanly (requests in flight finish, the store is
 //! closed, exit status 0).
 
 use std::sync::Arc;
@@ -161,7 +161,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     // Created and migrated on first use; limits from the environment (`AUTH_GUEST_*`).
     let db = GuestDatabase::from_env(&default_file).await?;
 
-    let mut builder = Auth::builder(AppState { guests: db.store() });
+    // Database sessions (`AUTH_SESSION_STRATEGY=database`) live in the same database.
+    let mut builder = Auth::builder(AppState { guests: db.store() }).adapter(db.adapter());
     if std::env::var_os("AUTH_URL").is_none() && std::env::var_os("NEXTAUTH_URL").is_none() {
         builder = builder.url(format!("http://127.0.0.1:{port}/api/auth"));
     }

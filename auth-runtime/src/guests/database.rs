@@ -90,6 +90,15 @@ impl GuestDatabase {
         }
     }
 
+    /// The adapter on the same database (users, accounts, database sessions, e-mail tokens),
+    /// for [`AuthBuilder::adapter`](crate::AuthBuilder::adapter) when the guest store is not
+    /// given to the engine itself.
+    pub fn adapter(&self) -> Arc<dyn crate::adapter::Adapter> {
+        self.store()
+            .adapter()
+            .expect("the SQLite and PostgreSQL guest stores have an adapter")
+    }
+
     /// Closes the store once the server has stopped (see [`GuestStore::close`]).
     pub async fn close(&self) {
         match self {
