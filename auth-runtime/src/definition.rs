@@ -219,7 +219,7 @@ pub struct DefinedSettings {
     /// `debug: true`: log each protocol step (`AUTH_DEBUG` overrides it).
     pub debug: Option<bool>,
     /// `strategy: "jwt" | "database"` (`AUTH_SESSION_STRATEGY` overrides it).
-    pub strategy: Option<crate::settings::SessionStrategy>,
+    pub strategy: Option<SessionStrategy>,
 }
 
 /// The app's own pages, written in `next_auth!` as `pages: { sign_in: "/login", .. }`: paths on
@@ -289,4 +289,39 @@ pub struct AttemptLimitSettings {
     pub per_identifier_per_hour: Option<u32>,
     /// Attempts on one identifier at once.
     pub per_identifier_burst: Option<u32>,
+}
+
+/// Where a session lives: NextAuth's `session.strategy`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SessionStrategy {
+    /// In the cookie: an encrypted (or signed) token, checked without a database (the default).
+    #[default]
+    Jwt,
+    /// In the database ([`adapter`](crate::adapter)): the cookie holds an opaque random token;
+    /// every read looks it up, so a session ends the moment its row is deleted.
+    Database,
+}
+
+impl SessionStrategy {
+    /// The name NextAuth gives it: `"jwt"` or `"database"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionStrategy::Jwt => "jwt",
+            SessionStrategy::Database => "database",
+        }
+    }
+}
+
+impl std::str::FromStr for SessionStrategy {
+    type Err = String;
+
+    /// `jwt` or `database`, as NextAuth spells them (surrounding spaces and case ignored).
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "jwt" => Ok(SessionStrategy::Jwt),
+            "database" => Ok(SessionStrategy::Database),
+            _ => Err(format!("{value:?} is neither \"jwt\" nor \"database\"")),
+        }
+    }
 }

@@ -97,6 +97,7 @@ pub mod events;
 #[cfg(feature = "guests")]
 pub mod guests;
 mod handlers;
+mod html;
 mod log_budget;
 mod protocol;
 pub mod providers;
@@ -116,7 +117,7 @@ pub use auth_macros::next_auth;
 pub use base_url::BaseUrl;
 pub use body::RequestBody;
 pub use callback::CallbackError;
-pub use definition::{AuthDefinition, ProviderId, SessionShape, TokenClaims};
+pub use definition::{AuthDefinition, ProviderId, SessionShape, SessionStrategy, TokenClaims};
 pub use engine::{Auth, AuthBuilder};
 pub use error::{ConfigError, RequestError};
 pub use protocol::request::ClientAddr;
@@ -128,7 +129,7 @@ pub use session_version::{SessionVersion, SessionVersionError, SessionVersions};
 pub use sessions::{CurrentSession, IssueError, ReadToken, SessionError, TokenReader};
 #[cfg(feature = "sqlx-store")]
 pub use sessions::{Device, DeviceError};
-pub use settings::{SessionStrategy, Settings};
+pub use settings::Settings;
 pub use sign_in_callback::{SignInAttempt, SignInDecision};
 pub use tokens::{TokenFormat, UnknownTokenFormat};
 pub use user::{Account, GuestUpgrade, JwtEvent, Profile, ProfileError, SessionUser, User};

@@ -2,7 +2,7 @@
 
 use crate::base_url::BaseUrl;
 use crate::cookies::CookieNames;
-use crate::definition::DefinedSettings;
+use crate::definition::{DefinedSettings, SessionStrategy};
 use crate::error::ConfigError;
 use crate::tokens::TokenFormat;
 
@@ -39,41 +39,6 @@ pub struct Overrides {
     pub(crate) redirect_origins: Vec<String>,
     pub(crate) debug: Option<bool>,
     pub(crate) strategy: Option<SessionStrategy>,
-}
-
-/// Where a session lives: NextAuth's `session.strategy`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum SessionStrategy {
-    /// In the cookie: an encrypted (or signed) token, checked without a database (the default).
-    #[default]
-    Jwt,
-    /// In the database ([`adapter`](crate::adapter)): the cookie holds an opaque random token;
-    /// every read looks it up, so a session ends the moment its row is deleted.
-    Database,
-}
-
-impl SessionStrategy {
-    /// The name NextAuth gives it: `"jwt"` or `"database"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SessionStrategy::Jwt => "jwt",
-            SessionStrategy::Database => "database",
-        }
-    }
-}
-
-impl std::str::FromStr for SessionStrategy {
-    type Err = String;
-
-    /// `jwt` or `database`, as NextAuth spells them (surrounding spaces and case ignored).
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match value.trim().to_ascii_lowercase().as_str() {
-            "jwt" => Ok(SessionStrategy::Jwt),
-            "database" => Ok(SessionStrategy::Database),
-            _ => Err(format!("{value:?} is neither \"jwt\" nor \"database\"")),
-        }
-    }
 }
 
 impl std::fmt::Debug for Overrides {

@@ -4,21 +4,7 @@ use std::fmt::Write as _;
 
 use crate::definition::{ProviderInfo, ThemeSettings};
 
-/// Escapes text for HTML bodies and attribute values.
-pub(crate) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub(crate) use crate::html::escape;
 
 /// The look of every built-in page: a centred card, the app's logo and brand colour, light or
 /// dark with the visitor's system (or as the theme says).

@@ -330,8 +330,8 @@ fn message(from: Mailbox, request: &VerificationRequest) -> Result<Message, lett
          ask for it, ignore this mail.\n",
         request.url
     );
-    let url = crate::protocol::pages::escape(&request.url);
-    let host_html = crate::protocol::pages::escape(host);
+    let url = crate::html::escape(&request.url);
+    let host_html = crate::html::escape(host);
     let html = format!(
         "<!DOCTYPE html><html><body style=\"font-family:sans-serif\">\
          <p>Sign in to <strong>{host_html}</strong></p>\
