@@ -496,13 +496,17 @@ async fn checkout<D: AuthDefinition<State = Shop>>(
 }
 
 /// `GET /api/devices`: the signed-in user's sessions, one per browser (database sessions,
-/// `AUTH_SESSION_STRATEGY=database`); 409 with token sessions, 401 without a session.
+/// `AUTH_SESSION_STRATEGY=database`); `{"devices": null}` with token sessions (there is no
+/// list to show), 401 without a session.
 async fn devices<D: AuthDefinition<State = Shop>>(
     State(auth): State<auth_runtime::Auth<D>>,
     headers: HeaderMap,
 ) -> axum::response::Response {
     match auth.devices(&headers).await {
         Ok(devices) => Json(serde_json::json!({ "devices": devices })).into_response(),
+        Err(auth_runtime::DeviceError::NotStored) => {
+            Json(serde_json::json!({ "devices": null })).into_response()
+        }
         Err(error) => device_error(error),
     }
 }
@@ -622,12 +626,12 @@ async function refresh() {
 }
 async function showDevices(member) {
   const section = document.getElementById('devices');
-  const answer = member ? await fetch('/api/devices') : null;
-  section.hidden = !(answer && answer.ok);
+  const answer = member ? await api('/api/devices') : null;
+  section.hidden = !(answer && answer.devices);
   if (section.hidden) return;
   const list = document.getElementById('device-list');
   list.replaceChildren();
-  for (const device of (await answer.json()).devices) {
+  for (const device of answer.devices) {
     const li = document.createElement('li');
     const since = device.created_at ? new Date(device.created_at * 1000).toLocaleString() : 'earlier';
     li.textContent = (device.user_agent || 'Unknown browser').slice(0, 60) + ', since ' + since;
