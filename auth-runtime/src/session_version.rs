@@ -48,31 +48,17 @@ pub struct SessionVersionError(#[source] pub Box<dyn std::error::Error + Send + 
 
 #[cfg(feature = "sqlx-store")]
 mod sql {
-    //! One table, `auth_session_versions(user_id TEXT PRIMARY KEY, version BIGINT NOT NULL)`,
-    //! the same SQL for SQLite (3.35+) and PostgreSQL.
+    use crate::adapter::{Adapter, Dialect, SqlAdapter};
 
-    use super::SessionVersionError;
+    use super::{SessionVersionError, SessionVersions, VersionFuture};
 
-    pub(super) const CREATE: &str = "CREATE TABLE IF NOT EXISTS auth_session_versions (\
-         user_id TEXT PRIMARY KEY NOT NULL, version BIGINT NOT NULL)";
-
-    pub(super) fn error(e: sqlx::Error) -> SessionVersionError {
-        SessionVersionError(Box::new(e))
-    }
-
-    pub(super) fn to_u64(version: i64) -> u64 {
-        u64::try_from(version).unwrap_or(0)
-    }
-}
-
-#[cfg(feature = "sqlite")]
-mod sqlite {
-    use super::{SessionVersions, VersionFuture, sql};
-
-    /// Session versions in SQLite (feature `sqlite`).
+    /// Session versions in the adapter's database: one table, `auth_session_versions`, one
+    /// migration set with the adapter's ([`SqliteSessionVersions`](super::SqliteSessionVersions),
+    /// feature `sqlite`; [`PostgresSessionVersions`](super::PostgresSessionVersions), feature
+    /// `postgres`, shared by every app server).
     ///
     /// ```
-    /// # tokio_test_block_on(async {
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
     /// use auth_runtime::{SessionVersions, SqliteSessionVersions};
     ///
     /// let pool = sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap();
@@ -80,108 +66,54 @@ mod sqlite {
     /// assert_eq!(versions.current("u1").await.unwrap(), 0);
     /// assert_eq!(versions.bump("u1").await.unwrap(), 1);
     /// # });
-    /// # fn tokio_test_block_on<F: std::future::Future>(f: F) -> F::Output {
-    /// #     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
-    /// # }
     /// ```
     #[derive(Debug, Clone)]
-    pub struct SqliteSessionVersions {
-        pool: sqlx::SqlitePool,
+    pub struct SqlSessionVersions<DB: Dialect> {
+        adapter: SqlAdapter<DB>,
     }
 
-    impl SqliteSessionVersions {
-        /// Uses `pool`, creating the `auth_session_versions` table if it does not exist.
-        pub async fn new(pool: sqlx::SqlitePool) -> Result<Self, super::SessionVersionError> {
-            sqlx::query(sql::CREATE)
-                .execute(&pool)
-                .await
-                .map_err(sql::error)?;
-            Ok(SqliteSessionVersions { pool })
+    impl<DB: Dialect> SqlSessionVersions<DB>
+    where
+        SqlAdapter<DB>: Adapter,
+    {
+        /// Uses `pool`, bringing the adapter's schema (which has the versions table) up to date.
+        pub async fn new(pool: sqlx::Pool<DB>) -> Result<Self, SessionVersionError> {
+            let adapter = SqlAdapter::lazy(pool);
+            adapter.migrate().await.map_err(error)?;
+            Ok(SqlSessionVersions { adapter })
         }
     }
 
-    impl SessionVersions for SqliteSessionVersions {
+    impl<DB: Dialect> SessionVersions for SqlSessionVersions<DB>
+    where
+        SqlAdapter<DB>: Adapter,
+    {
         fn current<'a>(&'a self, user_id: &'a str) -> VersionFuture<'a, u64> {
-            Box::pin(async move {
-                let row: Option<(i64,)> =
-                    sqlx::query_as("SELECT version FROM auth_session_versions WHERE user_id = ?")
-                        .bind(user_id)
-                        .fetch_optional(&self.pool)
-                        .await
-                        .map_err(sql::error)?;
-                Ok(row.map_or(0, |(v,)| sql::to_u64(v)))
-            })
+            Box::pin(async move { self.adapter.session_version(user_id).await.map_err(error) })
         }
 
         fn bump<'a>(&'a self, user_id: &'a str) -> VersionFuture<'a, u64> {
             Box::pin(async move {
-                let (v,): (i64,) = sqlx::query_as(
-                    "INSERT INTO auth_session_versions (user_id, version) VALUES (?, 1) \
-                     ON CONFLICT (user_id) DO UPDATE SET version = auth_session_versions.version + 1 \
-                     RETURNING version",
-                )
-                .bind(user_id)
-                .fetch_one(&self.pool)
-                .await
-                .map_err(sql::error)?;
-                Ok(sql::to_u64(v))
+                self.adapter
+                    .bump_session_version(user_id)
+                    .await
+                    .map_err(error)
             })
         }
+    }
+
+    fn error(e: crate::adapter::AdapterError) -> SessionVersionError {
+        SessionVersionError(Box::new(e))
     }
 }
 
-#[cfg(feature = "postgres")]
-mod postgres {
-    use super::{SessionVersions, VersionFuture, sql};
+#[cfg(feature = "sqlx-store")]
+pub use sql::SqlSessionVersions;
 
-    /// Session versions in PostgreSQL (feature `postgres`), shared by every app server.
-    #[derive(Debug, Clone)]
-    pub struct PostgresSessionVersions {
-        pool: sqlx::PgPool,
-    }
-
-    impl PostgresSessionVersions {
-        /// Uses `pool`, creating the `auth_session_versions` table if it does not exist.
-        pub async fn new(pool: sqlx::PgPool) -> Result<Self, super::SessionVersionError> {
-            sqlx::query(sql::CREATE)
-                .execute(&pool)
-                .await
-                .map_err(sql::error)?;
-            Ok(PostgresSessionVersions { pool })
-        }
-    }
-
-    impl SessionVersions for PostgresSessionVersions {
-        fn current<'a>(&'a self, user_id: &'a str) -> VersionFuture<'a, u64> {
-            Box::pin(async move {
-                let row: Option<(i64,)> =
-                    sqlx::query_as("SELECT version FROM auth_session_versions WHERE user_id = $1")
-                        .bind(user_id)
-                        .fetch_optional(&self.pool)
-                        .await
-                        .map_err(sql::error)?;
-                Ok(row.map_or(0, |(v,)| sql::to_u64(v)))
-            })
-        }
-
-        fn bump<'a>(&'a self, user_id: &'a str) -> VersionFuture<'a, u64> {
-            Box::pin(async move {
-                let (v,): (i64,) = sqlx::query_as(
-                    "INSERT INTO auth_session_versions (user_id, version) VALUES ($1, 1) \
-                     ON CONFLICT (user_id) DO UPDATE SET version = auth_session_versions.version + 1 \
-                     RETURNING version",
-                )
-                .bind(user_id)
-                .fetch_one(&self.pool)
-                .await
-                .map_err(sql::error)?;
-                Ok(sql::to_u64(v))
-            })
-        }
-    }
-}
-
-#[cfg(feature = "postgres")]
-pub use postgres::PostgresSessionVersions;
+/// Session versions in SQLite (feature `sqlite`).
 #[cfg(feature = "sqlite")]
-pub use sqlite::SqliteSessionVersions;
+pub type SqliteSessionVersions = SqlSessionVersions<sqlx::Sqlite>;
+
+/// Session versions in PostgreSQL (feature `postgres`), shared by every app server.
+#[cfg(feature = "postgres")]
+pub type PostgresSessionVersions = SqlSessionVersions<sqlx::Postgres>;

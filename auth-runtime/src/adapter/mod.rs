@@ -173,6 +173,9 @@ pub enum AdapterError {
     /// Any other database error.
     #[error("the user database failed: {0}")]
     Database(#[source] sqlx::Error),
+    /// This adapter does not keep what was asked for.
+    #[error("this adapter does not keep {0}")]
+    Unsupported(&'static str),
     /// A stored value that this library cannot read.
     #[error("a stored {what} cannot be read: {detail}")]
     Corrupt {
@@ -289,6 +292,24 @@ pub trait Adapter: Send + Sync + 'static {
         identifier: &str,
         token: &str,
     ) -> Result<Option<VerificationToken>, AdapterError>;
+
+    /// Brings the store's schema up to date (the SQL adapter also does it at its first use).
+    async fn migrate(&self) -> Result<(), AdapterError> {
+        Ok(())
+    }
+
+    /// The session version of `subject` (sign-out everywhere for token sessions; see
+    /// [`SessionVersions`](crate::SessionVersions)): 0 when none is recorded.
+    async fn session_version(&self, subject: &str) -> Result<u64, AdapterError> {
+        let _ = subject;
+        Err(AdapterError::Unsupported("session versions"))
+    }
+
+    /// Increments the session version of `subject`; returns the new one.
+    async fn bump_session_version(&self, subject: &str) -> Result<u64, AdapterError> {
+        let _ = subject;
+        Err(AdapterError::Unsupported("session versions"))
+    }
 
     /// Closes the connections (after the server stopped).
     async fn close(&self) {}

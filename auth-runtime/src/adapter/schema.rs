@@ -47,19 +47,24 @@ impl Migration {
 pub(super) const RECORD_TABLE: &str = "CREATE TABLE IF NOT EXISTS auth_schema_migrations (\
      version BIGINT PRIMARY KEY NOT NULL, description TEXT NOT NULL, applied_at BIGINT NOT NULL)";
 
+/// The table of session versions (sign-out everywhere for token sessions), the same on both.
+const SESSION_VERSIONS: &str = "CREATE TABLE IF NOT EXISTS auth_session_versions (\
+     user_id TEXT PRIMARY KEY NOT NULL, version BIGINT NOT NULL)";
+
 #[cfg(feature = "sqlite")]
-pub(super) const SQLITE: &[Migration] = &[Migration {
-    version: 1,
-    description: "users, accounts, sessions and verification tokens",
-    statements: &[
-        "CREATE TABLE IF NOT EXISTS users (\
+pub(super) const SQLITE: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "users, accounts, sessions and verification tokens",
+        statements: &[
+            "CREATE TABLE IF NOT EXISTS users (\
             id INTEGER PRIMARY KEY AUTOINCREMENT, \
             name TEXT, \
             email TEXT, \
             \"emailVerified\" BIGINT, \
             image TEXT)",
-        "CREATE INDEX IF NOT EXISTS users_email ON users (email)",
-        "CREATE TABLE IF NOT EXISTS accounts (\
+            "CREATE INDEX IF NOT EXISTS users_email ON users (email)",
+            "CREATE TABLE IF NOT EXISTS accounts (\
             id INTEGER PRIMARY KEY AUTOINCREMENT, \
             \"userId\" INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE, \
             type TEXT NOT NULL, \
@@ -72,10 +77,10 @@ pub(super) const SQLITE: &[Migration] = &[Migration {
             scope TEXT, \
             session_state TEXT, \
             token_type TEXT)",
-        "CREATE UNIQUE INDEX IF NOT EXISTS accounts_provider_account \
+            "CREATE UNIQUE INDEX IF NOT EXISTS accounts_provider_account \
             ON accounts (provider, \"providerAccountId\")",
-        "CREATE INDEX IF NOT EXISTS accounts_user ON accounts (\"userId\")",
-        "CREATE TABLE IF NOT EXISTS sessions (\
+            "CREATE INDEX IF NOT EXISTS accounts_user ON accounts (\"userId\")",
+            "CREATE TABLE IF NOT EXISTS sessions (\
             id INTEGER PRIMARY KEY AUTOINCREMENT, \
             \"userId\" INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE, \
             expires BIGINT NOT NULL, \
@@ -86,16 +91,22 @@ pub(super) const SQLITE: &[Migration] = &[Migration {
             claims TEXT, \
             guest_id TEXT, \
             subject TEXT)",
-        "CREATE INDEX IF NOT EXISTS sessions_user ON sessions (\"userId\")",
-        "CREATE INDEX IF NOT EXISTS sessions_subject ON sessions (subject)",
-        "CREATE INDEX IF NOT EXISTS sessions_expires ON sessions (expires)",
-        "CREATE TABLE IF NOT EXISTS verification_token (\
+            "CREATE INDEX IF NOT EXISTS sessions_user ON sessions (\"userId\")",
+            "CREATE INDEX IF NOT EXISTS sessions_subject ON sessions (subject)",
+            "CREATE INDEX IF NOT EXISTS sessions_expires ON sessions (expires)",
+            "CREATE TABLE IF NOT EXISTS verification_token (\
             identifier TEXT NOT NULL, \
             expires BIGINT NOT NULL, \
             token TEXT NOT NULL, \
             PRIMARY KEY (identifier, token))",
-    ],
-}];
+        ],
+    },
+    Migration {
+        version: 2,
+        description: "session versions (sign-out everywhere for token sessions)",
+        statements: &[SESSION_VERSIONS],
+    },
+];
 
 #[cfg(feature = "postgres")]
 pub(super) const POSTGRES: &[Migration] = &[
@@ -154,5 +165,10 @@ pub(super) const POSTGRES: &[Migration] = &[
             "CREATE INDEX IF NOT EXISTS accounts_user ON accounts (\"userId\")",
             "CREATE INDEX IF NOT EXISTS users_email ON users (email)",
         ],
+    },
+    Migration {
+        version: 3,
+        description: "session versions (sign-out everywhere for token sessions)",
+        statements: &[SESSION_VERSIONS],
     },
 ];

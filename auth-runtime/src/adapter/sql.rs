@@ -145,6 +145,10 @@ const DELETE_SESSION_OF: &str = "DELETE FROM sessions WHERE \"userId\" = $1 AND 
 const DELETE_SESSIONS_OF: &str =
     "DELETE FROM sessions WHERE \"userId\" = $1 AND ($2 IS NULL OR \"sessionToken\" <> $2)";
 const DELETE_SESSIONS_OF_SUBJECT: &str = "DELETE FROM sessions WHERE subject = $1";
+const SESSION_VERSION: &str = "SELECT version FROM auth_session_versions WHERE user_id = $1";
+const BUMP_SESSION_VERSION: &str = "INSERT INTO auth_session_versions (user_id, version) \
+     VALUES ($1, 1) ON CONFLICT (user_id) DO UPDATE \
+     SET version = auth_session_versions.version + 1 RETURNING version";
 const LAST_MIGRATION: &str = "SELECT MAX(version) FROM auth_schema_migrations";
 const RECORD_MIGRATION: &str = "INSERT INTO auth_schema_migrations \
      (version, description, applied_at) VALUES ($1, $2, $3)";
@@ -240,26 +244,15 @@ fn now() -> i64 {
     crate::clock::now()
 }
 
-impl<DB> SqlAdapter<DB>
-where
-    DB: Dialect,
-    DB::Arguments: IntoArguments<DB>,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<&'q str>: Encode<'q, DB> + Type<DB>,
-    for<'q> i64: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<i64>: Encode<'q, DB> + Type<DB>,
-    for<'r> String: Decode<'r, DB> + Type<DB>,
-    for<'r> Option<String>: Decode<'r, DB> + Type<DB>,
-    for<'r> i64: Decode<'r, DB>,
-    for<'r> Option<i64>: Decode<'r, DB>,
-    usize: ColumnIndex<DB::Row>,
-{
+impl<DB: Dialect> SqlAdapter<DB> {
     /// An adapter on `pool`, after bringing the schema up to date (each migration once, in a
     /// transaction; on PostgreSQL under a lock, so servers starting together do not race).
-    pub async fn new(pool: Pool<DB>) -> Result<Self, AdapterError> {
+    pub async fn new(pool: Pool<DB>) -> Result<Self, AdapterError>
+    where
+        Self: Adapter,
+    {
         let adapter = SqlAdapter::lazy(pool);
-        adapter.ready().await?;
+        adapter.migrate().await?;
         Ok(adapter)
     }
 
@@ -280,14 +273,6 @@ where
     pub fn with_reader(mut self, reader: Pool<DB>) -> Self {
         self.reader = reader;
         self
-    }
-
-    /// Migrates once; every later call is one atomic load.
-    async fn ready(&self) -> Result<(), AdapterError> {
-        self.migrated
-            .get_or_try_init(|| migrate(&self.pool))
-            .await
-            .map(|_| ())
     }
 
     /// The schema's migrations, to run or export by hand ([`Migration::script`]).
@@ -400,7 +385,7 @@ where
     usize: ColumnIndex<DB::Row>,
 {
     async fn create_user(&self, user: UserFields) -> Result<AdapterUser, AdapterError> {
-        self.ready().await?;
+        self.migrate().await?;
         let mut conn = self.pool.acquire().await?;
         let id: i64 = sqlx::query(AssertSqlSafe(self.sql.insert_user.clone()))
             .bind(user.name.as_deref())
@@ -418,7 +403,7 @@ where
         user: UserFields,
         account: AdapterAccount,
     ) -> Result<AdapterUser, AdapterError> {
-        self.ready().await?;
+        self.migrate().await?;
         let mut tx = self.pool.begin().await?;
         let id: i64 = sqlx::query(AssertSqlSafe(self.sql.insert_user.clone()))
             .bind(user.name.as_deref())
@@ -434,7 +419,7 @@ where
     }
 
     async fn get_user(&self, id: &str) -> Result<Option<AdapterUser>, AdapterError> {
-        self.ready().await?;
+        self.migrate().await?;
         let Some(id) = row_id(id) else {
             return Ok(None);
         };
@@ -447,7 +432,7 @@ where
     }
 
     async fn get_user_by_email(&self, email: &str) -> Result<Option<AdapterUser>, AdapterError> {
-        self.ready().await?;
+        self.migrate().await?;
         let mut conn = self.pool.acquire().await?;
         let row = sqlx::query(AssertSqlSafe(self.sql.user_by_email.clone()))
             .bind(email)
@@ -461,7 +446,7 @@ where
         provider: &str,
         provider_account_id: &str,
     ) -> Result<Option<AdapterUser>, AdapterError> {
-        self.ready().await?;
+        self.migrate().await?;
         let mut conn = self.pool.acquire().await?;
         let row = sqlx::query(AssertSqlSafe(self.sql.user_by_account.clone()))
             .bind(provider)
@@ -476,7 +461,7 @@ where
         id: &str,
         fields: UserFields,
     ) -> Result<Option<AdapterUser>, AdapterError> {
-        self.ready().await?;
+        self.migrate().await?;
         let Some(id) = row_id(id) else {
             return Ok(None);
         };
@@ -493,7 +478,7 @@ where
     }
 
     async fn delete_user(&self, id: &str) -> Result<bool, AdapterError> {
-        self.ready().await?;
+        self.migrate().await?;
         let Some(id) = row_id(id) else {
             return Ok(false);
         };
@@ -507,7 +492,7 @@ where
     }
 
     async fn link_account(&self, account: AdapterAccount) -> Result<(), AdapterError> {
-        self.ready().await?;
+        self.migrate().await?;
         let Some(user_id) = row_id(&account.user_id) else {
             return Err(AdapterError::Corrupt {
                 what: "account's user id",
@@ -526,7 +511,7 @@ where
         provider: &str,
         provider_account_id: &str,
     ) -> Result<bool, AdapterError> {
-        self.ready().await?;
+        self.migrate().await?;
         let mut conn = self.pool.acquire().await?;
         let done = sqlx::query(DELETE_ACCOUNT)
             .bind(provider)
@@ -537,7 +522,7 @@ where
     }
 
     async fn create_session(&self, session: NewSession) -> Result<(), AdapterError> {
-        self.ready().await?;
+        self.migrate().await?;
         let Some(user_id) = row_id(&session.user_id) else {
             return Err(AdapterError::Corrupt {
                 what: "session's user id",
@@ -563,7 +548,7 @@ where
         &self,
         key: &str,
     ) -> Result<Option<(StoredSession, AdapterUser)>, AdapterError> {
-        self.ready().await?;
+        self.migrate().await?;
         let mut conn = self.reader.acquire().await?;
         let row = sqlx::query(AssertSqlSafe(self.sql.session_and_user.clone()))
             .bind(key)
@@ -583,7 +568,7 @@ where
         key: &str,
         renewal: SessionRenewal,
     ) -> Result<bool, AdapterError> {
-        self.ready().await?;
+        self.migrate().await?;
         let mut conn = self.pool.acquire().await?;
         let done = sqlx::query(AssertSqlSafe(self.sql.renew_session.clone()))
             .bind(key)
@@ -596,7 +581,7 @@ where
     }
 
     async fn rekey_session(&self, old_key: &str, new_key: &str) -> Result<bool, AdapterError> {
-        self.ready().await?;
+        self.migrate().await?;
         let mut conn = self.pool.acquire().await?;
         let done = sqlx::query(REKEY_SESSION)
             .bind(old_key)
@@ -607,7 +592,7 @@ where
     }
 
     async fn delete_session(&self, key: &str) -> Result<bool, AdapterError> {
-        self.ready().await?;
+        self.migrate().await?;
         let mut conn = self.pool.acquire().await?;
         let done = sqlx::query(DELETE_SESSION)
             .bind(key)
@@ -621,7 +606,7 @@ where
         user_id: &str,
         now: i64,
     ) -> Result<Vec<StoredSession>, AdapterError> {
-        self.ready().await?;
+        self.migrate().await?;
         let Some(user_id) = row_id(user_id) else {
             return Ok(Vec::new());
         };
@@ -642,7 +627,7 @@ where
         user_id: &str,
         session_id: &str,
     ) -> Result<bool, AdapterError> {
-        self.ready().await?;
+        self.migrate().await?;
         let (Some(user_id), Some(session_id)) = (row_id(user_id), row_id(session_id)) else {
             return Ok(false);
         };
@@ -660,7 +645,7 @@ where
         user_id: &str,
         keep: Option<&str>,
     ) -> Result<u64, AdapterError> {
-        self.ready().await?;
+        self.migrate().await?;
         let Some(user_id) = row_id(user_id) else {
             return Ok(0);
         };
@@ -674,7 +659,7 @@ where
     }
 
     async fn delete_sessions_of_subject(&self, subject: &str) -> Result<u64, AdapterError> {
-        self.ready().await?;
+        self.migrate().await?;
         let mut conn = self.pool.acquire().await?;
         let done = sqlx::query(DELETE_SESSIONS_OF_SUBJECT)
             .bind(subject)
@@ -684,7 +669,7 @@ where
     }
 
     async fn delete_expired_sessions(&self, now: i64) -> Result<u64, AdapterError> {
-        self.ready().await?;
+        self.migrate().await?;
         let mut conn = self.pool.acquire().await?;
         let done = sqlx::query(AssertSqlSafe(self.sql.delete_expired.clone()))
             .bind(now)
@@ -697,7 +682,7 @@ where
         &self,
         token: VerificationToken,
     ) -> Result<(), AdapterError> {
-        self.ready().await?;
+        self.migrate().await?;
         let mut conn = self.pool.acquire().await?;
         sqlx::query(AssertSqlSafe(self.sql.insert_verification.clone()))
             .bind(token.identifier.as_str())
@@ -713,7 +698,7 @@ where
         identifier: &str,
         token: &str,
     ) -> Result<Option<VerificationToken>, AdapterError> {
-        self.ready().await?;
+        self.migrate().await?;
         let mut conn = self.pool.acquire().await?;
         let row = sqlx::query(AssertSqlSafe(self.sql.use_verification.clone()))
             .bind(identifier)
@@ -728,6 +713,37 @@ where
             token: row.try_get(1)?,
             expires: row.try_get(2)?,
         }))
+    }
+
+    /// Migrates once; every later call is one atomic load.
+    async fn migrate(&self) -> Result<(), AdapterError> {
+        self.migrated
+            .get_or_try_init(|| migrate(&self.pool))
+            .await
+            .map(|_| ())
+    }
+
+    async fn session_version(&self, subject: &str) -> Result<u64, AdapterError> {
+        self.migrate().await?;
+        let mut conn = self.reader.acquire().await?;
+        let version: Option<i64> = sqlx::query(SESSION_VERSION)
+            .bind(subject)
+            .fetch_optional(&mut *conn)
+            .await?
+            .map(|row| row.try_get(0))
+            .transpose()?;
+        Ok(version.map_or(0, |v| u64::try_from(v).unwrap_or(0)))
+    }
+
+    async fn bump_session_version(&self, subject: &str) -> Result<u64, AdapterError> {
+        self.migrate().await?;
+        let mut conn = self.pool.acquire().await?;
+        let version: i64 = sqlx::query(BUMP_SESSION_VERSION)
+            .bind(subject)
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get(0)?;
+        Ok(u64::try_from(version).unwrap_or(0))
     }
 
     async fn close(&self) {

@@ -468,9 +468,7 @@ impl From<crate::adapter::AdapterError> for GuestError {
         match error {
             AdapterError::Unavailable(e) => GuestError::Unavailable(e),
             AdapterError::Conflict(e) | AdapterError::Database(e) => GuestError::Database(e),
-            AdapterError::Corrupt { what, detail } => GuestError::Database(sqlx::Error::Protocol(
-                format!("a stored {what} cannot be read: {detail}"),
-            )),
+            other => GuestError::Database(sqlx::Error::Protocol(other.to_string())),
         }
     }
 }
