@@ -489,6 +489,11 @@ async fn guest_upgrade(db: &Db) {
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
     assert_eq!(visitor.session().await["user"]["name"], "carol (db)");
+    assert_eq!(
+        db.count("sessions WHERE guest_id IS NOT NULL").await,
+        0,
+        "the guest's row went with its cookie"
+    );
     let mut replay = Client::new(auth.clone());
     for pair in guest_cookie.split("; ") {
         let (name, value) = pair.split_once('=').unwrap();

@@ -258,6 +258,8 @@ impl<D: AuthDefinition> Sessions<D> {
         let told = D::HANDLES_EVENTS.then(|| (user.clone(), account.clone()));
         let guest = as_guest.then(|| user.id.clone());
         let user_id = user.id.clone();
+        // The browser's database session this sign-in replaces (a guest's, typically).
+        let replaced = previous.as_ref().and_then(|p| p.stored.clone());
         let token = D::Token::from_user(&user);
         let event = JwtEvent::SignIn {
             provider,
@@ -285,6 +287,7 @@ impl<D: AuthDefinition> Sessions<D> {
             .await
             .map_err(SignInError::from_issue)?;
         crate::debug::step!(settings, "session_issued", cookies = cookies.len());
+        self.delete_replaced(replaced).await;
         cookies.append(&mut extra_cookies);
         if let Some((user, account)) = &told {
             let signed_in = events::SignIn {
@@ -325,6 +328,19 @@ impl<D: AuthDefinition> Sessions<D> {
                 Err(SignInError::from_adapter(error))
             }
         }
+    }
+
+    /// Deletes the database session a sign-in replaced: its cookie is overwritten, and no copy
+    /// of it should open anything. A failure only leaves the row to expire.
+    async fn delete_replaced(&self, replaced: Option<super::Stored>) {
+        #[cfg(feature = "sqlx-store")]
+        if let (Some(database), Some(stored)) = (&self.database, replaced)
+            && let Err(error) = database.delete(&stored).await
+        {
+            tracing::warn!(%error, "could not delete the database session a sign-in replaced");
+        }
+        #[cfg(not(feature = "sqlx-store"))]
+        let _ = replaced;
     }
 
     #[cfg(not(feature = "sqlx-store"))]
