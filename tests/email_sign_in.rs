@@ -64,24 +64,25 @@ async fn count(store: &SqliteGuestStore, table: &str) -> i64 {
 /// The links an application's `send_verification_request` was given.
 type Outbox = Arc<Mutex<Vec<VerificationRequest>>>;
 
-fn with_outbox(store: Arc<SqliteGuestStore>, strategy: SessionStrategy) -> (Auth, Outbox) {
+/// An engine on `store` whose `send_verification_request` keeps the links in an outbox.
+fn with_outbox(
+    store: Arc<SqliteGuestStore>,
+    configure: impl FnOnce(auth_runtime::AuthBuilder<NextAuth>) -> auth_runtime::AuthBuilder<NextAuth>,
+) -> (Auth, Outbox) {
     let outbox = Outbox::default();
     let sent = outbox.clone();
-    let auth = Auth::builder(())
+    let builder = Auth::builder(())
         .secret(SECRET)
         .url("http://127.0.0.1:3000/api/auth")
         .guests(store)
-        .session_strategy(strategy)
         .send_verification_request(move |request: VerificationRequest| {
             let sent = sent.clone();
             async move {
                 sent.lock().unwrap().push(request);
                 Ok::<(), SendError>(())
             }
-        })
-        .build()
-        .unwrap();
-    (auth, outbox)
+        });
+    (configure(builder).build().unwrap(), outbox)
 }
 
 /// What `signIn('email', { email, redirect: false })` posts.
@@ -110,7 +111,7 @@ fn path_of(url: &str) -> String {
 async fn a_link_works_once_for_its_address_until_it_expires() {
     for strategy in [SessionStrategy::Jwt, SessionStrategy::Database] {
         let (store, _dir) = store(&format!("once-{}", strategy.as_str())).await;
-        let (auth, outbox) = with_outbox(store.clone(), strategy);
+        let (auth, outbox) = with_outbox(store.clone(), |b| b.session_strategy(strategy));
         let mut browser = Client::new(auth.clone());
         let reply = ask_for_link(&mut browser, "Bob@Shop.Example").await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
@@ -215,7 +216,9 @@ async fn a_down_smtp_server_is_a_clear_error_and_leaves_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_addresses_are_refused_before_anything_is_stored_or_sent() {
     let (store, _dir) = store("hostile").await;
-    let (auth, outbox) = with_outbox(store.clone(), SessionStrategy::Database);
+    let (auth, outbox) = with_outbox(store.clone(), |b| {
+        b.session_strategy(SessionStrategy::Database)
+    });
     let long = format!("{}@example.com", "a".repeat(300));
     for hostile in [
         "a@b.c\r\nBcc: x@y.z",
@@ -271,26 +274,13 @@ async fn hostile_addresses_are_refused_before_anything_is_stored_or_sent() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_address_gets_a_few_mails_then_429() {
     let (store, _dir) = store("limits").await;
-    let outbox = Outbox::default();
-    let sent = outbox.clone();
-    let auth = Auth::builder(())
-        .secret(SECRET)
-        .url("http://127.0.0.1:3000/api/auth")
-        .guests(store.clone())
-        .email_limits(EmailLimits {
+    let (auth, outbox) = with_outbox(store.clone(), |b| {
+        b.email_limits(EmailLimits {
             per_address_per_hour: 10,
             per_address_burst: 2,
             ..EmailLimits::default()
         })
-        .send_verification_request(move |request: VerificationRequest| {
-            let sent = sent.clone();
-            async move {
-                sent.lock().unwrap().push(request);
-                Ok::<(), SendError>(())
-            }
-        })
-        .build()
-        .unwrap();
+    });
     let mut browser = Client::new(auth.clone());
     browser.peer = Some(PEER);
     for _ in 0..2 {
