@@ -505,6 +505,95 @@ async fn guest_upgrade(db: &Db) {
     );
 }
 
+// A guest's session rows end with the guest, in the upgrade's or the cleanup's own
+// transaction: a guest's read is its row alone, and a renewal records the guest's activity.
+on_both!(
+    a_guest_session_ends_with_its_guest,
+    guest_rows_follow_the_guest
+);
+async fn guest_rows_follow_the_guest(db: &Db) {
+    let auth = db.auth();
+    let store = db.store();
+    // An upgrade the application runs itself (not a sign-in) ends the guest's session.
+    let mut upgraded = Client::new(auth.clone());
+    upgraded.peer = Some(PEER);
+    assert_eq!(upgraded.sign_in("guest", &[]).await.status, StatusCode::OK);
+    let only_guest = "SELECT guest_id FROM sessions WHERE guest_id IS NOT NULL";
+    let guest_id = db
+        .scalar(only_guest)
+        .await
+        .expect("the guest's session row");
+    let identity = auth_runtime::guests::Identity::new("password", "dora");
+    store
+        .upgrade(&guest_id, &identity, &auth_runtime::guests::NoHook)
+        .await
+        .unwrap();
+    assert_eq!(
+        db.count(&format!("sessions WHERE guest_id = '{guest_id}'"))
+            .await,
+        0
+    );
+    assert_eq!(upgraded.session().await, serde_json::json!({}));
+
+    // A renewal records the guest's activity (the read itself asks only the session row).
+    let mut idle = Client::new(auth.clone());
+    idle.peer = Some(PEER);
+    assert_eq!(idle.sign_in("guest", &[]).await.status, StatusCode::OK);
+    let idle_id = db
+        .scalar(only_guest)
+        .await
+        .expect("the guest's session row");
+    let claims = db
+        .scalar(&format!(
+            "SELECT claims FROM sessions WHERE guest_id = '{idle_id}'"
+        ))
+        .await
+        .unwrap();
+    let mut claims: serde_json::Value = serde_json::from_str(&claims).unwrap();
+    claims["iat"] = (claims["iat"].as_i64().unwrap() - 120).into();
+    let aged = serde_json::to_string(&claims).unwrap().replace('\'', "''");
+    db.execute(&format!(
+        "UPDATE sessions SET claims = '{aged}' WHERE guest_id = '{idle_id}'"
+    ))
+    .await;
+    db.execute(&format!(
+        "UPDATE auth_guests SET last_seen_at = 5 WHERE id = '{idle_id}'"
+    ))
+    .await;
+    let renewed = idle.get("/api/auth/session").await;
+    assert!(renewed.cookie("next-auth.session-token").is_some());
+    let seen: i64 = db
+        .scalar(&format!(
+            "SELECT last_seen_at FROM auth_guests WHERE id = '{idle_id}'"
+        ))
+        .await
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(seen > 5, "the renewal recorded the guest's activity");
+
+    // Cleanup removes an idle guest and its session row in one transaction.
+    db.execute(&format!(
+        "UPDATE auth_guests SET last_seen_at = 5 WHERE id = '{idle_id}'"
+    ))
+    .await;
+    let policy = auth_runtime::guests::CleanupPolicy {
+        idle: std::time::Duration::from_secs(3600),
+        ..auth_runtime::guests::CleanupPolicy::default()
+    };
+    let report = store
+        .cleanup(&policy, &auth_runtime::guests::NoCleanupHook)
+        .await
+        .unwrap();
+    assert_eq!(report.guests, 1, "{report:?}");
+    assert_eq!(
+        db.count(&format!("sessions WHERE guest_id = '{idle_id}'"))
+            .await,
+        0
+    );
+    assert_eq!(idle.session().await, serde_json::json!({}));
+}
+
 fn auth_runtime_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -21,6 +21,11 @@
 //!   (the device list), `claims` (the session's claims after the `jwt` callback, JSON),
 //!   `guest_id` and `subject` (the claims' `sub`, for sign-out everywhere) on `sessions`;
 //!   next-auth ignores them and they are `NULL` on its rows.
+//! - **A guest's session rows end with the guest**: the guest store's upgrade and cleanup
+//!   delete the rows whose `guest_id` is the guest's, in their own transactions, so a guest's
+//!   session read is one statement, as a user's is.
+//! - **One schema per database**: [`SqlAdapter::migrations`] holds the guest store's tables and
+//!   the session versions too; every store on a database runs the same numbered migrations.
 //!
 //! Times are Unix seconds in this API; PostgreSQL stores `TIMESTAMPTZ` as Auth.js does.
 
@@ -309,6 +314,14 @@ pub trait Adapter: Send + Sync + 'static {
     async fn bump_session_version(&self, subject: &str) -> Result<u64, AdapterError> {
         let _ = subject;
         Err(AdapterError::Unsupported("session versions"))
+    }
+
+    /// Whether a guest's session rows end with the guest: upgrading or removing a guest deletes
+    /// its rows in the same transaction (the adapter the guest store made on its own database,
+    /// [`GuestStore::adapter`](crate::guests::GuestStore::adapter)). Then a guest session's read
+    /// is its row alone; otherwise (`false`, the default) it also asks the guest store.
+    fn ends_guest_sessions(&self) -> bool {
+        false
     }
 
     /// Closes the connections (after the server stopped).

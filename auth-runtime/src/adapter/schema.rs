@@ -51,6 +51,37 @@ pub(super) const RECORD_TABLE: &str = "CREATE TABLE IF NOT EXISTS auth_schema_mi
 const SESSION_VERSIONS: &str = "CREATE TABLE IF NOT EXISTS auth_session_versions (\
      user_id TEXT PRIMARY KEY NOT NULL, version BIGINT NOT NULL)";
 
+/// The guest tables (`crate::guests`), the same on both databases: guests (kept after an
+/// upgrade, as a record of the user each became), which user each sign-in identity belongs
+/// to, and the creation limits' buckets; then the index that ends a guest's database sessions
+/// with the guest.
+const GUESTS: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS auth_guests (\
+        id TEXT PRIMARY KEY NOT NULL, \
+        key_hash TEXT UNIQUE, \
+        created_at BIGINT NOT NULL, \
+        last_seen_at BIGINT NOT NULL, \
+        upgraded_to TEXT, \
+        upgraded_at BIGINT, \
+        outcome TEXT)",
+    "CREATE INDEX IF NOT EXISTS auth_guests_idle ON auth_guests (last_seen_at) \
+        WHERE upgraded_to IS NULL",
+    "CREATE TABLE IF NOT EXISTS auth_guest_identities (\
+        provider TEXT NOT NULL, \
+        subject TEXT NOT NULL, \
+        user_id TEXT NOT NULL, \
+        created_at BIGINT NOT NULL, \
+        PRIMARY KEY (provider, subject))",
+    "CREATE TABLE IF NOT EXISTS auth_guest_limits (\
+        bucket TEXT PRIMARY KEY NOT NULL, \
+        tat BIGINT NOT NULL, \
+        ok BIGINT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS sessions_guest ON sessions (guest_id) WHERE guest_id IS NOT NULL",
+];
+
+/// What the guest migration does.
+const GUESTS_DESCRIPTION: &str = "guests, their identities and creation limits";
+
 #[cfg(feature = "sqlite")]
 pub(super) const SQLITE: &[Migration] = &[
     Migration {
@@ -105,6 +136,11 @@ pub(super) const SQLITE: &[Migration] = &[
         version: 2,
         description: "session versions (sign-out everywhere for token sessions)",
         statements: &[SESSION_VERSIONS],
+    },
+    Migration {
+        version: 3,
+        description: GUESTS_DESCRIPTION,
+        statements: GUESTS,
     },
 ];
 
@@ -170,5 +206,10 @@ pub(super) const POSTGRES: &[Migration] = &[
         version: 3,
         description: "session versions (sign-out everywhere for token sessions)",
         statements: &[SESSION_VERSIONS],
+    },
+    Migration {
+        version: 4,
+        description: GUESTS_DESCRIPTION,
+        statements: GUESTS,
     },
 ];

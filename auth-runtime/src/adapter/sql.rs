@@ -96,6 +96,8 @@ pub struct SqlAdapter<DB: Dialect> {
     sql: Arc<Statements>,
     /// Set once the schema is up to date ([`SqlAdapter::lazy`] migrates on first use).
     migrated: Arc<tokio::sync::OnceCell<()>>,
+    /// Made by a guest store on its own database (see [`Adapter::ends_guest_sessions`]).
+    ends_guest_sessions: bool,
 }
 
 impl<DB: Dialect> Clone for SqlAdapter<DB> {
@@ -105,6 +107,7 @@ impl<DB: Dialect> Clone for SqlAdapter<DB> {
             reader: self.reader.clone(),
             sql: self.sql.clone(),
             migrated: self.migrated.clone(),
+            ends_guest_sessions: self.ends_guest_sessions,
         }
     }
 }
@@ -264,7 +267,16 @@ impl<DB: Dialect> SqlAdapter<DB> {
             pool,
             sql: Arc::new(Statements::new::<DB>()),
             migrated: Arc::new(tokio::sync::OnceCell::new()),
+            ends_guest_sessions: false,
         }
+    }
+
+    /// Marks the adapter as the guest store's own: its upgrades and cleanup delete guests'
+    /// session rows.
+    #[cfg(feature = "guests")]
+    pub(crate) fn ending_guest_sessions(mut self) -> Self {
+        self.ends_guest_sessions = true;
+        self
     }
 
     /// Sends session reads ([`Adapter::session_and_user`], the one statement of a session read)
@@ -744,6 +756,10 @@ where
             .await?
             .try_get(0)?;
         Ok(u64::try_from(version).unwrap_or(0))
+    }
+
+    fn ends_guest_sessions(&self) -> bool {
+        self.ends_guest_sessions
     }
 
     async fn close(&self) {

@@ -72,9 +72,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-// First: defines the `sql_guest_store!` macro the stores use.
-#[macro_use]
-mod sql;
 mod cleanup;
 mod database;
 mod limits;
@@ -82,8 +79,10 @@ mod metrics;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod recent;
+mod sql;
 mod sqlite;
 mod sqlite_batch;
+mod store;
 mod upgrade;
 
 use crate::rate_limit::Rate;
@@ -96,6 +95,7 @@ pub use metrics::{GuestStats, UpgradeLatency};
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresGuestStore;
 pub use sqlite::SqliteGuestStore;
+pub use store::{GuestDialect, SqlGuestStore};
 pub use upgrade::{Identity, NoHook, UpgradeHook, UpgradeOutcome};
 
 /// A persistent anonymous user.

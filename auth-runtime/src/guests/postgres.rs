@@ -4,27 +4,15 @@ use std::time::Duration;
 
 use sqlx::Connection;
 
-use super::{
-    CleanupHook, CleanupPolicy, CleanupReport, ClientKey, CreateGuest, Created, Guest, GuestConfig,
-    GuestError, GuestFuture, GuestMetrics, GuestStats, GuestStore, GuestTx, Identity,
-    LimitDecision, Limits, Rate, UpgradeHook, UpgradeOutcome, key_hash, millis, new_id,
-    read_active, sql,
-};
+use super::store::{GuestDialect, SqlGuestStore, migrate};
+use super::{CreateGuest, Created, GuestConfig, GuestError, GuestTx, read_active, sql};
 
 /// Guests in PostgreSQL (feature `postgres`), shared by every app server: the limits, the
-/// one-upgrade-per-guest rule and cleanup hold across all of them.
-#[derive(Debug)]
-pub struct PostgresGuestStore {
-    writer: sqlx::PgPool,
-    reader: sqlx::PgPool,
-    config: GuestConfig,
-    metrics: GuestMetrics,
-}
+/// one-upgrade-per-guest rule and cleanup hold across all of them. The [`SqlGuestStore`] on
+/// PostgreSQL.
+pub type PostgresGuestStore = SqlGuestStore<sqlx::Postgres>;
 
 impl PostgresGuestStore {
-    /// Several servers share one database: the password attempt limits count in it.
-    const SHARES_ATTEMPT_BUCKETS: bool = true;
-
     /// Connects to `url` (a pool of 10) and creates the tables if needed, with limits from the
     /// environment. Fails at once when the connection is refused, and after 5 s when the database
     /// does not answer ([`GuestError::Unavailable`]).
@@ -52,90 +40,51 @@ impl PostgresGuestStore {
 
     /// [`PostgresGuestStore::new`] with a configuration.
     pub async fn with_config(pool: sqlx::PgPool, config: GuestConfig) -> Result<Self, GuestError> {
-        // Several servers may start at once: one migrates at a time.
-        let mut tx = pool.begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock(7208190418)")
-            .execute(&mut *tx)
-            .await?;
-        for statement in sql::MIGRATION {
-            sqlx::query(*statement).execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        // The adapter's tables live in the same database.
-        crate::adapter::PostgresAdapter::new(pool.clone()).await?;
-        Ok(PostgresGuestStore {
-            writer: pool.clone(),
-            reader: pool,
-            config,
-            metrics: GuestMetrics::default(),
-        })
+        // Several servers may start at once: the migrations run under a lock.
+        migrate(&pool).await?;
+        Ok(SqlGuestStore::from_parts(pool.clone(), pool, (), config))
     }
+}
 
-    /// Closes the pool, waiting for the statements running on it: what a server calls once
-    /// it has stopped serving.
-    pub async fn close(&self) {
-        self.writer.close().await;
-    }
-
-    /// The store's pool.
-    pub fn pool(&self) -> &sqlx::PgPool {
-        &self.writer
-    }
-
+impl GuestDialect for sqlx::Postgres {
+    type Local = ();
+    type WriteTurn = ();
     /// Every creation updates the one `global` bucket row, so its row lock must be short: the
     /// bucket update commits without waiting for the WAL flush (a crash may forget the last few
     /// charges, which only errs towards allowing), in one round trip. Guests themselves are
     /// committed durably.
-    async fn take(&self, bucket: &str, now: i64, rate: Rate) -> Result<(i64, i64), sqlx::Error> {
-        sqlx::query_as(sql::TAKE_WITHOUT_FLUSH)
-            .bind(bucket)
-            .bind(now)
-            .bind(rate.interval)
-            .bind(rate.tolerance)
-            .fetch_one(&self.writer)
-            .await
-    }
-
-    /// Gives one use back, as [`take`](Self::take) charges it: one round trip, no flush wait.
-    async fn give_back_bucket(&self, bucket: &str, rate: Rate) -> Result<(), sqlx::Error> {
-        sqlx::query(sql::GIVE_BACK_WITHOUT_FLUSH)
-            .bind(bucket)
-            .bind(rate.interval)
-            .execute(&self.writer)
-            .await
-            .map(drop)
-    }
+    const TAKE: &'static str = sql::TAKE_WITHOUT_FLUSH;
+    const GIVE_BACK: &'static str = sql::GIVE_BACK_WITHOUT_FLUSH;
+    /// Several servers share one database: the password attempt limits count in it.
+    const SHARES_ATTEMPT_BUCKETS: bool = true;
 
     /// A transaction; PostgreSQL's row locks order the writers, so no turn is taken here.
     async fn begin_write(
-        &self,
+        store: &PostgresGuestStore,
     ) -> Result<((), sqlx::Transaction<'static, sqlx::Postgres>), sqlx::Error> {
-        Ok(((), self.writer.begin().await?))
-    }
-}
-
-impl PostgresGuestStore {
-    /// A guest session read, always from the database: another server may have upgraded the
-    /// guest a moment ago.
-    async fn check_active_here(&self, id: &str) -> Result<bool, GuestError> {
-        read_active(self, id).await
+        Ok(((), store.writer.begin().await?))
     }
 
-    /// Nothing is remembered between requests.
-    fn forget_guest(&self, _id: &str) {}
-
-    /// Nothing is remembered between requests.
-    fn forget_all_guests(&self) {}
+    /// Always from the database: another server may have upgraded the guest a moment ago.
+    async fn check_active(store: &PostgresGuestStore, id: &str) -> Result<bool, GuestError> {
+        read_active(store, id).await
+    }
 
     /// Creations run statement by statement on the pool (each server has its own pool, and
     /// PostgreSQL commits concurrent transactions together anyway).
-    #[allow(clippy::unused_async)]
     async fn create_batched(
-        &self,
+        _store: &PostgresGuestStore,
         _request: &CreateGuest<'_>,
     ) -> Option<Result<Created, GuestError>> {
         None
     }
-}
 
-sql_guest_store!(PostgresGuestStore, GuestTx::Postgres);
+    /// Nothing is remembered between requests.
+    fn forget(_local: &(), _id: Option<&str>) {}
+
+    fn hook_tx<'a>(tx: &'a mut sqlx::Transaction<'static, sqlx::Postgres>) -> GuestTx<'a> {
+        GuestTx::Postgres(tx)
+    }
+
+    async fn stop(_local: &()) {}
+}

@@ -6,14 +6,14 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 use super::recent::RecentGuests;
 use super::sqlite_batch::{BatchCreator, BatchError, Job, Outcome, WriteTurn, WriteTurns};
+use super::store::{GuestDialect, SqlGuestStore, migrate};
 use super::{
-    CleanupHook, CleanupPolicy, CleanupReport, ClientKey, CreateGuest, Created, Guest, GuestConfig,
-    GuestError, GuestFuture, GuestMetrics, GuestStats, GuestStore, GuestTx, Identity,
-    LimitDecision, Limits, Rate, UpgradeHook, UpgradeOutcome, key_hash, millis, new_id,
-    read_active, sql,
+    CreateGuest, Created, GuestConfig, GuestError, GuestTx, key_hash, millis, new_id, read_active,
+    sql,
 };
 
-/// Guests in SQLite (feature `guests`): the default store, for one app server.
+/// Guests in SQLite (feature `guests`): the default store, for one app server; the
+/// [`SqlGuestStore`] on SQLite.
 ///
 /// [`SqliteGuestStore::open`] opens (or creates) the file in WAL mode with two pools: one writer
 /// connection, since SQLite takes one writer at a time and a queue in the pool beats lock retries
@@ -43,28 +43,29 @@ use super::{
 /// #     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
 /// # }
 /// ```
-#[derive(Debug)]
-pub struct SqliteGuestStore {
-    writer: sqlx::SqlitePool,
-    reader: sqlx::SqlitePool,
+pub type SqliteGuestStore = SqlGuestStore<sqlx::Sqlite>;
+
+/// What the SQLite store keeps beside its pools.
+pub struct SqliteLocal {
     /// Creations in batches on a connection of their own (stores opened on a file).
     batch: Option<BatchCreator>,
     /// Guests confirmed lately, for guest session reads.
     recent: RecentGuests,
     /// Whose turn it is to write the file, among this store's writers (see `begin_write`).
     write_turns: WriteTurns,
-    config: GuestConfig,
-    metrics: GuestMetrics,
+}
+
+impl SqliteLocal {
+    fn new(batch: Option<BatchCreator>, write_turns: WriteTurns) -> Self {
+        SqliteLocal {
+            batch,
+            recent: RecentGuests::default(),
+            write_turns,
+        }
+    }
 }
 
 impl SqliteGuestStore {
-    /// One process serves a file, so the password attempt limits count in its memory: 4 writes
-    /// to the file per password sign-in cost ×0.41 of the sign-in rate (`BENCHMARKS.md`). The
-    /// store still implements [`RateBuckets`](crate::rate_limit::RateBuckets), for
-    /// [`AuthBuilder::attempt_buckets`](crate::AuthBuilder::attempt_buckets) when counts must
-    /// survive a restart.
-    const SHARES_ATTEMPT_BUCKETS: bool = false;
-
     /// Opens the store in the file at `path` (creating the file, its directory and the tables if
     /// needed), with limits from the environment ([`GuestConfig::from_env`]).
     pub async fn open(path: impl AsRef<Path>) -> Result<Self, GuestError> {
@@ -114,15 +115,8 @@ impl SqliteGuestStore {
         let write_turns = WriteTurns::default();
         let batch = BatchCreator::start(path, config.busy_timeout, write_turns.clone())
             .map_err(batch_error)?;
-        Ok(SqliteGuestStore {
-            writer,
-            reader,
-            batch: Some(batch),
-            recent: RecentGuests::default(),
-            write_turns,
-            config,
-            metrics: GuestMetrics::default(),
-        })
+        let local = SqliteLocal::new(Some(batch), write_turns);
+        Ok(SqlGuestStore::from_parts(writer, reader, local, config))
     }
 
     /// Uses `pool` for everything (give it one connection, or a busy timeout), creating the
@@ -137,121 +131,102 @@ impl SqliteGuestStore {
         config: GuestConfig,
     ) -> Result<Self, GuestError> {
         migrate(&pool).await?;
-        Ok(SqliteGuestStore {
-            writer: pool.clone(),
-            reader: pool,
-            batch: None,
-            recent: RecentGuests::default(),
-            write_turns: WriteTurns::default(),
-            config,
-            metrics: GuestMetrics::default(),
-        })
+        let local = SqliteLocal::new(None, WriteTurns::default());
+        Ok(SqlGuestStore::from_parts(pool.clone(), pool, local, config))
     }
+}
 
-    /// Commits the creations queued in the batch thread, ends it, and closes the pools (the
-    /// last connection to close folds the WAL into the file): what a server calls once it has
-    /// stopped serving. Later calls fail as unavailable.
-    pub async fn close(&self) {
-        if let Some(batch) = &self.batch {
-            batch.stop().await;
-        }
-        self.reader.close().await;
-        self.writer.close().await;
-    }
+impl GuestDialect for sqlx::Sqlite {
+    type Local = SqliteLocal;
+    type WriteTurn = WriteTurn;
+    const TAKE: &'static str = sql::TAKE;
+    const GIVE_BACK: &'static str = sql::GIVE_BACK;
+    /// One process serves a file, so the password attempt limits count in its memory: 4 writes
+    /// to the file per password sign-in cost ×0.41 of the sign-in rate (`BENCHMARKS.md`). The
+    /// store still implements [`RateBuckets`](crate::rate_limit::RateBuckets), for
+    /// [`AuthBuilder::attempt_buckets`](crate::AuthBuilder::attempt_buckets) when counts must
+    /// survive a restart.
+    const SHARES_ATTEMPT_BUCKETS: bool = false;
 
-    /// The pool writes go through (the application may run its own statements on it, e.g. its
-    /// cart table in the same file).
-    pub fn pool(&self) -> &sqlx::SqlitePool {
-        &self.writer
-    }
-
-    async fn take(&self, bucket: &str, now: i64, rate: Rate) -> Result<(i64, i64), sqlx::Error> {
-        sqlx::query_as(sql::TAKE)
-            .bind(bucket)
-            .bind(now)
-            .bind(rate.interval)
-            .bind(rate.tolerance)
-            .fetch_one(&self.writer)
-            .await
-    }
-
-    async fn give_back_bucket(&self, bucket: &str, rate: Rate) -> Result<(), sqlx::Error> {
-        sqlx::query(sql::GIVE_BACK)
-            .bind(bucket)
-            .bind(rate.interval)
-            .execute(&self.writer)
-            .await
-            .map(drop)
-    }
-
-    /// A write transaction (`BEGIN IMMEDIATE`), after this store's turn to write: the batch
-    /// thread and these transactions take turns in arrival order instead of polling SQLite's
-    /// lock, so a long run of cleanup batches cannot starve guest creations (SQLite's busy
-    /// handler backs off up to 100 ms between tries).
+    /// `BEGIN IMMEDIATE`, after this store's turn to write: the batch thread and these
+    /// transactions take turns in arrival order instead of polling SQLite's lock, so a long run
+    /// of cleanup batches cannot starve guest creations (SQLite's busy handler backs off up to
+    /// 100 ms between tries).
     async fn begin_write(
-        &self,
+        store: &SqliteGuestStore,
     ) -> Result<(WriteTurn, sqlx::Transaction<'static, sqlx::Sqlite>), sqlx::Error> {
-        let turn = self.write_turns.clone().lock_owned().await;
-        Ok((turn, self.writer.begin_with("BEGIN IMMEDIATE").await?))
+        let turn = store.local.write_turns.clone().lock_owned().await;
+        Ok((turn, store.writer.begin_with("BEGIN IMMEDIATE").await?))
     }
 
-    /// A guest session read: from memory when the database confirmed the guest within the touch
-    /// interval (every upgrade and cleanup of this store forgets what they change), else from the
-    /// database. One process per file is what this store is for; a second process upgrading
-    /// guests in the same file would be seen here only after the touch interval.
-    async fn check_active_here(&self, id: &str) -> Result<bool, GuestError> {
-        let now = self.now();
-        let window = millis(self.config.touch_interval);
-        if self.recent.confirmed(id, now, window) {
+    /// From memory when the database confirmed the guest within the touch interval (every
+    /// upgrade and cleanup of this store forgets what they change), else from the database. One
+    /// process per file is what this store is for; a second process upgrading guests in the
+    /// same file would be seen here only after the touch interval.
+    async fn check_active(store: &SqliteGuestStore, id: &str) -> Result<bool, GuestError> {
+        let now = store.now();
+        let window = millis(store.config.touch_interval);
+        let recent = &store.local.recent;
+        if recent.confirmed(id, now, window) {
             return Ok(true);
         }
-        let epoch = self.recent.epoch();
-        let active = read_active(self, id).await?;
+        let epoch = recent.epoch();
+        let active = read_active(store, id).await?;
         if active {
-            self.recent.record(id, now, epoch, window);
+            recent.record(id, now, epoch, window);
         }
         Ok(active)
     }
 
-    fn forget_guest(&self, id: &str) {
-        self.recent.forget(id);
-    }
-
-    fn forget_all_guests(&self) {
-        self.recent.forget_all();
-    }
-
-    /// A creation through the batch thread, when the store has one.
+    /// Through the batch thread, when the store has one.
     async fn create_batched(
-        &self,
+        store: &SqliteGuestStore,
         request: &CreateGuest<'_>,
     ) -> Option<Result<Created, GuestError>> {
-        let batch = self.batch.as_ref()?;
+        let batch = store.local.batch.as_ref()?;
         let job = Job {
             id: new_id(),
             key_hash: request.key.map(key_hash),
             client: request.client.clone(),
-            limits: request.limits.unwrap_or(self.config.limits),
-            now: self.now(),
+            limits: request.limits.unwrap_or(store.config.limits),
+            now: store.now(),
         };
         Some(match batch.create(job).await {
             Ok(Outcome::Created(guest)) => {
-                self.metrics.created(&guest.id);
+                store.metrics.created(&guest.id);
                 Ok(Created { guest, new: true })
             }
             Ok(Outcome::Reused(guest)) => {
-                self.metrics.reused(&guest.id);
+                store.metrics.reused(&guest.id);
                 Ok(Created { guest, new: false })
             }
             Ok(Outcome::Upgraded { guest_id, into }) => {
                 Err(GuestError::AlreadyUpgraded { guest_id, into })
             }
             Ok(Outcome::Rejected { scope, retry_after }) => {
-                self.metrics.rejected(scope, request.client.as_ref());
+                store.metrics.rejected(scope, request.client.as_ref());
                 Err(GuestError::RateLimited { scope, retry_after })
             }
             Err(error) => Err(batch_error(error)),
         })
+    }
+
+    fn forget(local: &SqliteLocal, id: Option<&str>) {
+        match id {
+            Some(id) => local.recent.forget(id),
+            None => local.recent.forget_all(),
+        }
+    }
+
+    fn hook_tx<'a>(tx: &'a mut sqlx::Transaction<'static, sqlx::Sqlite>) -> GuestTx<'a> {
+        GuestTx::Sqlite(tx)
+    }
+
+    /// Commits the creations queued in the batch thread and ends it.
+    async fn stop(local: &SqliteLocal) {
+        if let Some(batch) = &local.batch {
+            batch.stop().await;
+        }
     }
 }
 
@@ -263,17 +238,3 @@ fn batch_error(error: BatchError) -> GuestError {
         BatchError::Database(message) => GuestError::Database(sqlx::Error::Protocol(message)),
     }
 }
-
-/// The guest tables, then the adapter's (users, accounts, sessions, verification tokens): one
-/// database holds both.
-async fn migrate(pool: &sqlx::SqlitePool) -> Result<(), GuestError> {
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    for statement in sql::MIGRATION {
-        sqlx::query(*statement).execute(&mut *tx).await?;
-    }
-    tx.commit().await?;
-    crate::adapter::SqliteAdapter::new(pool.clone()).await?;
-    Ok(())
-}
-
-sql_guest_store!(SqliteGuestStore, GuestTx::Sqlite);

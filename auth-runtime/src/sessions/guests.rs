@@ -114,6 +114,14 @@ pub(crate) async fn is_active(store: &dyn GuestStore, id: &str) -> bool {
     }
 }
 
+/// Records that guest `id` was seen (a renewal of its database session); a store that cannot
+/// answer costs the guest nothing now.
+pub(crate) async fn record_activity(store: &dyn GuestStore, id: &str) {
+    if let Err(error) = store.touch(id).await {
+        tracing::debug!(target: "auth_runtime::guests", %error, "could not record guest activity");
+    }
+}
+
 /// Who a real sign-in signs in as.
 pub(crate) struct Resolved {
     /// The user id to sign in as.
