@@ -581,6 +581,7 @@ async fn guest_rows_follow_the_guest(db: &Db) {
         idle: std::time::Duration::from_secs(3600),
         ..auth_runtime::guests::CleanupPolicy::default()
     };
+    let users = db.count("users").await;
     let report = store
         .cleanup(&policy, &auth_runtime::guests::NoCleanupHook)
         .await
@@ -591,6 +592,10 @@ async fn guest_rows_follow_the_guest(db: &Db) {
             .await,
         0
     );
+    let anonymous =
+        format!("accounts WHERE type = 'anonymous' AND \"providerAccountId\" = '{idle_id}'");
+    assert_eq!(db.count(&anonymous).await, 0, "its account went too");
+    assert_eq!(db.count("users").await, users - 1, "and its user row");
     assert_eq!(idle.session().await, serde_json::json!({}));
 }
 

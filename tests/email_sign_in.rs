@@ -21,11 +21,23 @@ use auth_runtime::{SessionStrategy, next_auth};
 use http::StatusCode;
 use support::Client;
 
+/// The user events every engine of this file told, as `"<event> <user id> [<address>]"`.
+static USER_EVENTS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+fn told(line: String) -> Result<(), auth_runtime::CallbackError> {
+    USER_EVENTS.lock().unwrap().push(line);
+    Ok(())
+}
+
 next_auth! {
     providers: [
         Email {},
         Anonymous { id: "guest" },
     ],
+    events: {
+        create_user: |m| told(format!("create_user {}", m.user_id)),
+        update_user: |m| told(format!("update_user {} {}", m.user_id, m.email)),
+    },
 }
 
 const SECRET: &str = "email-sign-in-secret-0123456789abcdef";
@@ -188,6 +200,61 @@ async fn a_link_works_once_for_its_address_until_it_expires() {
         assert_eq!(count(&store, "users").await, 1);
         store.close().await;
     }
+}
+
+// As NextAuth's: a new address's first link makes its user (`create_user`); the first link of a
+// known user whose address was never verified verifies it (`update_user`); later links change
+// nothing, and tell nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_tells_create_user_or_update_user() {
+    let (store, _dir) = store("user-events").await;
+    let adapter = auth_runtime::guests::GuestStore::adapter(&*store).unwrap();
+    let known = adapter
+        .create_user(auth_runtime::adapter::UserFields {
+            email: Some("known@events.example".to_owned()),
+            name: Some("Known".to_owned()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let (auth, outbox) = with_outbox(store.clone(), |b| b);
+    let mut browser = Client::new(auth.clone());
+    let mut follow = async |address: &str| {
+        ask_for_link(&mut browser, address).await;
+        let link = outbox.lock().unwrap().pop().unwrap().url;
+        let reply = browser.get(&path_of(&link)).await;
+        assert_eq!(reply.status, StatusCode::FOUND);
+        // Addresses are this test's own; other tests' engines tell into the same log.
+        let lines = USER_EVENTS.lock().unwrap();
+        let mine = lines.iter().filter(|l| l.contains("known@events.example"));
+        mine.cloned().collect::<Vec<_>>()
+    };
+    assert_eq!(
+        follow("known@events.example").await,
+        [format!("update_user {} known@events.example", known.id)]
+    );
+    // Verified now: the next link tells nothing more.
+    assert_eq!(follow("known@events.example").await.len(), 1);
+    let verified = adapter.get_user(&known.id).await.unwrap().unwrap();
+    assert!(verified.email_verified.is_some());
+
+    let before = USER_EVENTS.lock().unwrap().len();
+    follow("new@events.example").await;
+    let new_user = adapter
+        .get_user_by_email("new@events.example")
+        .await
+        .unwrap()
+        .expect("the link made its user");
+    let lines = USER_EVENTS.lock().unwrap()[before..].to_vec();
+    assert!(
+        lines.contains(&format!("create_user {}", new_user.id)),
+        "{lines:?}"
+    );
+    assert!(
+        !lines.iter().any(|l| l.starts_with("update_user")),
+        "{lines:?}"
+    );
+    store.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

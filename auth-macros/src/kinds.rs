@@ -134,6 +134,7 @@ pub(crate) const EVENTS: &[(ClosureSpec, &str, Option<bool>)] = &[
     (event("sign_out"), "SignOut", Some(false)),
     (event("create_user"), "CreateUser", None),
     (event("link_account"), "LinkAccount", None),
+    (event("update_user"), "UpdateUser", None),
     (event("session"), "Session", Some(false)),
     (event("guest_created"), "GuestCreated", None),
     (event("guest_upgraded"), "GuestUpgraded", None),

@@ -103,7 +103,8 @@ use proc_macro2::TokenStream;
 ///     redirect: <closure>,          // optional, default: the requested URL (always checked)
 ///     jwt: <closure>,               // optional, default: the token unchanged
 ///     events: { <event>: <closure>, .. }, // optional; sign_in, sign_out, create_user,
-///                                   //   link_account, session, guest_created, guest_upgraded
+///                                   //   update_user, link_account, session, guest_created,
+///                                   //   guest_upgraded
 ///     session: <closure>,           // optional, default: the session unchanged
 /// }
 ///

@@ -954,15 +954,7 @@ fn validate_events(events: &[(Ident, Expr)], errors: &Errors) -> Vec<(usize, Cal
     for (name, expr) in events {
         let key = name.to_string();
         let Some(index) = names.iter().position(|n| *n == key) else {
-            let message = if key == "update_user" {
-                // NextAuth fires it when its adapter changes a user row; there is none to change
-                // until users are stored by an adapter.
-                "`update_user` is not available: it fires when a database adapter updates a \
-                 user, and users are not stored by an adapter yet"
-                    .to_owned()
-            } else {
-                format!("unknown event `{key}`{}", unknown_hint(&key, &names))
-            };
+            let message = format!("unknown event `{key}`{}", unknown_hint(&key, &names));
             errors.spanned(name, message);
             continue;
         };

@@ -30,12 +30,24 @@ pub struct SignOut<'a, T> {
     pub token: Option<&'a T>,
 }
 
-/// A user came into being: a guest promoted to a user by its first real sign-in.
+/// A user came into being: a guest promoted to a user by its first real sign-in, or a user
+/// row the adapter made (an e-mail sign-in of a new address).
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct CreateUser<'a> {
-    /// The new user's id (the guest's).
+    /// The new user's id (the guest's, or the adapter's row id).
     pub user_id: &'a str,
+}
+
+/// The adapter changed a user row: an e-mail sign-in marked an existing user's address as
+/// verified (NextAuth's `updateUser`).
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct UpdateUser<'a> {
+    /// The user's row id.
+    pub user_id: &'a str,
+    /// The address now verified.
+    pub email: &'a str,
 }
 
 /// An account (a provider's identity) was linked to a user.
@@ -85,6 +97,8 @@ pub enum Event<'a, P, T> {
     CreateUser(CreateUser<'a>),
     /// See [`LinkAccount`].
     LinkAccount(LinkAccount<'a>),
+    /// See [`UpdateUser`].
+    UpdateUser(UpdateUser<'a>),
     /// See [`Session`].
     Session(Session<'a, T>),
     /// See [`GuestCreated`].
@@ -101,6 +115,7 @@ impl<P, T> Event<'_, P, T> {
             Event::SignOut(_) => "sign_out",
             Event::CreateUser(_) => "create_user",
             Event::LinkAccount(_) => "link_account",
+            Event::UpdateUser(_) => "update_user",
             Event::Session(_) => "session",
             Event::GuestCreated(_) => "guest_created",
             Event::GuestUpgraded(_) => "guest_upgraded",

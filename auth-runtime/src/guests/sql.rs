@@ -92,6 +92,14 @@ pub(super) const DELETE_IDLE: &str = "DELETE FROM auth_guests \
 /// stands for the guest, and its read needs no second look at `auth_guests`.
 pub(super) const END_GUEST_SESSIONS: &str = "DELETE FROM sessions WHERE guest_id = $1";
 
+/// Removes the `users` row of guest `$1` (database sessions make one per guest, found through
+/// its `anonymous` account), then that account: a removed guest leaves no user behind.
+pub(super) const END_GUEST_USER: [&str; 2] = [
+    "DELETE FROM users WHERE id IN (SELECT \"userId\" FROM accounts \
+     WHERE type = 'anonymous' AND \"providerAccountId\" = $1)",
+    "DELETE FROM accounts WHERE type = 'anonymous' AND \"providerAccountId\" = $1",
+];
+
 pub(super) const IDLE_COUNT: &str = "SELECT COUNT(*), MIN(last_seen_at) FROM auth_guests \
      WHERE upgraded_to IS NULL AND last_seen_at < $1";
 

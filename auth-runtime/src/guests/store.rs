@@ -409,8 +409,8 @@ where
         Ok((row.try_get(0)?, row.try_get(1)?))
     }
 
-    /// One cleanup batch in one transaction: the idle guests, their database sessions, the
-    /// application's hook. The removed guests' ids and last activity; none when nothing is idle.
+    /// One cleanup batch in one transaction: the idle guests, their database sessions and user
+    /// rows, the application's hook. The removed guests' ids and last activity; none when nothing is idle.
     async fn cleanup_batch(
         &self,
         cutoff: i64,
@@ -432,10 +432,12 @@ where
             return Ok(removed);
         }
         for (id, _) in &removed {
-            sqlx::query(sql::END_GUEST_SESSIONS)
-                .bind(id.as_str())
-                .execute(&mut *tx)
-                .await?;
+            for statement in [sql::END_GUEST_SESSIONS].iter().chain(&sql::END_GUEST_USER) {
+                sqlx::query(*statement)
+                    .bind(id.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+            }
         }
         let ids: Vec<String> = removed.iter().map(|(id, _)| id.clone()).collect();
         if let Err(error) = hook.on_cleanup(&ids, DB::hook_tx(&mut tx)).await {

@@ -10,6 +10,7 @@ use crate::adapter::{Adapter, AdapterAccount, AdapterError, UserFields};
 use crate::clock;
 use crate::cookies::RequestCookies;
 use crate::definition::{AuthDefinition, ProviderInfo};
+use crate::events::{self, Event};
 use crate::protocol::reply::{Refusal, Reply, error_url};
 use crate::protocol::request::RequestContext;
 use crate::providers::email::{
@@ -172,13 +173,25 @@ pub(crate) async fn callback<D: AuthDefinition>(
             return fail("Verification");
         }
     }
-    let user = match user_of(&*setup.adapter, info.id, &address).await {
-        Ok(user) => user,
+    let (user, change) = match user_of(&*setup.adapter, info.id, &address).await {
+        Ok(found) => found,
         Err(error) => {
             tracing::error!(provider = info.id, %error, "could not find or make the link's user");
             return fail("EmailSignin");
         }
     };
+    let user_id = user.id.as_str();
+    let event = match change {
+        UserChange::Created => Some(Event::CreateUser(events::CreateUser { user_id })),
+        UserChange::Verified => Some(Event::UpdateUser(events::UpdateUser {
+            user_id,
+            email: &address,
+        })),
+        UserChange::None => None,
+    };
+    if let Some(event) = event {
+        crate::sessions::fire::<D>(event, &core.state).await;
+    }
     let sign_in = SignIn {
         provider,
         account: Account::new(info.id, "email", address.clone()),
@@ -193,6 +206,16 @@ pub(crate) async fn callback<D: AuthDefinition>(
     end_sign_in(core, sign_in, info.id, context, cookies).await
 }
 
+/// What following a link did to its user row.
+enum UserChange {
+    /// Nothing: the address was verified before.
+    None,
+    /// The address had no user: one was made.
+    Created,
+    /// The user's address is verified now.
+    Verified,
+}
+
 /// The user an address signs in as: the one its e-mail account is linked to, else the user
 /// with that address (the link proves the address), else a new one; the address is marked
 /// verified and the account linked.
@@ -200,7 +223,8 @@ async fn user_of(
     adapter: &dyn Adapter,
     provider: &str,
     address: &str,
-) -> Result<User, AdapterError> {
+) -> Result<(User, UserChange), AdapterError> {
+    let mut change = UserChange::None;
     let now = clock::now();
     let user = match adapter.get_user_by_account(provider, address).await? {
         Some(user) => user,
@@ -229,7 +253,10 @@ async fn user_of(
                         ..UserFields::default()
                     };
                     match adapter.create_user_with_account(fields, account).await {
-                        Ok(user) => user,
+                        Ok(user) => {
+                            change = UserChange::Created;
+                            user
+                        }
                         // The same link followed twice at once cannot happen (the token is taken
                         // once); another provider's first sign-in of this address can.
                         Err(AdapterError::Conflict(_)) => adapter
@@ -253,11 +280,12 @@ async fn user_of(
             image: user.image.clone(),
         };
         adapter.update_user(&user.id, fields).await?;
+        change = UserChange::Verified;
     }
     let mut signed_in = User::with_id(user.id).email(address);
     signed_in.name = user.name;
     signed_in.image = user.image;
-    Ok(signed_in)
+    Ok((signed_in, change))
 }
 
 /// `host[:port]` of an origin, for the mail's subject.

@@ -1,6 +1,5 @@
 // Events are checked like every key: an unknown one gets a "did you mean", a second handler for
-// one event is an error, each closure takes (message[, state]), and `update_user` says why it is
-// not there; all reported at once.
+// one event is an error, and each closure takes (message[, state]); all reported at once.
 use auth_runtime::next_auth;
 
 next_auth! {
@@ -11,7 +10,8 @@ next_auth! {
         sign_out: |_m| Ok(()),
         session: |_m, _state, _extra| Ok(()),
         guest_created: "log it",
-        update_user: |_m| Ok(()),
+        update_user: |_m, _state, _extra| Ok(()),
+        user_updated: |_m| Ok(()),
     },
 }
 

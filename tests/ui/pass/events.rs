@@ -26,6 +26,10 @@ next_auth! {
             let _ = (m.user_id, &m.account.provider);
             Ok(())
         },
+        update_user: |m| {
+            let _ = (m.user_id, m.email);
+            Ok(())
+        },
         session: |m| {
             let _: &Token = m.token;
             Ok(())
