@@ -107,6 +107,8 @@ mod sessions;
 mod settings;
 mod sign_in_callback;
 #[cfg(feature = "sqlx-store")]
+mod sql_driver;
+#[cfg(feature = "sqlx-store")]
 mod sql_errors;
 pub mod telemetry;
 pub mod tokens;

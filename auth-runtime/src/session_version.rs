@@ -72,10 +72,7 @@ mod sql {
         adapter: SqlAdapter<DB>,
     }
 
-    impl<DB: Dialect> SqlSessionVersions<DB>
-    where
-        SqlAdapter<DB>: Adapter,
-    {
+    impl<DB: Dialect> SqlSessionVersions<DB> {
         /// Uses `pool`, bringing the adapter's schema (which has the versions table) up to date.
         pub async fn new(pool: sqlx::Pool<DB>) -> Result<Self, SessionVersionError> {
             let adapter = SqlAdapter::lazy(pool);
@@ -84,10 +81,7 @@ mod sql {
         }
     }
 
-    impl<DB: Dialect> SessionVersions for SqlSessionVersions<DB>
-    where
-        SqlAdapter<DB>: Adapter,
-    {
+    impl<DB: Dialect> SessionVersions for SqlSessionVersions<DB> {
         fn current<'a>(&'a self, user_id: &'a str) -> VersionFuture<'a, u64> {
             Box::pin(async move { self.adapter.session_version(user_id).await.map_err(error) })
         }

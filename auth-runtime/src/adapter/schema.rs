@@ -48,6 +48,7 @@ pub(super) const RECORD_TABLE: &str = "CREATE TABLE IF NOT EXISTS auth_schema_mi
      version BIGINT PRIMARY KEY NOT NULL, description TEXT NOT NULL, applied_at BIGINT NOT NULL)";
 
 /// The table of session versions (sign-out everywhere for token sessions), the same on both.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 const SESSION_VERSIONS: &str = "CREATE TABLE IF NOT EXISTS auth_session_versions (\
      user_id TEXT PRIMARY KEY NOT NULL, version BIGINT NOT NULL)";
 
@@ -55,6 +56,7 @@ const SESSION_VERSIONS: &str = "CREATE TABLE IF NOT EXISTS auth_session_versions
 /// upgrade, as a record of the user each became), which user each sign-in identity belongs
 /// to, and the creation limits' buckets; then the index that ends a guest's database sessions
 /// with the guest.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 const GUESTS: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS auth_guests (\
         id TEXT PRIMARY KEY NOT NULL, \
@@ -80,6 +82,7 @@ const GUESTS: &[&str] = &[
 ];
 
 /// What the guest migration does.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 const GUESTS_DESCRIPTION: &str = "guests, their identities and creation limits";
 
 #[cfg(feature = "sqlite")]

@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
-use sqlx::{
-    AssertSqlSafe, ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Pool, Row, Type,
-};
+use sqlx::{AssertSqlSafe, Database, Pool};
+
+use crate::sql_driver::{Driver, Statement, column, statement};
 
 use super::schema::{Migration, RECORD_TABLE};
 use super::{
@@ -24,7 +24,7 @@ mod sealed {
 
 /// What differs between the databases [`SqlAdapter`] runs on: the schema, and how a timestamp
 /// column is read and written. Implemented for `sqlx::Sqlite` and `sqlx::Postgres`; sealed.
-pub trait Dialect: Database + sealed::Sealed {
+pub trait Dialect: Database + sealed::Sealed + Driver {
     /// The schema's migrations, in order.
     const MIGRATIONS: &'static [Migration];
     /// A statement that serialises concurrent migrations (several servers starting at once).
@@ -36,9 +36,6 @@ pub trait Dialect: Database + sealed::Sealed {
     /// An expression writing the Unix seconds of parameter `param` to a timestamp column.
     #[doc(hidden)]
     fn timestamp(param: &str) -> String;
-    /// How many rows a statement changed.
-    #[doc(hidden)]
-    fn rows_affected(result: &Self::QueryResult) -> u64;
 }
 
 #[cfg(feature = "sqlite")]
@@ -50,9 +47,6 @@ impl Dialect for sqlx::Sqlite {
     }
     fn timestamp(param: &str) -> String {
         param.to_owned()
-    }
-    fn rows_affected(result: &Self::QueryResult) -> u64 {
-        result.rows_affected()
     }
 }
 
@@ -66,9 +60,6 @@ impl Dialect for sqlx::Postgres {
     }
     fn timestamp(param: &str) -> String {
         format!("to_timestamp({param})")
-    }
-    fn rows_affected(result: &Self::QueryResult) -> u64 {
-        result.rows_affected()
     }
 }
 
@@ -250,10 +241,7 @@ fn now() -> i64 {
 impl<DB: Dialect> SqlAdapter<DB> {
     /// An adapter on `pool`, after bringing the schema up to date (each migration once, in a
     /// transaction; on PostgreSQL under a lock, so servers starting together do not race).
-    pub async fn new(pool: Pool<DB>) -> Result<Self, AdapterError>
-    where
-        Self: Adapter,
-    {
+    pub async fn new(pool: Pool<DB>) -> Result<Self, AdapterError> {
         let adapter = SqlAdapter::lazy(pool);
         adapter.migrate().await?;
         Ok(adapter)
@@ -299,33 +287,23 @@ impl<DB: Dialect> SqlAdapter<DB> {
 }
 
 /// Applies the migrations `pool`'s database has not had yet.
-async fn migrate<DB>(pool: &Pool<DB>) -> Result<(), AdapterError>
-where
-    DB: Dialect,
-    DB::Arguments: IntoArguments<DB>,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
-    for<'q> i64: Encode<'q, DB> + Type<DB>,
-    for<'r> Option<i64>: Decode<'r, DB> + Type<DB>,
-    usize: ColumnIndex<DB::Row>,
-{
+async fn migrate<DB: Dialect>(pool: &Pool<DB>) -> Result<(), AdapterError> {
     let mut tx = pool.begin().await?;
     if let Some(lock) = DB::MIGRATION_LOCK {
-        sqlx::query(lock).execute(&mut *tx).await?;
+        statement::<DB>(lock).execute(&mut *tx).await?;
     }
-    sqlx::query(RECORD_TABLE).execute(&mut *tx).await?;
-    let applied: Option<i64> = sqlx::query(LAST_MIGRATION)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
+    statement::<DB>(RECORD_TABLE).execute(&mut *tx).await?;
+    let applied: Option<i64> = statement::<DB>(LAST_MIGRATION)
+        .fetch_value(&mut *tx)
+        .await?;
     for migration in DB::MIGRATIONS
         .iter()
         .filter(|m| m.version > applied.unwrap_or(0))
     {
-        for statement in migration.statements {
-            sqlx::query(*statement).execute(&mut *tx).await?;
+        for sql_text in migration.statements {
+            statement::<DB>(*sql_text).execute(&mut *tx).await?;
         }
-        sqlx::query(RECORD_MIGRATION)
+        statement::<DB>(RECORD_MIGRATION)
             .bind(migration.version)
             .bind(migration.description)
             .bind(now())
@@ -337,43 +315,28 @@ where
 }
 
 /// Reads the user columns starting at `at` (id, name, email, emailVerified, image).
-fn user_at<DB>(row: &DB::Row, at: usize) -> Result<AdapterUser, sqlx::Error>
-where
-    DB: Database,
-    for<'r> String: Decode<'r, DB> + Type<DB>,
-    for<'r> Option<String>: Decode<'r, DB> + Type<DB>,
-    for<'r> i64: Decode<'r, DB> + Type<DB>,
-    for<'r> Option<i64>: Decode<'r, DB> + Type<DB>,
-    usize: ColumnIndex<DB::Row>,
-{
+fn user_at<DB: Driver>(row: &DB::Row, at: usize) -> Result<AdapterUser, sqlx::Error> {
     Ok(AdapterUser {
-        id: row.try_get::<i64, _>(at)?.to_string(),
-        name: row.try_get(at + 1)?,
-        email: row.try_get(at + 2)?,
-        email_verified: row.try_get(at + 3)?,
-        image: row.try_get(at + 4)?,
+        id: column::<DB, i64>(row, at)?.to_string(),
+        name: column::<DB, _>(row, at + 1)?,
+        email: column::<DB, _>(row, at + 2)?,
+        email_verified: column::<DB, _>(row, at + 3)?,
+        image: column::<DB, _>(row, at + 4)?,
     })
 }
 
 /// Reads the session columns at the start of a row.
-fn session_at<DB>(row: &DB::Row) -> Result<StoredSession, sqlx::Error>
-where
-    DB: Database,
-    for<'r> Option<String>: Decode<'r, DB> + Type<DB>,
-    for<'r> i64: Decode<'r, DB> + Type<DB>,
-    for<'r> Option<i64>: Decode<'r, DB> + Type<DB>,
-    usize: ColumnIndex<DB::Row>,
-{
+fn session_at<DB: Driver>(row: &DB::Row) -> Result<StoredSession, sqlx::Error> {
     Ok(StoredSession {
-        id: row.try_get::<i64, _>(0)?.to_string(),
-        user_id: row.try_get::<i64, _>(1)?.to_string(),
-        expires: row.try_get(2)?,
-        created_at: row.try_get(3)?,
-        last_seen_at: row.try_get(4)?,
-        user_agent: row.try_get(5)?,
-        claims: row.try_get(6)?,
-        guest_id: row.try_get(7)?,
-        subject: row.try_get(8)?,
+        id: column::<DB, i64>(row, 0)?.to_string(),
+        user_id: column::<DB, i64>(row, 1)?.to_string(),
+        expires: column::<DB, _>(row, 2)?,
+        created_at: column::<DB, _>(row, 3)?,
+        last_seen_at: column::<DB, _>(row, 4)?,
+        user_agent: column::<DB, _>(row, 5)?,
+        claims: column::<DB, _>(row, 6)?,
+        guest_id: column::<DB, _>(row, 7)?,
+        subject: column::<DB, _>(row, 8)?,
     })
 }
 
@@ -381,32 +344,17 @@ where
 const SESSION_COLUMNS: usize = 9;
 
 #[async_trait::async_trait]
-impl<DB> Adapter for SqlAdapter<DB>
-where
-    DB: Dialect,
-    DB::Arguments: IntoArguments<DB>,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<&'q str>: Encode<'q, DB> + Type<DB>,
-    for<'q> i64: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<i64>: Encode<'q, DB> + Type<DB>,
-    for<'r> String: Decode<'r, DB> + Type<DB>,
-    for<'r> Option<String>: Decode<'r, DB> + Type<DB>,
-    for<'r> i64: Decode<'r, DB>,
-    for<'r> Option<i64>: Decode<'r, DB>,
-    usize: ColumnIndex<DB::Row>,
-{
+impl<DB: Dialect> Adapter for SqlAdapter<DB> {
     async fn create_user(&self, user: UserFields) -> Result<AdapterUser, AdapterError> {
         self.migrate().await?;
         let mut conn = self.pool.acquire().await?;
-        let id: i64 = sqlx::query(AssertSqlSafe(self.sql.insert_user.clone()))
+        let id: i64 = statement::<DB>(AssertSqlSafe(self.sql.insert_user.clone()))
             .bind(user.name.as_deref())
             .bind(user.email.as_deref())
             .bind(user.image.as_deref())
             .bind(user.email_verified)
-            .fetch_one(&mut *conn)
-            .await?
-            .try_get(0)?;
+            .fetch_value(&mut *conn)
+            .await?;
         Ok(with_id(id, user))
     }
 
@@ -417,14 +365,13 @@ where
     ) -> Result<AdapterUser, AdapterError> {
         self.migrate().await?;
         let mut tx = self.pool.begin().await?;
-        let id: i64 = sqlx::query(AssertSqlSafe(self.sql.insert_user.clone()))
+        let id: i64 = statement::<DB>(AssertSqlSafe(self.sql.insert_user.clone()))
             .bind(user.name.as_deref())
             .bind(user.email.as_deref())
             .bind(user.image.as_deref())
             .bind(user.email_verified)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get(0)?;
+            .fetch_value(&mut *tx)
+            .await?;
         self.bind_account(id, &account).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(with_id(id, user))
@@ -436,7 +383,7 @@ where
             return Ok(None);
         };
         let mut conn = self.pool.acquire().await?;
-        let row = sqlx::query(AssertSqlSafe(self.sql.user_by_id.clone()))
+        let row = statement::<DB>(AssertSqlSafe(self.sql.user_by_id.clone()))
             .bind(id)
             .fetch_optional(&mut *conn)
             .await?;
@@ -446,7 +393,7 @@ where
     async fn get_user_by_email(&self, email: &str) -> Result<Option<AdapterUser>, AdapterError> {
         self.migrate().await?;
         let mut conn = self.pool.acquire().await?;
-        let row = sqlx::query(AssertSqlSafe(self.sql.user_by_email.clone()))
+        let row = statement::<DB>(AssertSqlSafe(self.sql.user_by_email.clone()))
             .bind(email)
             .fetch_optional(&mut *conn)
             .await?;
@@ -460,7 +407,7 @@ where
     ) -> Result<Option<AdapterUser>, AdapterError> {
         self.migrate().await?;
         let mut conn = self.pool.acquire().await?;
-        let row = sqlx::query(AssertSqlSafe(self.sql.user_by_account.clone()))
+        let row = statement::<DB>(AssertSqlSafe(self.sql.user_by_account.clone()))
             .bind(provider)
             .bind(provider_account_id)
             .fetch_optional(&mut *conn)
@@ -478,7 +425,7 @@ where
             return Ok(None);
         };
         let mut conn = self.pool.acquire().await?;
-        let row = sqlx::query(AssertSqlSafe(self.sql.update_user.clone()))
+        let row = statement::<DB>(AssertSqlSafe(self.sql.update_user.clone()))
             .bind(id)
             .bind(fields.name.as_deref())
             .bind(fields.email.as_deref())
@@ -495,12 +442,15 @@ where
             return Ok(false);
         };
         let mut tx = self.pool.begin().await?;
-        for statement in [DELETE_USER_SESSIONS, DELETE_USER_ACCOUNTS] {
-            sqlx::query(statement).bind(id).execute(&mut *tx).await?;
+        for sql_text in [DELETE_USER_SESSIONS, DELETE_USER_ACCOUNTS] {
+            statement::<DB>(sql_text).bind(id).execute(&mut *tx).await?;
         }
-        let deleted = sqlx::query(DELETE_USER).bind(id).execute(&mut *tx).await?;
+        let deleted = statement::<DB>(DELETE_USER)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
-        Ok(DB::rows_affected(&deleted) > 0)
+        Ok(deleted > 0)
     }
 
     async fn link_account(&self, account: AdapterAccount) -> Result<(), AdapterError> {
@@ -525,12 +475,12 @@ where
     ) -> Result<bool, AdapterError> {
         self.migrate().await?;
         let mut conn = self.pool.acquire().await?;
-        let done = sqlx::query(DELETE_ACCOUNT)
+        let done = statement::<DB>(DELETE_ACCOUNT)
             .bind(provider)
             .bind(provider_account_id)
             .execute(&mut *conn)
             .await?;
-        Ok(DB::rows_affected(&done) > 0)
+        Ok(done > 0)
     }
 
     async fn create_session(&self, session: NewSession) -> Result<(), AdapterError> {
@@ -542,7 +492,7 @@ where
             });
         };
         let mut conn = self.pool.acquire().await?;
-        sqlx::query(AssertSqlSafe(self.sql.insert_session.clone()))
+        statement::<DB>(AssertSqlSafe(self.sql.insert_session.clone()))
             .bind(user_id)
             .bind(session.expires)
             .bind(session.key.as_str())
@@ -562,7 +512,7 @@ where
     ) -> Result<Option<(StoredSession, AdapterUser)>, AdapterError> {
         self.migrate().await?;
         let mut conn = self.reader.acquire().await?;
-        let row = sqlx::query(AssertSqlSafe(self.sql.session_and_user.clone()))
+        let row = statement::<DB>(AssertSqlSafe(self.sql.session_and_user.clone()))
             .bind(key)
             .fetch_optional(&mut *conn)
             .await?;
@@ -582,35 +532,35 @@ where
     ) -> Result<bool, AdapterError> {
         self.migrate().await?;
         let mut conn = self.pool.acquire().await?;
-        let done = sqlx::query(AssertSqlSafe(self.sql.renew_session.clone()))
+        let done = statement::<DB>(AssertSqlSafe(self.sql.renew_session.clone()))
             .bind(key)
             .bind(renewal.expires)
             .bind(renewal.seen_at)
             .bind(renewal.claims.as_deref())
             .execute(&mut *conn)
             .await?;
-        Ok(DB::rows_affected(&done) > 0)
+        Ok(done > 0)
     }
 
     async fn rekey_session(&self, old_key: &str, new_key: &str) -> Result<bool, AdapterError> {
         self.migrate().await?;
         let mut conn = self.pool.acquire().await?;
-        let done = sqlx::query(REKEY_SESSION)
+        let done = statement::<DB>(REKEY_SESSION)
             .bind(old_key)
             .bind(new_key)
             .execute(&mut *conn)
             .await?;
-        Ok(DB::rows_affected(&done) > 0)
+        Ok(done > 0)
     }
 
     async fn delete_session(&self, key: &str) -> Result<bool, AdapterError> {
         self.migrate().await?;
         let mut conn = self.pool.acquire().await?;
-        let done = sqlx::query(DELETE_SESSION)
+        let done = statement::<DB>(DELETE_SESSION)
             .bind(key)
             .execute(&mut *conn)
             .await?;
-        Ok(DB::rows_affected(&done) > 0)
+        Ok(done > 0)
     }
 
     async fn sessions_of(
@@ -623,7 +573,7 @@ where
             return Ok(Vec::new());
         };
         let mut conn = self.pool.acquire().await?;
-        let rows = sqlx::query(AssertSqlSafe(self.sql.sessions_of.clone()))
+        let rows = statement::<DB>(AssertSqlSafe(self.sql.sessions_of.clone()))
             .bind(user_id)
             .bind(now)
             .fetch_all(&mut *conn)
@@ -644,12 +594,12 @@ where
             return Ok(false);
         };
         let mut conn = self.pool.acquire().await?;
-        let done = sqlx::query(DELETE_SESSION_OF)
+        let done = statement::<DB>(DELETE_SESSION_OF)
             .bind(user_id)
             .bind(session_id)
             .execute(&mut *conn)
             .await?;
-        Ok(DB::rows_affected(&done) > 0)
+        Ok(done > 0)
     }
 
     async fn delete_sessions_of(
@@ -662,32 +612,32 @@ where
             return Ok(0);
         };
         let mut conn = self.pool.acquire().await?;
-        let done = sqlx::query(DELETE_SESSIONS_OF)
+        let done = statement::<DB>(DELETE_SESSIONS_OF)
             .bind(user_id)
             .bind(keep)
             .execute(&mut *conn)
             .await?;
-        Ok(DB::rows_affected(&done))
+        Ok(done)
     }
 
     async fn delete_sessions_of_subject(&self, subject: &str) -> Result<u64, AdapterError> {
         self.migrate().await?;
         let mut conn = self.pool.acquire().await?;
-        let done = sqlx::query(DELETE_SESSIONS_OF_SUBJECT)
+        let done = statement::<DB>(DELETE_SESSIONS_OF_SUBJECT)
             .bind(subject)
             .execute(&mut *conn)
             .await?;
-        Ok(DB::rows_affected(&done))
+        Ok(done)
     }
 
     async fn delete_expired_sessions(&self, now: i64) -> Result<u64, AdapterError> {
         self.migrate().await?;
         let mut conn = self.pool.acquire().await?;
-        let done = sqlx::query(AssertSqlSafe(self.sql.delete_expired.clone()))
+        let done = statement::<DB>(AssertSqlSafe(self.sql.delete_expired.clone()))
             .bind(now)
             .execute(&mut *conn)
             .await?;
-        Ok(DB::rows_affected(&done))
+        Ok(done)
     }
 
     async fn create_verification_token(
@@ -696,7 +646,7 @@ where
     ) -> Result<(), AdapterError> {
         self.migrate().await?;
         let mut conn = self.pool.acquire().await?;
-        sqlx::query(AssertSqlSafe(self.sql.insert_verification.clone()))
+        statement::<DB>(AssertSqlSafe(self.sql.insert_verification.clone()))
             .bind(token.identifier.as_str())
             .bind(token.expires)
             .bind(token.token.as_str())
@@ -712,7 +662,7 @@ where
     ) -> Result<Option<VerificationToken>, AdapterError> {
         self.migrate().await?;
         let mut conn = self.pool.acquire().await?;
-        let row = sqlx::query(AssertSqlSafe(self.sql.use_verification.clone()))
+        let row = statement::<DB>(AssertSqlSafe(self.sql.use_verification.clone()))
             .bind(identifier)
             .bind(token)
             .fetch_optional(&mut *conn)
@@ -721,9 +671,9 @@ where
             return Ok(None);
         };
         Ok(Some(VerificationToken {
-            identifier: row.try_get(0)?,
-            token: row.try_get(1)?,
-            expires: row.try_get(2)?,
+            identifier: column::<DB, _>(&row, 0)?,
+            token: column::<DB, _>(&row, 1)?,
+            expires: column::<DB, _>(&row, 2)?,
         }))
     }
 
@@ -738,11 +688,11 @@ where
     async fn session_version(&self, subject: &str) -> Result<u64, AdapterError> {
         self.migrate().await?;
         let mut conn = self.reader.acquire().await?;
-        let version: Option<i64> = sqlx::query(SESSION_VERSION)
+        let version: Option<i64> = statement::<DB>(SESSION_VERSION)
             .bind(subject)
             .fetch_optional(&mut *conn)
             .await?
-            .map(|row| row.try_get(0))
+            .map(|row| column::<DB, _>(&row, 0))
             .transpose()?;
         Ok(version.map_or(0, |v| u64::try_from(v).unwrap_or(0)))
     }
@@ -750,11 +700,10 @@ where
     async fn bump_session_version(&self, subject: &str) -> Result<u64, AdapterError> {
         self.migrate().await?;
         let mut conn = self.pool.acquire().await?;
-        let version: i64 = sqlx::query(BUMP_SESSION_VERSION)
+        let version: i64 = statement::<DB>(BUMP_SESSION_VERSION)
             .bind(subject)
-            .fetch_one(&mut *conn)
-            .await?
-            .try_get(0)?;
+            .fetch_value(&mut *conn)
+            .await?;
         Ok(u64::try_from(version).unwrap_or(0))
     }
 
@@ -767,21 +716,10 @@ where
     }
 }
 
-impl<DB> SqlAdapter<DB>
-where
-    DB: Dialect,
-    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<&'q str>: Encode<'q, DB> + Type<DB>,
-    for<'q> i64: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<i64>: Encode<'q, DB> + Type<DB>,
-{
+impl<DB: Dialect> SqlAdapter<DB> {
     /// The account insert for the user `user_id`, its values bound.
-    fn bind_account<'a>(
-        &'a self,
-        user_id: i64,
-        account: &'a AdapterAccount,
-    ) -> sqlx::query::Query<'a, DB, DB::Arguments> {
-        sqlx::query(AssertSqlSafe(self.sql.insert_account.clone()))
+    fn bind_account<'a>(&'a self, user_id: i64, account: &'a AdapterAccount) -> Statement<DB> {
+        statement::<DB>(AssertSqlSafe(self.sql.insert_account.clone()))
             .bind(user_id)
             .bind(account.kind.as_str())
             .bind(account.provider.as_str())

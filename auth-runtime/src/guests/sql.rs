@@ -66,6 +66,7 @@ pub(super) const TAKE: &str = take_from!("VALUES ($1, $2 + $3, 1)");
 
 /// [`TAKE`] in one round trip whose commit does not wait for the WAL flush (PostgreSQL): a
 /// crash may forget the last few charges, which only errs towards allowing.
+#[cfg(feature = "postgres")]
 pub(super) const TAKE_WITHOUT_FLUSH: &str = take_from!(
     "SELECT $1, $2 + $3, 1 FROM (SELECT set_config('synchronous_commit', 'off', true)) AS no_flush"
 );
@@ -74,6 +75,7 @@ pub(super) const TAKE_WITHOUT_FLUSH: &str = take_from!(
 pub(super) const GIVE_BACK: &str = "UPDATE auth_guest_limits SET tat = tat - $2 WHERE bucket = $1";
 
 /// [`GIVE_BACK`] whose commit does not wait for the WAL flush (PostgreSQL).
+#[cfg(feature = "postgres")]
 pub(super) const GIVE_BACK_WITHOUT_FLUSH: &str = "UPDATE auth_guest_limits SET tat = tat - $2 \
      FROM (SELECT set_config('synchronous_commit', 'off', true)) AS no_flush WHERE bucket = $1";
 

@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Pool, Row, Type};
+use sqlx::Pool;
 
 use super::{
     CleanupHook, CleanupPolicy, CleanupReport, ClientKey, CreateGuest, Created, Guest, GuestConfig,
@@ -12,6 +12,7 @@ use super::{
     LimitDecision, Limits, Rate, UpgradeHook, UpgradeOutcome, key_hash, millis, new_id, sql,
 };
 use crate::adapter::{Dialect, SqlAdapter};
+use crate::sql_driver::{Driver, column, statement};
 
 /// What differs between the databases a [`SqlGuestStore`] runs on. Implemented for
 /// `sqlx::Sqlite` and `sqlx::Postgres`; sealed (through [`Dialect`]).
@@ -94,19 +95,12 @@ impl<DB: GuestDialect> std::fmt::Debug for SqlGuestStore<DB> {
 }
 
 /// Reads a guest row: id, created_at, last_seen_at, upgraded_to.
-fn guest_of<DB>(row: &DB::Row) -> Result<Guest, sqlx::Error>
-where
-    DB: Database,
-    for<'r> String: Decode<'r, DB> + Type<DB>,
-    for<'r> Option<String>: Decode<'r, DB> + Type<DB>,
-    for<'r> i64: Decode<'r, DB> + Type<DB>,
-    usize: ColumnIndex<DB::Row>,
-{
+fn guest_of<DB: Driver>(row: &DB::Row) -> Result<Guest, sqlx::Error> {
     Ok(Guest {
-        id: row.try_get(0)?,
-        created_at: row.try_get(1)?,
-        last_seen_at: row.try_get(2)?,
-        upgraded_to: row.try_get(3)?,
+        id: column::<DB, _>(row, 0)?,
+        created_at: column::<DB, _>(row, 1)?,
+        last_seen_at: column::<DB, _>(row, 2)?,
+        upgraded_to: column::<DB, _>(row, 3)?,
     })
 }
 
@@ -152,32 +146,16 @@ impl<DB: GuestDialect> SqlGuestStore<DB> {
 }
 
 /// Brings `pool`'s database up to date: the adapter's migrations, which hold the guest tables.
-pub(super) async fn migrate<DB: GuestDialect>(pool: &Pool<DB>) -> Result<(), GuestError>
-where
-    SqlAdapter<DB>: crate::adapter::Adapter,
-{
+pub(super) async fn migrate<DB: GuestDialect>(pool: &Pool<DB>) -> Result<(), GuestError> {
     SqlAdapter::new(pool.clone()).await?;
     Ok(())
 }
 
-impl<DB> SqlGuestStore<DB>
-where
-    DB: GuestDialect,
-    DB::Arguments: IntoArguments<DB>,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<&'q str>: Encode<'q, DB> + Type<DB>,
-    for<'q> i64: Encode<'q, DB> + Type<DB>,
-    for<'r> String: Decode<'r, DB> + Type<DB>,
-    for<'r> Option<String>: Decode<'r, DB> + Type<DB>,
-    for<'r> i64: Decode<'r, DB>,
-    for<'r> Option<i64>: Decode<'r, DB>,
-    usize: ColumnIndex<DB::Row>,
-{
+impl<DB: GuestDialect> SqlGuestStore<DB> {
     async fn by_key(&self, hash: &str) -> Result<Option<Guest>, GuestError> {
-        let row = sqlx::query(sql::BY_KEY)
+        let row = statement::<DB>(sql::BY_KEY)
             .bind(hash)
-            .fetch_optional(&self.writer)
+            .fetch_optional(&mut *self.writer.acquire().await?)
             .await?;
         Ok(row.map(|row| guest_of::<DB>(&row)).transpose()?)
     }
@@ -191,10 +169,10 @@ where
             });
         }
         let now = self.now();
-        sqlx::query(sql::TOUCH)
+        statement::<DB>(sql::TOUCH)
             .bind(guest.id.as_str())
             .bind(now)
-            .execute(&self.writer)
+            .execute(&mut *self.writer.acquire().await?)
             .await?;
         guest.last_seen_at = guest.last_seen_at.max(now);
         self.metrics.reused(&guest.id);
@@ -209,14 +187,14 @@ where
         now: i64,
         rate: Rate,
     ) -> Result<(bool, i64), GuestError> {
-        let row = sqlx::query(DB::TAKE)
+        let row = statement::<DB>(DB::TAKE)
             .bind(bucket)
             .bind(now)
             .bind(rate.interval)
             .bind(rate.tolerance)
-            .fetch_one(&self.writer)
+            .fetch_one(&mut *self.writer.acquire().await?)
             .await?;
-        Ok((row.try_get::<i64, _>(0)? == 1, row.try_get(1)?))
+        Ok((column::<DB, i64>(&row, 0)? == 1, column::<DB, _>(&row, 1)?))
     }
 
     /// Charges one creation to `client` and to the global budget under `limits`.
@@ -254,11 +232,11 @@ where
         {
             return Err(GuestError::RateLimited { scope, retry_after });
         }
-        let row = sqlx::query(sql::INSERT)
+        let row = statement::<DB>(sql::INSERT)
             .bind(new_id().as_str())
             .bind(hash.as_deref())
             .bind(self.now())
-            .fetch_optional(&self.writer)
+            .fetch_optional(&mut *self.writer.acquire().await?)
             .await?;
         match (row, hash) {
             (Some(row), _) => {
@@ -276,16 +254,17 @@ where
     }
 
     /// The user `identity` belongs to, read on `executor`.
-    async fn owner<'e, E>(&self, identity: &Identity, executor: E) -> Result<String, GuestError>
-    where
-        E: Executor<'e, Database = DB>,
-    {
-        let row = sqlx::query(sql::OWNER)
+    async fn owner(
+        &self,
+        identity: &Identity,
+        on: &mut DB::Connection,
+    ) -> Result<String, GuestError> {
+        let row = statement::<DB>(sql::OWNER)
             .bind(identity.provider.as_str())
             .bind(identity.subject.as_str())
-            .fetch_one(executor)
+            .fetch_one(on)
             .await?;
-        Ok(row.try_get(0)?)
+        Ok(column::<DB, _>(&row, 0)?)
     }
 
     /// The upgrade's transaction: claim the guest, link the identity (or find its owner), end
@@ -298,17 +277,20 @@ where
     ) -> Result<UpgradeOutcome, GuestError> {
         let now = self.now();
         let (_turn, mut tx) = DB::begin_write(self).await?;
-        let claimed = sqlx::query(sql::CLAIM)
+        let claimed = statement::<DB>(sql::CLAIM)
             .bind(guest_id)
             .bind(now)
             .fetch_optional(&mut *tx)
             .await?;
         let Some(claimed) = claimed else {
-            let row = sqlx::query(sql::UPGRADED_TO)
+            let row = statement::<DB>(sql::UPGRADED_TO)
                 .bind(guest_id)
                 .fetch_optional(&mut *tx)
                 .await?;
-            let into: Option<String> = row.map(|row| row.try_get(0)).transpose()?.flatten();
+            let into: Option<String> = row
+                .map(|row| column::<DB, _>(&row, 0))
+                .transpose()?
+                .flatten();
             let _ = tx.rollback().await;
             return Err(match into {
                 Some(into) => GuestError::AlreadyUpgraded {
@@ -320,8 +302,8 @@ where
                 },
             });
         };
-        let created_at: i64 = claimed.try_get(0)?;
-        let linked = sqlx::query(sql::LINK)
+        let created_at: i64 = column::<DB, _>(&claimed, 0)?;
+        let linked = statement::<DB>(sql::LINK)
             .bind(identity.provider.as_str())
             .bind(identity.subject.as_str())
             .bind(guest_id)
@@ -329,13 +311,13 @@ where
             .fetch_optional(&mut *tx)
             .await?;
         let owner = match linked {
-            Some(row) => row.try_get(0)?,
+            Some(row) => column::<DB, _>(&row, 0)?,
             None => self.owner(identity, &mut *tx).await?,
         };
         let outcome = if owner == guest_id {
             UpgradeOutcome::Promoted { user_id: owner }
         } else {
-            sqlx::query(sql::MARK_MERGED)
+            statement::<DB>(sql::MARK_MERGED)
                 .bind(guest_id)
                 .bind(owner.as_str())
                 .execute(&mut *tx)
@@ -345,7 +327,7 @@ where
                 into: owner,
             }
         };
-        sqlx::query(sql::END_GUEST_SESSIONS)
+        statement::<DB>(sql::END_GUEST_SESSIONS)
             .bind(guest_id)
             .execute(&mut *tx)
             .await?;
@@ -367,46 +349,49 @@ where
     }
 
     async fn link_here(&self, identity: &Identity, user_id: &str) -> Result<String, GuestError> {
-        let linked = sqlx::query(sql::LINK)
+        let linked = statement::<DB>(sql::LINK)
             .bind(identity.provider.as_str())
             .bind(identity.subject.as_str())
             .bind(user_id)
             .bind(self.now())
-            .fetch_optional(&self.writer)
+            .fetch_optional(&mut *self.writer.acquire().await?)
             .await?;
         match linked {
-            Some(row) => Ok(row.try_get(0)?),
-            None => self.owner(identity, &self.writer).await,
+            Some(row) => Ok(column::<DB, _>(&row, 0)?),
+            None => {
+                self.owner(identity, &mut *self.writer.acquire().await?)
+                    .await
+            }
         }
     }
 
     async fn touch_here(&self, id: &str) -> Result<bool, GuestError> {
         let now = self.now();
-        let seen = sqlx::query(sql::LAST_SEEN)
+        let seen = statement::<DB>(sql::LAST_SEEN)
             .bind(id)
-            .fetch_optional(&self.reader)
+            .fetch_optional(&mut *self.reader.acquire().await?)
             .await?;
         let Some(seen) = seen else {
             return Ok(false);
         };
-        if now - seen.try_get::<i64, _>(0)? < millis(self.config.touch_interval) {
+        if now - column::<DB, i64>(&seen, 0)? < millis(self.config.touch_interval) {
             return Ok(true);
         }
-        let done = sqlx::query(sql::TOUCH)
+        let done = statement::<DB>(sql::TOUCH)
             .bind(id)
             .bind(now)
-            .execute(&self.writer)
+            .execute(&mut *self.writer.acquire().await?)
             .await?;
-        Ok(DB::rows_affected(&done) > 0)
+        Ok(done > 0)
     }
 
     /// How many guests are idle since `cutoff`, and the oldest one's last activity.
     async fn idle_count(&self, cutoff: i64) -> Result<(i64, Option<i64>), GuestError> {
-        let row = sqlx::query(sql::IDLE_COUNT)
+        let row = statement::<DB>(sql::IDLE_COUNT)
             .bind(cutoff)
-            .fetch_one(&self.reader)
+            .fetch_one(&mut *self.reader.acquire().await?)
             .await?;
-        Ok((row.try_get(0)?, row.try_get(1)?))
+        Ok((column::<DB, _>(&row, 0)?, column::<DB, _>(&row, 1)?))
     }
 
     /// One cleanup batch in one transaction: the idle guests, their database sessions and user
@@ -418,22 +403,22 @@ where
         hook: &dyn CleanupHook,
     ) -> Result<Vec<(String, i64)>, GuestError> {
         let (_turn, mut tx) = DB::begin_write(self).await?;
-        let rows = sqlx::query(sql::DELETE_IDLE)
+        let rows = statement::<DB>(sql::DELETE_IDLE)
             .bind(cutoff)
             .bind(batch)
             .fetch_all(&mut *tx)
             .await?;
         let removed = rows
             .iter()
-            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+            .map(|row| Ok((column::<DB, _>(row, 0)?, column::<DB, _>(row, 1)?)))
             .collect::<Result<Vec<(String, i64)>, sqlx::Error>>()?;
         if removed.is_empty() {
             let _ = tx.rollback().await;
             return Ok(removed);
         }
         for (id, _) in &removed {
-            for statement in [sql::END_GUEST_SESSIONS].iter().chain(&sql::END_GUEST_USER) {
-                sqlx::query(*statement)
+            for sql_text in [sql::END_GUEST_SESSIONS].iter().chain(&sql::END_GUEST_USER) {
+                statement::<DB>(*sql_text)
                     .bind(id.as_str())
                     .execute(&mut *tx)
                     .await?;
@@ -463,15 +448,15 @@ where
         };
         if policy.dry_run {
             let (n, oldest) = self.idle_count(cutoff).await?;
-            let sample = sqlx::query(sql::IDLE_SAMPLE)
+            let sample = statement::<DB>(sql::IDLE_SAMPLE)
                 .bind(cutoff)
-                .fetch_all(&self.reader)
+                .fetch_all(&mut *self.reader.acquire().await?)
                 .await?;
             report.guests = count(n);
             report.oldest_last_seen = oldest;
             report.sample = sample
                 .iter()
-                .map(|row| row.try_get(0))
+                .map(|row| column::<DB, _>(row, 0))
                 .collect::<Result<_, _>>()?;
             return Ok(report);
         }
@@ -509,45 +494,32 @@ where
         if report.more {
             report.more = self.idle_count(cutoff).await?.0 > 0;
         }
-        let pruned = sqlx::query(sql::PRUNE_BUCKETS)
+        let pruned = statement::<DB>(sql::PRUNE_BUCKETS)
             .bind(now)
-            .execute(&self.writer)
+            .execute(&mut *self.writer.acquire().await?)
             .await?;
-        report.buckets_pruned = DB::rows_affected(&pruned);
+        report.buckets_pruned = pruned;
         Ok(report)
     }
 
     async fn stats_here(&self) -> Result<GuestStats, GuestError> {
         let since = self.now() - millis(self.config.active_window);
-        let row = sqlx::query(sql::STATS)
+        let row = statement::<DB>(sql::STATS)
             .bind(since)
-            .fetch_one(&self.reader)
+            .fetch_one(&mut *self.reader.acquire().await?)
             .await?;
         let mut stats = self.metrics.snapshot();
-        stats.guests = count(row.try_get(0)?);
-        stats.active = count(row.try_get(1)?);
-        stats.promoted_total = count(row.try_get(2)?);
-        stats.merged_total = count(row.try_get(3)?);
+        stats.guests = count(column::<DB, _>(&row, 0)?);
+        stats.active = count(column::<DB, _>(&row, 1)?);
+        stats.promoted_total = count(column::<DB, _>(&row, 2)?);
+        stats.merged_total = count(column::<DB, _>(&row, 3)?);
         Ok(stats)
     }
 }
 
 /// The store's database keeps every [`RateBuckets`](crate::rate_limit::RateBuckets) bucket next
 /// to the guest limits, so that every server shares them.
-impl<DB> crate::rate_limit::RateBuckets for SqlGuestStore<DB>
-where
-    DB: GuestDialect,
-    DB::Arguments: IntoArguments<DB>,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<&'q str>: Encode<'q, DB> + Type<DB>,
-    for<'q> i64: Encode<'q, DB> + Type<DB>,
-    for<'r> String: Decode<'r, DB> + Type<DB>,
-    for<'r> Option<String>: Decode<'r, DB> + Type<DB>,
-    for<'r> i64: Decode<'r, DB>,
-    for<'r> Option<i64>: Decode<'r, DB>,
-    usize: ColumnIndex<DB::Row>,
-{
+impl<DB: GuestDialect> crate::rate_limit::RateBuckets for SqlGuestStore<DB> {
     fn take<'a>(
         &'a self,
         bucket: &'a str,
@@ -566,10 +538,10 @@ where
         rate: Rate,
     ) -> crate::rate_limit::BucketFuture<'a, ()> {
         Box::pin(async move {
-            sqlx::query(DB::GIVE_BACK)
+            statement::<DB>(DB::GIVE_BACK)
                 .bind(bucket)
                 .bind(rate.interval)
-                .execute(&self.writer)
+                .execute(&mut *self.writer.acquire().await?)
                 .await
                 .map_err(GuestError::from)?;
             Ok(())
@@ -577,21 +549,7 @@ where
     }
 }
 
-impl<DB> GuestStore for SqlGuestStore<DB>
-where
-    DB: GuestDialect,
-    DB::Arguments: IntoArguments<DB>,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<&'q str>: Encode<'q, DB> + Type<DB>,
-    for<'q> i64: Encode<'q, DB> + Type<DB>,
-    for<'r> String: Decode<'r, DB> + Type<DB>,
-    for<'r> Option<String>: Decode<'r, DB> + Type<DB>,
-    for<'r> i64: Decode<'r, DB>,
-    for<'r> Option<i64>: Decode<'r, DB>,
-    usize: ColumnIndex<DB::Row>,
-    SqlAdapter<DB>: crate::adapter::Adapter,
-{
+impl<DB: GuestDialect> GuestStore for SqlGuestStore<DB> {
     fn create<'a>(&'a self, request: CreateGuest<'a>) -> GuestFuture<'a, Created> {
         Box::pin(async move {
             if let Some(created) = DB::create_batched(self, &request).await {
@@ -607,9 +565,9 @@ where
 
     fn get<'a>(&'a self, id: &'a str) -> GuestFuture<'a, Option<Guest>> {
         Box::pin(async move {
-            let row = sqlx::query(sql::GET)
+            let row = statement::<DB>(sql::GET)
                 .bind(id)
-                .fetch_optional(&self.reader)
+                .fetch_optional(&mut *self.reader.acquire().await?)
                 .await?;
             Ok(row.map(|row| guest_of::<DB>(&row)).transpose()?)
         })
@@ -630,12 +588,12 @@ where
 
     fn user_for<'a>(&'a self, identity: &'a Identity) -> GuestFuture<'a, Option<String>> {
         Box::pin(async move {
-            let row = sqlx::query(sql::OWNER)
+            let row = statement::<DB>(sql::OWNER)
                 .bind(identity.provider.as_str())
                 .bind(identity.subject.as_str())
-                .fetch_optional(&self.reader)
+                .fetch_optional(&mut *self.reader.acquire().await?)
                 .await?;
-            Ok(row.map(|row| row.try_get(0)).transpose()?)
+            Ok(row.map(|row| column::<DB, _>(&row, 0)).transpose()?)
         })
     }
 
