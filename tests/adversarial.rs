@@ -265,7 +265,8 @@ async fn client_log_beacons_cannot_forge_lines_or_flood_the_log() {
         .filter_map(|n| n.split_whitespace().next()?.parse::<u64>().ok())
         .sum();
     assert!(log.lines().any(|l| l.contains("after-the-flood")));
-    assert!(written >= 20, "the burst is written: {written}");
+    // The burst of 20, less the one the forged beacon above took.
+    assert!(written >= 19, "the burst is written: {written}");
     assert_eq!(
         reported,
         300 - written as u64,
