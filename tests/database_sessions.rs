@@ -523,6 +523,7 @@ async fn guest_rows_follow_the_guest(db: &Db) {
         .scalar(only_guest)
         .await
         .expect("the guest's session row");
+    let users_before_upgrade = db.count("users").await;
     let identity = auth_runtime::guests::Identity::new("password", "dora");
     store
         .upgrade(&guest_id, &identity, &auth_runtime::guests::NoHook)
@@ -534,6 +535,14 @@ async fn guest_rows_follow_the_guest(db: &Db) {
         0
     );
     assert_eq!(upgraded.session().await, serde_json::json!({}));
+    let anonymous_of =
+        |id: &str| format!("accounts WHERE type = 'anonymous' AND \"providerAccountId\" = '{id}'");
+    assert_eq!(
+        db.count(&anonymous_of(&guest_id)).await,
+        0,
+        "the upgrade took the guest's user row and anonymous account"
+    );
+    assert_eq!(db.count("users").await, users_before_upgrade - 1);
 
     // A renewal records the guest's activity (the read itself asks only the session row).
     let mut idle = Client::new(auth.clone());
@@ -592,9 +601,11 @@ async fn guest_rows_follow_the_guest(db: &Db) {
             .await,
         0
     );
-    let anonymous =
-        format!("accounts WHERE type = 'anonymous' AND \"providerAccountId\" = '{idle_id}'");
-    assert_eq!(db.count(&anonymous).await, 0, "its account went too");
+    assert_eq!(
+        db.count(&anonymous_of(&idle_id)).await,
+        0,
+        "its account went too"
+    );
     assert_eq!(db.count("users").await, users - 1, "and its user row");
     assert_eq!(idle.session().await, serde_json::json!({}));
 }

@@ -54,8 +54,8 @@ const SESSION_VERSIONS: &str = "CREATE TABLE IF NOT EXISTS auth_session_versions
 
 /// The guest tables (`crate::guests`), the same on both databases: guests (kept after an
 /// upgrade, as a record of the user each became), which user each sign-in identity belongs
-/// to, and the creation limits' buckets; then the index that ends a guest's database sessions
-/// with the guest.
+/// to, and the creation limits' buckets; then the indexes that end a guest's database sessions
+/// and user row with the guest.
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 const GUESTS: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS auth_guests (\
@@ -79,6 +79,8 @@ const GUESTS: &[&str] = &[
         tat BIGINT NOT NULL, \
         ok BIGINT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS sessions_guest ON sessions (guest_id) WHERE guest_id IS NOT NULL",
+    "CREATE INDEX IF NOT EXISTS accounts_anonymous ON accounts (\"providerAccountId\") \
+        WHERE type = 'anonymous'",
 ];
 
 /// What the guest migration does.

@@ -95,7 +95,8 @@ pub(super) const DELETE_IDLE: &str = "DELETE FROM auth_guests \
 pub(super) const END_GUEST_SESSIONS: &str = "DELETE FROM sessions WHERE guest_id = $1";
 
 /// Removes the `users` row of guest `$1` (database sessions make one per guest, found through
-/// its `anonymous` account), then that account: a removed guest leaves no user behind.
+/// its `anonymous` account), then that account: a guest upgraded or removed leaves no user
+/// behind (an upgraded guest's user is the account it signed in with).
 pub(super) const END_GUEST_USER: [&str; 2] = [
     "DELETE FROM users WHERE id IN (SELECT \"userId\" FROM accounts \
      WHERE type = 'anonymous' AND \"providerAccountId\" = $1)",

@@ -104,6 +104,16 @@ fn guest_of<DB: Driver>(row: &DB::Row) -> Result<Guest, sqlx::Error> {
     })
 }
 
+/// Deletes what the adapter's tables hold of guest `id` (its database sessions, its user row
+/// and `anonymous` account), in the caller's transaction: an upgraded or removed guest's
+/// session opens nothing, and leaves no user behind.
+async fn end_guest_rows<DB: Driver>(on: &mut DB::Connection, id: &str) -> Result<(), sqlx::Error> {
+    for sql_text in [sql::END_GUEST_SESSIONS].iter().chain(&sql::END_GUEST_USER) {
+        statement::<DB>(*sql_text).bind(id).execute(on).await?;
+    }
+    Ok(())
+}
+
 fn count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
@@ -268,7 +278,7 @@ impl<DB: GuestDialect> SqlGuestStore<DB> {
     }
 
     /// The upgrade's transaction: claim the guest, link the identity (or find its owner), end
-    /// the guest's database sessions, run the hook.
+    /// the guest's database sessions and user row, run the hook.
     async fn upgrade_here(
         &self,
         guest_id: &str,
@@ -327,10 +337,7 @@ impl<DB: GuestDialect> SqlGuestStore<DB> {
                 into: owner,
             }
         };
-        statement::<DB>(sql::END_GUEST_SESSIONS)
-            .bind(guest_id)
-            .execute(&mut *tx)
-            .await?;
+        end_guest_rows::<DB>(&mut tx, guest_id).await?;
         if let Err(error) = hook.on_upgrade(&outcome, DB::hook_tx(&mut tx)).await {
             let _ = tx.rollback().await;
             tracing::warn!(
@@ -417,12 +424,7 @@ impl<DB: GuestDialect> SqlGuestStore<DB> {
             return Ok(removed);
         }
         for (id, _) in &removed {
-            for sql_text in [sql::END_GUEST_SESSIONS].iter().chain(&sql::END_GUEST_USER) {
-                statement::<DB>(*sql_text)
-                    .bind(id.as_str())
-                    .execute(&mut *tx)
-                    .await?;
-            }
+            end_guest_rows::<DB>(&mut tx, id).await?;
         }
         let ids: Vec<String> = removed.iter().map(|(id, _)| id.clone()).collect();
         if let Err(error) = hook.on_cleanup(&ids, DB::hook_tx(&mut tx)).await {
