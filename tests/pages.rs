@@ -1,6 +1,8 @@
 //! `pages` and `theme`: each page the app names replaces the built-in one with NextAuth's
 //! redirects and query parameters; the built-in pages that remain wear the theme, escaped.
 
+mod support;
+
 use auth_runtime::{User, next_auth};
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
@@ -162,4 +164,106 @@ async fn the_built_in_pages_wear_the_theme() {
         !html.contains("GitHub"),
         "an optional provider that is off is not offered"
     );
+}
+
+/// Found by a probe: the built-in pages could be framed, so the sign-out form was a
+/// click-jacking target. Every built-in page forbids framing and script, in the header.
+#[tokio::test]
+async fn the_built_in_pages_cannot_be_framed_and_run_no_script() {
+    let auth = themed::auth();
+    for path in [
+        "/api/auth/signin",
+        "/api/auth/signout",
+        "/api/auth/error?error=Configuration",
+        "/api/auth/verify-request",
+    ] {
+        let page = get(&auth, path).await;
+        assert!(
+            page.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html"),
+            "{path}"
+        );
+        let policy = page.headers()["content-security-policy"].to_str().unwrap();
+        assert!(
+            policy.contains("frame-ancestors 'none'"),
+            "{path}: {policy}"
+        );
+        assert!(policy.contains("default-src 'none'"), "{path}: {policy}");
+        assert!(!policy.contains("script-src"), "{path}: {policy}");
+        assert_eq!(page.headers()["x-frame-options"], "DENY", "{path}");
+        assert_eq!(
+            page.headers()["x-content-type-options"],
+            "nosniff",
+            "{path}"
+        );
+    }
+    // JSON answers are not pages: no page policy on them.
+    let csrf = get(&auth, "/api/auth/csrf").await;
+    assert!(csrf.headers().get("x-frame-options").is_none());
+}
+
+mod welcome {
+    use super::*;
+    use auth_runtime::providers::email::{SendError, VerificationRequest};
+    use std::sync::{Arc, Mutex};
+
+    next_auth! {
+        providers: [Email {}],
+        pages: { new_user: "/welcome" },
+    }
+
+    pub type Outbox = Arc<Mutex<Vec<VerificationRequest>>>;
+
+    pub fn auth() -> (Auth, Outbox) {
+        let outbox = Outbox::default();
+        let sent = outbox.clone();
+        let auth = Auth::builder(())
+            .secret("pages-suite-secret-0123456789abcdef")
+            .url("http://127.0.0.1:3000/api/auth")
+            .send_verification_request(move |request: VerificationRequest| {
+                let sent = sent.clone();
+                async move {
+                    sent.lock().unwrap().push(request);
+                    Ok::<(), SendError>(())
+                }
+            })
+            .build()
+            .unwrap();
+        (auth, outbox)
+    }
+}
+
+/// Found by a probe: `pages.new_user` applied to OAuth only. An e-mail link that makes its
+/// user sends the visitor to the welcome page (with the callback URL); the next link does not.
+#[tokio::test]
+async fn an_e_mail_users_first_sign_in_goes_to_the_welcome_page() {
+    let (auth, outbox) = welcome::auth();
+    let mut client = support::Client::new(auth);
+    let mut follow_link = async |client: &mut support::Client<welcome::NextAuth>| {
+        let csrf = client.csrf().await;
+        let asked = client
+            .post_form(
+                "/api/auth/signin/email",
+                &[
+                    ("email", "new@shop.example"),
+                    ("csrfToken", &csrf),
+                    ("callbackUrl", "http://127.0.0.1:3000/cart"),
+                    ("json", "true"),
+                ],
+            )
+            .await;
+        assert_eq!(asked.status, StatusCode::OK, "{}", asked.text());
+        let link = outbox.lock().unwrap().pop().expect("a link was sent").url;
+        let rest = link.split_once("://").unwrap().1;
+        let followed = client.get(&rest[rest.find('/').unwrap()..]).await;
+        assert_eq!(followed.status, StatusCode::FOUND);
+        followed.header("location").unwrap().to_owned()
+    };
+    assert_eq!(
+        follow_link(&mut client).await,
+        "/welcome?callbackUrl=http%3A%2F%2F127.0.0.1%3A3000%2Fcart"
+    );
+    assert_eq!(follow_link(&mut client).await, "http://127.0.0.1:3000/cart");
 }

@@ -39,6 +39,9 @@ pub struct CookieNames {
     pub csrf_token: String,
     /// The last resolved callback URL.
     pub callback_url: String,
+    /// The device cookie: which identifiers this browser signed in for, so that strangers'
+    /// failed attempts on them do not lock it out.
+    pub device: String,
 }
 
 impl CookieNames {
@@ -60,6 +63,7 @@ impl CookieNames {
             session_token: format!("{secure_prefix}{app}.session-token"),
             csrf_token: format!("{host_prefix}{app}.csrf-token"),
             callback_url: format!("{secure_prefix}{app}.callback-url"),
+            device: format!("{host_prefix}{app}.device"),
         }
     }
 }

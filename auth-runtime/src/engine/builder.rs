@@ -609,6 +609,11 @@ impl<D: AuthDefinition> AuthBuilder<D> {
             #[cfg(feature = "oauth")]
             Arc::clone(&oauth),
         );
+        let devices = crate::attempts::device::DeviceCookies::new(
+            &settings.secrets,
+            settings.cookies.device.clone(),
+            settings.secure,
+        );
         Ok(Auth::from_core(Core {
             state: self.state,
             settings,
@@ -618,7 +623,7 @@ impl<D: AuthDefinition> AuthBuilder<D> {
             refusal_log: crate::log_budget::LogBudget::new(5, 20),
             proxy: self.proxy,
             enabled,
-            attempts: crate::attempts::Attempts::new(attempt_limits, attempt_buckets),
+            attempts: crate::attempts::Attempts::new(attempt_limits, attempt_buckets, devices),
             #[cfg(feature = "oauth")]
             oauth,
             #[cfg(feature = "email")]

@@ -145,7 +145,7 @@ pub(crate) async fn callback<D: AuthDefinition>(
     let client = super::client_key(&core.proxy, context);
     let attempt = match core
         .attempts
-        .charge(info, client.as_ref(), context.body)
+        .charge(info, client.as_ref(), context.body, cookies)
         .await
     {
         Ok(attempt) => {
@@ -178,11 +178,8 @@ pub(crate) async fn callback<D: AuthDefinition>(
             Err(_) => "error",
         }
     );
-    let user = match authorized {
-        Ok(Some(user)) => {
-            attempt.give_back().await;
-            user
-        }
+    let (user, device_cookie) = match authorized {
+        Ok(Some(user)) => (user, attempt.succeeded(cookies).await),
         Ok(None) => {
             log_refusal(core, info.id, "CredentialsSignin");
             let url = error_url(base, "CredentialsSignin", Some(info.id));
@@ -215,10 +212,13 @@ pub(crate) async fn callback<D: AuthDefinition>(
         previous: previous(core, cookies).await,
         as_guest: false,
         created_guest: false,
+        made_user: false,
         credentials: D::HANDLES_SIGN_IN.then(|| context.body.clone()),
         user_agent: context.user_agent(),
     };
-    end_sign_in(core, sign_in, info.id, context, cookies).await
+    end_sign_in(core, sign_in, info.id, context, cookies)
+        .await
+        .with_cookies(device_cookie)
 }
 
 /// Ends a sign-in of the JSON-speaking endpoints (Credentials, Anonymous): the session layer
@@ -232,13 +232,18 @@ pub(crate) async fn end_sign_in<D: AuthDefinition>(
 ) -> Reply {
     let settings = &core.settings;
     let json = context.body.wants_json();
+    // As in NextAuth, a Credentials sign-in that promoted a guest is not sent to the welcome
+    // page; a method that made the user's row (an e-mail link) is.
+    let made_user = sign_in.made_user;
     match core
         .sessions
         .sign_in(&core.state, settings, sign_in, cookies)
         .await
     {
-        Ok(signed_in) => Reply::redirect(context.callback_url.clone(), json, StatusCode::OK)
-            .with_cookies(signed_in.cookies),
+        Ok(signed_in) => {
+            let to = super::pages::landing::<D>(&context.callback_url, made_user);
+            Reply::redirect(to, json, StatusCode::OK).with_cookies(signed_in.cookies)
+        }
         Err(error) => refused(&settings.base, provider, &error, json),
     }
 }

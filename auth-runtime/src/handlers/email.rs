@@ -38,6 +38,7 @@ pub(crate) async fn sign_in<D: AuthDefinition>(
     core: &Core<D>,
     info: &'static ProviderInfo,
     context: &RequestContext<'_>,
+    cookies: &RequestCookies<'_>,
 ) -> Reply {
     let settings = &core.settings;
     let base = &settings.base;
@@ -59,20 +60,24 @@ pub(crate) async fn sign_in<D: AuthDefinition>(
             return fail("EmailSignin");
         }
     };
-    let client = client_key(&core.proxy, context);
-    let buckets = setup
+    // A browser that followed a link for this address before is not stopped by strangers
+    // asking for it: its requests count on its own bucket, at the per-client rate.
+    let client = setup
         .limits
-        .address_rate()
-        .map(|rate| (format!("email:{}:{}", info.id, hashed(&address)), rate))
-        .into_iter()
-        .chain(
-            setup
-                .limits
-                .client_rate()
-                .zip(client)
-                .map(|(rate, client)| (format!("email:{client}"), rate)),
-        );
-    if let Err(retry_after) = core.attempts.charge_buckets(buckets).await {
+        .client_rate()
+        .zip(client_key(&core.proxy, context))
+        .map(|(rate, client)| (format!("email:{client}"), rate));
+    let charged = core
+        .attempts
+        .charge_on(
+            Some(mailbox(info, &address)),
+            setup.limits.address_rate(),
+            client,
+            setup.limits.client_rate().or(setup.limits.address_rate()),
+            cookies,
+        )
+        .await;
+    if let Err(retry_after) = charged {
         crate::telemetry::sign_in_failure(info.id, "RateLimited", "refused");
         return Refusal::rate_limited(retry_after).reply(base, info.id);
     }
@@ -200,10 +205,15 @@ pub(crate) async fn callback<D: AuthDefinition>(
         previous: previous(core, cookies).await,
         as_guest: false,
         created_guest: false,
+        made_user: matches!(change, UserChange::Created),
         credentials: None,
         user_agent: context.user_agent(),
     };
-    end_sign_in(core, sign_in, info.id, context, cookies).await
+    // The link proves the mailbox: this browser's later requests for it are its own.
+    let device_cookie = core.attempts.remember(cookies, &mailbox(info, &address));
+    end_sign_in(core, sign_in, info.id, context, cookies)
+        .await
+        .with_cookies([device_cookie])
 }
 
 /// What following a link did to its user row.
@@ -293,7 +303,9 @@ fn host_of(origin: &str) -> &str {
     origin.split_once("://").map_or(origin, |(_, host)| host)
 }
 
-/// An address as a bucket key: hashed, so that the buckets' table holds no addresses.
-fn hashed(address: &str) -> String {
-    crate::providers::email::hash_token(address, "email-limit")[..32].to_owned()
+/// An address's bucket key (and its device-cookie subject): hashed, so that the buckets'
+/// table holds no addresses.
+fn mailbox(info: &ProviderInfo, address: &str) -> String {
+    let hashed = &crate::providers::email::hash_token(address, "email-limit")[..32];
+    format!("email:{}:{hashed}", info.id)
 }

@@ -87,6 +87,7 @@ pub(crate) async fn anonymous_callback<D: AuthDefinition>(
         profile: None,
         previous,
         as_guest: true,
+        made_user: false,
         created_guest,
         credentials: None,
         user_agent: context.user_agent(),

@@ -117,7 +117,7 @@ pub(crate) async fn dispatch<D: AuthDefinition>(
         #[cfg(feature = "email")]
         Action::SignIn if post && is_kind::<D>(route.provider, ProviderKind::Email) => {
             match provider_info::<D>(route.provider) {
-                Some((_, info)) => email::sign_in(core, info, context).await,
+                Some((_, info)) => email::sign_in(core, info, context, cookies).await,
                 None => credentials::signin_post(core, route.provider, context),
             }
         }
@@ -185,17 +185,26 @@ pub(crate) fn providers_json(providers: &[ProviderInfo], base: &BaseUrl) -> Byte
 /// `POST /_log`: the browser client's error beacon, answered empty. Anyone can call it, so what
 /// reaches the log is bounded: 200 characters per field with control characters escaped, and
 /// at most 10 lines a second (a burst of 20); the count of lines left out goes with the next.
+/// The client's words are printed quoted, under `client_*` names the server never uses, so a
+/// beacon cannot write `provider=password outcome=ok` that reads as the server's own fields.
 pub(crate) fn log(body: &RequestBody, budget: &LogBudget) -> Reply {
     let dropped = match budget.take() {
         Verdict::Write { dropped } => dropped,
         Verdict::Drop => return Reply::new(StatusCode::OK),
     };
-    let field = |name: &str| sanitized(body.get(name).unwrap_or_default(), 200);
+    // Debug-quoted: control characters, quotes and backslashes escaped inside the quotes.
+    let field = |name: &str| -> String {
+        body.get(name)
+            .unwrap_or_default()
+            .chars()
+            .take(200)
+            .collect()
+    };
     tracing::warn!(
         target: "auth_runtime::client",
-        level = %field("level"),
-        code = %field("code"),
-        message = %field("message"),
+        client_level = ?field("level"),
+        client_code = ?field("code"),
+        client_message = ?field("message"),
         dropped_since_last = dropped,
         "next-auth client reported an error"
     );

@@ -140,6 +140,7 @@ pub(crate) async fn callback<D: AuthDefinition>(
         previous: previous(core, cookies).await,
         as_guest: false,
         created_guest: false,
+        made_user: false,
         credentials: None,
         user_agent: context.user_agent(),
     };
@@ -149,13 +150,7 @@ pub(crate) async fn callback<D: AuthDefinition>(
         .await
     {
         Ok(signed_in) => {
-            // A first sign-in that made the user goes to the app's welcome page, if it has one.
-            let to = match D::SETTINGS.pages.new_user {
-                Some(page) if signed_in.is_new_user => {
-                    super::pages::with_param(page, "callbackUrl", &context.callback_url)
-                }
-                _ => context.callback_url.clone(),
-            };
+            let to = super::pages::landing::<D>(&context.callback_url, signed_in.is_new_user);
             Reply::redirect(to, false, StatusCode::FOUND)
                 .with_cookies(cleared)
                 .with_cookies(signed_in.cookies)

@@ -29,6 +29,15 @@ pub(crate) fn with_param(page: &str, name: &str, value: &str) -> String {
     format!("{page}{separator}{name}={value}")
 }
 
+/// Where a finished sign-in sends the browser: a first sign-in that made the user goes to the
+/// app's welcome page (`pages.new_user`), if it has one, carrying the callback URL.
+pub(crate) fn landing<D: AuthDefinition>(callback_url: &str, is_new_user: bool) -> String {
+    match D::SETTINGS.pages.new_user {
+        Some(page) if is_new_user => with_param(page, "callbackUrl", callback_url),
+        _ => callback_url.to_owned(),
+    }
+}
+
 pub(crate) fn signin<D: AuthDefinition>(core: &Core<D>, context: &RequestContext<'_>) -> Reply {
     let base = &core.settings.base;
     if let Some(page) = D::SETTINGS.pages.sign_in {

@@ -20,6 +20,12 @@ pub(crate) const JSON: &str = "application/json";
 pub(crate) const HTML: &str = "text/html; charset=utf-8";
 pub(crate) const TEXT: &str = "text/plain; charset=utf-8";
 
+/// The built-in pages' policy: their own inline style, images from anywhere (the theme's logo),
+/// no script, no plugin, no `<base>`, and no page may frame them. No `form-action`: an OAuth
+/// sign-in form is answered with a redirect to the provider, which browsers check against it.
+pub(crate) const PAGE_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; \
+     img-src * data:; base-uri 'none'; frame-ancestors 'none'";
+
 impl Reply {
     pub fn new(status: StatusCode) -> Self {
         Reply {
@@ -113,6 +119,19 @@ impl Reply {
             );
             headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
             headers.insert(header::EXPIRES, HeaderValue::from_static("0"));
+        }
+        if self.content_type == Some(HTML) {
+            // The built-in pages run no script and are never framed (a framed sign-out form is
+            // a click-jacking target).
+            headers.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(PAGE_POLICY),
+            );
+            headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+            headers.insert(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            );
         }
         if let Some(seconds) = self.retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));

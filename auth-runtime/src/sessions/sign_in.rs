@@ -29,6 +29,9 @@ pub(crate) struct SignIn<D: AuthDefinition> {
     pub as_guest: bool,
     /// Whether the Anonymous provider created the guest for this sign-in.
     pub created_guest: bool,
+    /// Whether the sign-in method made the user's row (an e-mail link's first use): the
+    /// visitor is sent to `pages.new_user` if the app has one.
+    pub made_user: bool,
     /// The submitted form of a Credentials sign-in, for the `sign_in` callback.
     pub credentials: Option<RequestBody>,
     /// The browser's `User-Agent`, for the device list (database sessions).
@@ -40,8 +43,8 @@ pub(crate) struct SignedIn {
     /// The `Set-Cookie` lines: the session cookies replacing every chunk the request carried,
     /// and a rotated CSRF cookie after an upgrade.
     pub cookies: Vec<String>,
-    /// Whether this sign-in made the user (a guest promoted to a user).
-    #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
+    /// Whether this sign-in made the user (a guest promoted to a user, an e-mail link's first
+    /// use).
     pub is_new_user: bool,
 }
 
@@ -164,6 +167,7 @@ impl<D: AuthDefinition> Sessions<D> {
             previous,
             as_guest,
             created_guest: _,
+            made_user,
             credentials,
             user_agent,
         } = sign_in;
@@ -235,7 +239,7 @@ impl<D: AuthDefinition> Sessions<D> {
                 None => "none",
             }
         );
-        let mut is_new_user = false;
+        let mut is_new_user = made_user;
         if let Some(upgrade) = &upgrade {
             fire::<D>(
                 Event::GuestUpgraded(events::GuestUpgraded { upgrade }),

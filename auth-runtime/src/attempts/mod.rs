@@ -3,9 +3,17 @@
 //! given back when it was right. A password form cannot be tried faster than the limits allow,
 //! from one address or from many against one account.
 //!
+//! Limits must not become a way to lock the owner out, so a browser that signed in for an
+//! identifier carries a device cookie ([`device`]): its attempts on that identifier are counted
+//! on its own bucket and never meet the identifier's, which strangers share. A refusal by the
+//! identifier's bucket still costs the client its attempt, so polling a locked identifier is
+//! not free.
+//!
 //! The buckets live in a PostgreSQL guest store's database when there is one (every server
 //! shares them), else in this process (an SQLite store serves one process); while the shared
 //! buckets cannot be reached, this process's count applies, so an outage never lifts the limits.
+
+pub(crate) mod device;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,6 +22,7 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 
 use crate::body::RequestBody;
+use crate::cookies::RequestCookies;
 use crate::definition::{AttemptLimitSettings, ProviderInfo};
 use crate::log_budget::LogBudget;
 use crate::rate_limit::{
@@ -24,9 +33,10 @@ use crate::rate_limit::{
 /// back, so only wrong ones count. A rate of 0 turns that limit off.
 ///
 /// The defaults: 10 attempts at once per client address (an IPv4 address, an IPv6 /64), then one
-/// every 2 minutes (30 an hour); 20 at once per identifier, then one a minute. An attacker
-/// spreading guesses over many addresses meets the identifier's limit; the real user, whose
-/// right password is given back, keeps signing in from a fresh address.
+/// every 2 minutes (30 an hour); 10 at once per identifier, then 3 an hour, so strangers make at
+/// most 82 guesses a day at one account (NIST SP 800-63B asks for fewer than 100). A browser
+/// that signed in for the identifier before (its device cookie) is counted at the per-client
+/// rate on its own, so strangers exhausting the identifier's budget never lock its owner out.
 ///
 /// ```
 /// use auth_runtime::AttemptLimits;
@@ -52,8 +62,8 @@ impl Default for AttemptLimits {
         AttemptLimits {
             per_client_per_hour: 30,
             per_client_burst: 10,
-            per_identifier_per_hour: 60,
-            per_identifier_burst: 20,
+            per_identifier_per_hour: 3,
+            per_identifier_burst: 10,
         }
     }
 }
@@ -127,6 +137,7 @@ impl AttemptLimits {
 /// The engine's attempt limiter.
 pub(crate) struct Attempts {
     limits: AttemptLimits,
+    devices: device::DeviceCookies,
     /// Buckets every server shares (the guest store's database), if any.
     shared: Option<Arc<dyn RateBuckets>>,
     /// This process's buckets: the only ones without a shared store, the fallback while it
@@ -149,12 +160,22 @@ struct Charge {
 pub(crate) struct Charged<'a> {
     attempts: &'a Attempts,
     charges: Vec<Charge>,
+    /// The identifier's bucket, which a success remembers in the browser's device cookie.
+    subject: Option<String>,
 }
 
+/// A bucket to charge: its key and its rate.
+pub(crate) type Bucket = (String, Rate);
+
 impl Attempts {
-    pub fn new(limits: AttemptLimits, shared: Option<Arc<dyn RateBuckets>>) -> Self {
+    pub fn new(
+        limits: AttemptLimits,
+        shared: Option<Arc<dyn RateBuckets>>,
+        devices: device::DeviceCookies,
+    ) -> Self {
         Attempts {
             limits,
+            devices,
             shared,
             local: MemoryBuckets::default(),
             said_no_client: AtomicBool::new(false),
@@ -162,19 +183,22 @@ impl Attempts {
         }
     }
 
-    /// Charges one attempt at `provider` to the client and to the identifier in `body`, or says
-    /// how long to wait. Providers without credential fields (a hand-written guest provider)
-    /// guess nothing and are not charged.
+    /// Charges one attempt at `provider` to the client and to the identifier in `body` (or to
+    /// the browser's device, if it signed in for that identifier before), or says how long to
+    /// wait. Providers without credential fields (a hand-written guest provider) guess nothing
+    /// and are not charged.
     pub async fn charge(
         &self,
         provider: &ProviderInfo,
         client: Option<&ClientKey>,
         body: &RequestBody,
+        cookies: &RequestCookies<'_>,
     ) -> Result<Charged<'_>, Duration> {
         if provider.credentials.is_empty() {
             return Ok(Charged {
                 attempts: self,
                 charges: Vec::new(),
+                subject: None,
             });
         }
         let client_bucket = self.limits.client_rate().and_then(|rate| match client {
@@ -190,26 +214,55 @@ impl Attempts {
                 None
             }
         });
-        let identifier_bucket = self
-            .limits
-            .identifier_rate()
-            .zip(identifier(provider, body))
-            .map(|(rate, id)| (format!("credentials:{}:{id}", provider.id), rate));
-        self.charge_buckets(client_bucket.into_iter().chain(identifier_bucket))
-            .await
+        let subject =
+            identifier(provider, body).map(|id| format!("credentials:{}:{id}", provider.id));
+        let device_rate = self.limits.client_rate().or(self.limits.identifier_rate());
+        self.charge_on(
+            subject,
+            self.limits.identifier_rate(),
+            client_bucket,
+            device_rate,
+            cookies,
+        )
+        .await
     }
 
-    /// Charges one use to each of `buckets`, all or none: the first one over its limit gives
-    /// the others back and says how long to wait. (The Email provider's mail limits count
-    /// here too.)
-    pub async fn charge_buckets(
+    /// Charges one attempt on `subject` (an identifier's bucket key, limited by `subject_rate`)
+    /// by `client` (its bucket), or says how long to wait.
+    ///
+    /// A browser whose device cookie says it signed in for `subject` before is charged on its
+    /// device's bucket alone (at `device_rate`): strangers emptying the subject's bucket do not
+    /// stop it. Any other browser is charged to its client bucket, then to the subject's; when
+    /// the subject's refuses, the client's charge is kept (a refused attempt still costs).
+    /// (The Email provider's mail limits count here too, with the address as the subject.)
+    pub async fn charge_on(
         &self,
-        buckets: impl IntoIterator<Item = (String, Rate)>,
+        subject: Option<String>,
+        subject_rate: Option<Rate>,
+        client: Option<Bucket>,
+        device_rate: Option<Rate>,
+        cookies: &RequestCookies<'_>,
     ) -> Result<Charged<'_>, Duration> {
         let mut charged = Charged {
             attempts: self,
             charges: Vec::new(),
+            subject: None,
         };
+        let known = subject.as_deref().and_then(|subject| {
+            self.devices
+                .device_for(cookies, subject, crate::clock::now())
+        });
+        let buckets: Vec<Bucket> = match known {
+            Some(device) => device_rate
+                .map(|rate| (format!("device:{device}"), rate))
+                .into_iter()
+                .collect(),
+            None => client
+                .into_iter()
+                .chain(subject_rate.zip(subject.clone()).map(|(rate, s)| (s, rate)))
+                .collect(),
+        };
+        charged.subject = subject;
         for (bucket, rate) in buckets {
             let (verdict, shared) = self.take(&bucket, rate).await;
             match verdict {
@@ -218,13 +271,17 @@ impl Attempts {
                     rate,
                     shared,
                 }),
-                Verdict::Limited { retry_after } => {
-                    charged.give_back().await;
-                    return Err(retry_after);
-                }
+                // What was taken before stays taken: the refused attempt is counted.
+                Verdict::Limited { retry_after } => return Err(retry_after),
             }
         }
         Ok(charged)
+    }
+
+    /// The `Set-Cookie` line that makes this browser known for `subject` (it has just proved it
+    /// can sign in as it).
+    pub fn remember(&self, cookies: &RequestCookies<'_>, subject: &str) -> String {
+        self.devices.remember(cookies, subject, crate::clock::now())
     }
 
     /// Takes from the shared bucket, or from this process's while the shared one is out of
@@ -250,8 +307,17 @@ impl Attempts {
 }
 
 impl Charged<'_> {
-    /// Gives the attempt back: the credentials were right. A bucket that cannot be reached
-    /// keeps the charge (it only counts once more against the limit).
+    /// The credentials were right: gives the attempt back and answers the `Set-Cookie` line
+    /// that makes this browser known for the identifier, if there was one.
+    pub async fn succeeded(self, cookies: &RequestCookies<'_>) -> Option<String> {
+        let subject = self.subject.clone();
+        let attempts = self.attempts;
+        self.give_back().await;
+        subject.map(|subject| attempts.remember(cookies, &subject))
+    }
+
+    /// Gives the attempt back. A bucket that cannot be reached keeps the charge (it only
+    /// counts once more against the limit).
     pub async fn give_back(self) {
         for charge in self.charges {
             let buckets: &dyn RateBuckets = match (&self.attempts.shared, charge.shared) {
@@ -345,6 +411,19 @@ mod tests {
         assert_eq!(identifier(&PASSWORD, &form(&[("password", "x")])), None);
     }
 
+    fn attempts(limits: AttemptLimits) -> Attempts {
+        let devices = device::DeviceCookies::new(
+            &["attempts-secret-0123456789abcdef"],
+            "next-auth.device".to_owned(),
+            false,
+        );
+        Attempts::new(limits, None, devices)
+    }
+
+    fn no_cookies() -> RequestCookies<'static> {
+        RequestCookies::default()
+    }
+
     #[tokio::test]
     async fn wrong_attempts_count_right_ones_are_given_back() {
         let limits = AttemptLimits {
@@ -352,46 +431,130 @@ mod tests {
             per_identifier_burst: 5,
             ..AttemptLimits::default()
         };
-        let attempts = Attempts::new(limits, None);
+        let attempts = attempts(limits);
+        let none = no_cookies();
         let here = ClientKey::from_ip("203.0.113.1".parse().unwrap());
         let there = ClientKey::from_ip("198.51.100.2".parse().unwrap());
+        let elsewhere = ClientKey::from_ip("192.0.2.3".parse().unwrap());
         let alice = form(&[("username", "alice"), ("password", "guess")]);
         for _ in 0..3 {
             drop(
                 attempts
-                    .charge(&PASSWORD, Some(&here), &alice)
+                    .charge(&PASSWORD, Some(&here), &alice, &none)
                     .await
                     .unwrap(),
             );
         }
-        let wait = match attempts.charge(&PASSWORD, Some(&here), &alice).await {
+        let wait = match attempts.charge(&PASSWORD, Some(&here), &alice, &none).await {
             Err(wait) => wait,
             Ok(_) => panic!("a fourth attempt from one client is refused"),
         };
         assert!(wait > Duration::from_secs(60), "{wait:?}");
         // Right from elsewhere, again and again: given back each time.
         for _ in 0..10 {
-            let charged = attempts.charge(&PASSWORD, Some(&there), &alice).await;
+            let charged = attempts
+                .charge(&PASSWORD, Some(&there), &alice, &none)
+                .await;
             charged.unwrap().give_back().await;
         }
         // Two more wrong ones from elsewhere reach the identifier's burst of 5.
         for _ in 0..2 {
             drop(
                 attempts
-                    .charge(&PASSWORD, Some(&there), &alice)
+                    .charge(&PASSWORD, Some(&there), &alice, &none)
                     .await
                     .unwrap(),
             );
         }
         assert!(
             attempts
-                .charge(&PASSWORD, Some(&there), &alice)
+                .charge(&PASSWORD, Some(&there), &alice, &none)
                 .await
                 .is_err()
         );
-        // Another user from that address is not locked out by alice's identifier.
+        // That refusal cost `there` its third attempt: polling a locked identifier is not free.
         let bob = form(&[("username", "bob"), ("password", "guess")]);
-        assert!(attempts.charge(&PASSWORD, Some(&there), &bob).await.is_ok());
+        assert!(
+            attempts
+                .charge(&PASSWORD, Some(&there), &bob, &none)
+                .await
+                .is_err()
+        );
+        // Another user is not locked out by alice's identifier.
+        assert!(
+            attempts
+                .charge(&PASSWORD, Some(&elsewhere), &bob, &none)
+                .await
+                .is_ok()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_browser_that_signed_in_before_is_not_locked_out_by_strangers() {
+        let limits = AttemptLimits {
+            per_client_burst: 3,
+            per_identifier_burst: 2,
+            ..AttemptLimits::default()
+        };
+        let attempts = attempts(limits);
+        let none = no_cookies();
+        let alice = form(&[("username", "alice"), ("password", "right")]);
+        let owner = ClientKey::from_ip("203.0.113.1".parse().unwrap());
+        let charged = attempts
+            .charge(&PASSWORD, Some(&owner), &alice, &none)
+            .await;
+        let line = charged
+            .unwrap()
+            .succeeded(&none)
+            .await
+            .expect("a device cookie");
+        let header = line.split(';').next().unwrap().to_owned();
+        let device = RequestCookies::parse([header.as_str()]).unwrap();
+        // Strangers from many addresses empty the identifier's bucket.
+        for last in 0..50u8 {
+            let stranger = ClientKey::from_ip(std::net::IpAddr::from([198, 51, 100, last]));
+            let _ = attempts
+                .charge(&PASSWORD, Some(&stranger), &alice, &none)
+                .await;
+        }
+        let fresh = ClientKey::from_ip("192.0.2.77".parse().unwrap());
+        assert!(
+            attempts
+                .charge(&PASSWORD, Some(&fresh), &alice, &none)
+                .await
+                .is_err()
+        );
+        // The owner's browser still signs in, from any address, and its count is its own.
+        for _ in 0..5 {
+            let charged = attempts
+                .charge(&PASSWORD, Some(&fresh), &alice, &device)
+                .await;
+            charged.unwrap().succeeded(&device).await;
+        }
+        for _ in 0..3 {
+            drop(
+                attempts
+                    .charge(&PASSWORD, Some(&fresh), &alice, &device)
+                    .await
+                    .unwrap(),
+            );
+        }
+        assert!(
+            attempts
+                .charge(&PASSWORD, Some(&fresh), &alice, &device)
+                .await
+                .is_err(),
+            "a device guessing wrong meets its own limit"
+        );
+        // The cookie is for alice only.
+        let bob = form(&[("username", "bob"), ("password", "guess")]);
+        let other = ClientKey::from_ip("192.0.2.78".parse().unwrap());
+        assert!(
+            attempts
+                .charge(&PASSWORD, Some(&other), &bob, &device)
+                .await
+                .is_ok()
+        );
     }
 
     #[test]
