@@ -16,10 +16,10 @@ use std::sync::{Arc, Mutex};
 use auth_runtime::axum::{ServeConfig, serve_app};
 // The magic-link shop is the password shop with an Email provider: one module for both (the
 // shop installs the process's one metrics recorder).
-use magic::shop;
 use auth_runtime::guests::{GuestConfig, Limits, SqliteGuestStore};
 use auth_runtime::providers::email::{SendError, VerificationRequest};
 use http::Browser;
+use magic::shop;
 use reqwest::StatusCode;
 
 async fn store(test: &str) -> Arc<SqliteGuestStore> {
@@ -71,7 +71,10 @@ async fn strangers_guessing_from_50_addresses_do_not_lock_the_owner_out() {
 
     let mut owner = Browser::new(&origin, address(1, 1));
     let answer = owner
-        .sign_in("password", &[("username", "alice"), ("password", "alice-password")])
+        .sign_in(
+            "password",
+            &[("username", "alice"), ("password", "alice-password")],
+        )
         .await;
     assert_eq!(answer.status, StatusCode::OK);
     let device = owner
@@ -80,12 +83,19 @@ async fn strangers_guessing_from_50_addresses_do_not_lock_the_owner_out() {
         .find(|name| name.ends_with(".device"))
         .cloned()
         .expect("a device cookie after a right password");
-    let issued = answer.headers.get_all("set-cookie").iter().find_map(|line| {
-        let line = line.to_str().unwrap();
-        line.starts_with(&device).then(|| line.to_owned())
-    });
+    let issued = answer
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .find_map(|line| {
+            let line = line.to_str().unwrap();
+            line.starts_with(&device).then(|| line.to_owned())
+        });
     let issued = issued.unwrap();
-    assert!(issued.contains("HttpOnly") && issued.contains("SameSite=Lax"), "{issued}");
+    assert!(
+        issued.contains("HttpOnly") && issued.contains("SameSite=Lax"),
+        "{issued}"
+    );
 
     let mut accepted_guesses = 0;
     let mut strangers: Vec<Browser> = (0..50)
@@ -105,9 +115,17 @@ async fn strangers_guessing_from_50_addresses_do_not_lock_the_owner_out() {
         // The owner's browser, from a network it never used, signs in while the guessing goes on.
         let mut travelling = moved(&owner, address(3, round + 1));
         let answer = travelling
-            .sign_in("password", &[("username", "alice"), ("password", "alice-password")])
+            .sign_in(
+                "password",
+                &[("username", "alice"), ("password", "alice-password")],
+            )
             .await;
-        assert_eq!(answer.status, StatusCode::OK, "round {round}: {:?}", answer.body);
+        assert_eq!(
+            answer.status,
+            StatusCode::OK,
+            "round {round}: {:?}",
+            answer.body
+        );
         assert_eq!(travelling.session().await["user"]["name"], "alice");
     }
     // 200 guesses were made; the identifier's budget (a burst of 10) let at most 10 be tried.
@@ -119,7 +137,10 @@ async fn strangers_guessing_from_50_addresses_do_not_lock_the_owner_out() {
     // not: that is the price strangers can still impose (a CAPTCHA lifts it where configured).
     let mut new_device = Browser::new(&origin, address(4, 1));
     let answer = new_device
-        .sign_in("password", &[("username", "alice"), ("password", "alice-password")])
+        .sign_in(
+            "password",
+            &[("username", "alice"), ("password", "alice-password")],
+        )
         .await;
     assert_eq!(answer.status, StatusCode::TOO_MANY_REQUESTS);
 
@@ -146,7 +167,10 @@ async fn strangers_guessing_from_50_addresses_do_not_lock_the_owner_out() {
     forged.replace_range(forged.len() - 4.., "0000");
     forger.jar.insert(device.clone(), forged);
     let answer = forger
-        .sign_in("password", &[("username", "alice"), ("password", "alice-password")])
+        .sign_in(
+            "password",
+            &[("username", "alice"), ("password", "alice-password")],
+        )
         .await;
     assert_eq!(answer.status, StatusCode::TOO_MANY_REQUESTS);
     store.close().await;
@@ -214,7 +238,10 @@ async fn strangers_asking_for_a_mailbox_do_not_block_its_owner() {
         );
         let followed = travelling.get(&link_path(&outbox)).await;
         assert_eq!(followed.status, StatusCode::FOUND);
-        assert_eq!(travelling.session().await["user"]["email"], "kim@shop.example");
+        assert_eq!(
+            travelling.session().await["user"]["email"],
+            "kim@shop.example"
+        );
     }
     // The address's own budget (a burst of 3) is all the strangers got.
     assert!(

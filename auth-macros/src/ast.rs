@@ -35,6 +35,7 @@ pub(crate) const TOP_LEVEL_KEYS: &[&str] = &[
     "events",
     "pages",
     "theme",
+    "captcha",
     "session",
 ];
 
@@ -60,7 +61,8 @@ pub(crate) enum Value {
     Providers(Providers),
     /// `state: Type`.
     Type(Box<Type>),
-    /// `events: { sign_in: |message| .., .. }`, `pages: { .. }`, `theme: { .. }`: named values.
+    /// `events: { sign_in: |message| .., .. }`, `pages: { .. }`, `theme: { .. }`,
+    /// `captcha: { .. }`: named values.
     Map(Vec<(Ident, Expr)>),
     /// Every other known key: an expression, judged by validation.
     Expr(Box<Expr>),
@@ -148,7 +150,7 @@ fn parse_entry(input: ParseStream, errors: &Errors) -> syn::Result<Entry> {
     let value = match key.to_string().as_str() {
         "providers" => Value::Providers(parse_providers(input, errors)?),
         "state" => Value::Type(input.parse()?),
-        "events" | "pages" | "theme" => Value::Map(parse_map(input, errors)?),
+        "events" | "pages" | "theme" | "captcha" => Value::Map(parse_map(input, errors)?),
         name if TOP_LEVEL_KEYS.contains(&name) => Value::Expr(input.parse()?),
         _ => {
             // Skip the value: as a type or an expression if it is one (closures and generics

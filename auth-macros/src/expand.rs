@@ -719,6 +719,12 @@ fn definition_impl(model: &Model, names: &Names) -> TokenStream {
         text(&theme.logo),
         text(&theme.button_text),
     );
+    let captcha = &model.settings.captcha;
+    let (captcha_provider, captcha_mode) = (text(&captcha.provider), text(&captcha.mode));
+    let captcha_score = match captcha.min_score_percent {
+        Some(percent) => quote!(::core::option::Option::Some(#percent)),
+        None => quote!(::core::option::Option::None),
+    };
     let debug = match model.settings.debug {
         Some(flag) => quote!(::core::option::Option::Some(#flag)),
         None => quote!(::core::option::Option::None),
@@ -882,6 +888,11 @@ fn definition_impl(model: &Model, names: &Names) -> TokenStream {
                         brand_color: #brand,
                         logo: #logo,
                         button_text: #button_text,
+                    },
+                    captcha: ::auth_runtime::definition::CaptchaSettings {
+                        provider: #captcha_provider,
+                        mode: #captcha_mode,
+                        min_score_percent: #captcha_score,
                     },
                 };
 

@@ -49,6 +49,8 @@ pub(crate) struct Settings {
     pub pages: Pages,
     /// `theme: { .. }`: how the built-in pages look.
     pub theme: Theme,
+    /// `captcha: { .. }`: which CAPTCHA guards guest creation and limited sign-ins.
+    pub captcha: Captcha,
     /// `debug: true`: log each protocol step.
     pub debug: Option<bool>,
     /// `strategy: "database"` (`Some(true)`) or `"jwt"` (`Some(false)`).
@@ -97,6 +99,25 @@ impl Theme {
         ["color_scheme", "brand_color", "logo", "button_text"];
     /// The values of `color_scheme`.
     pub(crate) const SCHEMES: [&'static str; 3] = ["auto", "light", "dark"];
+}
+
+/// The CAPTCHA, as `auth_runtime::definition::CaptchaSettings` has it (its secret is read from
+/// the environment, never written in code).
+#[derive(Default)]
+pub(crate) struct Captcha {
+    pub provider: Option<String>,
+    pub mode: Option<String>,
+    /// reCAPTCHA v3's minimum score, in hundredths.
+    pub min_score_percent: Option<u8>,
+}
+
+impl Captcha {
+    /// Every key `captcha` accepts, in documentation order.
+    pub(crate) const KEYS: [&'static str; 3] = ["provider", "mode", "min_score"];
+    /// The values of `provider`.
+    pub(crate) const PROVIDERS: [&'static str; 3] = ["turnstile", "hcaptcha", "recaptcha"];
+    /// The values of `mode`.
+    pub(crate) const MODES: [&'static str; 2] = ["always", "when-limited"];
 }
 
 /// Guest creation limits, as `auth_runtime::definition::GuestLimitSettings` has them.

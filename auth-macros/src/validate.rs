@@ -20,7 +20,7 @@ use crate::ast::{self, Input, ProviderValue, TOP_LEVEL_KEYS, Value};
 use crate::errors::{Errors, did_you_mean, list, unknown_hint};
 use crate::kinds::{self, ClosureSpec, FieldType, Kind, KindSpec};
 use crate::model::{
-    Callback, CredentialField, Credentials, Model, OAuth, Pages, Provider, ProviderConfig,
+    Callback, Captcha, CredentialField, Credentials, Model, OAuth, Pages, Provider, ProviderConfig,
     StructDef, Theme, TokenFormat,
 };
 
@@ -120,6 +120,9 @@ pub(crate) fn validate(input: &Input, errors: &Errors) -> Model {
             },
             ("pages", Value::Map(pages)) => model.settings.pages = validate_pages(pages, errors),
             ("theme", Value::Map(theme)) => model.settings.theme = validate_theme(theme, errors),
+            ("captcha", Value::Map(captcha)) => {
+                model.settings.captcha = validate_captcha(captcha, errors);
+            }
             ("events", Value::Map(events)) => {
                 model.events = validate_events(events, errors);
                 callbacks.extend(events.iter().map(|(_, expr)| expr));
@@ -572,6 +575,103 @@ fn validate_theme(entries: &[(Ident, Expr)], errors: &Errors) -> Theme {
         }
     }
     theme
+}
+
+/// `captcha: { provider: "recaptcha", mode: "when-limited", min_score: 0.7 }`: a provider is
+/// required, `min_score` is reCAPTCHA v3's alone (0.0 to 1.0, in hundredths).
+fn validate_captcha(entries: &[(Ident, Expr)], errors: &Errors) -> Captcha {
+    let mut captcha = Captcha::default();
+    let mut score_span = None;
+    for (name, expr) in entries {
+        let key = name.to_string();
+        let seen = match key.as_str() {
+            "provider" => captcha.provider.is_some(),
+            "mode" => captcha.mode.is_some(),
+            "min_score" => score_span.is_some(),
+            _ => {
+                errors.spanned(
+                    name,
+                    format!(
+                        "unknown captcha option `{key}`{}",
+                        unknown_hint(&key, &Captcha::KEYS)
+                    ),
+                );
+                continue;
+            }
+        };
+        if seen {
+            errors.spanned(name, format!("duplicate captcha option `{key}`"));
+            continue;
+        }
+        if key == "min_score" {
+            score_span = Some(name.span());
+            match score_literal(expr) {
+                Some(percent) => captcha.min_score_percent = Some(percent),
+                None => errors.spanned(
+                    expr,
+                    "`min_score` must be a number from 0.0 to 1.0 in hundredths, such as 0.5",
+                ),
+            }
+            continue;
+        }
+        let Some(lit) = string_literal(expr, errors) else {
+            continue;
+        };
+        let value = lit.value();
+        let (allowed, what): (&[&str], &str) = match key.as_str() {
+            "provider" => (&Captcha::PROVIDERS, "captcha provider"),
+            _ => (&Captcha::MODES, "captcha mode"),
+        };
+        if !allowed.contains(&value.as_str()) {
+            errors.spanned(
+                lit,
+                format!("unknown {what} `{value}`{}", unknown_hint(&value, allowed)),
+            );
+            continue;
+        }
+        match key.as_str() {
+            "provider" => captcha.provider = Some(value),
+            _ => captcha.mode = Some(value),
+        }
+    }
+    if let Some((first, _)) = entries.first()
+        && !entries.iter().any(|(name, _)| name == "provider")
+    {
+        errors.spanned(
+            first,
+            "`captcha` needs a `provider`: \"turnstile\", \"hcaptcha\" or \"recaptcha\"",
+        );
+    }
+    if let Some(span) = score_span
+        && captcha
+            .provider
+            .as_deref()
+            .is_some_and(|p| p != "recaptcha")
+    {
+        errors.push(syn::Error::new(
+            span,
+            "`min_score` is reCAPTCHA v3's score: it means nothing to this provider",
+        ));
+    }
+    captcha
+}
+
+/// A literal from 0 to 1 in hundredths (`0.5`, `1`, `0.75`), as a percentage.
+fn score_literal(expr: &Expr) -> Option<u8> {
+    let Expr::Lit(syn::ExprLit { lit, .. }) = expr else {
+        return None;
+    };
+    let text = match lit {
+        Lit::Float(float) if float.suffix().is_empty() => float.base10_digits().to_owned(),
+        Lit::Int(int) if int.suffix().is_empty() => int.base10_digits().to_owned(),
+        _ => return None,
+    };
+    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    if fraction.len() > 2 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let hundredths: u32 = format!("{whole}{fraction:0<2}").parse().ok()?;
+    u8::try_from(hundredths).ok().filter(|p| *p <= 100)
 }
 
 /// `#rgb`, `#rgba`, `#rrggbb` or `#rrggbbaa`.

@@ -216,6 +216,9 @@ pub struct DefinedSettings {
     pub pages: PageSettings,
     /// How the built-in pages look (`theme: { .. }`).
     pub theme: ThemeSettings,
+    /// The CAPTCHA that guards guest creation, magic links and limited sign-ins
+    /// (`captcha: { .. }`; the `AUTH_CAPTCHA_*` variables override it).
+    pub captcha: CaptchaSettings,
     /// `debug: true`: log each protocol step (`AUTH_DEBUG` overrides it).
     pub debug: Option<bool>,
     /// `strategy: "jwt" | "database"` (`AUTH_SESSION_STRATEGY` overrides it).
@@ -235,8 +238,8 @@ pub struct PageSettings {
     pub error: Option<&'static str>,
     /// `GET /verify-request` sends the visitor here.
     pub verify_request: Option<&'static str>,
-    /// A first OAuth sign-in that made the user goes here (with `callbackUrl`) instead of to
-    /// the callback URL.
+    /// A first sign-in that made the user (OAuth, an e-mail link) goes here (with
+    /// `callbackUrl`) instead of to the callback URL.
     pub new_user: Option<&'static str>,
 }
 
@@ -251,6 +254,20 @@ pub struct ThemeSettings {
     pub logo: Option<&'static str>,
     /// The text colour on buttons (`"#fff"`).
     pub button_text: Option<&'static str>,
+}
+
+/// The CAPTCHA written in `next_auth!` as `captcha: { provider: "turnstile", mode:
+/// "when-limited" }`, checked at compile time. Its secret is never written in code: it comes
+/// from `AUTH_CAPTCHA_SECRET`, and the other `AUTH_CAPTCHA_*` variables override these values.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CaptchaSettings {
+    /// `"turnstile"` (Cloudflare), `"hcaptcha"` or `"recaptcha"` (Google reCAPTCHA v3).
+    pub provider: Option<&'static str>,
+    /// `"always"` (the default: every guarded request carries a token) or `"when-limited"`
+    /// (only once a budget runs out, instead of answering 429).
+    pub mode: Option<&'static str>,
+    /// reCAPTCHA v3's lowest accepted score, in hundredths (50 = 0.5).
+    pub min_score_percent: Option<u8>,
 }
 
 /// Guest creation limits written in `next_auth!` (`guest_limit_per_hour`, `guest_limit_burst`,

@@ -266,6 +266,11 @@ const _: () = {
                 logo: ::core::option::Option::None,
                 button_text: ::core::option::Option::None,
             },
+            captcha: ::auth_runtime::definition::CaptchaSettings {
+                provider: ::core::option::Option::None,
+                mode: ::core::option::Option::None,
+                min_score_percent: ::core::option::Option::None,
+            },
         };
         fn authorize<'a>(
             provider: Provider,

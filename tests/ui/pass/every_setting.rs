@@ -1,10 +1,10 @@
 // Every optional key and option: state, max_age, update_age (0: renew on every read), strategy,
 // base_path, token_format, the guest creation limits and the credentials attempt limits (0:
-// off), the app's pages and the built-in pages' theme, a provider's name, credential fields with
-// label, type and placeholder.
+// off), the app's pages and the built-in pages' theme, the CAPTCHA, a provider's name,
+// credential fields with label, type and placeholder.
 use auth_runtime::definition::{
-    AttemptLimitSettings, CredentialField, DefinedSettings, GuestLimitSettings, PageSettings,
-    ThemeSettings,
+    AttemptLimitSettings, CaptchaSettings, CredentialField, DefinedSettings, GuestLimitSettings,
+    PageSettings, ThemeSettings,
 };
 use auth_runtime::{AuthDefinition, SessionStrategy, TokenFormat, next_auth};
 
@@ -34,6 +34,7 @@ next_auth! {
         new_user: "/welcome",
     },
     theme: { color_scheme: "dark", brand_color: "#0f766e", logo: "/logo.svg", button_text: "#FFF" },
+    captcha: { provider: "recaptcha", mode: "when-limited", min_score: 0.75 },
     providers: [
         Credentials {
             id: "login",
@@ -82,6 +83,11 @@ fn main() {
                 brand_color: Some("#0f766e"),
                 logo: Some("/logo.svg"),
                 button_text: Some("#FFF"),
+            },
+            captcha: CaptchaSettings {
+                provider: Some("recaptcha"),
+                mode: Some("when-limited"),
+                min_score_percent: Some(75),
             },
         }
     );
