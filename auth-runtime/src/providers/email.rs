@@ -5,6 +5,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -15,6 +16,10 @@ use crate::rate_limit::Rate;
 
 /// How long a sign-in link works unless set otherwise: 24 hours, as NextAuth's.
 pub const DEFAULT_LINK_MAX_AGE: u64 = 24 * 60 * 60;
+/// How long one mail may take unless set otherwise (`AUTH_EMAIL_TIMEOUT_S`,
+/// [`AuthBuilder::email_timeout`](crate::AuthBuilder::email_timeout)): the whole of it, from the
+/// SMTP connection to the server's answer to the message, or the application's hook.
+pub const DEFAULT_MAIL_TIMEOUT: Duration = Duration::from_secs(10);
 /// The longest address accepted (RFC 5321's path limit, less the brackets).
 const MAX_ADDRESS_LEN: usize = 254;
 
@@ -210,13 +215,22 @@ pub(crate) enum MailError {
     Smtp(#[from] lettre::transport::smtp::Error),
     #[error("the application's send_verification_request failed: {0}")]
     Hook(SendError),
+    #[error("the mail was not sent within {0:?} (AUTH_EMAIL_TIMEOUT_S) and was abandoned")]
+    TimedOut(Duration),
 }
 
-/// How links are delivered.
-pub(crate) enum Mailer {
+/// How links are delivered, and how long one delivery may take.
+pub(crate) struct Mailer {
+    delivery: Delivery,
+    timeout: Duration,
+}
+
+/// Where links go.
+enum Delivery {
     /// SMTP, from `AUTH_EMAIL_SERVER` and `AUTH_EMAIL_FROM`.
     Smtp {
-        transport: AsyncSmtpTransport<Tokio1Executor>,
+        // Boxed: without lettre's pool the transport holds its whole client inline.
+        transport: Box<AsyncSmtpTransport<Tokio1Executor>>,
         from: Mailbox,
     },
     /// The application's hook.
@@ -227,26 +241,49 @@ pub(crate) enum Mailer {
 
 impl std::fmt::Debug for Mailer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Mailer::Smtp { from, .. } => write!(f, "Mailer::Smtp(from {from})"),
-            Mailer::Hook(_) => f.write_str("Mailer::Hook"),
-            Mailer::Log => f.write_str("Mailer::Log"),
+        match &self.delivery {
+            Delivery::Smtp { from, .. } => write!(f, "Mailer::Smtp(from {from}")?,
+            Delivery::Hook(_) => f.write_str("Mailer::Hook(")?,
+            Delivery::Log => f.write_str("Mailer::Log(")?,
         }
+        write!(f, ", within {:?})", self.timeout)
     }
 }
 
 impl Mailer {
     /// The mailer the settings describe: the hook if given, else SMTP from
     /// `AUTH_EMAIL_SERVER` (or NextAuth's `EMAIL_SERVER`) and `AUTH_EMAIL_FROM` (`EMAIL_FROM`),
-    /// else the log in a debug build; a release build without one does not start.
+    /// else the log in a debug build; a release build without one does not start. Each mail
+    /// takes `timeout` at most, else `AUTH_EMAIL_TIMEOUT_S` seconds, else
+    /// [`DEFAULT_MAIL_TIMEOUT`].
     pub fn configure(
         provider: &str,
         hook: Option<Arc<dyn SendVerificationRequest>>,
+        timeout: Option<Duration>,
         env: impl Fn(&str) -> Option<String>,
         debug_build: bool,
     ) -> Result<Mailer, ConfigError> {
+        let invalid = |variable: &str, reason: String| ConfigError::ProviderSetting {
+            provider: provider.to_owned(),
+            variable: variable.to_owned(),
+            reason,
+        };
+        let timeout = match timeout {
+            Some(Duration::ZERO) => {
+                return Err(invalid(
+                    "AuthBuilder::email_timeout",
+                    "a mail cannot be sent in no time; give it a few seconds".to_owned(),
+                ));
+            }
+            Some(timeout) => timeout,
+            None => mail_timeout_from_env(&env)
+                .map_err(|reason| invalid(MAIL_TIMEOUT_VARIABLE, reason))?,
+        };
         if let Some(hook) = hook {
-            return Ok(Mailer::Hook(hook));
+            return Ok(Mailer {
+                delivery: Delivery::Hook(hook),
+                timeout,
+            });
         }
         let setting = |names: [&'static str; 2]| {
             names.into_iter().find_map(|name| {
@@ -255,12 +292,7 @@ impl Mailer {
                     .map(|value| (name, value))
             })
         };
-        let invalid = |variable: &str, reason: String| ConfigError::ProviderSetting {
-            provider: provider.to_owned(),
-            variable: variable.to_owned(),
-            reason,
-        };
-        match setting(["AUTH_EMAIL_SERVER", "EMAIL_SERVER"]) {
+        let delivery = match setting(["AUTH_EMAIL_SERVER", "EMAIL_SERVER"]) {
             Some((server_name, server)) => {
                 let (from_name, from) = setting(["AUTH_EMAIL_FROM", "EMAIL_FROM"]).ok_or_else(
                     || invalid("AUTH_EMAIL_FROM", "the sender of sign-in mails is not set (e.g. `Shop <no-reply@shop.example>`)".to_owned()),
@@ -273,9 +305,13 @@ impl Mailer {
                     .map_err(|e| {
                         invalid(server_name, format!("not an smtp:// or smtps:// URL: {e}"))
                     })?
-                    .timeout(Some(std::time::Duration::from_secs(10)))
+                    // lettre's own timeout bounds the TCP connect alone; `send` bounds the rest.
+                    .timeout(Some(timeout))
                     .build();
-                Ok(Mailer::Smtp { transport, from })
+                Delivery::Smtp {
+                    transport: Box::new(transport),
+                    from,
+                }
             }
             None if debug_build => {
                 tracing::warn!(
@@ -283,27 +319,42 @@ impl Mailer {
                     "AUTH_EMAIL_SERVER is not set: sign-in links are written to the log, not \
                      mailed (a debug build only; a release build refuses to start)"
                 );
-                Ok(Mailer::Log)
+                Delivery::Log
             }
-            None => Err(invalid(
-                "AUTH_EMAIL_SERVER",
-                "sign-in links need an SMTP server (smtp://user:password@host:587) or \
-                 AuthBuilder::send_verification_request"
-                    .to_owned(),
-            )),
-        }
+            None => {
+                return Err(invalid(
+                    "AUTH_EMAIL_SERVER",
+                    "sign-in links need an SMTP server (smtp://user:password@host:587) or \
+                     AuthBuilder::send_verification_request"
+                        .to_owned(),
+                ));
+            }
+        };
+        Ok(Mailer { delivery, timeout })
     }
 
-    /// Delivers one link.
+    /// Delivers one link, within the mailer's timeout: a server that accepts the connection and
+    /// then says nothing, or answers one command and not the next, or a hook that never returns,
+    /// costs the request that long and no more. The abandoned SMTP connection is dropped (and so
+    /// closed) with the future: lettre's pool is not built (see auth-runtime's Cargo.toml), so a
+    /// conversation cut off half-way is never parked and handed to the next mail.
     pub async fn send(&self, request: VerificationRequest) -> Result<(), MailError> {
+        tokio::time::timeout(self.timeout, self.delivery.send(request))
+            .await
+            .unwrap_or(Err(MailError::TimedOut(self.timeout)))
+    }
+}
+
+impl Delivery {
+    async fn send(&self, request: VerificationRequest) -> Result<(), MailError> {
         match self {
-            Mailer::Smtp { transport, from } => {
+            Delivery::Smtp { transport, from } => {
                 let message = message(from.clone(), &request)?;
                 transport.send(message).await?;
                 Ok(())
             }
-            Mailer::Hook(hook) => hook.send(request).await.map_err(MailError::Hook),
-            Mailer::Log => {
+            Delivery::Hook(hook) => hook.send(request).await.map_err(MailError::Hook),
+            Delivery::Log => {
                 tracing::warn!(
                     to = %request.identifier,
                     url = %request.url,
@@ -312,6 +363,24 @@ impl Mailer {
                 Ok(())
             }
         }
+    }
+}
+
+/// The variable that bounds one mail, in whole seconds.
+const MAIL_TIMEOUT_VARIABLE: &str = "AUTH_EMAIL_TIMEOUT_S";
+
+/// `AUTH_EMAIL_TIMEOUT_S` (whole seconds, at least 1), else [`DEFAULT_MAIL_TIMEOUT`]; the reason
+/// a value is refused.
+fn mail_timeout_from_env(env: impl Fn(&str) -> Option<String>) -> Result<Duration, String> {
+    let Some(value) = env(MAIL_TIMEOUT_VARIABLE).filter(|v| !v.trim().is_empty()) else {
+        return Ok(DEFAULT_MAIL_TIMEOUT);
+    };
+    match value.trim().parse::<u64>() {
+        Ok(0) => Err("a mail cannot be sent in 0 seconds; give it a few (default 10)".to_owned()),
+        Ok(seconds) => Ok(Duration::from_secs(seconds)),
+        Err(_) => Err(format!(
+            "{value:?} is not a whole number of seconds (e.g. 10)"
+        )),
     }
 }
 
@@ -404,14 +473,89 @@ mod tests {
     fn without_a_server_a_debug_build_logs_and_a_release_build_refuses() {
         let none = |_: &str| None;
         assert!(matches!(
-            Mailer::configure("email", None, none, true),
-            Ok(Mailer::Log)
+            Mailer::configure("email", None, None, none, true),
+            Ok(Mailer {
+                delivery: Delivery::Log,
+                ..
+            })
         ));
-        assert!(Mailer::configure("email", None, none, false).is_err());
+        assert!(Mailer::configure("email", None, None, none, false).is_err());
         let no_from =
             |name: &str| (name == "AUTH_EMAIL_SERVER").then(|| "smtp://127.0.0.1:2525".to_owned());
-        let error = Mailer::configure("email", None, no_from, true).unwrap_err();
+        let error = Mailer::configure("email", None, None, no_from, true).unwrap_err();
         assert!(error.to_string().contains("AUTH_EMAIL_FROM"), "{error}");
+    }
+
+    #[test]
+    fn the_mail_timeout_is_whole_seconds_from_the_environment_or_the_builder() {
+        let timeout_of = |value: &'static str, builder: Option<Duration>| {
+            let env = move |name: &str| (name == "AUTH_EMAIL_TIMEOUT_S").then(|| value.to_owned());
+            Mailer::configure("email", None, builder, env, true).map(|mailer| mailer.timeout)
+        };
+        assert_eq!(timeout_of("", None).unwrap(), DEFAULT_MAIL_TIMEOUT);
+        assert_eq!(timeout_of(" 3 ", None).unwrap(), Duration::from_secs(3));
+        // The builder's bound wins over the variable, even over a bad one.
+        let builder = Some(Duration::from_millis(1500));
+        assert_eq!(
+            timeout_of("x", builder).unwrap(),
+            Duration::from_millis(1500)
+        );
+        for bad in ["0", "-1", "1.5", "ten", "10s"] {
+            let error = timeout_of(bad, None).unwrap_err();
+            assert!(
+                error.to_string().contains("AUTH_EMAIL_TIMEOUT_S"),
+                "{error}"
+            );
+        }
+        let error = timeout_of("", Some(Duration::ZERO)).unwrap_err();
+        assert!(error.to_string().contains("email_timeout"), "{error}");
+    }
+
+    /// A hook that never returns.
+    fn never(_: VerificationRequest) -> SendFuture {
+        Box::pin(std::future::pending())
+    }
+
+    fn a_request() -> VerificationRequest {
+        VerificationRequest {
+            identifier: "ada@example.com".into(),
+            url: "http://127.0.0.1:3000/api/auth/callback/email?token=t".into(),
+            expires: 0,
+            provider: "email",
+            host: "127.0.0.1:3000".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_hook_that_never_returns_is_abandoned_at_the_bound() {
+        let bound = Duration::from_millis(200);
+        let hook: Arc<dyn SendVerificationRequest> = Arc::new(never);
+        let mailer =
+            Mailer::configure("email", Some(hook), Some(bound), |_: &str| None, true).unwrap();
+        let started = std::time::Instant::now();
+        let error = mailer.send(a_request()).await.unwrap_err();
+        assert!(
+            matches!(error, MailError::TimedOut(b) if b == bound),
+            "{error}"
+        );
+        assert!(started.elapsed() >= bound);
+    }
+
+    #[tokio::test]
+    async fn a_silent_smtp_server_is_abandoned_at_the_bound() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let server = format!("smtp://{}", listener.local_addr().unwrap());
+        let env = move |name: &str| match name {
+            "AUTH_EMAIL_SERVER" => Some(server.clone()),
+            "AUTH_EMAIL_FROM" => Some("Shop <no-reply@shop.example>".to_owned()),
+            _ => None,
+        };
+        let bound = Duration::from_millis(300);
+        let mailer = Mailer::configure("email", None, Some(bound), env, false).unwrap();
+        // The kernel accepts the connection; nobody ever greets.
+        let error = mailer.send(a_request()).await.unwrap_err();
+        assert!(matches!(error, MailError::TimedOut(_)), "{error}");
+        drop(listener);
     }
 
     #[test]
