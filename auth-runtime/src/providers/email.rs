@@ -27,7 +27,7 @@ const MAX_ADDRESS_LEN: usize = 254;
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct VerificationRequest {
-    /// The address, normalized (trimmed, lower-cased).
+    /// The address, normalized (trimmed, lower-cased, the domain in its IDNA ASCII form).
     pub identifier: String,
     /// The link: `{AUTH_URL}/callback/{provider}?callbackUrl=..&token=..&email=..`.
     pub url: String,
@@ -75,24 +75,54 @@ where
     }
 }
 
-/// An address the Email provider refuses.
+/// An address the Email provider refuses; its message says why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("not a single e-mail address: {0}")]
 pub struct AddressError(&'static str);
 
+/// The longest local part (RFC 5321).
+const MAX_LOCAL_PART_LEN: usize = 64;
+
+/// Punctuation a local part may hold besides ASCII letters and digits: RFC 5322's `atext`, less
+/// what some mail system acts on instead of reading it as part of the mailbox's name: `%`
+/// (percent-hack routing) and `!` (UUCP bang paths), refused with reasons of their own; `/`
+/// (X.400 addresses, deliveries to files), `|` (deliveries to programs), `` ` `` and `$` (shell
+/// expansion in delivery scripts). `=?` (an RFC 2047 encoded word) is refused wherever it appears.
+const LOCAL_PART_PUNCTUATION: &str = ".'+-_=?#&*^~{}";
+
 /// `raw` as one plain address (`local@domain`), trimmed and lower-cased, as NextAuth normalizes
-/// it; anything else is refused: lists, display names, comments, quoted parts, whitespace or
-/// control characters inside (a header injection), more than 254 bytes.
+/// it. The identity a link signs in as is this string, so it must name the mailbox the mail
+/// reaches and no other: whatever a mail system could decode or route into another address is
+/// refused, each with its reason.
+///
+/// - Lists, display names, comments, quoted strings and quoted pairs, whitespace or control
+///   characters (a header injection), more than 254 bytes.
+/// - RFC 2047 encoded words (`=?utf-8?q?attacker=40evil.example?=@victim.example`: a system that
+///   decodes it delivers elsewhere), percent-hack routing (`%`), UUCP bang paths (`!`), pipes,
+///   paths and shell characters (`|`, `/`, `` ` ``, `$`), dots at an end of the local part or two
+///   in a row.
+/// - Any non-ASCII local part. Mail systems may apply Unicode normalization (NFC, NFKC) or case
+///   folding of their own to a UTF-8 local part, and NFKC turns compatibility forms into ASCII
+///   specials (fullwidth `＠` U+FF20 and small `﹫` U+FE6B into `@`, `％` into `%`); which
+///   mailbox such an address reaches is the receiving system's choice, not this string. (Sending
+///   one would also need SMTPUTF8 of the server.)
+/// - A domain that is not a host name: an IP address or literal, a trailing dot, characters
+///   outside letters, digits and hyphens. An internationalized domain is kept, in its IDNA
+///   ASCII form (`bücher.example` is `xn--bcher-kva.example`), so the link's identity and the
+///   mail's destination are one string whatever the mail system's own mapping.
 ///
 /// ```
 /// use auth_runtime::providers::email::normalize_address;
 ///
 /// assert_eq!(normalize_address("  Ada@Example.COM ").unwrap(), "ada@example.com");
+/// assert_eq!(normalize_address("o'brien+tag@example.com").unwrap(), "o'brien+tag@example.com");
 /// assert!(normalize_address("a@b.c\r\nBcc: x@y.z").is_err());
 /// assert!(normalize_address("a@b.c, d@e.f").is_err());
+/// assert!(normalize_address("=?utf-8?q?eve=40evil.example?=@victim.example").is_err());
+/// assert!(normalize_address("eve%evil.example@victim.example").is_err());
 /// ```
 pub fn normalize_address(raw: &str) -> Result<String, AddressError> {
-    let address = raw.trim().to_lowercase();
+    let address = raw.trim();
     if address.is_empty() {
         return Err(AddressError("empty"));
     }
@@ -107,14 +137,95 @@ pub fn normalize_address(raw: &str) -> Result<String, AddressError> {
             "whitespace, a control character or a list or display-name character",
         ));
     }
+    if address.contains("=?") {
+        return Err(AddressError("an RFC 2047 encoded word (=?)"));
+    }
+    // Anywhere: in a domain, the host parser below would percent-decode it.
+    if address.contains('%') {
+        return Err(AddressError("percent-hack routing or percent-encoding (%)"));
+    }
+    if address.contains('!') {
+        return Err(AddressError("a UUCP bang path (!)"));
+    }
     let (local, domain) = address.split_once('@').ok_or(AddressError("no @"))?;
-    if local.is_empty() || domain.is_empty() || domain.contains('@') || !domain.contains('.') {
+    if local.is_empty() || domain.is_empty() || domain.contains('@') {
         return Err(AddressError("not local@domain.tld"));
+    }
+    let address = format!("{}@{}", local_part(local)?, domain_name(domain)?);
+    if address.len() > MAX_ADDRESS_LEN {
+        return Err(AddressError("longer than 254 bytes"));
     }
     address
         .parse::<Address>()
         .map_err(|_| AddressError("refused by the address grammar"))?;
     Ok(address)
+}
+
+/// A local part, lower-cased, if it is ASCII dot-atom text of the safe punctuation.
+fn local_part(local: &str) -> Result<String, AddressError> {
+    // Checked before lower-casing: Unicode lower-cases some letters into ASCII (KELVIN SIGN to
+    // `k`).
+    if !local.is_ascii() {
+        return Err(AddressError(
+            "a non-ASCII local part (a mail system may normalize it into another mailbox)",
+        ));
+    }
+    if local
+        .chars()
+        .any(|c| !c.is_ascii_alphanumeric() && !LOCAL_PART_PUNCTUATION.contains(c))
+    {
+        return Err(AddressError(
+            "a local-part character some mail system acts on (/ | ` $)",
+        ));
+    }
+    if local.starts_with('.') || local.ends_with('.') || local.contains("..") {
+        return Err(AddressError(
+            "a dot at an end of the local part, or two in a row",
+        ));
+    }
+    if local.len() > MAX_LOCAL_PART_LEN {
+        return Err(AddressError("a local part longer than 64 bytes"));
+    }
+    Ok(local.to_ascii_lowercase())
+}
+
+/// A domain as its lower-case IDNA ASCII form, if it is a host name of two labels or more.
+fn domain_name(domain: &str) -> Result<String, AddressError> {
+    let ascii = match url::Host::parse(domain) {
+        Ok(url::Host::Domain(ascii)) => ascii,
+        Ok(url::Host::Ipv4(_) | url::Host::Ipv6(_)) => {
+            return Err(AddressError("an IP address, not a domain name"));
+        }
+        Err(_) => return Err(AddressError("a domain name IDNA refuses")),
+    };
+    // Also a fullwidth or ideographic full stop at the end, which IDNA maps to `.`.
+    if ascii.ends_with('.') {
+        return Err(AddressError("a trailing dot"));
+    }
+    let mut labels = 0;
+    for label in ascii.split('.') {
+        labels += 1;
+        if label.is_empty() {
+            return Err(AddressError("an empty domain label"));
+        }
+        if !label
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            return Err(AddressError(
+                "a domain name that is not letters, digits and hyphens",
+            ));
+        }
+        if label.starts_with('-') || label.ends_with('-') || label.len() > 63 {
+            return Err(AddressError(
+                "a domain label that begins or ends with a hyphen, or is longer than 63 bytes",
+            ));
+        }
+    }
+    if labels < 2 {
+        return Err(AddressError("not local@domain.tld"));
+    }
+    Ok(ascii)
 }
 
 /// The stored form of a link's token, as next-auth stores it: hex SHA-256 of the token followed
@@ -455,6 +566,102 @@ mod tests {
             normalize_address("o'brien@example.com").unwrap(),
             "o'brien@example.com"
         );
+    }
+
+    #[test]
+    fn ordinary_addresses_are_valid() {
+        for (raw, normalized) in [
+            ("a+tag@example.com", "a+tag@example.com"),
+            (
+                "First.Last@Sub.Example.co.uk",
+                "first.last@sub.example.co.uk",
+            ),
+            ("x_y-z=1@e-x.example", "x_y-z=1@e-x.example"),
+            ("ada@B\u{fc}cher.example", "ada@xn--bcher-kva.example"),
+            ("ada@xn--bcher-kva.example", "ada@xn--bcher-kva.example"),
+        ] {
+            assert_eq!(normalize_address(raw).as_deref(), Ok(normalized), "{raw:?}");
+            // A link's address is normalized again at the callback: the same identity.
+            assert_eq!(normalize_address(normalized).as_deref(), Ok(normalized));
+        }
+    }
+
+    /// Each address a mail system could decode or route into another, with the reason given.
+    #[test]
+    fn addresses_that_could_become_another_are_refused_with_their_reason() {
+        for (hostile, reason) in [
+            (
+                "=?utf-8?q?attacker=40evil.example=3e=00?=@victim-corp.example",
+                "encoded word",
+            ),
+            (
+                "=?utf-8?b?YXR0YWNrZXJAZXZpbC5leGFtcGxl?=@victim-corp.example",
+                "encoded word",
+            ),
+            ("a@=?utf-8?q?victim-corp?=.example", "encoded word"),
+            ("attacker%evil.example@victim-corp.example", "percent"),
+            ("a@victim-corp%2eexample", "percent"),
+            ("evil.example!attacker@victim-corp.example", "bang path"),
+            (
+                "attacker\u{FF20}evil.example@victim-corp.example",
+                "non-ASCII local part",
+            ),
+            (
+                "attacker\u{FE6B}evil.example@victim-corp.example",
+                "non-ASCII local part",
+            ),
+            (
+                "attacker\u{FF05}evil.example@victim-corp.example",
+                "non-ASCII local part",
+            ),
+            (
+                "attacker\u{FF01}evil@victim-corp.example",
+                "non-ASCII local part",
+            ),
+            ("\u{212A}elvin@victim-corp.example", "non-ASCII local part"),
+            ("jos\u{e9}@victim-corp.example", "non-ASCII local part"),
+            (
+                "victim@victim-corp.example\u{FF20}evil.example",
+                "IDNA refuses",
+            ),
+            (
+                "victim@victim-corp.example\u{FE6B}evil.example",
+                "IDNA refuses",
+            ),
+            (
+                "attacker\\@evil.example@victim-corp.example",
+                "display-name character",
+            ),
+            (
+                "\"attacker@evil.example\"@victim-corp.example",
+                "display-name character",
+            ),
+            ("victim@[127.0.0.1]", "display-name character"),
+            ("victim@127.0.0.1", "IP address"),
+            ("victim@0x7f.1", "IP address"),
+            ("victim@victim-corp.example.", "trailing dot"),
+            ("victim@victim-corp.example\u{3002}", "trailing dot"),
+            ("victim@victim-corp..example", "empty domain label"),
+            ("victim@victim_corp.example", "letters, digits and hyphens"),
+            ("victim@-victim.example", "hyphen"),
+            ("victim@localhost", "not local@domain.tld"),
+            ("|/bin/sh@victim-corp.example", "acts on"),
+            ("`id`@victim-corp.example", "acts on"),
+            ("$HOME@victim-corp.example", "acts on"),
+            ("/var/mail/x@victim-corp.example", "acts on"),
+            (".victim@victim-corp.example", "dot"),
+            ("victim.@victim-corp.example", "dot"),
+            ("vic..tim@victim-corp.example", "dot"),
+        ] {
+            let error = normalize_address(hostile).expect_err(hostile);
+            assert!(
+                error.to_string().contains(reason),
+                "{hostile:?}: {error} (expected {reason:?})"
+            );
+        }
+        let long_local = format!("{}@example.com", "a".repeat(65));
+        let error = normalize_address(&long_local).unwrap_err();
+        assert!(error.to_string().contains("64 bytes"), "{error}");
     }
 
     #[test]
