@@ -257,7 +257,8 @@ impl<D: AuthDefinition> AuthBuilder<D> {
 
     /// Delivers the Email provider's sign-in links with the application's own code instead of
     /// SMTP (`AUTH_EMAIL_SERVER`): a mail API, a template. Its error is answered `EmailSignin`
-    /// and the link withdrawn.
+    /// and the link withdrawn; so is a hook still running at the
+    /// [`email_timeout`](AuthBuilder::email_timeout).
     #[cfg(feature = "email")]
     pub fn send_verification_request(
         mut self,

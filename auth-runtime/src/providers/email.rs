@@ -61,7 +61,9 @@ pub type SendFuture = Pin<Box<dyn Future<Output = Result<(), SendError>> + Send>
 /// takes(deliver);
 /// ```
 pub trait SendVerificationRequest: Send + Sync + 'static {
-    /// Delivers `request`; an error is answered `EmailSignin` and the link is withdrawn.
+    /// Delivers `request`; an error is answered `EmailSignin` and the link is withdrawn. The
+    /// future has the mail timeout (`AUTH_EMAIL_TIMEOUT_S`, default 10 s) to finish; then it is
+    /// dropped, and that is an error too.
     fn send(&self, request: VerificationRequest) -> SendFuture;
 }
 
