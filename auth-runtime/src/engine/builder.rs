@@ -33,6 +33,8 @@ pub struct AuthBuilder<D: AuthDefinition> {
     email_limits: Option<crate::providers::email::EmailLimits>,
     #[cfg(feature = "email")]
     email_server: Option<(String, String)>,
+    #[cfg(feature = "email")]
+    email_timeout: Option<std::time::Duration>,
     #[cfg(feature = "guests")]
     guests: GuestOptions<D::State>,
 }
@@ -56,6 +58,8 @@ impl<D: AuthDefinition> AuthBuilder<D> {
             email_limits: None,
             #[cfg(feature = "email")]
             email_server: None,
+            #[cfg(feature = "email")]
+            email_timeout: None,
             #[cfg(feature = "guests")]
             guests: GuestOptions::default(),
         }
@@ -253,7 +257,8 @@ impl<D: AuthDefinition> AuthBuilder<D> {
 
     /// Delivers the Email provider's sign-in links with the application's own code instead of
     /// SMTP (`AUTH_EMAIL_SERVER`): a mail API, a template. Its error is answered `EmailSignin`
-    /// and the link withdrawn.
+    /// and the link withdrawn; so is a hook still running at the
+    /// [`email_timeout`](AuthBuilder::email_timeout).
     #[cfg(feature = "email")]
     pub fn send_verification_request(
         mut self,
@@ -269,6 +274,27 @@ impl<D: AuthDefinition> AuthBuilder<D> {
     #[cfg(feature = "email")]
     pub fn email_server(mut self, server: impl Into<String>, from: impl Into<String>) -> Self {
         self.email_server = Some((server.into(), from.into()));
+        self
+    }
+
+    /// How long one sign-in mail may take, all of it (the SMTP connection, the server's
+    /// greeting, each command and the message; or the
+    /// [`send_verification_request`](AuthBuilder::send_verification_request) hook), instead of
+    /// `AUTH_EMAIL_TIMEOUT_S` or the default 10 s. A mail not sent by then is abandoned, its
+    /// connection closed, its link withdrawn, and the sign-in answered `EmailSignin`. Keep it
+    /// shorter than the server's request timeout (`ServeConfig::request_timeout`, 30 s), so the
+    /// visitor sees that error page rather than a timeout.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// # use auth_runtime::next_auth;
+    /// # next_auth! { providers: [Email {}] }
+    /// let builder = Auth::builder(()).email_timeout(Duration::from_secs(5));
+    /// # drop(builder);
+    /// ```
+    #[cfg(feature = "email")]
+    pub fn email_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.email_timeout = Some(timeout);
         self
     }
 
@@ -568,6 +594,7 @@ impl<D: AuthDefinition> AuthBuilder<D> {
                     mailer: crate::providers::email::Mailer::configure(
                         provider.id,
                         self.email_hook,
+                        self.email_timeout,
                         |name: &str| match (&self.email_server, name) {
                             (Some((server, _)), "AUTH_EMAIL_SERVER") => Some(server.clone()),
                             (Some((_, from)), "AUTH_EMAIL_FROM") => Some(from.clone()),

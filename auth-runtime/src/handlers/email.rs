@@ -89,8 +89,12 @@ pub(crate) async fn sign_in<D: AuthDefinition>(
         token: hash_token(&token, &settings.secret),
         expires,
     };
+    // Armed before the token is stored: a request cancelled from here on (the server's request
+    // timeout, a client that hangs up) withdraws it.
+    let pending = PendingLink::new(&setup.adapter, info.id, &stored);
     if let Err(error) = setup.adapter.create_verification_token(stored).await {
         tracing::error!(provider = info.id, %error, "could not store a sign-in link's token");
+        pending.disarm();
         return fail("EmailSignin");
     }
     let mut link = url::Url::parse(&base.endpoint(&format!("callback/{}", info.id)))
@@ -111,16 +115,10 @@ pub(crate) async fn sign_in<D: AuthDefinition>(
     if let Err(error) = sent {
         tracing::error!(provider = info.id, %error, "the sign-in mail was not sent");
         // Withdraw the link: nothing half-made stays behind.
-        let hashed_token = hash_token(&token, &settings.secret);
-        if let Err(error) = setup
-            .adapter
-            .use_verification_token(&address, &hashed_token)
-            .await
-        {
-            tracing::warn!(%error, "could not withdraw an unsent sign-in link's token");
-        }
+        pending.withdraw().await;
         return fail("EmailSignin");
     }
+    pending.disarm();
     let verify = format!(
         "{}?provider={}&type=email",
         base.endpoint("verify-request"),
@@ -296,6 +294,78 @@ async fn user_of(
     signed_in.name = user.name;
     signed_in.image = user.image;
     Ok((signed_in, change))
+}
+
+/// A stored link's token until its mail is known to be sent. Dropped armed, because the request
+/// was cancelled mid-way (the server's request timeout, a client that hung up), it withdraws the
+/// token in a task of its own and logs that it did: a link nobody was mailed is not left valid.
+struct PendingLink {
+    adapter: Arc<dyn Adapter>,
+    provider: &'static str,
+    /// The address and the token's stored (hashed) form; `None` once settled.
+    token: Option<(String, String)>,
+}
+
+impl PendingLink {
+    fn new(
+        adapter: &Arc<dyn Adapter>,
+        provider: &'static str,
+        stored: &crate::adapter::VerificationToken,
+    ) -> Self {
+        PendingLink {
+            adapter: Arc::clone(adapter),
+            provider,
+            token: Some((stored.identifier.clone(), stored.token.clone())),
+        }
+    }
+
+    /// The token stays (its mail was sent), or was never stored.
+    fn disarm(mut self) {
+        self.token = None;
+    }
+
+    /// Withdraws the token of a mail that failed. Settled only once withdrawn: cancelled
+    /// during the withdrawal itself, the guard still spawns one.
+    async fn withdraw(mut self) {
+        if let Some((identifier, token)) = &self.token {
+            withdraw_token(&*self.adapter, self.provider, identifier, token).await;
+        }
+        self.token = None;
+    }
+}
+
+impl Drop for PendingLink {
+    fn drop(&mut self) {
+        let Some((identifier, token)) = self.token.take() else {
+            return;
+        };
+        let provider = self.provider;
+        // Neither the address nor the token: the log says what happened, not to whom.
+        tracing::warn!(
+            provider,
+            "an e-mail sign-in ended before its mail was known to be sent (the request timed \
+             out or the client left); its link is withdrawn"
+        );
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                let adapter = Arc::clone(&self.adapter);
+                runtime.spawn(async move {
+                    withdraw_token(&*adapter, provider, &identifier, &token).await;
+                });
+            }
+            Err(_) => tracing::warn!(
+                provider,
+                "no runtime to withdraw an unsent sign-in link on; it stays valid until it expires"
+            ),
+        }
+    }
+}
+
+/// Takes a link's token back; a failure is logged, as the visitor's answer does not depend on it.
+async fn withdraw_token(adapter: &dyn Adapter, provider: &str, identifier: &str, token: &str) {
+    if let Err(error) = adapter.use_verification_token(identifier, token).await {
+        tracing::warn!(provider, %error, "could not withdraw an unsent sign-in link's token");
+    }
 }
 
 /// `host[:port]` of an origin, for the mail's subject.
