@@ -105,7 +105,7 @@ impl CaptchaConfig {
     }
 
     /// Refuses reCAPTCHA v3 scores below `min` (0.0 to 1.0). Only for reCAPTCHA v3: set for
-    /// another provider, the verifier refuses the configuration.
+    /// another provider, [`Captcha::new`](super::Captcha::new) refuses the configuration.
     pub fn with_min_score(mut self, min: f64) -> Self {
         self.min_score = Some(min);
         self
@@ -158,6 +158,24 @@ impl CaptchaConfig {
     /// Whether an outage lets requests through.
     pub fn fail_open(&self) -> bool {
         self.fail_open
+    }
+
+    pub(super) fn secret(&self) -> &str {
+        &self.secret
+    }
+
+    /// The endpoint checks go to.
+    pub(super) fn endpoint(&self) -> Result<Url, CaptchaConfigError> {
+        match &self.verify_url {
+            Some(url) => Ok(url.clone()),
+            None => Url::parse(self.provider.default_verify_url()).map_err(|_| {
+                CaptchaConfigError::InvalidValue {
+                    setting: "CaptchaProvider::default_verify_url",
+                    value: self.provider.default_verify_url().to_owned(),
+                    expected: "an absolute URL",
+                }
+            }),
+        }
     }
 
     /// The configuration `AUTH_CAPTCHA_*` describe, or `None` without `AUTH_CAPTCHA_PROVIDER`
@@ -368,7 +386,10 @@ mod tests {
             assert_eq!(config.timeout(), Duration::from_secs(5));
             assert_eq!(config.min_score(), 0.5);
             assert!(!config.fail_open());
-            assert_eq!(config.verify_url(), None);
+            assert_eq!(
+                config.endpoint().unwrap().as_str(),
+                provider.default_verify_url()
+            );
         }
     }
 
@@ -497,13 +518,13 @@ mod tests {
             ]))
             .unwrap();
         assert_eq!(config.provider(), CaptchaProvider::HCaptcha);
-        assert_eq!(config.secret, "deployed");
+        assert_eq!(config.secret(), "deployed");
         assert_eq!(config.mode(), CaptchaMode::Always);
         assert_eq!(config.timeout(), Duration::from_secs(3));
         assert!(!config.fail_open());
         assert_eq!(
-            config.verify_url().map(Url::as_str),
-            Some("https://proxy.example/siteverify")
+            config.endpoint().unwrap().as_str(),
+            "https://proxy.example/siteverify"
         );
     }
 
