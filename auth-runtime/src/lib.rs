@@ -86,6 +86,8 @@ pub mod axum;
 mod base_url;
 mod body;
 mod callback;
+#[cfg(feature = "captcha")]
+pub mod captcha;
 mod clock;
 pub mod cookies;
 mod csrf;

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 /// The default total timeout of one provider request.
+#[cfg(feature = "oauth")]
 pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Builds the client; `timeout` bounds each request, connecting included.

@@ -16,7 +16,8 @@ pub mod presets;
 pub(crate) use enabled::EnabledProviders;
 #[cfg(feature = "oauth")]
 pub(crate) mod check_cookies;
-#[cfg(feature = "oauth")]
+// The CAPTCHA verifier sends its checks through the same client settings.
+#[cfg(any(feature = "oauth", feature = "captcha"))]
 pub(crate) mod http_client;
 #[cfg(feature = "oauth")]
 pub(crate) mod oauth;
