@@ -241,7 +241,7 @@ mod welcome {
 async fn an_e_mail_users_first_sign_in_goes_to_the_welcome_page() {
     let (auth, outbox) = welcome::auth();
     let mut client = support::Client::new(auth);
-    let mut follow_link = async |client: &mut support::Client<welcome::NextAuth>| {
+    let follow_link = async |client: &mut support::Client<welcome::NextAuth>| {
         let csrf = client.csrf().await;
         let asked = client
             .post_form(

@@ -14,10 +14,12 @@
 //! buckets cannot be reached, this process's count applies, so an outage never lifts the limits.
 
 pub(crate) mod device;
+pub(crate) mod gate;
+
+pub(crate) use gate::{Proof, Refused};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
@@ -138,6 +140,8 @@ impl AttemptLimits {
 pub(crate) struct Attempts {
     limits: AttemptLimits,
     devices: device::DeviceCookies,
+    /// The CAPTCHA that lifts an exhausted budget (or guards every attempt), if configured.
+    gate: gate::Gate,
     /// Buckets every server shares (the guest store's database), if any.
     shared: Option<Arc<dyn RateBuckets>>,
     /// This process's buckets: the only ones without a shared store, the fallback while it
@@ -172,10 +176,12 @@ impl Attempts {
         limits: AttemptLimits,
         shared: Option<Arc<dyn RateBuckets>>,
         devices: device::DeviceCookies,
+        gate: gate::Gate,
     ) -> Self {
         Attempts {
             limits,
             devices,
+            gate,
             shared,
             local: MemoryBuckets::default(),
             said_no_client: AtomicBool::new(false),
@@ -193,7 +199,8 @@ impl Attempts {
         client: Option<&ClientKey>,
         body: &RequestBody,
         cookies: &RequestCookies<'_>,
-    ) -> Result<Charged<'_>, Duration> {
+        proof: &Proof<'_>,
+    ) -> Result<Charged<'_>, Refused> {
         if provider.credentials.is_empty() {
             return Ok(Charged {
                 attempts: self,
@@ -223,6 +230,7 @@ impl Attempts {
             client_bucket,
             device_rate,
             cookies,
+            proof,
         )
         .await
     }
@@ -234,6 +242,10 @@ impl Attempts {
     /// device's bucket alone (at `device_rate`): strangers emptying the subject's bucket do not
     /// stop it. Any other browser is charged to its client bucket, then to the subject's; when
     /// the subject's refuses, the client's charge is kept (a refused attempt still costs).
+    ///
+    /// Where a CAPTCHA is configured, an unknown browser passes it on every attempt (mode
+    /// `always`), and a solved one lifts the subject's exhausted budget (both modes): strangers
+    /// who empty it turn the owner's sign-in into a CAPTCHA, not a lock-out.
     /// (The Email provider's mail limits count here too, with the address as the subject.)
     pub async fn charge_on(
         &self,
@@ -242,7 +254,8 @@ impl Attempts {
         client: Option<Bucket>,
         device_rate: Option<Rate>,
         cookies: &RequestCookies<'_>,
-    ) -> Result<Charged<'_>, Duration> {
+        proof: &Proof<'_>,
+    ) -> Result<Charged<'_>, Refused> {
         let mut charged = Charged {
             attempts: self,
             charges: Vec::new(),
@@ -252,30 +265,63 @@ impl Attempts {
             self.devices
                 .device_for(cookies, subject, crate::clock::now())
         });
-        let buckets: Vec<Bucket> = match known {
-            Some(device) => device_rate
-                .map(|rate| (format!("device:{device}"), rate))
-                .into_iter()
-                .collect(),
-            None => client
-                .into_iter()
-                .chain(subject_rate.zip(subject.clone()).map(|(rate, s)| (s, rate)))
-                .collect(),
-        };
+        let subject_bucket = subject_rate.zip(subject.clone()).map(|(rate, s)| (s, rate));
         charged.subject = subject;
-        for (bucket, rate) in buckets {
-            let (verdict, shared) = self.take(&bucket, rate).await;
-            match verdict {
-                Verdict::Allowed => charged.charges.push(Charge {
+        if let Some(device) = known {
+            if let Some(rate) = device_rate {
+                self.charge_one(&mut charged, (format!("device:{device}"), rate))
+                    .await?;
+            }
+            return Ok(charged);
+        }
+        if let Some(client) = client {
+            self.charge_one(&mut charged, client).await?;
+        }
+        // What was taken before a refusal stays taken: the refused attempt is counted.
+        self.gate.always(proof).await?;
+        if let Some(bucket) = subject_bucket
+            && let Err(limited) = self.charge_one(&mut charged, bucket).await
+        {
+            self.lift(proof, limited).await?;
+        }
+        Ok(charged)
+    }
+
+    /// Charges one bucket, or says how long to wait.
+    async fn charge_one(
+        &self,
+        charged: &mut Charged<'_>,
+        (bucket, rate): Bucket,
+    ) -> Result<(), Refused> {
+        let (verdict, shared) = self.take(&bucket, rate).await;
+        match verdict {
+            Verdict::Allowed => {
+                charged.charges.push(Charge {
                     bucket,
                     rate,
                     shared,
-                }),
-                // What was taken before stays taken: the refused attempt is counted.
-                Verdict::Limited { retry_after } => return Err(retry_after),
+                });
+                Ok(())
             }
+            Verdict::Limited { retry_after } => Err(Refused::Limited(retry_after)),
         }
-        Ok(charged)
+    }
+
+    /// The CAPTCHA of a request that a budget outside these buckets refused (the guests'
+    /// global one): `Ok` when a solved CAPTCHA lifts it, else why not.
+    #[cfg_attr(not(feature = "guests"), allow(dead_code))]
+    pub async fn lift(&self, proof: &Proof<'_>, limited: Refused) -> Result<(), Refused> {
+        if !self.gate.lifts_limits() {
+            return Err(limited);
+        }
+        self.gate.check(proof).await
+    }
+
+    /// The CAPTCHA of a request it guards on every attempt (mode `always`): `Ok` when there is
+    /// none or it was solved.
+    #[cfg_attr(not(feature = "guests"), allow(dead_code))]
+    pub async fn guard(&self, proof: &Proof<'_>) -> Result<(), Refused> {
+        self.gate.always(proof).await
     }
 
     /// The `Set-Cookie` line that makes this browser known for `subject` (it has just proved it
@@ -347,6 +393,7 @@ fn identifier(provider: &ProviderInfo, body: &RequestBody) -> Option<String> {
 mod tests {
     use super::*;
     use crate::definition::{CredentialField, ProviderKind};
+    use std::time::Duration;
 
     const FIELDS: &[CredentialField] = &[
         CredentialField {
@@ -417,7 +464,7 @@ mod tests {
             "next-auth.device".to_owned(),
             false,
         );
-        Attempts::new(limits, None, devices)
+        Attempts::new(limits, None, devices, gate::Gate::default())
     }
 
     fn no_cookies() -> RequestCookies<'static> {
@@ -440,20 +487,23 @@ mod tests {
         for _ in 0..3 {
             drop(
                 attempts
-                    .charge(&PASSWORD, Some(&here), &alice, &none)
+                    .charge(&PASSWORD, Some(&here), &alice, &none, &Proof::default())
                     .await
                     .unwrap(),
             );
         }
-        let wait = match attempts.charge(&PASSWORD, Some(&here), &alice, &none).await {
-            Err(wait) => wait,
-            Ok(_) => panic!("a fourth attempt from one client is refused"),
+        let wait = match attempts
+            .charge(&PASSWORD, Some(&here), &alice, &none, &Proof::default())
+            .await
+        {
+            Err(Refused::Limited(wait)) => wait,
+            _ => panic!("a fourth attempt from one client is refused"),
         };
         assert!(wait > Duration::from_secs(60), "{wait:?}");
         // Right from elsewhere, again and again: given back each time.
         for _ in 0..10 {
             let charged = attempts
-                .charge(&PASSWORD, Some(&there), &alice, &none)
+                .charge(&PASSWORD, Some(&there), &alice, &none, &Proof::default())
                 .await;
             charged.unwrap().give_back().await;
         }
@@ -461,14 +511,14 @@ mod tests {
         for _ in 0..2 {
             drop(
                 attempts
-                    .charge(&PASSWORD, Some(&there), &alice, &none)
+                    .charge(&PASSWORD, Some(&there), &alice, &none, &Proof::default())
                     .await
                     .unwrap(),
             );
         }
         assert!(
             attempts
-                .charge(&PASSWORD, Some(&there), &alice, &none)
+                .charge(&PASSWORD, Some(&there), &alice, &none, &Proof::default())
                 .await
                 .is_err()
         );
@@ -476,14 +526,14 @@ mod tests {
         let bob = form(&[("username", "bob"), ("password", "guess")]);
         assert!(
             attempts
-                .charge(&PASSWORD, Some(&there), &bob, &none)
+                .charge(&PASSWORD, Some(&there), &bob, &none, &Proof::default())
                 .await
                 .is_err()
         );
         // Another user is not locked out by alice's identifier.
         assert!(
             attempts
-                .charge(&PASSWORD, Some(&elsewhere), &bob, &none)
+                .charge(&PASSWORD, Some(&elsewhere), &bob, &none, &Proof::default())
                 .await
                 .is_ok()
         );
@@ -501,7 +551,7 @@ mod tests {
         let alice = form(&[("username", "alice"), ("password", "right")]);
         let owner = ClientKey::from_ip("203.0.113.1".parse().unwrap());
         let charged = attempts
-            .charge(&PASSWORD, Some(&owner), &alice, &none)
+            .charge(&PASSWORD, Some(&owner), &alice, &none, &Proof::default())
             .await;
         let line = charged
             .unwrap()
@@ -514,34 +564,34 @@ mod tests {
         for last in 0..50u8 {
             let stranger = ClientKey::from_ip(std::net::IpAddr::from([198, 51, 100, last]));
             let _ = attempts
-                .charge(&PASSWORD, Some(&stranger), &alice, &none)
+                .charge(&PASSWORD, Some(&stranger), &alice, &none, &Proof::default())
                 .await;
         }
         let fresh = ClientKey::from_ip("192.0.2.77".parse().unwrap());
         assert!(
             attempts
-                .charge(&PASSWORD, Some(&fresh), &alice, &none)
+                .charge(&PASSWORD, Some(&fresh), &alice, &none, &Proof::default())
                 .await
                 .is_err()
         );
         // The owner's browser still signs in, from any address, and its count is its own.
         for _ in 0..5 {
             let charged = attempts
-                .charge(&PASSWORD, Some(&fresh), &alice, &device)
+                .charge(&PASSWORD, Some(&fresh), &alice, &device, &Proof::default())
                 .await;
             charged.unwrap().succeeded(&device).await;
         }
         for _ in 0..3 {
             drop(
                 attempts
-                    .charge(&PASSWORD, Some(&fresh), &alice, &device)
+                    .charge(&PASSWORD, Some(&fresh), &alice, &device, &Proof::default())
                     .await
                     .unwrap(),
             );
         }
         assert!(
             attempts
-                .charge(&PASSWORD, Some(&fresh), &alice, &device)
+                .charge(&PASSWORD, Some(&fresh), &alice, &device, &Proof::default())
                 .await
                 .is_err(),
             "a device guessing wrong meets its own limit"
@@ -551,7 +601,7 @@ mod tests {
         let other = ClientKey::from_ip("192.0.2.78".parse().unwrap());
         assert!(
             attempts
-                .charge(&PASSWORD, Some(&other), &bob, &device)
+                .charge(&PASSWORD, Some(&other), &bob, &device, &Proof::default())
                 .await
                 .is_ok()
         );

@@ -54,13 +54,15 @@ pub use config::CaptchaConfig;
 pub use error::{CaptchaConfigError, CaptchaRefusal, UnavailableReason};
 pub use provider::{CaptchaMode, CaptchaProvider, UnknownCaptchaMode, UnknownCaptchaProvider};
 pub use token::{MAX_TOKEN_LEN, TOKEN_FIELD, TOKEN_HEADER, token_from};
+/// The URL type of [`CaptchaConfig::with_verify_url`], re-exported so that no other crate is needed.
+pub use url::Url;
 
 use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use url::{Host, Url};
+use url::Host;
 
 use crate::log_budget::{LogBudget, Verdict};
 use crate::providers::http_client;
@@ -215,13 +217,17 @@ impl Captcha {
         remote_ip: Option<IpAddr>,
     ) -> Result<Answer, UnavailableReason> {
         let timeout = self.inner.config.timeout();
-        let mut form = form_urlencoded::Serializer::new(String::new());
-        form.append_pair("secret", self.inner.config.secret())
-            .append_pair("response", token);
-        if let Some(ip) = remote_ip {
-            // An IPv4 client seen through an IPv6 socket is sent as the IPv4 address it is.
-            form.append_pair("remoteip", &ip.to_canonical().to_string());
-        }
+        // Finished before the first await: the serializer is not `Send`.
+        let form = {
+            let mut form = form_urlencoded::Serializer::new(String::new());
+            form.append_pair("secret", self.inner.config.secret())
+                .append_pair("response", token);
+            if let Some(ip) = remote_ip {
+                // An IPv4 client seen through an IPv6 socket is sent as the IPv4 address it is.
+                form.append_pair("remoteip", &ip.to_canonical().to_string());
+            }
+            form.finish()
+        };
         let mut response = self
             .inner
             .http
@@ -231,7 +237,7 @@ impl Captcha {
                 "application/x-www-form-urlencoded",
             )
             .header(reqwest::header::ACCEPT, "application/json")
-            .body(form.finish())
+            .body(form)
             .send()
             .await
             .map_err(|error| unreachable(error, timeout))?;

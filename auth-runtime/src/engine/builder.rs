@@ -24,6 +24,8 @@ pub struct AuthBuilder<D: AuthDefinition> {
     proxy: crate::rate_limit::TrustedProxy,
     attempt_limits: Option<crate::AttemptLimits>,
     attempt_buckets: Option<Arc<dyn crate::rate_limit::RateBuckets>>,
+    #[cfg(feature = "captcha")]
+    captcha: Option<crate::captcha::CaptchaConfig>,
     enabled: Vec<String>,
     #[cfg(feature = "sqlx-store")]
     adapter: Option<Arc<dyn crate::adapter::Adapter>>,
@@ -49,6 +51,8 @@ impl<D: AuthDefinition> AuthBuilder<D> {
             proxy: crate::rate_limit::TrustedProxy::None,
             attempt_limits: None,
             attempt_buckets: None,
+            #[cfg(feature = "captcha")]
+            captcha: None,
             enabled: Vec::new(),
             #[cfg(feature = "sqlx-store")]
             adapter: None,
@@ -153,6 +157,26 @@ impl<D: AuthDefinition> AuthBuilder<D> {
     /// the `AUTH_CREDENTIALS_*` variables still override it, for load tests.
     pub fn attempt_limits(mut self, limits: crate::AttemptLimits) -> Self {
         self.attempt_limits = Some(limits);
+        self
+    }
+
+    /// The CAPTCHA that guards guest creation, magic links and password attempts (on every
+    /// one, or once a budget runs out: [`CaptchaMode`](crate::captcha::CaptchaMode)), instead
+    /// of what `next_auth!` wrote; the `AUTH_CAPTCHA_*` variables still override it.
+    ///
+    /// ```
+    /// use auth_runtime::captcha::{CaptchaConfig, CaptchaMode, CaptchaProvider};
+    ///
+    /// let config = CaptchaConfig::new(CaptchaProvider::Turnstile, "0x4AAAAAAA-secret")
+    ///     .with_mode(CaptchaMode::WhenLimited);
+    /// # fn takes<D: auth_runtime::AuthDefinition>(b: auth_runtime::AuthBuilder<D>, c: CaptchaConfig) -> auth_runtime::AuthBuilder<D> {
+    /// #     b.captcha(c)
+    /// # }
+    /// assert_eq!(config.mode(), CaptchaMode::WhenLimited);
+    /// ```
+    #[cfg(feature = "captcha")]
+    pub fn captcha(mut self, config: crate::captcha::CaptchaConfig) -> Self {
+        self.captcha = Some(config);
         self
     }
 
@@ -511,6 +535,10 @@ impl<D: AuthDefinition> AuthBuilder<D> {
             name: "credentials attempt limits",
             reason: error.to_string(),
         })?;
+        let gate = captcha_gate::<D>(
+            #[cfg(feature = "captcha")]
+            self.captcha,
+        )?;
         #[cfg(feature = "guests")]
         let attempt_buckets = self.attempt_buckets.or_else(|| {
             let store = self.guests.store.clone()?;
@@ -650,12 +678,66 @@ impl<D: AuthDefinition> AuthBuilder<D> {
             refusal_log: crate::log_budget::LogBudget::new(5, 20),
             proxy: self.proxy,
             enabled,
-            attempts: crate::attempts::Attempts::new(attempt_limits, attempt_buckets, devices),
+            attempts: crate::attempts::Attempts::new(
+                attempt_limits,
+                attempt_buckets,
+                devices,
+                gate,
+            ),
             #[cfg(feature = "oauth")]
             oauth,
             #[cfg(feature = "email")]
             email,
         }))
+    }
+}
+
+/// The CAPTCHA in front of the limits: the one given to the builder, else the one `next_auth!`
+/// wrote (its secret from `AUTH_CAPTCHA_SECRET`), else the one `AUTH_CAPTCHA_PROVIDER` names;
+/// the `AUTH_CAPTCHA_*` variables laid over it.
+#[cfg(feature = "captcha")]
+fn captcha_gate<D: AuthDefinition>(
+    given: Option<crate::captcha::CaptchaConfig>,
+) -> Result<crate::attempts::gate::Gate, ConfigError> {
+    use crate::captcha::{Captcha, CaptchaConfig};
+    let invalid = |reason: String| ConfigError::InvalidSetting {
+        name: "captcha",
+        reason,
+    };
+    let env = |name: &str| std::env::var(name).ok();
+    let written = D::SETTINGS.captcha;
+    let config = match (given, written.provider) {
+        (Some(config), _) => Some(config.apply_env(env)),
+        (None, Some(provider)) => {
+            let provider = provider.parse().map_err(|e| invalid(format!("{e}")))?;
+            // The secret is never written in code: the environment's is laid over this one.
+            let mut config = CaptchaConfig::new(provider, "");
+            if let Some(mode) = written.mode {
+                config = config.with_mode(mode.parse().map_err(|e| invalid(format!("{e}")))?);
+            }
+            if let Some(percent) = written.min_score_percent {
+                config = config.with_min_score(f64::from(percent) / 100.0);
+            }
+            Some(config.apply_env(env))
+        }
+        (None, None) => CaptchaConfig::from_env(env).transpose(),
+    };
+    let captcha = config
+        .transpose()
+        .and_then(|config| config.map(Captcha::new).transpose())
+        .map_err(|error| invalid(error.to_string()))?;
+    Ok(crate::attempts::gate::Gate::new(captcha))
+}
+
+/// Without the `captcha` feature a CAPTCHA written in `next_auth!` cannot be honoured.
+#[cfg(not(feature = "captcha"))]
+fn captcha_gate<D: AuthDefinition>() -> Result<crate::attempts::gate::Gate, ConfigError> {
+    match D::SETTINGS.captcha.provider {
+        Some(_) => Err(ConfigError::InvalidSetting {
+            name: "captcha",
+            reason: "auth-runtime was built without its `captcha` feature".to_owned(),
+        }),
+        None => Ok(crate::attempts::gate::Gate::default()),
     }
 }
 

@@ -8,7 +8,7 @@ use crate::callback::CallbackError;
 use crate::cookies::RequestCookies;
 use crate::definition::{AuthDefinition, ProviderKind};
 use crate::handlers::{Core, provider_info};
-use crate::protocol::reply::{Refusal, Reply, error_url};
+use crate::protocol::reply::{Reply, error_url};
 use crate::protocol::request::RequestContext;
 use crate::sessions::{SignIn, SignInError};
 use crate::user::Account;
@@ -143,24 +143,21 @@ pub(crate) async fn callback<D: AuthDefinition>(
     }
 
     let client = super::client_key(&core.proxy, context);
+    let proof = super::proof(core, context);
     let attempt = match core
         .attempts
-        .charge(info, client.as_ref(), context.body, cookies)
+        .charge(info, client.as_ref(), context.body, cookies, &proof)
         .await
     {
         Ok(attempt) => {
             crate::debug::step!(settings, "attempt_limits", verdict = "allowed");
             attempt
         }
-        Err(retry_after) => {
-            crate::debug::step!(
-                settings,
-                "attempt_limits",
-                verdict = "limited",
-                retry_after_secs = retry_after.as_secs()
-            );
-            log_refusal(core, info.id, "RateLimited");
-            return Refusal::rate_limited(retry_after).reply(base, info.id);
+        Err(refused) => {
+            let refusal = super::attempt_refusal(refused);
+            crate::debug::step!(settings, "attempt_limits", verdict = refusal.code);
+            log_refusal(core, info.id, refusal.code);
+            return refusal.reply(base, info.id);
         }
     };
     let authorize = D::authorize(provider, context.body, &core.state);
@@ -187,7 +184,7 @@ pub(crate) async fn callback<D: AuthDefinition>(
         }
         Err(error) => {
             #[cfg(feature = "guests")]
-            if let Some(refusal) = Refusal::of_callback(&error) {
+            if let Some(refusal) = crate::protocol::reply::Refusal::of_callback(&error) {
                 crate::telemetry::sign_in_failure(info.id, refusal.code, "refused");
                 if let crate::log_budget::Verdict::Write { dropped } = core.refusal_log.take() {
                     tracing::warn!(

@@ -11,7 +11,7 @@ use crate::clock;
 use crate::cookies::RequestCookies;
 use crate::definition::{AuthDefinition, ProviderInfo};
 use crate::events::{self, Event};
-use crate::protocol::reply::{Refusal, Reply, error_url};
+use crate::protocol::reply::{Reply, error_url};
 use crate::protocol::request::RequestContext;
 use crate::providers::email::{
     EmailLimits, Mailer, VerificationRequest, hash_token, new_token, normalize_address,
@@ -75,11 +75,13 @@ pub(crate) async fn sign_in<D: AuthDefinition>(
             client,
             setup.limits.client_rate().or(setup.limits.address_rate()),
             cookies,
+            &super::proof(core, context),
         )
         .await;
-    if let Err(retry_after) = charged {
-        crate::telemetry::sign_in_failure(info.id, "RateLimited", "refused");
-        return Refusal::rate_limited(retry_after).reply(base, info.id);
+    if let Err(refused) = charged {
+        let refusal = super::attempt_refusal(refused);
+        crate::telemetry::sign_in_failure(info.id, refusal.code, "refused");
+        return refusal.reply(base, info.id);
     }
     let token = new_token();
     let now = clock::now();

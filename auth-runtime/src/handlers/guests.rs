@@ -3,9 +3,10 @@
 
 use http::StatusCode;
 
+use crate::attempts::Refused;
 use crate::cookies::RequestCookies;
 use crate::definition::{AuthDefinition, ProviderInfo};
-use crate::guests::{CreateGuest, GuestError};
+use crate::guests::{CreateGuest, GuestError, LimitScope, Limits};
 use crate::handlers::Core;
 use crate::handlers::credentials::{end_sign_in, previous};
 use crate::protocol::reply::{Reply, error_url};
@@ -43,6 +44,13 @@ pub(crate) async fn anonymous_callback<D: AuthDefinition>(
                     .reply(base, info.id);
             };
             let client = Some(client);
+            // Where a CAPTCHA guards every new guest, it is asked before anything is counted.
+            let proof = super::proof(core, context);
+            if let Err(refused) = core.attempts.guard(&proof).await {
+                let refusal = super::attempt_refusal(refused);
+                crate::telemetry::sign_in_failure(info.id, refusal.code, "refused");
+                return refusal.reply(base, info.id);
+            }
             // The CSRF token is this browser's secret: concurrent double-submits share it, so
             // they get one guest.
             let key = format!("csrf:{}", context.csrf.token);
@@ -56,12 +64,45 @@ pub(crate) async fn anonymous_callback<D: AuthDefinition>(
                 // The key's guest was upgraded since: a new guest, without the key.
                 Err(GuestError::AlreadyUpgraded { .. }) => {
                     let request = CreateGuest {
-                        client,
+                        client: client.clone(),
                         key: None,
                         limits: setup.limits,
                     };
                     setup.store.create(request).await
                 }
+                other => other,
+            };
+            // Strangers drained the global budget: a solved CAPTCHA lets this visitor past it
+            // (the per-client limit still holds), so the drain turns into a CAPTCHA, not a 429
+            // for everyone.
+            let created = match created {
+                Err(GuestError::RateLimited {
+                    scope: LimitScope::Global,
+                    retry_after,
+                }) => match core
+                    .attempts
+                    .lift(&proof, Refused::Limited(retry_after))
+                    .await
+                {
+                    Ok(()) => {
+                        let request = CreateGuest {
+                            client,
+                            key: Some(&key),
+                            // The per-client limit stays (the store's defaults when the
+                            // macro wrote none); the global budget is what the CAPTCHA lifts.
+                            limits: Some(Limits {
+                                global_per_hour: 0,
+                                ..setup.limits.unwrap_or_default()
+                            }),
+                        };
+                        setup.store.create(request).await
+                    }
+                    Err(refused) => {
+                        let refusal = super::attempt_refusal(refused);
+                        crate::telemetry::sign_in_failure(info.id, refusal.code, "refused");
+                        return refusal.reply(base, info.id);
+                    }
+                },
                 other => other,
             };
             match created {

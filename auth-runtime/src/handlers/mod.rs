@@ -20,7 +20,7 @@ use crate::body::RequestBody;
 use crate::cookies::RequestCookies;
 use crate::definition::{AuthDefinition, ProviderId, ProviderInfo, ProviderKind};
 use crate::log_budget::{LogBudget, Verdict, sanitized};
-use crate::protocol::reply::Reply;
+use crate::protocol::reply::{Refusal, Reply};
 use crate::protocol::request::RequestContext;
 use crate::protocol::route::{Action, Route};
 use crate::sessions::Sessions;
@@ -62,6 +62,37 @@ pub(crate) fn client_key(
     context
         .peer
         .map(|peer| crate::rate_limit::ClientKey::from_ip(proxy.client_ip(peer, context.headers)))
+}
+
+/// What a request limited by the attempt buckets says for itself: its CAPTCHA token and the
+/// client's address.
+pub(crate) fn proof<'r, D: AuthDefinition>(
+    core: &Core<D>,
+    context: &RequestContext<'r>,
+) -> crate::attempts::Proof<'r> {
+    #[cfg(feature = "captcha")]
+    let token = crate::captcha::token_from(context.headers, Some(context.body));
+    #[cfg(not(feature = "captcha"))]
+    let token = None;
+    let ip = context
+        .peer
+        .map(|peer| core.proxy.client_ip(peer, context.headers));
+    crate::attempts::Proof::new(token, ip)
+}
+
+/// The answer to an attempt the limits refused: 429 with `Retry-After`, or the CAPTCHA's code
+/// (400 `CaptchaRequired`, 403 `CaptchaInvalid`, 503 `CaptchaUnavailable`) for the client to
+/// act on.
+pub(crate) fn attempt_refusal(refused: crate::attempts::Refused) -> Refusal {
+    match refused {
+        crate::attempts::Refused::Limited(retry_after) => Refusal::rate_limited(retry_after),
+        #[cfg(feature = "captcha")]
+        crate::attempts::Refused::Captcha(refusal) => Refusal {
+            code: refusal.code(),
+            status: refusal.status(),
+            retry_after: None,
+        },
+    }
 }
 
 /// The provider `id` names, with its description.

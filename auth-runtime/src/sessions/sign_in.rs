@@ -45,6 +45,7 @@ pub(crate) struct SignedIn {
     pub cookies: Vec<String>,
     /// Whether this sign-in made the user (a guest promoted to a user, an e-mail link's first
     /// use).
+    #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
     pub is_new_user: bool,
 }
 
