@@ -7,7 +7,9 @@
 # Environment: DURATION (10s), CONNECTIONS (32), THREADS (2), WARMUP (3s), WRK_CPU (1: pin wrk to
 # that CPU; start the server under `taskset -c 0`), PID (the server's pid: its peak RSS is sampled),
 # PROVIDER (the callback's provider, default anon), FORM_EXTRA (more callback fields, e.g.
-# `username=alice&password=alice-password` for a password provider).
+# `username=alice&password=alice-password` for a password provider), COOKIE_EXTRA (more cookies
+# for callback and signin, e.g. a device cookie), CLOSE=1 (session reads on a new connection
+# each: `Connection: close`).
 # Prints one `RESULT` line per scenario. Needs wrk (apt-get install -y wrk), curl and python3.
 set -euo pipefail
 BASE=${1:?usage: bench/http.sh BASE_URL [SCENARIO ...]}; BASE=${BASE%/}; shift
@@ -39,7 +41,8 @@ peak_rss_during() { # seconds -> peak RSS (KiB) of $PID, sampled each second
 
 for scenario in "${SCENARIOS[@]}"; do
   case $scenario in
-    session) cookie=$SESSION_COOKIE ;; callback | signin) cookie=$CSRF_COOKIE ;; csrf | create) cookie= ;;
+    session) cookie=$SESSION_COOKIE ;; callback | signin) cookie=$CSRF_COOKIE${COOKIE_EXTRA:+; $COOKIE_EXTRA} ;;
+    csrf | create) cookie= ;;
     *) echo "unknown scenario $scenario" >&2; exit 2 ;;
   esac
   run() {

@@ -6,6 +6,7 @@
 --   COOKIE    the Cookie header (a session for `session`, a csrf pair for `callback`/`signin`)
 --   FORM      the callback's form body (csrfToken, callbackUrl, json=true)
 --   PROVIDER  the Credentials provider id (default anon)
+--   CLOSE     1: session reads ask for `Connection: close` (a new connection per request)
 -- Every response body is checked, so an error answered fast does not count as throughput.
 local scenario = os.getenv("SCENARIO") or "session"
 local cookie = os.getenv("COOKIE") or ""
@@ -41,7 +42,11 @@ function init(args)
     return
   end
   if scenario == "session" then
-    requests = { wrk.format("GET", "/api/auth/session", { ["Cookie"] = cookie }) }
+    local headers = { ["Cookie"] = cookie }
+    if os.getenv("CLOSE") == "1" then
+      headers["Connection"] = "close"
+    end
+    requests = { wrk.format("GET", "/api/auth/session", headers) }
   elseif scenario == "csrf" then
     requests = { wrk.format("GET", "/api/auth/csrf") }
   elseif scenario == "callback" then

@@ -2,13 +2,18 @@
 //! verify endpoint that answers as Cloudflare Turnstile, hCaptcha and reCAPTCHA v3 do
 //! (`success`, `error-codes`, `score`): a drained guest budget turns into a CAPTCHA instead of a
 //! 429 for every visitor; a locked identifier lets its owner in after a solved CAPTCHA; in mode
-//! `always` every magic link needs one; a verify endpoint that is down fails closed.
+//! `always` every magic link needs one; a verify endpoint that is down fails closed; the real
+//! `next-auth/react` 4.24.15 client sends `signIn('anon', { captchaToken })` and reads each
+//! refusal's code (`tests/js/captcha.client.mjs`; needs Node, skipped without it except under
+//! `CI=true`).
 
 #[path = "support/http.rs"]
 mod http;
 #[path = "../examples/magic_link.rs"]
 #[allow(dead_code)]
 mod magic;
+#[path = "support/skip.rs"]
+mod skip;
 
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
@@ -320,5 +325,80 @@ async fn every_magic_link_needs_a_captcha_in_mode_always() {
         (StatusCode::SERVICE_UNAVAILABLE, json!("CaptchaUnavailable"))
     );
     assert_eq!(outbox.lock().unwrap().len(), 1);
+    store.close().await;
+}
+
+fn available(program: &str) -> bool {
+    std::process::Command::new(program)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// The real v4 client: `signIn('anon', { captchaToken })` posts the token beside `csrfToken`,
+/// and `CaptchaRequired` / `CaptchaInvalid` come back as `{ ok: false, error, status }`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_real_next_auth_client_sends_its_captcha_token() {
+    if !available("node") || !available("npm") {
+        assert!(
+            !std::env::var("CI").is_ok_and(|v| v == "true" || v == "1"),
+            "CI=true but node or npm is missing: the next-auth client suite cannot run"
+        );
+        skip::skipped("SKIPPED: the CAPTCHA client test needs Node 20 and npm");
+        return;
+    }
+    let js = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js");
+    if !js.join("node_modules/next-auth/package.json").exists() {
+        let status = std::process::Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&js)
+            .status()
+            .expect("npm runs");
+        assert!(status.success(), "npm ci --prefix tests/js failed");
+    }
+    let (verify, _seen) = verify_server().await;
+    let store = store("client", Limits::unlimited()).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    let auth = shop::auth_builder::<shop::NextAuth>(store.clone())
+        .secret("captcha-secret-0123456789abcdef")
+        .url(format!("{origin}/api/auth"))
+        .captcha(config(
+            CaptchaProvider::Turnstile,
+            &verify,
+            "turnstile",
+            CaptchaMode::Always,
+        ));
+    let app = shop::app(auth.build().unwrap());
+    tokio::spawn(async move { serve_app(listener, app, ServeConfig::default()).await });
+    let output = tokio::time::timeout(
+        std::time::Duration::from_secs(120),
+        tokio::process::Command::new("node")
+            .args([
+                "--test",
+                "--test-concurrency=1",
+                "--test-reporter=spec",
+                "captcha.client.mjs",
+            ])
+            .current_dir(&js)
+            .env("AUTH_ORIGIN", &origin)
+            .env_remove("NEXTAUTH_URL")
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .expect("the client test finishes within 120 s")
+    .expect("node starts");
+    let out = String::from_utf8_lossy(&output.stdout);
+    println!("{out}");
+    eprintln!("{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "the client test failed; its output is above"
+    );
+    assert!(
+        out.contains("ℹ fail 0") && out.contains("ℹ pass 3"),
+        "the suite ran its 3 tests: {out}"
+    );
     store.close().await;
 }

@@ -118,7 +118,19 @@ test("signIn() without a provider goes to the sign-in page, which sends the brow
   assert.match(r.headers.get("cache-control") || "", /no-store/);
 });
 
-test("30 wrong passwords from one address meet 429 RateLimited; the right one from another address signs in", async () => {
+test("30 wrong passwords from one address meet 429 RateLimited; bob's own browser still signs in, a new one waits", async () => {
+  // Bob signed in from his laptop before (127.0.0.2): his browser holds a device cookie.
+  const bobsLaptop = new Map();
+  const from2 = fetchFrom("127.0.0.2");
+  const before = await withJar(bobsLaptop, () =>
+    signIn("password", { redirect: false, callbackUrl: CB, username: "bob", password: "bob-password" }),
+    from2,
+  );
+  assert.deepEqual(before, { error: null, status: 200, ok: true, url: CB });
+  assert.ok([...bobsLaptop.keys()].some((name) => name.endsWith(".device")), [...bobsLaptop.keys()].join());
+  // Signed out (the session cookie gone); the device cookie stays, as a browser keeps it.
+  for (const name of [...bobsLaptop.keys()]) if (/session-token/.test(name)) bobsLaptop.delete(name);
+
   const attacker = new Map();
   const results = [];
   for (let i = 0; i < 30; i++) {
@@ -129,8 +141,9 @@ test("30 wrong passwords from one address meet 429 RateLimited; the right one fr
     );
   }
   const firstLimited = results.findIndex((r) => r.error === "RateLimited");
-  // The address's burst is 10 attempts, one of them spent on alice's wrong password above.
-  assert.equal(firstLimited, 9, JSON.stringify(results.slice(0, 12)));
+  // The address's burst is 10 attempts (alice's wrong password above came from her own browser,
+  // which signed in as alice before: it counted on that browser's device cookie, not here).
+  assert.equal(firstLimited, 10, JSON.stringify(results.slice(0, 12)));
   for (const r of results.slice(0, firstLimited)) assert.deepEqual(r, { error: "CredentialsSignin", status: 401, ok: false, url: null });
   for (const r of results.slice(firstLimited)) assert.deepEqual(r, { error: "RateLimited", status: 429, ok: false, url: null });
   // Even the right password waits on this address...
@@ -138,15 +151,19 @@ test("30 wrong passwords from one address meet 429 RateLimited; the right one fr
     signIn("password", { redirect: false, callbackUrl: CB, username: "bob", password: "bob-password" }),
   );
   assert.equal(blocked.error, "RateLimited");
-  // ...and works from another one: bob's identifier has room left.
-  const elsewhere = new Map();
-  const from2 = fetchFrom("127.0.0.2");
-  const ok = await withJar(elsewhere, () =>
+  // ...and in a browser that never signed in as bob: the 10 guesses spent bob's identifier.
+  const stranger = await withJar(new Map(), () =>
+    signIn("password", { redirect: false, callbackUrl: CB, username: "bob", password: "bob-password" }),
+    fetchFrom("127.0.0.3"),
+  );
+  assert.equal(stranger.error, "RateLimited");
+  // Bob's own browser is counted on its own: it signs in.
+  const ok = await withJar(bobsLaptop, () =>
     signIn("password", { redirect: false, callbackUrl: CB, username: "bob", password: "bob-password" }),
     from2,
   );
   assert.deepEqual(ok, { error: null, status: 200, ok: true, url: CB });
-  const session = await withJar(elsewhere, () => getSession(), from2);
+  const session = await withJar(bobsLaptop, () => getSession(), from2);
   assert.equal(session.user.name, "bob");
   assert.equal(session.isGuest, false);
 });

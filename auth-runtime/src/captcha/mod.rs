@@ -267,16 +267,8 @@ fn unreachable(error: reqwest::Error, timeout: Duration) -> UnavailableReason {
     if error.is_timeout() {
         return UnavailableReason::TimedOut(timeout);
     }
-    let error = error.without_url();
-    let mut message = error.to_string();
-    let mut source = std::error::Error::source(&error);
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
     UnavailableReason::Unreachable(
-        message
+        crate::providers::http_client::describe(error)
             .chars()
             .filter(|c| !c.is_control())
             .take(300)

@@ -17,3 +17,17 @@ pub(crate) fn build(timeout: Duration) -> Result<reqwest::Client, reqwest::Error
         .user_agent(concat!("auth-runtime/", env!("CARGO_PKG_VERSION")))
         .build()
 }
+
+/// A transport failure and its causes in one line, without the request's URL (which may hold a
+/// secret or a code), for logs and error messages.
+pub(crate) fn describe(error: reqwest::Error) -> String {
+    let error = error.without_url();
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}

@@ -342,17 +342,7 @@ fn describe_http(error: HttpClientError<reqwest::Error>) -> String {
         HttpClientError::Reqwest(error) if error.is_connect() => {
             "could not connect to the token endpoint".to_owned()
         }
-        HttpClientError::Reqwest(error) => {
-            let error = error.without_url();
-            let mut message = error.to_string();
-            let mut source = std::error::Error::source(&error);
-            while let Some(cause) = source {
-                message.push_str(": ");
-                message.push_str(&cause.to_string());
-                source = cause.source();
-            }
-            printable(&message, 300)
-        }
+        HttpClientError::Reqwest(error) => printable(&super::http_client::describe(*error), 300),
         HttpClientError::Http(error) => format!("the token request could not be built: {error}"),
         HttpClientError::Io(error) => format!("the token request failed: {error}"),
         HttpClientError::Other(message) => printable(&message, 200),
