@@ -211,13 +211,20 @@ async fn the_creation_limits_grant_exactly_the_budget_across_both_servers() {
 }
 
 /// Password attempts count on both servers together: a client alternating between them meets
-/// the limit after the same 10 wrong attempts as on one, with `Retry-After`, and the right
-/// password from another address still signs in on either.
+/// the limit after the same 10 wrong attempts as on one, with `Retry-After`; those spend the
+/// identifier on both, and the owner's browser (its device cookie) still signs in on either.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn password_attempts_are_counted_across_both_servers() {
     let Some(servers) = two_servers("attempts", Limits::unlimited()).await else {
         return;
     };
+    // Bob signed in on the first server before: his browser holds a device cookie, which
+    // every server sharing the secret reads.
+    let mut owner = Browser::new(&servers[0].origin, client(32));
+    let right = [("username", "bob"), ("password", "bob-password")];
+    assert_eq!(owner.sign_in("password", &right).await.status, StatusCode::OK);
+    owner.jar.retain(|name, _| !name.contains("session-token"));
+
     let mut guesser = Browser::new(&servers[0].origin, client(31));
     let mut statuses = Vec::new();
     for i in 0..14 {
@@ -242,14 +249,16 @@ async fn password_attempts_are_counted_across_both_servers() {
     assert_eq!(statuses[10..], [429; 4], "{statuses:?}");
 
     for (i, server) in servers.iter().enumerate() {
-        let mut owner = Browser::new(&server.origin, client(32 + i as u8));
-        let answer = owner
-            .sign_in(
-                "password",
-                &[("username", "bob"), ("password", "bob-password")],
-            )
-            .await;
+        // The ten guesses, counted across both servers, spent bob's identifier: a browser that
+        // never signed in as bob waits on either server...
+        let mut stranger = Browser::new(&server.origin, client(40 + i as u8));
+        let answer = stranger.sign_in("password", &right).await;
+        assert_eq!(answer.status, StatusCode::TOO_MANY_REQUESTS, "{}", answer.body);
+        // ...and bob's own browser signs in on both.
+        owner.origin = server.origin.clone();
+        let answer = owner.sign_in("password", &right).await;
         assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
         assert_eq!(owner.session().await["user"]["name"], "bob");
+        owner.jar.retain(|name, _| !name.contains("session-token"));
     }
 }
