@@ -222,7 +222,10 @@ async fn password_attempts_are_counted_across_both_servers() {
     // every server sharing the secret reads.
     let mut owner = Browser::new(&servers[0].origin, client(32));
     let right = [("username", "bob"), ("password", "bob-password")];
-    assert_eq!(owner.sign_in("password", &right).await.status, StatusCode::OK);
+    assert_eq!(
+        owner.sign_in("password", &right).await.status,
+        StatusCode::OK
+    );
     owner.jar.retain(|name, _| !name.contains("session-token"));
 
     let mut guesser = Browser::new(&servers[0].origin, client(31));
@@ -253,7 +256,12 @@ async fn password_attempts_are_counted_across_both_servers() {
         // never signed in as bob waits on either server...
         let mut stranger = Browser::new(&server.origin, client(40 + i as u8));
         let answer = stranger.sign_in("password", &right).await;
-        assert_eq!(answer.status, StatusCode::TOO_MANY_REQUESTS, "{}", answer.body);
+        assert_eq!(
+            answer.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{}",
+            answer.body
+        );
         // ...and bob's own browser signs in on both.
         owner.origin = server.origin.clone();
         let answer = owner.sign_in("password", &right).await;

@@ -192,7 +192,7 @@ impl Attempts {
     /// Charges one attempt at `provider` to the client and to the identifier in `body` (or to
     /// the browser's device, if it signed in for that identifier before), or says how long to
     /// wait. Providers without credential fields (a hand-written guest provider) guess nothing
-    /// and are not charged.
+    /// and are not charged (in CAPTCHA mode `always` they pass it).
     pub async fn charge(
         &self,
         provider: &ProviderInfo,
@@ -202,6 +202,9 @@ impl Attempts {
         proof: &Proof<'_>,
     ) -> Result<Charged<'_>, Refused> {
         if provider.credentials.is_empty() {
+            // Nothing to guess, but a hand-written guest maker creates guests: in mode `always`
+            // its visitors pass the CAPTCHA as the Anonymous provider's do.
+            self.gate.always(proof).await?;
             return Ok(Charged {
                 attempts: self,
                 charges: Vec::new(),
