@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What device cookies and the per-client connection cap cost: the shop (examples/guest_checkout.rs,
-# release build, SQLite) built before them and after, alternated in one window, three rounds.
+# release build, SQLite) built before them and after, alternated in one window, ROUNDS rounds (3).
 # Password sign-ins (alice's right password, 4 connections, limits on) without and with a device
 # cookie, session reads on kept-alive connections (32) and on a new connection each (8, `Connection:
 # close`, so every request is accepted and counted by the cap).
@@ -30,16 +30,33 @@ device_cookie() {
     --data "csrfToken=$csrf&username=alice&password=alice-password&json=true" $ORIGIN/api/auth/callback/password
   awk -F'\t' 'NF==7 && $6 ~ /\.device$/ {printf "%s=%s", $6, $7}' "$jar"; rm -f "$jar"
 }
+# The server's CPU time so far (user + system), in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' /proc/"$PID"/stat; }
+# Runs bench/http.sh with the given environment and prints its RESULT line with the server's CPU
+# time per request (µs): steal and scheduling noise move throughput more than CPU per request.
+run() { # label env...
+  local label=$1; shift
+  local before after result requests
+  before=$(cpu_ticks)
+  result=$(env "$@" bench/http.sh $ORIGIN "$SCENARIO" 2>&1 | grep RESULT)
+  after=$(cpu_ticks)
+  requests=$(echo "$result" | sed -n 's/.* requests=\([0-9]*\).*/\1/p')
+  # The warm-up's requests are not counted but its CPU is: WARMUP=0 below.
+  echo "$label $result cpu_us_per_request=$(python3 -c "print(round(($after - $before) * 1e6 / $(getconf CLK_TCK) / max($requests, 1), 1))")"
+}
 measure() { # label
-  local sign_in=(PROVIDER=password FORM_EXTRA='username=alice&password=alice-password' CONNECTIONS=4 THREADS=1 DURATION=8s WARMUP=2s)
-  echo "$1 signin        $(env "${sign_in[@]}" bench/http.sh $ORIGIN callback 2>&1 | grep RESULT)"
+  local sign_in=(PROVIDER=password FORM_EXTRA='username=alice&password=alice-password' CONNECTIONS=4 THREADS=1 DURATION=8s WARMUP=0)
+  SCENARIO=callback run "$1 signin       " "${sign_in[@]}"
   local device; device=$(device_cookie)
-  echo "$1 signin+device $(env "${sign_in[@]}" COOKIE_EXTRA="$device" bench/http.sh $ORIGIN callback 2>&1 | grep RESULT) device=${device:+yes}"
-  echo "$1 session       $(DURATION=8s WARMUP=2s bench/http.sh $ORIGIN session 2>&1 | grep RESULT)"
-  echo "$1 session-close $(CLOSE=1 CONNECTIONS=8 THREADS=1 DURATION=8s WARMUP=2s bench/http.sh $ORIGIN session 2>&1 | grep RESULT)"
+  SCENARIO=callback run "$1 signin+device" "${sign_in[@]}" COOKIE_EXTRA="$device"
+  SCENARIO=session run "$1 session      " DURATION=8s WARMUP=0
+  SCENARIO=session run "$1 session-close" CLOSE=1 CONNECTIONS=8 THREADS=1 DURATION=8s WARMUP=0
 }
 for round in $(seq 1 "$ROUNDS"); do
-  for side in before after; do
+  # The order alternates (before-after, after-before, ...) so that a drift of the machine's load
+  # over the window does not favour one side.
+  sides="before after"; [ $((round % 2)) = 0 ] && sides="after before"
+  for side in $sides; do
     bin=$BEFORE; [ $side = after ] && bin=$AFTER
     start "$bin"; measure "round$round $side"; kill -TERM $PID; wait $PID 2>/dev/null
   done

@@ -18,6 +18,9 @@ use crate::cookies::{self, Lifetime, RequestCookies};
 
 /// How long a browser stays known after its last successful sign-in: 90 days.
 pub(crate) const LIFETIME: i64 = 90 * 24 * 60 * 60;
+/// A known browser's entry is rewritten at most once a day: a sign-in within a day of the last
+/// rewrite sets no cookie (the lifetime slides, as a session's does).
+const RENEW_AFTER: i64 = 24 * 60 * 60;
 /// At most this many identifiers are remembered by one browser; the oldest goes first.
 pub(crate) const MAX_ENTRIES: usize = 5;
 /// A cookie longer than this is not read (five entries take about 400 bytes).
@@ -29,10 +32,20 @@ const MAC_HEX: usize = 32;
 
 /// Signs and reads device cookies.
 pub(crate) struct DeviceCookies {
-    /// One key per configured secret, newest first: the newest signs, every one verifies.
-    keys: Vec<[u8; 32]>,
+    /// One keyed MAC per configured secret, newest first: the newest signs, every one
+    /// verifies. Keyed once and cloned per use, so the key's blocks are not hashed again.
+    keys: Vec<Hmac<Sha256>>,
     name: String,
     secure: bool,
+}
+
+/// A genuine entry this browser holds for a subject.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Known {
+    /// Its device id: the bucket its attempts are counted on.
+    pub device: String,
+    /// When the entry ends, Unix seconds.
+    expires: i64,
 }
 
 /// One remembered sign-in.
@@ -54,59 +67,79 @@ impl DeviceCookies {
                 Hkdf::<Sha256>::new(None, secret.as_ref().as_bytes())
                     .expand(b"auth-runtime device cookie", &mut key)
                     .expect("32 bytes is a valid HKDF-SHA256 length");
-                key
+                <Hmac<Sha256> as Mac>::new_from_slice(&key).expect("HMAC takes a key of any length")
             })
             .collect();
         DeviceCookies { keys, name, secure }
     }
 
-    /// The device id this browser holds for `subject` (an identifier's bucket key), if its
-    /// entry is genuine and has not expired.
+    /// This browser's entry for `subject` (an identifier's bucket key), if it holds a genuine
+    /// one that has not expired.
     pub fn device_for(
         &self,
         cookies: &RequestCookies<'_>,
         subject: &str,
         now: i64,
-    ) -> Option<String> {
+    ) -> Option<Known> {
         let value = cookies.get(&self.name)?;
         if value.len() > MAX_COOKIE {
             return None;
         }
         let tag = tag_of(subject);
-        entries(&value)
-            .filter(|entry| entry.tag == tag && entry.expires > now)
-            .find(|entry| self.genuine(entry))
-            .map(|entry| entry.device.to_owned())
+        self.find(&value, &tag, now).map(|entry| Known {
+            device: entry.device.to_owned(),
+            expires: entry.expires,
+        })
     }
 
-    /// The `Set-Cookie` line that records a successful sign-in for `subject`: this browser's
-    /// entry for it renewed (its device id kept, so its count follows it), the other genuine
-    /// entries kept, newest first, at most [`MAX_ENTRIES`].
-    pub fn remember(&self, cookies: &RequestCookies<'_>, subject: &str, now: i64) -> String {
+    /// The `Set-Cookie` line that records a successful sign-in for `subject`, or `None` when
+    /// `known` (this browser's entry for it, from [`DeviceCookies::device_for`]) was written
+    /// less than a day ago. The entry is renewed with its device id (its count follows it), the
+    /// other genuine entries kept, newest first, at most [`MAX_ENTRIES`].
+    pub fn remember(
+        &self,
+        cookies: &RequestCookies<'_>,
+        subject: &str,
+        now: i64,
+        known: Option<&Known>,
+    ) -> Option<String> {
+        if known.is_some_and(|known| known.expires - now > LIFETIME - RENEW_AFTER) {
+            return None;
+        }
         let tag = tag_of(subject);
         let held = cookies
             .get(&self.name)
             .filter(|value| value.len() <= MAX_COOKIE)
             .map(|value| value.into_owned())
             .unwrap_or_default();
-        let genuine: Vec<Entry<'_>> = entries(&held)
-            .filter(|entry| entry.expires > now && self.genuine(entry))
-            .collect();
-        let device = genuine
-            .iter()
-            .find(|entry| entry.tag == tag)
-            .map_or_else(new_device, |entry| entry.device.to_owned());
+        let device = match known {
+            Some(known) => known.device.clone(),
+            None => self
+                .find(&held, &tag, now)
+                .map_or_else(new_device, |entry| entry.device.to_owned()),
+        };
         let expires = now.saturating_add(LIFETIME);
         let mut value = self.sign(&tag, &device, expires);
-        for entry in genuine
-            .iter()
-            .filter(|entry| entry.tag != tag)
+        for entry in entries(&held)
+            .filter(|entry| entry.tag != tag && entry.expires > now && self.genuine(entry))
             .take(MAX_ENTRIES - 1)
         {
             value.push('~');
             value.push_str(entry.raw);
         }
-        cookies::set_cookie(&self.name, &value, Lifetime::Until(expires), self.secure)
+        Some(cookies::set_cookie(
+            &self.name,
+            &value,
+            Lifetime::Until(expires),
+            self.secure,
+        ))
+    }
+
+    /// The genuine, unexpired entry of `value` for `tag`.
+    fn find<'v>(&self, value: &'v str, tag: &str, now: i64) -> Option<Entry<'v>> {
+        entries(value)
+            .filter(|entry| entry.tag == tag && entry.expires > now)
+            .find(|entry| self.genuine(entry))
     }
 
     fn sign(&self, tag: &str, device: &str, expires: i64) -> String {
@@ -163,9 +196,8 @@ fn new_device() -> String {
     crate::csrf::hex(&bytes)
 }
 
-fn mac_hex(key: &[u8; 32], tag: &str, device: &str, expires: i64) -> String {
-    let mut mac =
-        <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes a key of any length");
+fn mac_hex(key: &Hmac<Sha256>, tag: &str, device: &str, expires: i64) -> String {
+    let mut mac = key.clone();
     mac.update(tag.as_bytes());
     mac.update(b".");
     mac.update(device.as_bytes());
@@ -184,25 +216,31 @@ mod tests {
         DeviceCookies::new(secrets, "next-auth.device".to_owned(), false)
     }
 
-    /// The cookie value a `Set-Cookie` line carries, as the browser sends it back.
+    /// The cookie a `Set-Cookie` line carries, as the browser sends it back.
     fn sent(line: &str) -> String {
-        let pair = line.split(';').next().unwrap();
-        pair.to_owned()
+        line.split(';').next().unwrap().to_owned()
     }
 
     fn read(devices: &DeviceCookies, header: &str, subject: &str, now: i64) -> Option<String> {
         let cookies = RequestCookies::parse([header]).unwrap();
-        devices.device_for(&cookies, subject, now)
+        devices
+            .device_for(&cookies, subject, now)
+            .map(|known| known.device)
+    }
+
+    /// What the browser sends after a sign-in for `subject` that found no entry of its own.
+    fn remembered(devices: &DeviceCookies, header: &str, subject: &str, now: i64) -> String {
+        let cookies = RequestCookies::parse([header]).unwrap();
+        sent(&devices.remember(&cookies, subject, now, None).unwrap())
     }
 
     #[test]
     fn a_remembered_sign_in_is_read_back_for_its_identifier_only() {
         let devices = signer(&["device-secret-0123456789abcdef"]);
-        let line = devices.remember(
-            &RequestCookies::default(),
-            "credentials:password:alice",
-            NOW,
-        );
+        let none = RequestCookies::default();
+        let line = devices
+            .remember(&none, "credentials:password:alice", NOW, None)
+            .unwrap();
         assert!(
             line.contains("HttpOnly") && line.contains("SameSite=Lax"),
             "{line}"
@@ -215,32 +253,48 @@ mod tests {
             None
         );
         // Past its lifetime it is nothing.
+        let end = NOW + LIFETIME;
         assert_eq!(
-            read(
-                &devices,
-                &header,
-                "credentials:password:alice",
-                NOW + LIFETIME
-            ),
+            read(&devices, &header, "credentials:password:alice", end),
             None
         );
-        // A renewal keeps the device id, and another identifier's entry goes beside it.
+
+        // Within a day of its writing, a known entry is not written again...
         let cookies = RequestCookies::parse([header.as_str()]).unwrap();
-        let renewed = sent(&devices.remember(&cookies, "credentials:password:alice", NOW + 10));
-        assert_eq!(
-            read(&devices, &renewed, "credentials:password:alice", NOW).as_deref(),
-            Some(device.as_str())
+        let soon = NOW + 10;
+        let known = devices.device_for(&cookies, "credentials:password:alice", soon);
+        let again = devices.remember(&cookies, "credentials:password:alice", soon, known.as_ref());
+        assert_eq!(again, None);
+        // ...later it is renewed with its device id, and another identifier's goes beside it.
+        let later = NOW + RENEW_AFTER + 1;
+        let known = devices.device_for(&cookies, "credentials:password:alice", later);
+        let renewed = devices.remember(
+            &cookies,
+            "credentials:password:alice",
+            later,
+            known.as_ref(),
         );
-        let cookies = RequestCookies::parse([renewed.as_str()]).unwrap();
-        let both = sent(&devices.remember(&cookies, "credentials:password:bob", NOW + 20));
-        assert!(read(&devices, &both, "credentials:password:alice", NOW).is_some());
-        assert!(read(&devices, &both, "credentials:password:bob", NOW).is_some());
+        let renewed = sent(&renewed.unwrap());
+        let kept = read(
+            &devices,
+            &renewed,
+            "credentials:password:alice",
+            NOW + LIFETIME,
+        );
+        assert_eq!(
+            kept.as_deref(),
+            Some(device.as_str()),
+            "renewed: it outlives the first"
+        );
+        let both = remembered(&devices, &renewed, "credentials:password:bob", later);
+        assert!(read(&devices, &both, "credentials:password:alice", later).is_some());
+        assert!(read(&devices, &both, "credentials:password:bob", later).is_some());
     }
 
     #[test]
     fn forged_altered_or_foreign_entries_are_nothing() {
         let devices = signer(&["device-secret-0123456789abcdef"]);
-        let header = sent(&devices.remember(&RequestCookies::default(), "s", NOW));
+        let header = remembered(&devices, "", "s", NOW);
         let value = header.split_once('=').unwrap().1.to_owned();
         let (tag, rest) = value.split_once('.').unwrap();
         let (device, rest) = rest.split_once('.').unwrap();
@@ -269,15 +323,14 @@ mod tests {
     #[test]
     fn a_rotated_secret_still_reads_entries_signed_before() {
         let old = signer(&["old-device-secret-0123456789abcdef"]);
-        let header = sent(&old.remember(&RequestCookies::default(), "s", NOW));
+        let header = remembered(&old, "", "s", NOW);
         let rotated = signer(&[
             "new-device-secret-0123456789abcdef",
             "old-device-secret-0123456789abcdef",
         ]);
         let device = read(&rotated, &header, "s", NOW).unwrap();
         // Renewed under the newest secret, with the same device id.
-        let cookies = RequestCookies::parse([header.as_str()]).unwrap();
-        let renewed = sent(&rotated.remember(&cookies, "s", NOW));
+        let renewed = remembered(&rotated, &header, "s", NOW);
         let newest = signer(&["new-device-secret-0123456789abcdef"]);
         assert_eq!(read(&newest, &renewed, "s", NOW), Some(device));
     }
@@ -287,8 +340,7 @@ mod tests {
         let devices = signer(&["device-secret-0123456789abcdef"]);
         let mut header = String::new();
         for i in 0..(MAX_ENTRIES + 2) {
-            let cookies = RequestCookies::parse([header.as_str()]).unwrap();
-            header = sent(&devices.remember(&cookies, &format!("user-{i}"), NOW));
+            header = remembered(&devices, &header, &format!("user-{i}"), NOW);
         }
         let held = (0..MAX_ENTRIES + 2)
             .filter(|i| read(&devices, &header, &format!("user-{i}"), NOW).is_some())

@@ -166,6 +166,8 @@ pub(crate) struct Charged<'a> {
     charges: Vec<Charge>,
     /// The identifier's bucket, which a success remembers in the browser's device cookie.
     subject: Option<String>,
+    /// The browser's entry for it, if it holds one.
+    known: Option<device::Known>,
 }
 
 /// A bucket to charge: its key and its rate.
@@ -209,6 +211,7 @@ impl Attempts {
                 attempts: self,
                 charges: Vec::new(),
                 subject: None,
+                known: None,
             });
         }
         let client_bucket = self.limits.client_rate().and_then(|rate| match client {
@@ -263,6 +266,7 @@ impl Attempts {
             attempts: self,
             charges: Vec::new(),
             subject: None,
+            known: None,
         };
         let known = subject.as_deref().and_then(|subject| {
             self.devices
@@ -270,10 +274,11 @@ impl Attempts {
         });
         let subject_bucket = subject_rate.zip(subject.clone()).map(|(rate, s)| (s, rate));
         charged.subject = subject;
-        if let Some(device) = known {
+        if let Some(known) = known {
+            let bucket = format!("device:{}", known.device);
+            charged.known = Some(known);
             if let Some(rate) = device_rate {
-                self.charge_one(&mut charged, (format!("device:{device}"), rate))
-                    .await?;
+                self.charge_one(&mut charged, (bucket, rate)).await?;
             }
             return Ok(charged);
         }
@@ -328,9 +333,11 @@ impl Attempts {
     }
 
     /// The `Set-Cookie` line that makes this browser known for `subject` (it has just proved it
-    /// can sign in as it).
-    pub fn remember(&self, cookies: &RequestCookies<'_>, subject: &str) -> String {
-        self.devices.remember(cookies, subject, crate::clock::now())
+    /// can sign in as it), or `None` when its entry was written less than a day ago.
+    pub fn remember(&self, cookies: &RequestCookies<'_>, subject: &str) -> Option<String> {
+        let now = crate::clock::now();
+        let known = self.devices.device_for(cookies, subject, now);
+        self.devices.remember(cookies, subject, now, known.as_ref())
     }
 
     /// Takes from the shared bucket, or from this process's while the shared one is out of
@@ -358,11 +365,11 @@ impl Attempts {
 impl Charged<'_> {
     /// The credentials were right: gives the attempt back and answers the `Set-Cookie` line
     /// that makes this browser known for the identifier, if there was one.
-    pub async fn succeeded(self, cookies: &RequestCookies<'_>) -> Option<String> {
-        let subject = self.subject.clone();
-        let attempts = self.attempts;
+    pub async fn succeeded(mut self, cookies: &RequestCookies<'_>) -> Option<String> {
+        let (subject, known) = (self.subject.take(), self.known.take());
+        let devices = &self.attempts.devices;
         self.give_back().await;
-        subject.map(|subject| attempts.remember(cookies, &subject))
+        devices.remember(cookies, &subject?, crate::clock::now(), known.as_ref())
     }
 
     /// Gives the attempt back. A bucket that cannot be reached keeps the charge (it only
@@ -388,8 +395,7 @@ fn identifier(provider: &ProviderInfo, body: &RequestBody) -> Option<String> {
         .iter()
         .find(|field| !field.input_type.eq_ignore_ascii_case("password"))?;
     let value = body.get(field.name)?.trim().to_lowercase();
-    let digest = Sha256::digest(value.as_bytes());
-    Some(digest[..16].iter().map(|b| format!("{b:02x}")).collect())
+    Some(crate::csrf::hex(&Sha256::digest(value.as_bytes())[..16]))
 }
 
 #[cfg(test)]

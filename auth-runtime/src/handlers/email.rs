@@ -213,7 +213,7 @@ pub(crate) async fn callback<D: AuthDefinition>(
     let device_cookie = core.attempts.remember(cookies, &mailbox(info, &address));
     end_sign_in(core, sign_in, info.id, context, cookies)
         .await
-        .with_cookies([device_cookie])
+        .with_cookies(device_cookie)
 }
 
 /// What following a link did to its user row.
