@@ -334,6 +334,7 @@ impl Attempts {
 
     /// The `Set-Cookie` line that makes this browser known for `subject` (it has just proved it
     /// can sign in as it), or `None` when its entry was written less than a day ago.
+    #[cfg_attr(not(feature = "email"), allow(dead_code))]
     pub fn remember(&self, cookies: &RequestCookies<'_>, subject: &str) -> Option<String> {
         let now = crate::clock::now();
         let known = self.devices.device_for(cookies, subject, now);
