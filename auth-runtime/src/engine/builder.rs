@@ -692,41 +692,74 @@ impl<D: AuthDefinition> AuthBuilder<D> {
     }
 }
 
-/// The CAPTCHA in front of the limits: the one given to the builder, else the one `next_auth!`
-/// wrote (its secret from `AUTH_CAPTCHA_SECRET`), else the one `AUTH_CAPTCHA_PROVIDER` names;
-/// the `AUTH_CAPTCHA_*` variables laid over it.
+/// The CAPTCHA in front of the limits (see [`captcha_config`]), checked and ready.
 #[cfg(feature = "captcha")]
 fn captcha_gate<D: AuthDefinition>(
     given: Option<crate::captcha::CaptchaConfig>,
 ) -> Result<crate::attempts::gate::Gate, ConfigError> {
-    use crate::captcha::{Captcha, CaptchaConfig};
-    let invalid = |reason: String| ConfigError::InvalidSetting {
-        name: "captcha",
-        reason,
-    };
-    let env = |name: &str| std::env::var(name).ok();
-    let written = D::SETTINGS.captcha;
+    let config = captcha_config(D::SETTINGS.captcha, given, |name: &str| {
+        std::env::var(name).ok()
+    })?;
+    let captcha = config
+        .map(crate::captcha::Captcha::new)
+        .transpose()
+        .map_err(|error| captcha_error(error.to_string()))?;
+    Ok(crate::attempts::gate::Gate::new(captcha))
+}
+
+/// The CAPTCHA's configuration: the one given to the builder, else the one `next_auth!` wrote
+/// (its secret from `AUTH_CAPTCHA_SECRET`), else the one `AUTH_CAPTCHA_PROVIDER` names; the
+/// `AUTH_CAPTCHA_*` variables laid over it. `AUTH_CAPTCHA_PROVIDER=off` turns any of them off
+/// (with no other `AUTH_CAPTCHA_*` variable beside it, which would be ignored).
+#[cfg(feature = "captcha")]
+fn captcha_config(
+    written: crate::definition::CaptchaSettings,
+    given: Option<crate::captcha::CaptchaConfig>,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Option<crate::captcha::CaptchaConfig>, ConfigError> {
+    use crate::captcha::CaptchaConfig;
+    let set = |name: &str| env(name).filter(|value| !value.trim().is_empty());
+    if set("AUTH_CAPTCHA_PROVIDER").is_some_and(|value| value.trim().eq_ignore_ascii_case("off")) {
+        if let Some(ignored) = CaptchaConfig::VARIABLES[1..]
+            .iter()
+            .find(|name| set(name).is_some())
+        {
+            return Err(captcha_error(format!(
+                "{ignored} is set while AUTH_CAPTCHA_PROVIDER=off turns the CAPTCHA off"
+            )));
+        }
+        return Ok(None);
+    }
     let config = match (given, written.provider) {
-        (Some(config), _) => Some(config.apply_env(env)),
+        (Some(config), _) => Some(config.apply_env(&env)),
         (None, Some(provider)) => {
-            let provider = provider.parse().map_err(|e| invalid(format!("{e}")))?;
+            let provider = provider
+                .parse()
+                .map_err(|e| captcha_error(format!("{e}")))?;
             // The secret is never written in code: the environment's is laid over this one.
             let mut config = CaptchaConfig::new(provider, "");
             if let Some(mode) = written.mode {
-                config = config.with_mode(mode.parse().map_err(|e| invalid(format!("{e}")))?);
+                let mode = mode.parse().map_err(|e| captcha_error(format!("{e}")))?;
+                config = config.with_mode(mode);
             }
             if let Some(percent) = written.min_score_percent {
                 config = config.with_min_score(f64::from(percent) / 100.0);
             }
-            Some(config.apply_env(env))
+            Some(config.apply_env(&env))
         }
-        (None, None) => CaptchaConfig::from_env(env).transpose(),
+        (None, None) => CaptchaConfig::from_env(&env).transpose(),
     };
-    let captcha = config
+    config
         .transpose()
-        .and_then(|config| config.map(Captcha::new).transpose())
-        .map_err(|error| invalid(error.to_string()))?;
-    Ok(crate::attempts::gate::Gate::new(captcha))
+        .map_err(|error| captcha_error(error.to_string()))
+}
+
+#[cfg(feature = "captcha")]
+fn captcha_error(reason: String) -> ConfigError {
+    ConfigError::InvalidSetting {
+        name: "captcha",
+        reason,
+    }
 }
 
 /// Without the `captcha` feature a CAPTCHA written in `next_auth!` cannot be honoured.
@@ -768,4 +801,60 @@ fn fallback_adapter() -> Result<Arc<dyn crate::adapter::Adapter>, ConfigError> {
         return Ok(Arc::new(crate::adapter::SqlAdapter::lazy(pool)));
     }
     Err(missing())
+}
+
+#[cfg(all(test, feature = "captcha"))]
+mod tests {
+    use super::*;
+    use crate::captcha::{CaptchaMode, CaptchaProvider};
+    use crate::definition::CaptchaSettings;
+
+    const WRITTEN: CaptchaSettings = CaptchaSettings {
+        provider: Some("recaptcha"),
+        mode: Some("when-limited"),
+        min_score_percent: Some(70),
+    };
+
+    fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| {
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    }
+
+    #[test]
+    fn the_macros_captcha_takes_its_secret_from_the_environment() {
+        let config = captcha_config(WRITTEN, None, env(&[("AUTH_CAPTCHA_SECRET", "s3cret")]))
+            .unwrap()
+            .unwrap();
+        assert_eq!(config.provider(), CaptchaProvider::ReCaptchaV3);
+        assert_eq!(config.mode(), CaptchaMode::WhenLimited);
+        assert!((config.min_score() - 0.7).abs() < 1e-9);
+        // Without a secret it does not start, and says which variable is missing.
+        let error = captcha_config(WRITTEN, None, env(&[])).unwrap_err();
+        assert!(error.to_string().contains("AUTH_CAPTCHA_SECRET"), "{error}");
+        // Nothing written, nothing set: no CAPTCHA.
+        let none = captcha_config(CaptchaSettings::default(), None, env(&[])).unwrap();
+        assert!(none.is_none());
+    }
+
+    #[test]
+    fn off_in_the_environment_turns_off_what_the_code_configured() {
+        let off = [("AUTH_CAPTCHA_PROVIDER", "off")];
+        assert!(captcha_config(WRITTEN, None, env(&off)).unwrap().is_none());
+        let given = crate::captcha::CaptchaConfig::new(CaptchaProvider::Turnstile, "s3cret");
+        assert!(
+            captcha_config(WRITTEN, Some(given), env(&off))
+                .unwrap()
+                .is_none()
+        );
+        // A variable that `off` would ignore is an error, not ignored.
+        let ignored = [
+            ("AUTH_CAPTCHA_PROVIDER", "OFF"),
+            ("AUTH_CAPTCHA_MODE", "always"),
+        ];
+        let error = captcha_config(WRITTEN, None, env(&ignored)).unwrap_err();
+        assert!(error.to_string().contains("AUTH_CAPTCHA_MODE"), "{error}");
+    }
 }
