@@ -648,16 +648,14 @@ fn definition_impl(model: &Model, names: &Names) -> TokenStream {
                     }
                 })
                 .collect(),
-            ProviderConfig::OAuth(_) | ProviderConfig::Anonymous | ProviderConfig::Email => {
-                Vec::new()
-            }
+            ProviderConfig::OAuth(_) | ProviderConfig::Engine => Vec::new(),
         };
         let oauth = match &p.config {
             ProviderConfig::OAuth(config) => {
                 let spec = oauth_spec(p.kind, config);
                 quote!(::core::option::Option::Some(#spec))
             }
-            ProviderConfig::Credentials(_) | ProviderConfig::Anonymous | ProviderConfig::Email => {
+            ProviderConfig::Credentials(_) | ProviderConfig::Engine => {
                 quote!(::core::option::Option::None)
             }
         };
@@ -991,7 +989,7 @@ fn oauth_spec(kind: Kind, config: &OAuth) -> TokenStream {
                 "openid profile email",
             )
         }
-        Kind::OAuth | Kind::Credentials | Kind::Anonymous | Kind::Email => {
+        _ => {
             let text = |value: &Option<String>| value.clone().unwrap_or_default();
             let (authorization_url, token_url, userinfo_url) = (
                 text(&config.authorization_url),

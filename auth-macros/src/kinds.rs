@@ -21,6 +21,9 @@ pub(crate) enum Kind {
     /// `Email { id?, name? }`: a sign-in link mailed to the address (the engine's adapter keeps
     /// the one-time tokens).
     Email,
+    /// `Passkey { id?, name? }`: WebAuthn passkeys, Auth.js v5's protocol (the engine's store
+    /// keeps the authenticators).
+    Passkey,
 }
 
 impl Kind {
@@ -30,6 +33,7 @@ impl Kind {
             Kind::Credentials => "Credentials",
             Kind::Anonymous => "Anonymous",
             Kind::Email => "Email",
+            Kind::Passkey => "WebAuthn",
             Kind::Oidc | Kind::OAuth | Kind::GitHub | Kind::Google => "OAuth",
         }
     }
@@ -260,6 +264,16 @@ pub(crate) const KINDS: &[KindSpec] = &[
             OPTIONAL,
         ],
         default_id: Some(("email", "Email")),
+    },
+    KindSpec {
+        name: "Passkey",
+        kind: Kind::Passkey,
+        fields: &[
+            field("id", false, FieldType::Str),
+            field("name", false, FieldType::Str),
+            OPTIONAL,
+        ],
+        default_id: Some(("passkey", "Passkey")),
     },
 ];
 

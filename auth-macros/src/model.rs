@@ -200,10 +200,9 @@ pub(crate) struct Provider {
 pub(crate) enum ProviderConfig {
     Credentials(Credentials),
     OAuth(OAuth),
-    /// `Anonymous`: nothing to configure; the engine's guest store creates the guests.
-    Anonymous,
-    /// `Email`: nothing to configure; the engine's mailer and adapter do the work.
-    Email,
+    /// Nothing to configure in the block: the engine's parts do the work (the guest store for
+    /// `Anonymous`, the mailer for `Email`, the authenticators' store for `Passkey`).
+    Engine,
 }
 
 impl OAuth {

@@ -912,9 +912,8 @@ fn validate_provider(spec: &ast::ProviderSpec, errors: &Errors) -> Option<(Provi
             fields: fields.unwrap_or_default(),
             authorize,
         }),
-        Kind::Anonymous => ProviderConfig::Anonymous,
-        Kind::Email => ProviderConfig::Email,
         Kind::Oidc | Kind::OAuth | Kind::GitHub | Kind::Google => ProviderConfig::OAuth(oauth),
+        Kind::Anonymous | Kind::Email | Kind::Passkey => ProviderConfig::Engine,
     };
     // An optional OAuth provider is on where its client id is configured at run time: one
     // written here would keep it always on.

@@ -192,6 +192,27 @@ impl BaseUrl {
     }
 }
 
+/// An absolute URL under the API with an `error` query, as the client parses it.
+pub(crate) fn error_url(base: &BaseUrl, code: &str, provider: Option<&str>) -> String {
+    let mut url = format!(
+        "{}?error={}",
+        base.endpoint("error"),
+        encode_component(code)
+    );
+    if let Some(provider) = provider {
+        url.push_str("&provider=");
+        url.push_str(&encode_component(provider));
+    }
+    url
+}
+
+/// `encodeURIComponent`.
+pub(crate) fn encode_component(text: &str) -> String {
+    form_urlencoded::byte_serialize(text.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -169,6 +169,9 @@ pub enum ProviderKind {
     /// A sign-in link mailed to the address (`Email { .. }`): `POST /signin/:id` sends it,
     /// `GET /callback/:id?token=..&email=..` signs the visitor in.
     Email,
+    /// Passkeys (`Passkey { .. }`, WebAuthn): `GET /webauthn-options/:id` starts a ceremony,
+    /// `POST /callback/:id` finishes it (Auth.js v5's protocol).
+    WebAuthn,
 }
 
 impl ProviderKind {
@@ -178,6 +181,7 @@ impl ProviderKind {
             ProviderKind::Credentials | ProviderKind::Anonymous => "credentials",
             ProviderKind::OAuth => "oauth",
             ProviderKind::Email => "email",
+            ProviderKind::WebAuthn => "webauthn",
         }
     }
 }

@@ -104,6 +104,7 @@ mod log_budget;
 mod protocol;
 pub mod providers;
 pub mod rate_limit;
+mod refusal;
 pub mod session_version;
 mod sessions;
 mod settings;

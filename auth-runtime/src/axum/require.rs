@@ -12,9 +12,9 @@ use http::{HeaderValue, StatusCode, header};
 use tower::{Layer, Service};
 
 use super::SessionKindRejection;
+use crate::base_url::encode_component;
 use crate::definition::AuthDefinition;
 use crate::engine::Auth;
-use crate::protocol::reply::encode_component;
 
 /// A layer that lets a request through only with a session (a guest's or a member's). An API
 /// router answers 401 JSON without one (503 when the session cannot be checked), as the

@@ -5,14 +5,14 @@ use std::sync::Arc;
 
 use crate::definition::AuthDefinition;
 use crate::error::ConfigError;
-use crate::handlers::{self, Core};
+use crate::handlers;
 use crate::session_version::SessionVersions;
 use crate::sessions::codec::ClaimRules;
 use crate::sessions::{SessionCodec, Sessions};
 use crate::settings::{Overrides, Settings};
 use crate::tokens::TokenFormat;
 
-use super::Auth;
+use super::{Auth, Core};
 
 /// Builds an [`Auth`]; settings not given here come from the environment (`AUTH_SECRET` or
 /// `NEXTAUTH_SECRET`, `AUTH_URL` or `NEXTAUTH_URL`), then from the macro, then from defaults.
@@ -558,6 +558,10 @@ impl<D: AuthDefinition> AuthBuilder<D> {
                 refusal_log: crate::log_budget::LogBudget::new(5, 20),
             });
         #[cfg(feature = "guests")]
+        let guest_store = guests
+            .as_ref()
+            .map(|setup| (Arc::clone(&setup.store), setup.limits));
+        #[cfg(feature = "guests")]
         let has_store = guests.is_some();
         #[cfg(not(feature = "guests"))]
         let has_store = false;
@@ -618,7 +622,7 @@ impl<D: AuthDefinition> AuthBuilder<D> {
                             },
                         )?,
                     };
-                Some(crate::handlers::email::EmailSetup {
+                Some(crate::providers::email::Email {
                     mailer: crate::providers::email::Mailer::configure(
                         provider.id,
                         self.email_hook,
@@ -669,13 +673,21 @@ impl<D: AuthDefinition> AuthBuilder<D> {
             settings.cookies.device.clone(),
             settings.secure,
         );
+        let methods = register_methods::<D>(
+            enabled.providers(),
+            #[cfg(feature = "guests")]
+            guest_store,
+            #[cfg(feature = "email")]
+            email,
+            #[cfg(feature = "oauth")]
+            &oauth,
+        )?;
         Ok(Auth::from_core(Core {
             state: self.state,
             settings,
             sessions,
             providers_json,
             client_log: crate::log_budget::LogBudget::new(10, 20),
-            refusal_log: crate::log_budget::LogBudget::new(5, 20),
             proxy: self.proxy,
             enabled,
             attempts: crate::attempts::Attempts::new(
@@ -684,12 +696,60 @@ impl<D: AuthDefinition> AuthBuilder<D> {
                 devices,
                 gate,
             ),
-            #[cfg(feature = "oauth")]
-            oauth,
-            #[cfg(feature = "email")]
-            email,
+            methods,
         }))
     }
+}
+
+/// The sign-in method of each provider on: the one place the runtime matches on a provider's
+/// kind. A kind whose parts are missing was refused above, with the reason.
+fn register_methods<D: AuthDefinition>(
+    providers: &[crate::definition::ProviderInfo],
+    #[cfg(feature = "guests")] guest_store: Option<(
+        Arc<dyn crate::guests::GuestStore>,
+        Option<crate::guests::Limits>,
+    )>,
+    #[cfg(feature = "email")] mut email: Option<crate::providers::email::Email>,
+    #[cfg(feature = "oauth")] oauth: &Arc<crate::providers::OAuthClients>,
+) -> Result<crate::providers::method::Methods<D>, ConfigError> {
+    use crate::definition::ProviderKind;
+    use crate::providers::method::SignInMethod;
+    let mut methods = crate::providers::method::Methods::default();
+    for info in providers {
+        let method: Box<dyn SignInMethod<D>> = match info.kind {
+            ProviderKind::Credentials => {
+                Box::new(crate::providers::credentials::Credentials::new())
+            }
+            #[cfg(feature = "guests")]
+            ProviderKind::Anonymous => match &guest_store {
+                Some((store, limits)) => Box::new(crate::providers::anonymous::Anonymous::new(
+                    Arc::clone(store),
+                    *limits,
+                )),
+                None => continue,
+            },
+            #[cfg(feature = "email")]
+            ProviderKind::Email => match email.take() {
+                Some(email) => Box::new(email),
+                None => continue,
+            },
+            #[cfg(feature = "oauth")]
+            ProviderKind::OAuth => Box::new(crate::providers::oauth::OAuth::new(Arc::clone(oauth))),
+            #[allow(unreachable_patterns)]
+            kind => {
+                return Err(ConfigError::ProviderSetting {
+                    provider: info.id.to_owned(),
+                    variable: "features".to_owned(),
+                    reason: format!(
+                        "auth-runtime was built without the feature that serves `{}` providers",
+                        kind.as_str()
+                    ),
+                });
+            }
+        };
+        methods.register(info.id, method);
+    }
+    Ok(methods)
 }
 
 /// The CAPTCHA in front of the limits (see [`captcha_config`]), checked and ready.

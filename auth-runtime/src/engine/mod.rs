@@ -2,6 +2,7 @@
 //! out) and reads sessions for application handlers; [`AuthBuilder`] makes one.
 
 mod builder;
+mod core;
 
 use std::sync::Arc;
 
@@ -10,11 +11,12 @@ use http::{Method, Request, Response, StatusCode};
 
 pub use builder::AuthBuilder;
 
+pub(crate) use self::core::Core;
 use crate::body::RequestBody;
 use crate::cookies::{CookieError, RequestCookies};
 use crate::definition::AuthDefinition;
 use crate::error::{ConfigError, RequestError};
-use crate::handlers::{self, Core};
+use crate::handlers;
 use crate::protocol::reply::{Reply, bad_request};
 use crate::protocol::request::{ClientAddr, RequestContext, parse_body};
 use crate::protocol::route::{self, Action};

@@ -1,15 +1,9 @@
 //! One thin handler per endpoint of the REST API: parse what the request says, call the session
 //! layer, write the reply.
 
-mod credentials;
-#[cfg(feature = "email")]
-pub(crate) mod email;
-#[cfg(feature = "guests")]
-mod guests;
-#[cfg(feature = "oauth")]
-mod oauth;
 mod pages;
 mod session;
+mod sign_in;
 mod signout;
 
 use bytes::Bytes;
@@ -18,40 +12,12 @@ use http::{Method, StatusCode};
 use crate::base_url::BaseUrl;
 use crate::body::RequestBody;
 use crate::cookies::RequestCookies;
-use crate::definition::{AuthDefinition, ProviderId, ProviderInfo, ProviderKind};
+use crate::definition::{AuthDefinition, ProviderId, ProviderInfo};
+use crate::engine::Core;
 use crate::log_budget::{LogBudget, Verdict, sanitized};
-use crate::protocol::reply::{Refusal, Reply};
+use crate::protocol::reply::Reply;
 use crate::protocol::request::RequestContext;
 use crate::protocol::route::{Action, Route};
-use crate::sessions::Sessions;
-use crate::settings::Settings;
-
-/// What every handler reads: one engine's parts, built once by
-/// [`AuthBuilder::build`](crate::AuthBuilder::build).
-pub(crate) struct Core<D: AuthDefinition> {
-    pub state: D::State,
-    pub settings: Settings,
-    pub sessions: Sessions<D>,
-    /// `GET /providers` never changes, so its body is built once.
-    pub providers_json: Bytes,
-    /// How many `POST /_log` lines reach the log.
-    pub client_log: LogBudget,
-    /// How many refused sign-ins (wrong credentials, an `authorize` refusal) reach the log.
-    pub refusal_log: LogBudget,
-    /// Which address is the client's (for the per-client limits, in `authorize` too).
-    pub proxy: crate::rate_limit::TrustedProxy,
-    /// Credentials attempt limits.
-    pub attempts: crate::attempts::Attempts,
-    /// The providers on at this server (optional ones may be off).
-    pub enabled: crate::providers::EnabledProviders,
-    /// The OAuth and OpenID Connect providers, their HTTP client and check cookies; shared with
-    /// the session layer, which puts them in reach of the `jwt` callback (token refresh).
-    #[cfg(feature = "oauth")]
-    pub oauth: std::sync::Arc<crate::providers::OAuthClients>,
-    /// The Email provider's mailer, limits and token store, when one is configured.
-    #[cfg(feature = "email")]
-    pub email: Option<email::EmailSetup>,
-}
 
 /// The client's address for the per-client limits: the connection's (or the trusted proxy's
 /// header), or `None` when the app was served without connection info.
@@ -80,21 +46,6 @@ pub(crate) fn proof<'r, D: AuthDefinition>(
     crate::attempts::Proof::new(token, ip)
 }
 
-/// The answer to an attempt the limits refused: 429 with `Retry-After`, or the CAPTCHA's code
-/// (400 `CaptchaRequired`, 403 `CaptchaInvalid`, 503 `CaptchaUnavailable`) for the client to
-/// act on.
-pub(crate) fn attempt_refusal(refused: crate::attempts::Refused) -> Refusal {
-    match refused {
-        crate::attempts::Refused::Limited(retry_after) => Refusal::rate_limited(retry_after),
-        #[cfg(feature = "captcha")]
-        crate::attempts::Refused::Captcha(refusal) => Refusal {
-            code: refusal.code(),
-            status: refusal.status(),
-            retry_after: None,
-        },
-    }
-}
-
 /// The provider `id` names, with its description.
 pub(crate) fn provider_info<D: AuthDefinition>(
     id: Option<&str>,
@@ -103,14 +54,6 @@ pub(crate) fn provider_info<D: AuthDefinition>(
     let provider = D::Provider::from_id(id)?;
     let info = D::PROVIDERS.iter().find(|p| p.id == id)?;
     Some((provider, info))
-}
-
-#[cfg_attr(
-    not(any(feature = "oauth", feature = "guests", feature = "email")),
-    allow(dead_code)
-)]
-fn is_kind<D: AuthDefinition>(provider: Option<&str>, kind: ProviderKind) -> bool {
-    provider.is_some_and(|id| D::PROVIDERS.iter().any(|p| p.id == id && p.kind == kind))
 }
 
 pub(crate) async fn dispatch<D: AuthDefinition>(
@@ -141,50 +84,10 @@ pub(crate) async fn dispatch<D: AuthDefinition>(
         .no_cache(),
         Action::Session if post => session::update(core, context, cookies).await,
         Action::Session => session::get(core, cookies).await,
-        #[cfg(feature = "oauth")]
-        Action::SignIn if post && is_kind::<D>(route.provider, ProviderKind::OAuth) => {
-            oauth::signin(core, route.provider.unwrap_or_default(), context).await
-        }
-        #[cfg(feature = "email")]
-        Action::SignIn if post && is_kind::<D>(route.provider, ProviderKind::Email) => {
-            match provider_info::<D>(route.provider) {
-                Some((_, info)) => email::sign_in(core, info, context, cookies).await,
-                None => credentials::signin_post(core, route.provider, context),
-            }
-        }
-        Action::SignIn if post => credentials::signin_post(core, route.provider, context),
+        Action::SignIn if post => sign_in::start(core, route.provider, context, cookies).await,
         Action::SignIn => pages::signin(core, context),
-        #[cfg(feature = "oauth")]
-        Action::Callback if is_kind::<D>(route.provider, ProviderKind::OAuth) => {
-            let id = route.provider.unwrap_or_default();
-            oauth::callback(core, id, post, context, cookies).await
-        }
-        #[cfg(feature = "guests")]
-        Action::Callback
-            if post
-                && context.csrf_verified()
-                && is_kind::<D>(route.provider, ProviderKind::Anonymous) =>
-        {
-            match provider_info::<D>(route.provider) {
-                Some((provider, info)) => {
-                    guests::anonymous_callback(core, provider, info, context, cookies).await
-                }
-                None => credentials::callback(core, route.provider, context, cookies).await,
-            }
-        }
-        #[cfg(feature = "email")]
-        Action::Callback if !post && is_kind::<D>(route.provider, ProviderKind::Email) => {
-            match provider_info::<D>(route.provider) {
-                Some((provider, info)) => {
-                    email::callback(core, provider, info, context, cookies).await
-                }
-                None => credentials::callback_get::<D>(route.provider),
-            }
-        }
-        Action::Callback if post => {
-            credentials::callback(core, route.provider, context, cookies).await
-        }
-        Action::Callback => credentials::callback_get::<D>(route.provider),
+        Action::Callback => sign_in::finish(core, route.provider, post, context, cookies).await,
+        Action::WebAuthnOptions => sign_in::options(core, route.provider, context, cookies).await,
         Action::SignOut if post => signout::post(core, context, cookies).await,
         Action::SignOut => pages::signout(core, context),
         Action::Error => pages::error(core, route.provider, context),

@@ -101,6 +101,9 @@ pub(crate) fn signin(
             crate::definition::ProviderKind::OAuth | crate::definition::ProviderKind::Email => {
                 "signin"
             }
+            // A ceremony runs in the browser's script (`next-auth/webauthn` on the app's own
+            // page); this page runs none.
+            crate::definition::ProviderKind::WebAuthn => continue,
         };
         let _ = write!(
             content,

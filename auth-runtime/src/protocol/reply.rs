@@ -164,62 +164,11 @@ pub(crate) fn bad_request(
     )
 }
 
-/// An absolute URL under the API with an `error` query, as the client parses it.
-pub(crate) fn error_url(
-    base: &crate::base_url::BaseUrl,
-    code: &str,
-    provider: Option<&str>,
-) -> String {
-    let mut url = format!(
-        "{}?error={}",
-        base.endpoint("error"),
-        encode_component(code)
-    );
-    if let Some(provider) = provider {
-        url.push_str("&provider=");
-        url.push_str(&encode_component(provider));
-    }
-    url
-}
+pub(crate) use crate::base_url::error_url;
 
-/// `encodeURIComponent`.
-pub(crate) fn encode_component(text: &str) -> String {
-    form_urlencoded::byte_serialize(text.as_bytes())
-        .collect::<String>()
-        .replace('+', "%20")
-}
-
-/// A sign-in refused before any session was issued, with a status that carries the meaning
-/// (429 with `Retry-After` for a limit, 503 for an unreachable store): the error code for the
-/// client and the status.
-#[derive(Debug)]
-pub(crate) struct Refusal {
-    pub code: &'static str,
-    pub status: StatusCode,
-    pub retry_after: Option<u64>,
-}
+pub(crate) use crate::refusal::Refusal;
 
 impl Refusal {
-    /// `429 RateLimited`, retry after `retry_after` (rounded up to whole seconds).
-    pub fn rate_limited(retry_after: std::time::Duration) -> Self {
-        Refusal {
-            code: "RateLimited",
-            status: StatusCode::TOO_MANY_REQUESTS,
-            retry_after: Some(retry_after.as_millis().div_ceil(1000).max(1) as u64),
-        }
-    }
-
-    /// `503 SessionStoreUnavailable`: the database that keeps sessions (the adapter) cannot be
-    /// reached now; retry in a second.
-    #[cfg(feature = "sqlx-store")]
-    pub fn session_store_unavailable() -> Self {
-        Refusal {
-            code: "SessionStoreUnavailable",
-            status: StatusCode::SERVICE_UNAVAILABLE,
-            retry_after: Some(1),
-        }
-    }
-
     /// JSON `{ url, error }` whatever the client asked for: the status carries the meaning
     /// (429, 503), and `signIn()` turns the `error` of the URL into `{ ok: false, error }`.
     pub fn reply(&self, base: &crate::base_url::BaseUrl, provider: &str) -> Reply {

@@ -14,6 +14,8 @@ pub(crate) enum Action {
     VerifyRequest,
     Error,
     Log,
+    /// `GET /webauthn-options/:id`: a passkey ceremony's options (Auth.js v5).
+    WebAuthnOptions,
 }
 
 impl Action {
@@ -28,6 +30,7 @@ impl Action {
             "verify-request" => Action::VerifyRequest,
             "error" => Action::Error,
             "_log" => Action::Log,
+            "webauthn-options" => Action::WebAuthnOptions,
             _ => return None,
         })
     }
@@ -37,7 +40,11 @@ impl Action {
         let get = method == Method::GET;
         let post = method == Method::POST;
         match self {
-            Action::Providers | Action::Csrf | Action::VerifyRequest | Action::Error => get,
+            Action::Providers
+            | Action::Csrf
+            | Action::VerifyRequest
+            | Action::Error
+            | Action::WebAuthnOptions => get,
             Action::Session | Action::SignIn | Action::SignOut | Action::Callback => get || post,
             Action::Log => post,
         }

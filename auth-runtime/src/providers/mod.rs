@@ -8,35 +8,31 @@
 //! A `jwt` callback renews an expired access token with [`refresh_access_token`] (NextAuth's
 //! "refresh token rotation" guide).
 
+#[cfg(feature = "guests")]
+pub(crate) mod anonymous;
+pub(crate) mod credentials;
 #[cfg(feature = "email")]
 pub mod email;
 mod enabled;
 pub mod presets;
 
 pub(crate) use enabled::EnabledProviders;
-#[cfg(feature = "oauth")]
-pub(crate) mod check_cookies;
 // The CAPTCHA verifier sends its checks through the same client settings.
 #[cfg(any(feature = "oauth", feature = "captcha"))]
 pub(crate) mod http_client;
+pub(crate) mod method;
 #[cfg(feature = "oauth")]
 pub(crate) mod oauth;
-#[cfg(feature = "oauth")]
-pub(crate) mod oidc;
-#[cfg(feature = "oauth")]
-mod refresh;
-#[cfg(feature = "oauth")]
-mod registry;
 
 #[cfg(feature = "oauth")]
-pub(crate) use refresh::with_oauth_clients;
+pub(crate) use oauth::OAuthClients;
 #[cfg(feature = "oauth")]
-pub use refresh::{
+pub(crate) use oauth::with_oauth_clients;
+#[cfg(feature = "oauth")]
+pub use oauth::{
     REFRESH_ACCESS_TOKEN_ERROR, RefreshError, RefreshUnavailable, RefreshedTokens,
     refresh_access_token,
 };
-#[cfg(feature = "oauth")]
-pub(crate) use registry::{CallbackParams, FlowError, OAuthClients};
 
 use std::collections::HashMap;
 use std::time::Duration;

@@ -4,14 +4,12 @@
 
 use std::sync::Arc;
 
-use http::StatusCode;
-
 use crate::guests::{
     GuestError, GuestStore, GuestTx, HookFuture, Identity, Limits, NoHook, UpgradeHook,
     UpgradeOutcome,
 };
-use crate::log_budget::{LogBudget, Verdict};
-use crate::protocol::reply::Refusal;
+use crate::log_budget::LogBudget;
+use crate::refusal::Refusal;
 use crate::settings::Settings;
 use crate::user::GuestUpgrade;
 
@@ -36,20 +34,7 @@ pub(crate) struct GuestSetup<S: 'static> {
 impl<S> GuestSetup<S> {
     /// The refusal for `error`, logged within the budget.
     pub fn refuse(&self, error: &GuestError, stage: &str) -> Refusal {
-        let refusal = Refusal::from_error(error);
-        if let Verdict::Write { dropped } = self.refusal_log.take() {
-            match error {
-                GuestError::RateLimited { .. } => tracing::warn!(
-                    target: "auth_runtime::guests",
-                    %error, stage, dropped_since_last = dropped, "guest creation refused"
-                ),
-                _ => tracing::error!(
-                    target: "auth_runtime::guests",
-                    %error, stage, dropped_since_last = dropped, "guest store failed"
-                ),
-            }
-        }
-        refusal
+        Refusal::of_guest_store(error, stage, &self.refusal_log)
     }
 }
 
@@ -70,33 +55,6 @@ impl From<UpgradeOutcome> for GuestUpgrade {
         match outcome {
             UpgradeOutcome::Promoted { user_id } => GuestUpgrade::Promoted { user_id },
             UpgradeOutcome::Merged { guest_id, into } => GuestUpgrade::Merged { guest_id, into },
-        }
-    }
-}
-
-impl Refusal {
-    /// The refusal for a callback that failed with the guest store's own error (a hand-written
-    /// anonymous provider's `authorize` passing it on with `?`): the client gets what the
-    /// built-in `Anonymous` provider answers (429 `RateLimited`, 503 `GuestStoreUnavailable`).
-    pub fn of_callback(error: &crate::callback::CallbackError) -> Option<Self> {
-        let cause = error.cause()?.downcast_ref::<GuestError>()?;
-        Some(Refusal::from_error(cause))
-    }
-
-    pub fn from_error(error: &GuestError) -> Self {
-        let (code, status) = match error {
-            GuestError::RateLimited { .. } => ("RateLimited", StatusCode::TOO_MANY_REQUESTS),
-            GuestError::Unavailable(_) => {
-                ("GuestStoreUnavailable", StatusCode::SERVICE_UNAVAILABLE)
-            }
-            GuestError::Hook(_) => ("UpgradeFailed", StatusCode::INTERNAL_SERVER_ERROR),
-            GuestError::NoClientAddress => ("Configuration", StatusCode::INTERNAL_SERVER_ERROR),
-            _ => ("Callback", StatusCode::INTERNAL_SERVER_ERROR),
-        };
-        Refusal {
-            code,
-            status,
-            retry_after: error.retry_after_secs(),
         }
     }
 }

@@ -239,12 +239,6 @@ impl<D: AuthDefinition> Sessions<D> {
             })
     }
 
-    /// The guest store and its settings, when configured.
-    #[cfg(feature = "guests")]
-    pub fn guests(&self) -> Option<&guests::GuestSetup<D::State>> {
-        self.guests.as_ref()
-    }
-
     /// The database strategy's store, when sessions live in the database.
     #[cfg(feature = "sqlx-store")]
     pub fn database(&self) -> Option<&database::DatabaseSessions> {
@@ -502,7 +496,7 @@ impl<D: AuthDefinition> Sessions<D> {
         };
         let session = build_session::<D>(state, user, &token, expires_at).await;
         let read = crate::events::Session { token: &token };
-        fire::<D>(crate::events::Event::Session(read), state).await;
+        crate::events::fire::<D>(crate::events::Event::Session(read), state).await;
         Ok(Refreshed {
             session,
             cookies: set,
@@ -683,19 +677,5 @@ fn session_user<T: TokenClaims>(token: &T) -> SessionUser {
         name: token.name().map(str::to_owned),
         email: token.email().map(str::to_owned),
         image: token.picture().map(str::to_owned),
-    }
-}
-
-/// Hands `event` to the application and logs what its handler says, if anything went wrong.
-pub(crate) async fn fire<D: AuthDefinition>(
-    event: crate::events::Event<'_, D::Provider, D::Token>,
-    state: &D::State,
-) {
-    if !D::HANDLES_EVENTS {
-        return;
-    }
-    let name = event.name();
-    if let Err(error) = D::event(event, state).await {
-        tracing::error!(event = name, %error, "an event handler failed; the response is unchanged");
     }
 }

@@ -10,7 +10,8 @@ use crate::settings::Settings;
 use crate::sign_in_callback::{SignInAttempt, SignInDecision};
 use crate::user::{Account, GuestUpgrade, JwtEvent, Profile, User};
 
-use super::{Sessions, Verified, fire};
+use super::{Sessions, Verified};
+use crate::events::fire;
 
 /// A sign-in the provider accepted, on its way to a session.
 pub(crate) struct SignIn<D: AuthDefinition> {

@@ -5,7 +5,8 @@ use crate::definition::AuthDefinition;
 use crate::events::{self, Event};
 use crate::settings::Settings;
 
-use super::{Sessions, fire};
+use super::Sessions;
+use crate::events::fire;
 
 impl<D: AuthDefinition> Sessions<D> {
     /// Signs the browser out: a database session's row is deleted, the `sign_out` event gets

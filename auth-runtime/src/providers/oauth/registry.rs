@@ -9,11 +9,12 @@ use openidconnect::{IssuerUrl, RedirectUrl};
 
 use super::check_cookies::{Check, CheckCookies, CheckError, same_secret};
 use super::refresh::{self, RefreshError, RefreshUnavailable, RefreshedTokens};
-use super::{OAuthSpec, Overrides, Protocol, env_variable, http_client, oauth, oidc};
+use super::{oidc, plain as oauth};
 use crate::base_url::BaseUrl;
 use crate::cookies::RequestCookies;
 use crate::definition::{ProviderInfo, ProviderKind};
 use crate::error::ConfigError;
+use crate::providers::{OAuthSpec, Overrides, Protocol, env_variable, http_client};
 use crate::user::{Account, Profile, ProfileError};
 
 /// Discovery documents (and their keys) are refreshed this often.

@@ -134,7 +134,7 @@ pub(crate) async fn finish(
         .set_pkce_verifier(PkceCodeVerifier::new(verifier))
         .request_async(http)
         .await
-        .map_err(|e| FlowError::Token(super::oauth::describe_token_error(&e)))?;
+        .map_err(|e| FlowError::Token(super::plain::describe_token_error(&e)))?;
     let id_token = tokens
         .id_token()
         .ok_or_else(|| FlowError::IdToken("the token response has no id_token".into()))?;
@@ -164,7 +164,7 @@ pub(crate) async fn finish(
         }
     }
     let profile = Profile::from_json(raw).map_err(FlowError::Profile)?;
-    let mut account = super::oauth::account(provider, &profile, &tokens, now);
+    let mut account = super::plain::account(provider, &profile, &tokens, now);
     account.id_token = Some(id_token.to_string());
     Ok((profile, account))
 }

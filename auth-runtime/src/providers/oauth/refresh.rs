@@ -274,13 +274,13 @@ pub(crate) async fn with_oauth_clients<F: Future>(
 pub(crate) fn refreshed<R: TokenResponse>(tokens: &R, used: &str, now: i64) -> RefreshedTokens {
     RefreshedTokens {
         access_token: tokens.access_token().secret().clone(),
-        expires_at: super::oauth::expires_at(tokens, now),
+        expires_at: super::plain::expires_at(tokens, now),
         refresh_token: tokens
             .refresh_token()
             .map(|t| t.secret())
             .filter(|t| !t.is_empty())
             .map_or_else(|| used.to_owned(), Clone::clone),
-        scope: super::oauth::granted_scope(tokens),
+        scope: super::plain::granted_scope(tokens),
     }
 }
 
@@ -342,7 +342,9 @@ fn describe_http(error: HttpClientError<reqwest::Error>) -> String {
         HttpClientError::Reqwest(error) if error.is_connect() => {
             "could not connect to the token endpoint".to_owned()
         }
-        HttpClientError::Reqwest(error) => printable(&super::http_client::describe(*error), 300),
+        HttpClientError::Reqwest(error) => {
+            printable(&crate::providers::http_client::describe(*error), 300)
+        }
         HttpClientError::Http(error) => format!("the token request could not be built: {error}"),
         HttpClientError::Io(error) => format!("the token request failed: {error}"),
         HttpClientError::Other(message) => printable(&message, 200),

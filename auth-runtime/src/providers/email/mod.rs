@@ -2,6 +2,10 @@
 //! and the mail sent — over SMTP (`AUTH_EMAIL_SERVER`, `AUTH_EMAIL_FROM`), by the application's
 //! own [`SendVerificationRequest`] hook, or, in a debug build without either, to the log.
 
+mod flow;
+
+pub(crate) use flow::Email;
+
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
