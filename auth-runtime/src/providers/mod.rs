@@ -23,6 +23,8 @@ pub(crate) mod http_client;
 pub(crate) mod oauth;
 #[cfg(feature = "oauth")]
 pub(crate) mod oidc;
+#[cfg(feature = "passkey")]
+pub(crate) mod passkey;
 #[cfg(feature = "oauth")]
 mod refresh;
 #[cfg(feature = "oauth")]
