@@ -87,6 +87,31 @@ const GUESTS: &[&str] = &[
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 const GUESTS_DESCRIPTION: &str = "guests, their identities and creation limits";
 
+/// What the passkey migration does.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+const AUTHENTICATORS_DESCRIPTION: &str = "passkeys: the authenticator table";
+
+/// Auth.js's `Authenticator` table for passkeys (WebAuthn), the same on both databases: the
+/// lower-case name Auth.js's Drizzle adapter gives it, the quoted camel-case columns of the
+/// tables above. Created in every build, with or without the `passkey` feature, so a database's
+/// migrations do not depend on the build that ran them. `counter` is `BIGINT` because a signature
+/// counter is an unsigned 32-bit number; `credentialID` is unique (a credential belongs to one
+/// user); the rows end with their user.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+const AUTHENTICATORS: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS authenticator (\
+        \"credentialID\" TEXT NOT NULL UNIQUE, \
+        \"userId\" INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE, \
+        \"providerAccountId\" TEXT NOT NULL, \
+        \"credentialPublicKey\" TEXT NOT NULL, \
+        counter BIGINT NOT NULL, \
+        \"credentialDeviceType\" TEXT NOT NULL, \
+        \"credentialBackedUp\" BOOLEAN NOT NULL, \
+        transports TEXT, \
+        PRIMARY KEY (\"userId\", \"credentialID\"))",
+    "CREATE INDEX IF NOT EXISTS authenticator_user ON authenticator (\"userId\")",
+];
+
 #[cfg(feature = "sqlite")]
 pub(super) const SQLITE: &[Migration] = &[
     Migration {
@@ -146,6 +171,11 @@ pub(super) const SQLITE: &[Migration] = &[
         version: 3,
         description: GUESTS_DESCRIPTION,
         statements: GUESTS,
+    },
+    Migration {
+        version: 4,
+        description: AUTHENTICATORS_DESCRIPTION,
+        statements: AUTHENTICATORS,
     },
 ];
 
@@ -216,5 +246,10 @@ pub(super) const POSTGRES: &[Migration] = &[
         version: 4,
         description: GUESTS_DESCRIPTION,
         statements: GUESTS,
+    },
+    Migration {
+        version: 5,
+        description: AUTHENTICATORS_DESCRIPTION,
+        statements: AUTHENTICATORS,
     },
 ];

@@ -23,6 +23,8 @@ pub(crate) mod http_client;
 pub(crate) mod method;
 #[cfg(feature = "oauth")]
 pub(crate) mod oauth;
+#[cfg(feature = "passkey")]
+pub(crate) mod passkey;
 
 #[cfg(feature = "oauth")]
 pub(crate) use oauth::OAuthClients;

@@ -1,0 +1,286 @@
+//! Where passkeys are kept: the authenticator store role, and its implementation on the SQL
+//! adapter (Auth.js's `Authenticator` table, created by the adapter's migrations).
+//!
+//! A role of its own rather than more methods on [`Adapter`](crate::adapter::Adapter): a store
+//! that keeps no passkeys implements nothing for them.
+
+use crate::adapter::{Adapter, AdapterError, Dialect, SqlAdapter};
+use crate::sql_driver::{column, statement};
+
+/// One passkey, as Auth.js's `Authenticator` row holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StoredAuthenticator {
+    /// The credential id from the authenticator data, standard base64 (Auth.js's form).
+    pub credential_id: String,
+    /// The user it belongs to.
+    pub user_id: String,
+    /// The `providerAccountId` of the user's `webauthn` account (the credential id).
+    pub provider_account_id: String,
+    /// The COSE public key, standard base64.
+    pub credential_public_key: String,
+    /// The last signature counter seen.
+    pub counter: i64,
+    /// `singleDevice` or `multiDevice` (backup eligible), as SimpleWebAuthn names them.
+    pub credential_device_type: String,
+    /// Whether the credential is backed up (synced).
+    pub credential_backed_up: bool,
+    /// The transports the browser reported, comma-separated (`internal,hybrid`).
+    pub transports: Option<String>,
+}
+
+/// Why a passkey was not stored.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum CreateAuthenticatorError {
+    /// The credential id is stored already: a credential belongs to one user.
+    #[error("the credential is registered already")]
+    Taken {
+        /// Its owner, when known (unknown when another server stored it a moment before).
+        owner: Option<String>,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] AdapterError),
+}
+
+/// Where passkeys are kept: the authenticator store role.
+#[async_trait::async_trait]
+pub(crate) trait Authenticators: Send + Sync + 'static {
+    /// Stores a passkey. Refuses ([`CreateAuthenticatorError::Taken`]) a credential id that is
+    /// stored already, whoever owns it: checked before the insert, with the unique constraint
+    /// behind it for a race between servers.
+    async fn create(
+        &self,
+        authenticator: &StoredAuthenticator,
+    ) -> Result<(), CreateAuthenticatorError>;
+    /// The passkey with this credential id (standard base64).
+    async fn by_credential_id(
+        &self,
+        credential_id: &str,
+    ) -> Result<Option<StoredAuthenticator>, AdapterError>;
+    /// A user's passkeys.
+    async fn of_user(&self, user_id: &str) -> Result<Vec<StoredAuthenticator>, AdapterError>;
+    /// Records the signature counter of an accepted sign-in, only if it moved forward (or both
+    /// it and the stored one are 0, for authenticators without a counter): `false` when it did
+    /// not, so two servers cannot both accept the same counter.
+    async fn update_counter(&self, credential_id: &str, counter: i64)
+    -> Result<bool, AdapterError>;
+}
+
+const COLUMNS: &str = "\"credentialID\", CAST(\"userId\" AS BIGINT), \"providerAccountId\", \
+     \"credentialPublicKey\", CAST(counter AS BIGINT), \"credentialDeviceType\", \
+     CAST(CASE WHEN \"credentialBackedUp\" THEN 1 ELSE 0 END AS BIGINT), transports";
+const OWNER: &str =
+    "SELECT CAST(\"userId\" AS BIGINT) FROM authenticator WHERE \"credentialID\" = $1";
+// `$7 <> 0` makes a boolean on PostgreSQL and 0 or 1 on SQLite from the one integer bound.
+const INSERT: &str = "INSERT INTO authenticator (\"credentialID\", \"userId\", \
+     \"providerAccountId\", \"credentialPublicKey\", counter, \"credentialDeviceType\", \
+     \"credentialBackedUp\", transports) VALUES ($1, $2, $3, $4, $5, $6, $7 <> 0, $8)";
+const UPDATE_COUNTER: &str = "UPDATE authenticator SET counter = $2 WHERE \"credentialID\" = $1 \
+     AND (counter < $2 OR (counter = 0 AND $2 = 0))";
+
+fn by_id_sql() -> String {
+    format!("SELECT {COLUMNS} FROM authenticator WHERE \"credentialID\" = $1")
+}
+
+fn of_user_sql() -> String {
+    format!("SELECT {COLUMNS} FROM authenticator WHERE \"userId\" = $1 ORDER BY \"credentialID\"")
+}
+
+/// A row id from its string form; `None` for anything no row can have.
+fn row_id(id: &str) -> Option<i64> {
+    id.parse().ok().filter(|id| *id > 0)
+}
+
+fn read<DB: Dialect>(row: &DB::Row) -> Result<StoredAuthenticator, sqlx::Error> {
+    Ok(StoredAuthenticator {
+        credential_id: column::<DB, _>(row, 0)?,
+        user_id: column::<DB, i64>(row, 1)?.to_string(),
+        provider_account_id: column::<DB, _>(row, 2)?,
+        credential_public_key: column::<DB, _>(row, 3)?,
+        counter: column::<DB, _>(row, 4)?,
+        credential_device_type: column::<DB, _>(row, 5)?,
+        credential_backed_up: column::<DB, i64>(row, 6)? != 0,
+        transports: column::<DB, _>(row, 7)?,
+    })
+}
+
+#[async_trait::async_trait]
+impl<DB: Dialect> Authenticators for SqlAdapter<DB> {
+    async fn create(
+        &self,
+        authenticator: &StoredAuthenticator,
+    ) -> Result<(), CreateAuthenticatorError> {
+        self.migrate().await?;
+        let Some(user_id) = row_id(&authenticator.user_id) else {
+            return Err(AdapterError::Corrupt {
+                what: "authenticator's user id",
+                detail: format!("{:?} is not a row id", authenticator.user_id),
+            }
+            .into());
+        };
+        let mut tx = self.pool().begin().await.map_err(AdapterError::from)?;
+        let owner = statement::<DB>(OWNER)
+            .bind(authenticator.credential_id.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(AdapterError::from)?;
+        if let Some(row) = owner {
+            let owner = column::<DB, i64>(&row, 0).map_err(AdapterError::from)?;
+            return Err(CreateAuthenticatorError::Taken {
+                owner: Some(owner.to_string()),
+            });
+        }
+        let inserted = statement::<DB>(INSERT)
+            .bind(authenticator.credential_id.as_str())
+            .bind(user_id)
+            .bind(authenticator.provider_account_id.as_str())
+            .bind(authenticator.credential_public_key.as_str())
+            .bind(authenticator.counter)
+            .bind(authenticator.credential_device_type.as_str())
+            .bind(i64::from(authenticator.credential_backed_up))
+            .bind(authenticator.transports.as_deref())
+            .execute(&mut *tx)
+            .await;
+        match inserted.map_err(AdapterError::from) {
+            Ok(_) => {}
+            // Another server stored the same id between the check and the insert.
+            Err(AdapterError::Conflict(_)) => {
+                return Err(CreateAuthenticatorError::Taken { owner: None });
+            }
+            Err(error) => return Err(error.into()),
+        }
+        tx.commit().await.map_err(AdapterError::from)?;
+        Ok(())
+    }
+
+    async fn by_credential_id(
+        &self,
+        credential_id: &str,
+    ) -> Result<Option<StoredAuthenticator>, AdapterError> {
+        self.migrate().await?;
+        let mut conn = self.pool().acquire().await?;
+        let row = statement::<DB>(sqlx::AssertSqlSafe(by_id_sql()))
+            .bind(credential_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        Ok(row.map(|row| read::<DB>(&row)).transpose()?)
+    }
+
+    async fn of_user(&self, user_id: &str) -> Result<Vec<StoredAuthenticator>, AdapterError> {
+        self.migrate().await?;
+        let Some(user_id) = row_id(user_id) else {
+            return Ok(Vec::new());
+        };
+        let mut conn = self.pool().acquire().await?;
+        let rows = statement::<DB>(sqlx::AssertSqlSafe(of_user_sql()))
+            .bind(user_id)
+            .fetch_all(&mut *conn)
+            .await?;
+        Ok(rows.iter().map(read::<DB>).collect::<Result<_, _>>()?)
+    }
+
+    async fn update_counter(
+        &self,
+        credential_id: &str,
+        counter: i64,
+    ) -> Result<bool, AdapterError> {
+        self.migrate().await?;
+        let mut conn = self.pool().acquire().await?;
+        let done = statement::<DB>(UPDATE_COUNTER)
+            .bind(credential_id)
+            .bind(counter)
+            .execute(&mut *conn)
+            .await?;
+        Ok(done > 0)
+    }
+}
+
+#[cfg(all(test, feature = "sqlite"))]
+mod tests {
+    use super::*;
+    use crate::adapter::{AdapterAccount, SqliteAdapter, UserFields};
+
+    pub(crate) fn passkey(id: &str, user_id: &str) -> StoredAuthenticator {
+        StoredAuthenticator {
+            credential_id: id.to_owned(),
+            user_id: user_id.to_owned(),
+            provider_account_id: id.to_owned(),
+            credential_public_key: "pQECAyYgASFYIA==".to_owned(),
+            counter: 0,
+            credential_device_type: "multiDevice".to_owned(),
+            credential_backed_up: true,
+            transports: Some("internal,hybrid".to_owned()),
+        }
+    }
+
+    async fn user(adapter: &SqliteAdapter, email: &str) -> String {
+        let fields = UserFields {
+            email: Some(email.to_owned()),
+            ..UserFields::default()
+        };
+        adapter.create_user(fields).await.unwrap().id
+    }
+
+    #[tokio::test]
+    async fn passkeys_are_stored_read_back_and_owned_by_one_user() {
+        let pool = sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap();
+        let adapter = SqliteAdapter::new(pool).await.unwrap();
+        let ada = user(&adapter, "ada@example.com").await;
+        let bob = user(&adapter, "bob@example.com").await;
+        adapter.create(&passkey("AAEC", &ada)).await.unwrap();
+        let stored = adapter.by_credential_id("AAEC").await.unwrap();
+        assert_eq!(stored, Some(passkey("AAEC", &ada)));
+        let mut second = passkey("AwQF", &ada);
+        second.credential_backed_up = false;
+        second.credential_device_type = "singleDevice".into();
+        second.transports = None;
+        adapter.create(&second).await.unwrap();
+        assert_eq!(adapter.of_user(&ada).await.unwrap().len(), 2);
+        assert_eq!(adapter.of_user(&bob).await.unwrap(), []);
+        assert_eq!(adapter.of_user("nobody").await.unwrap(), []);
+        assert_eq!(
+            adapter.by_credential_id("AwQF").await.unwrap(),
+            Some(second)
+        );
+
+        // The same credential for another user, or again for its owner: refused in code.
+        for user in [&bob, &ada] {
+            let taken = adapter.create(&passkey("AAEC", user)).await;
+            assert!(
+                matches!(&taken, Err(CreateAuthenticatorError::Taken { owner: Some(o) }) if *o == ada),
+                "{taken:?}"
+            );
+        }
+
+        // Counters only move forward; 0 stays acceptable for authenticators without one.
+        assert!(adapter.update_counter("AwQF", 0).await.unwrap());
+        assert!(adapter.update_counter("AwQF", 5).await.unwrap());
+        assert!(!adapter.update_counter("AwQF", 5).await.unwrap());
+        assert!(!adapter.update_counter("AwQF", 4).await.unwrap());
+        assert!(!adapter.update_counter("AwQF", 0).await.unwrap());
+        assert!(!adapter.update_counter("none", 9).await.unwrap());
+        let big = i64::from(u32::MAX);
+        assert!(adapter.update_counter("AwQF", big).await.unwrap());
+        assert_eq!(
+            adapter
+                .by_credential_id("AwQF")
+                .await
+                .unwrap()
+                .unwrap()
+                .counter,
+            big
+        );
+
+        // A user's passkeys end with the user.
+        let account = AdapterAccount {
+            user_id: ada.clone(),
+            kind: "webauthn".into(),
+            provider: "passkey".into(),
+            provider_account_id: "AAEC".into(),
+            ..AdapterAccount::default()
+        };
+        adapter.link_account(account).await.unwrap();
+        assert!(adapter.delete_user(&ada).await.unwrap());
+        assert_eq!(adapter.by_credential_id("AAEC").await.unwrap(), None);
+    }
+}
