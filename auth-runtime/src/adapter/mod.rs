@@ -326,4 +326,11 @@ pub trait Adapter: Send + Sync + 'static {
 
     /// Closes the connections (after the server stopped).
     async fn close(&self) {}
+
+    /// The concrete store, for the roles it plays beside this one (the passkeys' authenticators
+    /// on the SQL adapter). `None` (the default): a store of this trait alone.
+    #[doc(hidden)]
+    fn as_any(&self) -> Option<&(dyn std::any::Any + Send + Sync)> {
+        None
+    }
 }

@@ -711,6 +711,10 @@ impl<DB: Dialect> Adapter for SqlAdapter<DB> {
         self.ends_guest_sessions
     }
 
+    fn as_any(&self) -> Option<&(dyn std::any::Any + Send + Sync)> {
+        Some(self)
+    }
+
     async fn close(&self) {
         self.pool.close().await;
     }

@@ -590,6 +590,11 @@ impl<D: AuthDefinition> AuthBuilder<D> {
             .iter()
             .find(|p| p.kind == crate::definition::ProviderKind::Email);
         let in_database = settings.strategy == crate::SessionStrategy::Database;
+        #[cfg(feature = "sqlx-store")]
+        let passkey_provider = enabled
+            .providers()
+            .iter()
+            .any(|p| p.kind == crate::definition::ProviderKind::WebAuthn);
         // One adapter for database sessions and e-mail links: the one given, else the guest
         // store's database.
         #[cfg(feature = "sqlx-store")]
@@ -600,10 +605,15 @@ impl<D: AuthDefinition> AuthBuilder<D> {
             let from_guests = None;
             match self.adapter.or(from_guests) {
                 Some(adapter) => Some(adapter),
-                None if in_database || email_provider.is_some() => Some(fallback_adapter()?),
+                None if in_database || email_provider.is_some() || passkey_provider => {
+                    Some(fallback_adapter()?)
+                }
                 None => None,
             }
         };
+        // Passkeys keep their users and authenticators in the same store.
+        #[cfg(feature = "passkey")]
+        let passkey_adapter = adapter.clone();
         #[cfg(feature = "sqlx-store")]
         let database = adapter.clone().filter(|_| in_database).map(|adapter| {
             crate::sessions::database::DatabaseSessions::new(adapter, settings.max_age)
@@ -681,6 +691,8 @@ impl<D: AuthDefinition> AuthBuilder<D> {
             email,
             #[cfg(feature = "oauth")]
             &oauth,
+            #[cfg(feature = "passkey")]
+            (&settings, passkey_adapter),
         )?;
         Ok(Auth::from_core(Core {
             state: self.state,
@@ -711,6 +723,7 @@ fn register_methods<D: AuthDefinition>(
     )>,
     #[cfg(feature = "email")] mut email: Option<crate::providers::email::Email>,
     #[cfg(feature = "oauth")] oauth: &Arc<crate::providers::OAuthClients>,
+    #[cfg(feature = "passkey")] passkey: (&Settings, Option<Arc<dyn crate::adapter::Adapter>>),
 ) -> Result<crate::providers::method::Methods<D>, ConfigError> {
     use crate::definition::ProviderKind;
     use crate::providers::method::SignInMethod;
@@ -735,6 +748,16 @@ fn register_methods<D: AuthDefinition>(
             },
             #[cfg(feature = "oauth")]
             ProviderKind::OAuth => Box::new(crate::providers::oauth::OAuth::new(Arc::clone(oauth))),
+            #[cfg(feature = "passkey")]
+            ProviderKind::WebAuthn => match &passkey.1 {
+                Some(adapter) => Box::new(crate::providers::passkey::Passkey::configure(
+                    info.id,
+                    passkey.0,
+                    Arc::clone(adapter),
+                    |name: &str| std::env::var(name).ok(),
+                )?),
+                None => continue,
+            },
             #[allow(unreachable_patterns)]
             kind => {
                 return Err(ConfigError::ProviderSetting {

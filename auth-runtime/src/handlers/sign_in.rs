@@ -235,15 +235,6 @@ async fn answer<D: AuthDefinition>(
         } => Reply::json_value(status, &body)
             .no_cache()
             .with_cookies(cookies),
-        Step::Text {
-            status,
-            body,
-            allow,
-        } => {
-            let mut reply = Reply::text(status, body.into_owned());
-            reply.allow = allow;
-            reply
-        }
     }
 }
 

@@ -11,7 +11,6 @@
     allow(dead_code)
 )]
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -83,7 +82,7 @@ impl<D: AuthDefinition> MethodRequest<'_, D> {
 
 /// The browser's current session as a method sees it.
 #[derive(Debug, Clone, Copy)]
-#[allow(dead_code)] // the passkey method reads the signed-in user
+#[cfg_attr(not(feature = "passkey"), allow(dead_code))]
 pub(crate) struct Previous<'a> {
     /// The session's subject.
     pub subject: Option<&'a str>,
@@ -118,17 +117,11 @@ pub(crate) enum Step {
         error: CallbackError,
     },
     /// A JSON answer of the method's own (a passkey ceremony's options).
-    #[allow(dead_code)] // the passkey method's options
+    #[cfg_attr(not(feature = "passkey"), allow(dead_code))]
     Json {
         status: StatusCode,
         body: serde_json::Value,
         cookies: Vec<String>,
-    },
-    /// A plain-text answer (an endpoint the method does not take), with its `Allow` header.
-    Text {
-        status: StatusCode,
-        body: Cow<'static, str>,
-        allow: Option<&'static str>,
     },
 }
 
@@ -167,7 +160,7 @@ impl Step {
             Step::Redirect { cookies, .. }
             | Step::Refused { cookies, .. }
             | Step::Json { cookies, .. } => cookies.extend(extra),
-            Step::Failed { .. } | Step::Text { .. } => {}
+            Step::Failed { .. } => {}
         }
         self
     }
@@ -244,16 +237,16 @@ pub(crate) trait SignInMethod<D: AuthDefinition>: Send + Sync + 'static {
     /// why not.
     fn finish<'a>(&'a self, request: MethodRequest<'a, D>) -> StepFuture<'a>;
 
-    /// `GET /webauthn-options/:id`: a ceremony's options, for the methods that have one.
+    /// `GET /webauthn-options/:id`: a ceremony's options, for the methods that have one. The
+    /// default answers as Auth.js does for a provider without one: a configuration error.
     fn options<'a>(&'a self, request: MethodRequest<'a, D>) -> StepFuture<'a> {
-        let _ = request;
-        Box::pin(async {
-            Step::Text {
-                status: StatusCode::NOT_FOUND,
-                body: Cow::Borrowed("Error: this provider has no options endpoint"),
-                allow: None,
-            }
-        })
+        let step = Step::error_page(
+            &request.settings.base,
+            "Configuration",
+            None,
+            StatusCode::FOUND,
+        );
+        Box::pin(async move { step })
     }
 
     /// Whether `GET /callback/:id` is part of the flow (a link followed, a provider's

@@ -17,10 +17,8 @@
 //! - **No credential ids to strangers**: `allowCredentials` is listed only to the signed-in owner
 //!   of the e-mail given (the passkeys are resident keys: the browser finds them without it).
 
-// The handlers call this module in a change of their own; until then only its tests do.
-#![cfg_attr(not(all(test, feature = "sqlite")), allow(dead_code, unused_imports))]
-
 mod challenge;
+mod method;
 #[cfg(test)]
 pub(crate) mod soft_authenticator;
 mod store;
@@ -46,6 +44,7 @@ use crate::user::User;
 
 pub(crate) use challenge::Action;
 use challenge::{Ceremony, CookieSeal, RegisterFor};
+pub(crate) use method::Passkey;
 pub(crate) use store::{Authenticators, CreateAuthenticatorError, StoredAuthenticator};
 pub(crate) use verify::{DataError, Refused};
 
