@@ -11,9 +11,10 @@
 //! - a wrong password is `{base}/signin?error=CredentialsSignin&code=credentials`, and a CSRF
 //!   failure `{base}/signin?error=MissingCSRF` (v4: `{base}/error?error=CredentialsSignin&provider=…`
 //!   and `{base}/signin?csrf=true`); the v5 client reads `error` and `code` from that URL;
-//! - a `{url}` answer is 200 where v4 answers 401 or 403 (v5 answers every `{url}` with 200).
-//!   The statuses that say more than "refused" (429 with `Retry-After`, 503, the CAPTCHA's 400
-//!   and 403 with their `error`, 500) are kept: a client reads `error` from the URL either way.
+//! - that wrong password is answered 200, as v5 does (v4: 401). The other refusals keep their
+//!   statuses (403 `AccessDenied`, 401 for a message `authorize` threw, 429 with `Retry-After`,
+//!   503, the CAPTCHA's 400 and 403, 500): v5 would answer 200, but its client reads `error`
+//!   from the URL whatever the status, and the status is what servers and proxies count.
 
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
@@ -87,21 +88,14 @@ impl Flavour {
         let Some(url) = fields.get("url").and_then(|url| url.as_str()) else {
             return reply;
         };
-        let only_url = fields.len() == 1;
-        let rewritten = v5_url(base, url);
-        if let Some(url) = rewritten {
-            fields.insert("url".to_owned(), serde_json::Value::String(url));
-            reply.body =
-                Bytes::from(serde_json::to_vec(&fields).unwrap_or_else(|_| reply.body.to_vec()));
-        }
-        // A bare `{url}` refusal (wrong password, access denied): v5 answers 200.
-        if only_url
-            && matches!(
-                reply.status,
-                StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
-            )
-        {
-            reply.status = StatusCode::OK;
+        let Some(url) = v5_url(base, url) else {
+            return reply;
+        };
+        // Only CSRF failures (200 already) and wrong passwords (401) are rewritten: both 200.
+        reply.status = StatusCode::OK;
+        fields.insert("url".to_owned(), serde_json::Value::String(url));
+        if let Ok(body) = serde_json::to_vec(&fields) {
+            reply.body = Bytes::from(body);
         }
         reply
     }
@@ -243,6 +237,19 @@ mod tests {
                 }),
             ),
         ];
+        // AccessDenied and a message `authorize` threw keep v4's 403 and 401.
+        let cases = cases.into_iter().chain([
+            (
+                "",
+                StatusCode::FORBIDDEN,
+                serde_json::json!({ "url": "http://127.0.0.1:3000/api/auth/error?error=AccessDenied" }),
+            ),
+            (
+                "",
+                StatusCode::UNAUTHORIZED,
+                serde_json::json!({ "url": "http://127.0.0.1:3000/api/auth/error?error=RateLimited" }),
+            ),
+        ]);
         for (_, status, body) in cases {
             let reply = Reply::json_value(status, &body);
             let reply = Flavour::V5.speak(&base(), Action::Callback, reply);
