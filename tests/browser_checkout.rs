@@ -8,6 +8,8 @@
 //! says "SKIPPED: ..." and passes, except under `CI=true`, where a missing one is a failure.
 //! `tests/browser/node_modules` is installed with `npm ci` when missing.
 
+#[path = "support/formats.rs"]
+mod formats;
 #[path = "support/skip.rs"]
 mod skip;
 use skip::skipped;
@@ -135,6 +137,7 @@ async fn a_guest_fills_a_cart_and_keeps_it_when_signing_in_in_chromium() {
     let auth = shop::auth_builder::<shop::NextAuth>(store)
         .secret("browser-checkout-secret-0123456789abcdef")
         .url(format!("{origin}/api/auth"))
+        .token_format(formats::for_the_v4_client())
         .build()
         .unwrap();
     let server = tokio::spawn(async move {

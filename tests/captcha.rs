@@ -14,6 +14,8 @@ mod http;
 mod magic;
 #[path = "support/skip.rs"]
 mod skip;
+#[path = "support/wire.rs"]
+mod wire;
 
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
@@ -225,7 +227,7 @@ async fn a_locked_identifier_lets_its_owner_in_after_a_captcha() {
             .await;
         // Past the identifier's burst, a stranger is asked for a CAPTCHA, which it cannot solve.
         let expected = if i < 3 {
-            StatusCode::UNAUTHORIZED
+            wire::wrong_password_status()
         } else {
             StatusCode::BAD_REQUEST
         };

@@ -4,6 +4,8 @@
 //! Needs Node and npm. Without them the test says it is skipped, except under `CI=true`, where a
 //! missing Node is a failure. `tests/js/node_modules` is installed with `npm ci` when missing.
 
+#[path = "support/formats.rs"]
+mod formats;
 #[path = "support/skip.rs"]
 mod skip;
 use skip::skipped;
@@ -60,6 +62,7 @@ async fn start_example() -> (String, tokio::task::JoinHandle<()>) {
     })
     .secret("client-js-test-secret-0123456789abcdef")
     .url(format!("{origin}/api/auth"))
+    .token_format(formats::for_the_v4_client())
     .build()
     .unwrap();
     let server = tokio::spawn(async move {

@@ -6,6 +6,8 @@
 //! Needs Node and npm: without them the test says it is skipped, except under `CI=true`, where a
 //! missing Node is a failure. `tests/js/node_modules` is installed with `npm ci` when missing.
 
+#[path = "support/formats.rs"]
+mod formats;
 #[path = "support/skip.rs"]
 mod skip;
 use skip::skipped;
@@ -76,6 +78,7 @@ async fn the_real_next_auth_client_shops_as_a_guest_and_keeps_the_cart() {
     let auth = shop::auth_builder::<shop::NextAuth>(store.clone())
         .secret("client-js-guests-secret-0123456789abcdef")
         .url(format!("{origin}/api/auth"))
+        .token_format(formats::for_the_v4_client())
         .build()
         .unwrap();
     let server = tokio::spawn(async move {

@@ -10,6 +10,8 @@
 #[path = "support/postgres.rs"]
 mod pg;
 mod support;
+#[path = "support/wire.rs"]
+mod wire;
 
 use std::sync::Arc;
 
@@ -256,7 +258,7 @@ async fn sign_out_deletes_the_row(db: &Db) {
     }
     let reply = thief.get("/api/auth/session").await;
     assert_eq!(reply.status, StatusCode::OK);
-    assert_eq!(reply.json(), serde_json::json!({}));
+    assert_eq!(reply.json(), wire::no_session());
 }
 
 on_both!(
@@ -284,7 +286,7 @@ async fn end_from_another_device(db: &Db) {
     );
     assert_eq!(
         phone.get("/api/auth/session").await.json(),
-        serde_json::json!({})
+        wire::no_session()
     );
     assert_eq!(tablet.session().await["user"]["name"], "alice (db)");
     // All but this one: the tablet is signed out, the laptop stays.
@@ -294,7 +296,7 @@ async fn end_from_another_device(db: &Db) {
     );
     assert_eq!(
         tablet.get("/api/auth/session").await.json(),
-        serde_json::json!({})
+        wire::no_session()
     );
     assert_eq!(auth.devices(&headers_of(&laptop)).await.unwrap().len(), 1);
     // Sign-out everywhere deletes every session of the subject.
@@ -347,7 +349,7 @@ async fn plain_tokens_are_rehashed(db: &Db) {
     thief.jar.insert("next-auth.session-token".into(), stored);
     assert_eq!(
         thief.get("/api/auth/session").await.json(),
-        serde_json::json!({})
+        wire::no_session()
     );
 }
 
@@ -377,7 +379,7 @@ async fn hostile_tokens(db: &Db) {
             "{hostile:?}: {}",
             reply.text()
         );
-        assert_eq!(reply.json(), serde_json::json!({}), "{hostile:?}");
+        assert_eq!(reply.json(), wire::no_session(), "{hostile:?}");
     }
     assert_eq!(db.count("sessions").await, 1, "alice's session is intact");
     // An SQL metacharacter in a user name is data.
@@ -404,7 +406,7 @@ async fn expired_rows_are_deleted(db: &Db) {
     db.execute(&format!("UPDATE sessions SET expires = {past}"))
         .await;
     let reply = alice.get("/api/auth/session").await;
-    assert_eq!(reply.json(), serde_json::json!({}));
+    assert_eq!(reply.json(), wire::no_session());
     assert!(
         reply.set_cookies.iter().any(|c| c.contains("Max-Age=0")),
         "the dead cookie is cleared"
@@ -501,7 +503,7 @@ async fn guest_upgrade(db: &Db) {
     }
     assert_eq!(
         replay.get("/api/auth/session").await.json(),
-        serde_json::json!({})
+        wire::no_session()
     );
 }
 
@@ -534,7 +536,7 @@ async fn guest_rows_follow_the_guest(db: &Db) {
             .await,
         0
     );
-    assert_eq!(upgraded.session().await, serde_json::json!({}));
+    assert_eq!(upgraded.session().await, wire::no_session());
     let anonymous_of =
         |id: &str| format!("accounts WHERE type = 'anonymous' AND \"providerAccountId\" = '{id}'");
     assert_eq!(
@@ -607,7 +609,7 @@ async fn guest_rows_follow_the_guest(db: &Db) {
         "its account went too"
     );
     assert_eq!(db.count("users").await, users - 1, "and its user row");
-    assert_eq!(idle.session().await, serde_json::json!({}));
+    assert_eq!(idle.session().await, wire::no_session());
 }
 
 fn auth_runtime_now() -> i64 {

@@ -7,6 +7,8 @@
 mod http;
 #[path = "support/logs.rs"]
 mod logs;
+#[path = "support/wire.rs"]
+mod wire;
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Mutex;
@@ -84,7 +86,7 @@ async fn sign_in_session_and_sign_out_are_told_once_each_in_order() {
     let wrong = browser
         .sign_in("password", &[("username", "ann"), ("password", "wrong")])
         .await;
-    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong.status, wire::wrong_password_status());
     assert_eq!(seen.take(), Vec::<String>::new());
 
     let right = browser
@@ -109,7 +111,7 @@ async fn sign_in_session_and_sign_out_are_told_once_each_in_order() {
     assert_eq!(seen.take(), ["sign_out ann"]);
 
     // Signed out: no session to read, no session event; a second sign-out has no token.
-    assert_eq!(browser.session().await, json!({}));
+    assert_eq!(browser.session().await, wire::no_session());
     let csrf = browser.csrf().await;
     browser
         .post(

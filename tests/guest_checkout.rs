@@ -13,6 +13,8 @@
 mod shop;
 #[path = "support/skip.rs"]
 mod skip;
+#[path = "support/wire.rs"]
+mod wire;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -209,7 +211,7 @@ async fn the_cart_survives_sign_in_and_two_carts_merge() {
 
     // A visitor: a guest without doing anything but signIn('anon').
     let mut first = Browser::new(&app);
-    assert_eq!(first.session().await, json!({}));
+    assert_eq!(first.session().await, wire::no_session());
     let answer = first.sign_in("anon", &[]).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
     assert_eq!(error_of(&answer), None);
@@ -259,7 +261,7 @@ async fn the_cart_survives_sign_in_and_two_carts_merge() {
         .clone();
     assert_ne!(csrf_before, csrf_after);
     // The guest's other sessions stop working.
-    assert_eq!(stale.session().await, json!({}));
+    assert_eq!(stale.session().await, wire::no_session());
     assert_eq!(
         stale.get("/api/cart").await.status,
         StatusCode::UNAUTHORIZED
@@ -355,7 +357,7 @@ async fn sign_out_ends_the_guest_and_every_reader_refuses_a_promoted_guests_old_
         .await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
     assert!(no_store(&answer));
-    assert_eq!(browser.session().await, json!({}));
+    assert_eq!(browser.session().await, wire::no_session());
     // The next person at this computer signs in anonymously: a new guest, an empty cart.
     browser.sign_in("anon", &[]).await;
     let second_guest = browser.user_id().await;
@@ -599,7 +601,11 @@ async fn cleanup_removes_abandoned_guests_with_their_carts_and_sessions() {
             .unwrap(),
         json!({})
     );
-    assert_eq!(abandoned.session().await, json!({}), "its session ended");
+    assert_eq!(
+        abandoned.session().await,
+        wire::no_session(),
+        "its session ended"
+    );
     // The upgraded guest (now a member) is never removed.
     assert_eq!(member.user_id().await, member_id);
     assert_eq!(member.cart().await, json!({ "tea": 1 }));
@@ -823,7 +829,7 @@ async fn upgrades_with_session_versions_keep_the_new_session() {
     // Promoted: same id, a new session version; the new session works, the old one does not.
     assert_eq!(browser.user_id().await, guest);
     assert_eq!(browser.session().await["isGuest"], false);
-    assert_eq!(stale.session().await, json!({}));
+    assert_eq!(stale.session().await, wire::no_session());
 }
 
 /// Two app instances, each with its own pool, sharing one PostgreSQL.
@@ -1005,7 +1011,7 @@ async fn your_devices_lists_a_members_browsers_and_ends_one() {
         .send(Method::POST, "/api/devices/end", "application/json", body)
         .await;
     assert_eq!(answer.body, json!({ "ended": 1 }));
-    assert_eq!(phone.session().await, json!({}));
+    assert_eq!(phone.session().await, wire::no_session());
     assert_eq!(laptop.session().await["user"]["name"], "alice");
     assert_eq!(
         laptop.cart().await,

@@ -14,6 +14,8 @@
 #[allow(dead_code)]
 #[path = "oidc/browser.rs"]
 mod browser;
+#[path = "support/wire.rs"]
+mod wire;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -696,7 +698,11 @@ async fn assert_failed(b: &mut Browser, page: &Page, base: &str, code: &str) {
     );
     let session = b.get(&format!("{base}/session")).await;
     assert_eq!(session.status, 200);
-    assert_eq!(session.json(), json!({}), "no session after a failure");
+    assert_eq!(
+        session.json(),
+        wire::no_session(),
+        "no session after a failure"
+    );
 }
 
 /// A successful callback: to `origin/account`, with a session cookie.

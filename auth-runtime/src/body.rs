@@ -16,6 +16,9 @@ use crate::error::RequestError;
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RequestBody {
     fields: Map<String, Value>,
+    /// Auth.js v5's `X-Auth-Return-Redirect: 1` header came with the body (decided where the
+    /// request is parsed, so every handler's `wants_json` sees it).
+    return_redirect: bool,
 }
 
 /// At most this many fields are kept from one body.
@@ -33,7 +36,10 @@ impl RequestBody {
                 .entry(key.into_owned())
                 .or_insert_with(|| Value::String(value.into_owned()));
         }
-        Ok(RequestBody { fields })
+        Ok(RequestBody {
+            fields,
+            return_redirect: false,
+        })
     }
 
     /// Parses a JSON body, which must be an object.
@@ -42,7 +48,10 @@ impl RequestBody {
             return Ok(RequestBody::default());
         }
         match serde_json::from_slice::<Value>(bytes) {
-            Ok(Value::Object(fields)) if fields.len() <= MAX_FIELDS => Ok(RequestBody { fields }),
+            Ok(Value::Object(fields)) if fields.len() <= MAX_FIELDS => Ok(RequestBody {
+                fields,
+                return_redirect: false,
+            }),
             Ok(Value::Object(_)) => Err(RequestError::TooManyFields),
             Ok(_) => Err(RequestError::JsonNotObject),
             Err(error) => Err(RequestError::MalformedJson(error.to_string())),
@@ -59,9 +68,18 @@ impl RequestBody {
         self.fields.get(key)
     }
 
-    /// Whether the client asked for JSON instead of a redirect (`json` is the string `"true"`).
+    /// Whether the client asked for JSON instead of a redirect: the v4 client's body field
+    /// `json` is the string `"true"`, or (Auth.js v5 format) the v5 client sent
+    /// `X-Auth-Return-Redirect: 1`.
     pub fn wants_json(&self) -> bool {
-        self.get("json") == Some("true")
+        self.return_redirect || self.get("json") == Some("true")
+    }
+
+    /// Marks the body as asking for JSON instead of a redirect, as the v5 client's
+    /// `X-Auth-Return-Redirect: 1` header does.
+    pub(crate) fn with_return_redirect(mut self, on: bool) -> Self {
+        self.return_redirect = on;
+        self
     }
 
     /// Every field, for callbacks that want the whole body.

@@ -2,7 +2,9 @@
 //!
 //! The suites are written with NextAuth v4's cookie names (`next-auth.*`). When the engine writes
 //! Auth.js v5's names (`AUTH_TOKEN_FORMAT=authjs-v5`), the client renames them on the wire, both
-//! ways, so every suite runs unchanged in every token format.
+//! ways, so every suite runs unchanged in every token format. That format also speaks Auth.js
+//! v5's wire (`null` for no session, v5's failure URLs): a suite asks the client what to expect
+//! ([`Client::no_session`], [`Client::csrf_failure_url`], [`Client::credentials_refused`]).
 
 #![allow(dead_code)]
 
@@ -189,6 +191,56 @@ impl<D: AuthDefinition> Client<D> {
         let reply = self.get("/api/auth/session").await;
         assert_eq!(reply.status, StatusCode::OK);
         reply.json()
+    }
+
+    /// Whether the engine speaks Auth.js v5's wire (the `authjs-v5` token format).
+    pub fn speaks_v5(&self) -> bool {
+        self.auth.settings().token_format() == auth_runtime::TokenFormat::AuthJsV5
+    }
+
+    /// The body of `/session` without a session: `{}` (v4) or `null` (v5).
+    pub fn no_session(&self) -> serde_json::Value {
+        if self.speaks_v5() {
+            serde_json::Value::Null
+        } else {
+            serde_json::json!({})
+        }
+    }
+
+    /// [`Client::no_session`] as the text on the wire.
+    pub fn no_session_text(&self) -> String {
+        self.no_session().to_string()
+    }
+
+    /// Where a POST without the right CSRF token to `page` (`signin`, `signout`) is sent:
+    /// `{base}/{page}?csrf=true` (v4) or `{base}/signin?error=MissingCSRF` (v5).
+    pub fn csrf_failure_url(&self, page: &str) -> String {
+        let base = self.auth.settings().base_url();
+        if self.speaks_v5() {
+            format!("{}?error=MissingCSRF", base.endpoint("signin"))
+        } else {
+            format!("{}?csrf=true", base.endpoint(page))
+        }
+    }
+
+    /// The status and `{url}` of a wrong password for `provider`: 401 and
+    /// `{base}/error?error=CredentialsSignin&provider=…` (v4), or 200 and
+    /// `{base}/signin?error=CredentialsSignin&code=credentials` (v5).
+    pub fn credentials_refused(&self, provider: &str) -> (StatusCode, String) {
+        let base = self.auth.settings().base_url();
+        if self.speaks_v5() {
+            let url = format!(
+                "{}?error=CredentialsSignin&code=credentials",
+                base.endpoint("signin")
+            );
+            (StatusCode::OK, url)
+        } else {
+            let url = format!(
+                "{}?error=CredentialsSignin&provider={provider}",
+                base.endpoint("error")
+            );
+            (StatusCode::UNAUTHORIZED, url)
+        }
     }
 
     pub fn session_cookie_names(&self) -> Vec<String> {

@@ -17,6 +17,7 @@ use crate::cookies::{CookieError, RequestCookies};
 use crate::definition::AuthDefinition;
 use crate::error::{ConfigError, RequestError};
 use crate::handlers;
+use crate::protocol::flavour::Flavour;
 use crate::protocol::reply::{Reply, bad_request};
 use crate::protocol::request::{ClientAddr, RequestContext, parse_body};
 use crate::protocol::route::{self, Action};
@@ -296,8 +297,10 @@ impl<D: AuthDefinition> Auth<D> {
             }
         };
 
+        // NextAuth v4's wire or Auth.js v5's, by the token format: decided here, once.
+        let flavour = Flavour::of(settings);
         let body = if parts.method == Method::POST {
-            match parse_body(&parts.headers, &body, settings.max_body_bytes) {
+            match parse_body(&parts.headers, &body, settings.max_body_bytes, flavour) {
                 Ok(body) => body,
                 Err(error) => {
                     let status = match error {
@@ -345,7 +348,8 @@ impl<D: AuthDefinition> Auth<D> {
             csrf_verified = parts.method == Method::POST && context.csrf_verified(),
             callback_url = %crate::log_budget::sanitized(&context.callback_url, 200)
         );
-        let mut reply = handlers::dispatch(core, &parts.method, route, &context, &cookies).await;
+        let reply = handlers::dispatch(core, &parts.method, route, &context, &cookies).await;
+        let mut reply = flavour.speak(&settings.base, route.action, reply);
         // The init step's cookies go first so that a handler's own cookie of the same name wins.
         let mut all = context.queued_cookies;
         all.append(&mut reply.cookies);

@@ -9,6 +9,7 @@ use crate::cookies::{self, Lifetime, RequestCookies};
 use crate::csrf::{self, CsrfToken};
 use crate::definition::AuthDefinition;
 use crate::error::RequestError;
+use crate::protocol::flavour::Flavour;
 use crate::settings::Settings;
 
 /// The address of the client's connection, for the guest creation limits. The axum glue puts
@@ -33,10 +34,13 @@ pub(crate) fn fresh_csrf_cookie(settings: &Settings) -> Option<String> {
         })
 }
 
+/// The body of a POST, from either content type the clients send. Whether it asks for `{url}`
+/// instead of a redirect is decided here, once: v4's `json=true` field, or v5's header.
 pub(crate) fn parse_body(
     headers: &http::HeaderMap,
     body: &Bytes,
     limit: usize,
+    flavour: Flavour,
 ) -> Result<RequestBody, RequestError> {
     if body.len() > limit {
         return Err(RequestError::BodyTooLarge { limit });
@@ -51,7 +55,7 @@ pub(crate) fn parse_body(
         .unwrap_or_default()
         .trim()
         .to_ascii_lowercase();
-    match essence.as_str() {
+    let parsed = match essence.as_str() {
         "application/x-www-form-urlencoded" => RequestBody::from_form(body),
         "application/json" => RequestBody::from_json(body),
         "" if body.is_empty() => Ok(RequestBody::default()),
@@ -60,7 +64,8 @@ pub(crate) fn parse_body(
         _ => Err(RequestError::UnsupportedContentType(
             content_type.chars().take(100).collect(),
         )),
-    }
+    }?;
+    Ok(parsed.with_return_redirect(flavour.asks_for_json(headers)))
 }
 
 /// What NextAuth's "init" step computes for every action: the CSRF token and the callback URL.
