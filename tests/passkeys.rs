@@ -230,7 +230,12 @@ async fn the_callback_checks_csrf() {
             &[("action", "register"), ("data", &data), ("json", "true")],
         )
         .await;
-    assert_eq!(reply.url(), client.csrf_failure_url("signin"), "{}", reply.text());
+    assert_eq!(
+        reply.url(),
+        client.csrf_failure_url("signin"),
+        "{}",
+        reply.text()
+    );
     assert!(reply.cookie("next-auth.session-token").is_none());
 }
 
@@ -310,4 +315,27 @@ async fn a_signed_in_user_adds_a_second_passkey() {
     let reply = answer(&mut client, "register", &data).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
     assert_eq!(client.session().await["user"]["email"], "two@example.com");
+}
+
+#[tokio::test]
+async fn another_guest_signing_in_with_the_passkey_is_merged_into_its_user() {
+    let mut client = browser(engine("merge", None).await);
+    let member = guest(&mut client).await;
+    let mut passkey = register(&mut client, "merge@example.com").await;
+    let csrf = client.csrf().await;
+    client
+        .post_form(
+            "/api/auth/signout",
+            &[("csrfToken", &csrf), ("json", "true")],
+        )
+        .await;
+
+    // A new guest on the same browser (a cart of its own), then the passkey: merged.
+    let second = guest(&mut client).await;
+    assert_ne!(second, member);
+    let (_, body) = options(&mut client, "action=authenticate").await;
+    let data = passkey.authenticate(&body["options"], &Tweaks::default());
+    let reply = answer(&mut client, "authenticate", &data).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert_eq!(subject(&client).await.as_deref(), Some(member.as_str()));
 }

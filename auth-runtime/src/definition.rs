@@ -184,6 +184,17 @@ impl ProviderKind {
             ProviderKind::WebAuthn => "webauthn",
         }
     }
+
+    /// Where the built-in sign-in page's form for this kind posts: Credentials to
+    /// `callback/:id`, OAuth and Email start at `signin/:id`. `None`: no form (a passkey
+    /// ceremony runs in the app page's script, `next-auth/webauthn`; this page runs none).
+    pub fn form_action(self) -> Option<&'static str> {
+        match self {
+            ProviderKind::Credentials | ProviderKind::Anonymous => Some("callback"),
+            ProviderKind::OAuth | ProviderKind::Email => Some("signin"),
+            ProviderKind::WebAuthn => None,
+        }
+    }
 }
 
 /// One field of a Credentials provider's form.

@@ -93,17 +93,8 @@ pub(crate) fn signin(
         );
     }
     for provider in providers {
-        // Credentials post their fields to the callback; OAuth and Email providers start at
-        // signin/:id.
-        let action = match provider.kind {
-            crate::definition::ProviderKind::Credentials
-            | crate::definition::ProviderKind::Anonymous => "callback",
-            crate::definition::ProviderKind::OAuth | crate::definition::ProviderKind::Email => {
-                "signin"
-            }
-            // A ceremony runs in the browser's script (`next-auth/webauthn` on the app's own
-            // page); this page runs none.
-            crate::definition::ProviderKind::WebAuthn => continue,
+        let Some(action) = provider.kind.form_action() else {
+            continue;
         };
         let _ = write!(
             content,
