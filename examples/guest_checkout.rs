@@ -14,6 +14,13 @@
 //!   - **Merged** (the account already belongs to a user): the guest's cart is merged into the
 //!     user's by the rule of this shop: **quantities of the same product add up**, other lines
 //!     are moved as they are.
+//! - "Save my cart with a passkey" (the `Passkey` provider, Auth.js v5's protocol) registers a
+//!   passkey for the e-mail address typed: the guest is promoted in place (same id, same cart).
+//!   "Sign in with a passkey", or picking the passkey in the username field's autofill
+//!   (conditional mediation), signs in with it later; that guest's cart is merged as above. The
+//!   page runs the two ceremonies itself with `navigator.credentials` (what `next-auth/webauthn`
+//!   does). A passkey belongs to a host name, which browsers refuse to be an IP address: run with
+//!   `AUTH_URL=http://localhost:3000/api/auth` and open `http://localhost:3000` to use them.
 //! - With `AUTH_USER_ISSUER`, `AUTH_USER_ID` and `AUTH_USER_SECRET` set, the OpenID Connect
 //!   provider `user` ("Logged In Users"), declared `optional: true`, is offered too; its
 //!   sign-ins upgrade the guest the same way. Elsewhere it is off: absent from the providers
@@ -123,6 +130,9 @@ next_auth! {
                     .map(|name| User::with_id(name).name(name)))
             },
         },
+        /// Passkeys: a guest saves the cart with one (the guest becomes the user, same id), and
+        /// signs in with it later.
+        Passkey {},
         /// Logged-in users of the shop's identity provider, where it is configured
         /// (`AUTH_USER_ISSUER`, `AUTH_USER_ID`, `AUTH_USER_SECRET`); off elsewhere.
         Oidc { id: "user", name: "Logged In Users", optional: true },
@@ -138,9 +148,10 @@ next_auth! {
 
     jwt: |token, event| match event {
         JwtEvent::SignIn { provider: Provider::Anon, .. } => Ok(Token { guest: true, ..token }),
-        JwtEvent::SignIn { provider: Provider::Password | Provider::User, .. } => {
-            Ok(Token { guest: false, ..token })
-        }
+        JwtEvent::SignIn {
+            provider: Provider::Password | Provider::Passkey | Provider::User,
+            ..
+        } => Ok(Token { guest: false, ..token }),
         JwtEvent::Refresh | JwtEvent::Update { .. } => Ok(token),
     },
 
@@ -572,9 +583,12 @@ table{width:100%;border-collapse:collapse}td{padding:.3rem 0}td.n{text-align:rig
 <section class="card"><h2>Your cart</h2><div id="cart" data-testid="cart" data-items="{}"><p class="empty">Empty.</p></div>
 <p><button id="checkout">Check out</button></p><p id="out"></p></section>
 <section class="card" id="account"><form id="login" data-testid="sign-in"><strong>Sign in to check out</strong>
-<input name="username" placeholder="alice" autocomplete="username"><input name="password" type="password" placeholder="alice-password" autocomplete="current-password"><button>Sign in</button></form>
+<input name="username" placeholder="alice" autocomplete="username webauthn"><input name="password" type="password" placeholder="alice-password" autocomplete="current-password"><button>Sign in</button></form>
 <form id="email" data-testid="email-sign-in" hidden><strong>Or get a sign-in link</strong>
 <input name="email" type="email" placeholder="you@example.com" autocomplete="email"><button>Mail me a link</button></form>
+<div id="passkeys" hidden><p><button class="quiet" id="passkey-sign-in" data-testid="passkey-sign-in">Sign in with a passkey</button></p>
+<form id="passkey-save" data-testid="passkey-save"><strong>Save my cart with a passkey</strong>
+<input name="email" type="email" required placeholder="you@example.com" autocomplete="email"><button>Save my cart with a passkey</button></form></div>
 <p id="oidc"></p><button class="quiet" id="signout" hidden>Sign out</button></section>
 <section class="card" id="devices" data-testid="devices" hidden><h2>Your devices</h2><ul id="device-list" class="products"></ul>
 <button class="quiet" id="end-others">Sign out everywhere else</button></section>
@@ -615,10 +629,13 @@ async function refresh() {
   let session = await api('/api/auth/session');
   if (!session.user) { await signIn('anon'); session = await api('/api/auth/session'); }
   const who = document.getElementById('who');
-  who.textContent = session.isGuest ? 'Guest' : 'Signed in as ' + session.user.name;
+  who.textContent = session.isGuest ? 'Guest' : 'Signed in as ' + (session.user.name || session.user.email);
   who.dataset.session = session.isGuest ? 'guest' : 'member';
   document.getElementById('login').hidden = !session.isGuest;
   document.getElementById('signout').hidden = session.isGuest;
+  const passkeys = session.isGuest && (await offered).passkey && window.PublicKeyCredential;
+  document.getElementById('passkeys').hidden = !passkeys;
+  if (passkeys) startAutofill(); else stopAutofill();
   showDevices(!session.isGuest);
   const cart = await api('/api/cart');
   showCart(cart.items);
@@ -669,7 +686,8 @@ const products = api('/api/products').then(list => {
     document.getElementById('products').append(li);
   }
 });
-api('/api/auth/providers').then(providers => {
+const offered = api('/api/auth/providers');
+offered.then(providers => {
   document.getElementById('email').hidden = !providers.email;
   if (!providers.user) return;
   const button = document.createElement('button');
@@ -682,6 +700,62 @@ api('/api/auth/providers').then(providers => {
   };
   document.getElementById('oidc').append(button);
 });
+// Passkeys, as next-auth/webauthn's signIn('passkey') runs them (Auth.js v5's protocol): the
+// options, the browser's ceremony, the answer posted with the CSRF token. Base64url both ways;
+// the user handle is UTF-8, as @simplewebauthn/browser 9 (next-auth 5's) passes it.
+const b64 = {
+  decode: s => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/')), c => c.charCodeAt(0)),
+  encode: b => btoa(String.fromCharCode(...new Uint8Array(b))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''),
+};
+const withIds = list => list && list.map(c => ({ ...c, id: b64.decode(c.id) }));
+async function passkey(action, query = {}, request = {}) {
+  const started = await fetch('/api/auth/webauthn-options/passkey?' + new URLSearchParams({ action, ...query }));
+  if (!started.ok) throw new Error((await started.json()).error || 'no passkey options');
+  const { options } = await started.json();
+  let data;
+  if (action === 'register') {
+    const c = await navigator.credentials.create({ publicKey: { ...options, challenge: b64.decode(options.challenge),
+      user: { ...options.user, id: new TextEncoder().encode(options.user.id) }, excludeCredentials: withIds(options.excludeCredentials) || [] } });
+    data = { id: c.id, rawId: b64.encode(c.rawId), type: c.type, clientExtensionResults: c.getClientExtensionResults(),
+      response: { clientDataJSON: b64.encode(c.response.clientDataJSON), attestationObject: b64.encode(c.response.attestationObject), transports: c.response.getTransports() } };
+  } else {
+    const c = await navigator.credentials.get({ ...request, publicKey: { ...options, challenge: b64.decode(options.challenge), allowCredentials: withIds(options.allowCredentials) } });
+    data = { id: c.id, rawId: b64.encode(c.rawId), type: c.type, clientExtensionResults: c.getClientExtensionResults(),
+      response: { clientDataJSON: b64.encode(c.response.clientDataJSON), authenticatorData: b64.encode(c.response.authenticatorData), signature: b64.encode(c.response.signature) } };
+  }
+  const { url } = await signIn('passkey', { action, data: JSON.stringify(data) });
+  if (new URL(url).searchParams.get('error')) throw new Error('refused');
+}
+// Autofill: the username field offers the site's passkeys (conditional mediation) while a guest.
+let autofill = null;
+function startAutofill() {
+  if (autofill || !PublicKeyCredential.isConditionalMediationAvailable) return;
+  const controller = new AbortController();
+  const done = PublicKeyCredential.isConditionalMediationAvailable()
+    .then(available => available && !controller.signal.aborted &&
+      passkey('authenticate', {}, { mediation: 'conditional', signal: controller.signal }).then(refresh))
+    .catch(() => { if (!controller.signal.aborted) document.getElementById('out').textContent = 'Passkey sign-in failed.'; })
+    .finally(() => { if (autofill && autofill.controller === controller) autofill = null; });
+  autofill = { controller, done };
+}
+async function stopAutofill() {
+  const pending = autofill;
+  autofill = null;
+  if (pending) { pending.controller.abort(); await pending.done; }
+}
+async function withPasskey(action, query) {
+  document.getElementById('out').textContent = '';
+  await stopAutofill();
+  try { await passkey(action, query); } catch (e) {
+    document.getElementById('out').textContent = action === 'register' ? 'The passkey was not saved.' : 'Passkey sign-in failed.';
+  }
+  refresh();
+}
+document.getElementById('passkey-sign-in').onclick = () => withPasskey('authenticate');
+document.getElementById('passkey-save').onsubmit = (e) => {
+  e.preventDefault();
+  withPasskey('register', { email: new FormData(e.target).get('email') });
+};
 document.getElementById('login').onsubmit = async (e) => {
   e.preventDefault();
   const { url } = await signIn('password', Object.fromEntries(new FormData(e.target)));
