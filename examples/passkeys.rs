@@ -49,7 +49,11 @@ pub fn app(auth: Auth, client_js: Arc<str>) -> Router {
             "/passkey-client.js",
             get(move || async move {
                 let js = String::from(&*client_js);
-                ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], js).into_response()
+                (
+                    [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+                    js,
+                )
+                    .into_response()
             }),
         )
         .layer(axum::middleware::map_response(no_store))
@@ -195,8 +199,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or(3000);
     let default_file = std::env::var("PASSKEYS_DB").unwrap_or_else(|_| "passkeys.db".to_owned());
     let db = GuestDatabase::from_env(&default_file).await?;
-    let client_js = client_script()
-        .map_err(|e| format!("PASSKEY_CLIENT_JS cannot be read: {e}"))?;
+    let client_js =
+        client_script().map_err(|e| format!("PASSKEY_CLIENT_JS cannot be read: {e}"))?;
     // Users, accounts, passkeys, challenges (and database sessions) in that database.
     let mut builder = Auth::builder(()).adapter(db.adapter());
     if std::env::var_os("AUTH_URL").is_none() && std::env::var_os("NEXTAUTH_URL").is_none() {

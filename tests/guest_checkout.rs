@@ -539,7 +539,7 @@ async fn the_openid_provider_is_off_where_it_is_not_configured() {
     let mut browser = Browser::new(&app);
     let providers = browser.get("/api/auth/providers").await.body;
     let ids: Vec<&String> = providers.as_object().unwrap().keys().collect();
-    assert_eq!(ids, ["anon", "password"]);
+    assert_eq!(ids, ["anon", "passkey", "password"]);
     let csrf = browser.get("/api/auth/csrf").await.body["csrfToken"]
         .as_str()
         .unwrap()
