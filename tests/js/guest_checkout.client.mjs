@@ -29,10 +29,11 @@ const { getProviders, getSession, signIn } = await import("next-auth/react");
 const CB = new URL("/", ORIGIN).href;
 const shopper = new Map();
 
-test("the shop lists the Anonymous provider as credentials, next to the password provider", async () => {
+test("the shop lists the Anonymous provider as credentials, next to the passkey and password providers", async () => {
   const providers = await withJar(shopper, () => getProviders());
-  assert.deepEqual(Object.keys(providers), ["anon", "password"]);
+  assert.deepEqual(Object.keys(providers), ["anon", "passkey", "password"]);
   assert.equal(providers.anon.type, "credentials");
+  assert.equal(providers.passkey.type, "webauthn");
   assert.equal(providers.anon.callbackUrl, `${BASE}/callback/anon`);
 });
 
