@@ -19,6 +19,8 @@
 //! "SKIPPED: ..." and pass, except under `CI=true`, where a missing one is a failure.
 //! `tests/browser/node_modules` is installed with `npm ci` when missing or stale.
 
+#[path = "support/formats.rs"]
+mod formats;
 #[path = "support/skip.rs"]
 mod skip;
 use skip::skipped;
@@ -37,7 +39,6 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use auth_runtime::TokenFormat;
 use auth_runtime::guests::{GuestDatabase, SqliteGuestStore};
 
 fn browser_dir() -> PathBuf {
@@ -128,19 +129,6 @@ fn screenshot_dir(test: &str) -> PathBuf {
     dir
 }
 
-/// The shop's page is a NextAuth v4 client (it reads `{}` as no session): in `.ci/run`'s
-/// `AUTH_TOKEN_FORMAT=authjs-v5` pass it runs in v4's format, as `browser_checkout.rs` does.
-fn for_the_v4_client() -> TokenFormat {
-    match std::env::var("AUTH_TOKEN_FORMAT")
-        .ok()
-        .map(|name| name.parse())
-    {
-        Some(Ok(TokenFormat::AuthJsV5)) | None => TokenFormat::NextAuthV4,
-        Some(Ok(format)) => format,
-        Some(Err(error)) => panic!("AUTH_TOKEN_FORMAT: {error}"),
-    }
-}
-
 /// A listener on 127.0.0.1 and the origin the browser uses for it (`localhost`, a valid
 /// relying party id).
 async fn localhost() -> (tokio::net::TcpListener, String) {
@@ -168,7 +156,7 @@ async fn a_guest_saves_the_cart_with_a_passkey_and_signs_in_with_it_in_chromium(
     let auth = shop::auth_builder::<shop::NextAuth>(db)
         .secret("browser-passkeys-secret-0123456789abcdef")
         .url(format!("{origin}/api/auth"))
-        .token_format(for_the_v4_client())
+        .token_format(formats::for_the_v4_client())
         .build()
         .unwrap();
     let server = tokio::spawn(async move {
