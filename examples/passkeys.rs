@@ -32,6 +32,7 @@ use axum::http::header;
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 
+// ANCHOR: config
 next_auth! {
     providers: [
         /// Sign in (and up) with a passkey.
@@ -39,6 +40,7 @@ next_auth! {
     ],
     pages: { sign_in: "/" },
 }
+// ANCHOR_END: config
 
 /// The application: the page, its client script (`client_js`, see [`client_script`]) and the
 /// auth API under `/api/auth`.

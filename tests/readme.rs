@@ -39,6 +39,11 @@ fn readme_shows_the_examples_verbatim() {
             &["api"][..],
         ),
         (
+            "examples/passkeys.rs",
+            include_str!("../examples/passkeys.rs"),
+            &["config"][..],
+        ),
+        (
             "examples/third_party_token.rs",
             include_str!("../examples/third_party_token.rs"),
             &["config"][..],
