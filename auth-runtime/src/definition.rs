@@ -12,7 +12,6 @@ use serde::de::DeserializeOwned;
 use crate::body::RequestBody;
 use crate::callback::CallbackError;
 use crate::events::Event;
-pub use crate::providers::{OAuthSpec, Protocol};
 use crate::sign_in_callback::{SignInAttempt, SignInDecision};
 use crate::user::{JwtEvent, SessionUser, User};
 
@@ -356,4 +355,68 @@ impl std::str::FromStr for SessionStrategy {
             _ => Err(format!("{value:?} is neither \"jwt\" nor \"database\"")),
         }
     }
+}
+
+/// Hands `event` to the application and logs what its handler says, if anything went wrong.
+pub(crate) async fn fire_event<D: AuthDefinition>(
+    event: Event<'_, D::Provider, D::Token>,
+    state: &D::State,
+) {
+    if !D::HANDLES_EVENTS {
+        return;
+    }
+    let name = event.name();
+    if let Err(error) = D::event(event, state).await {
+        tracing::error!(event = name, %error, "an event handler failed; the response is unchanged");
+    }
+}
+
+/// How one OAuth or OpenID Connect provider is configured in `next_auth!`.
+///
+/// Fields left `None` are read at run time: `client_id` from `AUTH_<ID>_ID`, `client_secret` from
+/// `AUTH_<ID>_SECRET` and an OpenID Connect `issuer` from `AUTH_<ID>_ISSUER`, where `<ID>` is the
+/// provider id upper-cased with `-` turned into `_` (`AUTH_USER_ID` for `"user"`).
+///
+/// ```
+/// use auth_runtime::definition::{OAuthSpec, Protocol};
+///
+/// const USER: OAuthSpec = OAuthSpec {
+///     protocol: Protocol::Oidc { issuer: None },
+///     client_id: None,
+///     client_secret: None,
+///     scope: "openid profile email",
+/// };
+/// assert_eq!(auth_runtime::providers::env_variable("user", "ID"), "AUTH_USER_ID");
+/// # let _ = USER;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OAuthSpec {
+    /// Which protocol, and where the provider's endpoints are.
+    pub protocol: Protocol,
+    /// The client id registered at the provider, if written in the macro.
+    pub client_id: Option<&'static str>,
+    /// The client secret, if written in the macro (prefer the environment).
+    pub client_secret: Option<&'static str>,
+    /// The scopes asked for, space-separated.
+    pub scope: &'static str,
+}
+
+/// The protocol of an [`OAuthSpec`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// OpenID Connect: endpoints and keys come from the issuer's discovery document; the ID
+    /// token is validated (signature, issuer, audience, expiry, nonce).
+    Oidc {
+        /// The issuer URL, if written in the macro.
+        issuer: Option<&'static str>,
+    },
+    /// Plain OAuth 2.0 with explicit endpoints; the profile comes from the userinfo endpoint.
+    OAuth2 {
+        /// Where the browser is sent to sign in.
+        authorization_url: &'static str,
+        /// Where the code is exchanged for tokens.
+        token_url: &'static str,
+        /// Where the profile is read with the access token.
+        userinfo_url: &'static str,
+    },
 }

@@ -122,17 +122,3 @@ impl<P, T> Event<'_, P, T> {
         }
     }
 }
-
-/// Hands `event` to the application and logs what its handler says, if anything went wrong.
-pub(crate) async fn fire<D: crate::definition::AuthDefinition>(
-    event: Event<'_, D::Provider, D::Token>,
-    state: &D::State,
-) {
-    if !D::HANDLES_EVENTS {
-        return;
-    }
-    let name = event.name();
-    if let Err(error) = D::event(event, state).await {
-        tracing::error!(event = name, %error, "an event handler failed; the response is unchanged");
-    }
-}

@@ -81,6 +81,17 @@ impl SessionError {
         }
     }
 
+    /// The `outcome` label of `auth_session_reads_total` (see [`telemetry`](crate::telemetry)).
+    fn read_outcome(self) -> &'static str {
+        match self {
+            SessionError::Missing => "missing",
+            SessionError::Invalid => "invalid",
+            SessionError::Expired => "expired",
+            SessionError::Revoked => "revoked",
+            SessionError::Unavailable => "unavailable",
+        }
+    }
+
     /// Whether the request's session cookies should be cleared (the session will never work).
     pub(crate) fn ends_session(self) -> bool {
         matches!(
@@ -285,7 +296,10 @@ impl<D: AuthDefinition> Sessions<D> {
         headers: Option<&http::HeaderMap>,
     ) -> Result<Verified<D::Token>, SessionError> {
         let result = self.first_verified(settings, cookies, headers).await;
-        crate::telemetry::session_read(result.as_ref().map(|_| ()).map_err(|e| *e));
+        crate::telemetry::session_read(match &result {
+            Ok(_) => "ok",
+            Err(error) => error.read_outcome(),
+        });
         result
     }
 
@@ -496,7 +510,7 @@ impl<D: AuthDefinition> Sessions<D> {
         };
         let session = build_session::<D>(state, user, &token, expires_at).await;
         let read = crate::events::Session { token: &token };
-        crate::events::fire::<D>(crate::events::Event::Session(read), state).await;
+        crate::definition::fire_event::<D>(crate::events::Event::Session(read), state).await;
         Ok(Refreshed {
             session,
             cookies: set,

@@ -4,14 +4,13 @@
 use crate::body::RequestBody;
 use crate::callback::CallbackError;
 use crate::cookies::RequestCookies;
-use crate::definition::{AuthDefinition, ProviderId, TokenClaims};
+use crate::definition::{AuthDefinition, ProviderId, TokenClaims, fire_event};
 use crate::events::{self, Event};
 use crate::settings::Settings;
 use crate::sign_in_callback::{SignInAttempt, SignInDecision};
 use crate::user::{Account, GuestUpgrade, JwtEvent, Profile, User};
 
 use super::{Sessions, Verified};
-use crate::events::fire;
 
 /// A sign-in the provider accepted, on its way to a session.
 pub(crate) struct SignIn<D: AuthDefinition> {
@@ -136,7 +135,7 @@ impl<D: AuthDefinition> Sessions<D> {
         let provider = sign_in.provider.id();
         if sign_in.created_guest {
             let guest_id = &sign_in.user.id;
-            fire::<D>(
+            fire_event::<D>(
                 Event::GuestCreated(events::GuestCreated { guest_id }),
                 state,
             )
@@ -243,19 +242,19 @@ impl<D: AuthDefinition> Sessions<D> {
         );
         let mut is_new_user = made_user;
         if let Some(upgrade) = &upgrade {
-            fire::<D>(
+            fire_event::<D>(
                 Event::GuestUpgraded(events::GuestUpgraded { upgrade }),
                 state,
             )
             .await;
             if let GuestUpgrade::Promoted { user_id } = upgrade {
                 is_new_user = true;
-                fire::<D>(Event::CreateUser(events::CreateUser { user_id }), state).await;
+                fire_event::<D>(Event::CreateUser(events::CreateUser { user_id }), state).await;
                 let link = events::LinkAccount {
                     user_id,
                     account: &account,
                 };
-                fire::<D>(Event::LinkAccount(link), state).await;
+                fire_event::<D>(Event::LinkAccount(link), state).await;
             }
         }
         // Database sessions belong to a user row: the account's, made on its first sign-in.
@@ -303,7 +302,7 @@ impl<D: AuthDefinition> Sessions<D> {
                 is_new_user,
                 as_guest,
             };
-            fire::<D>(Event::SignIn(signed_in), state).await;
+            fire_event::<D>(Event::SignIn(signed_in), state).await;
         }
         Ok(SignedIn {
             cookies,

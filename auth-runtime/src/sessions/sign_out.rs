@@ -1,12 +1,11 @@
 //! How a sign-out ends a browser's session: its cookies cleared, the application told.
 
 use crate::cookies::{self, RequestCookies};
-use crate::definition::AuthDefinition;
+use crate::definition::{AuthDefinition, fire_event};
 use crate::events::{self, Event};
 use crate::settings::Settings;
 
 use super::Sessions;
-use crate::events::fire;
 
 impl<D: AuthDefinition> Sessions<D> {
     /// Signs the browser out: a database session's row is deleted, the `sign_out` event gets
@@ -29,7 +28,7 @@ impl<D: AuthDefinition> Sessions<D> {
                 tracing::warn!(%error, "could not delete the database session at sign-out");
             }
             let token = verified.as_ref().map(|v| &v.claims);
-            fire::<D>(Event::SignOut(events::SignOut { token }), state).await;
+            fire_event::<D>(Event::SignOut(events::SignOut { token }), state).await;
         }
         let name = &settings.cookies.session_token;
         let present = cookies.chunk_names(name);

@@ -190,7 +190,7 @@ impl Email {
             UserChange::None => None,
         };
         if let Some(event) = event {
-            crate::events::fire::<D>(event, request.state).await;
+            crate::definition::fire_event::<D>(event, request.state).await;
         }
         let mut accepted = Accepted::new(user, Account::new(info.id, "email", address.clone()));
         accepted.made_user = matches!(change, UserChange::Created);

@@ -15,7 +15,8 @@ use openidconnect::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::registry::FlowError;
+use super::error::FlowError;
+use super::plain::Started;
 use crate::user::{Account, Profile};
 
 /// Every claim beyond the standard ones, kept so the profile's `raw` is complete.
@@ -80,14 +81,6 @@ pub(crate) fn client(
         Some(ClientSecret::new(client_secret.to_owned())),
     )
     .set_redirect_uri(redirect)
-}
-
-/// What the browser is sent to, and the checks to keep until it comes back.
-pub(crate) struct Started {
-    pub url: url::Url,
-    pub state: String,
-    pub verifier: String,
-    pub nonce: Option<String>,
 }
 
 /// The authorization URL: `response_type=code`, the scopes, `state`, `nonce` and an S256 PKCE

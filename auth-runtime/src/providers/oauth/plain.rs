@@ -8,8 +8,7 @@ use oauth2::{
     TokenResponse, TokenUrl,
 };
 
-use super::oidc::Started;
-use super::registry::FlowError;
+use super::error::FlowError;
 use crate::user::{Account, Profile};
 
 /// A client with its authorization and token endpoints set.
@@ -18,6 +17,15 @@ pub(crate) type OAuth2Client =
 
 /// The largest userinfo body read.
 const MAX_USERINFO_BYTES: usize = 256 * 1024;
+
+/// What the browser is sent to, and the checks to keep until it comes back (the OpenID flow's
+/// too; only it has a nonce).
+pub(crate) struct Started {
+    pub url: url::Url,
+    pub state: String,
+    pub verifier: String,
+    pub nonce: Option<String>,
+}
 
 pub(crate) fn client(
     authorization_url: &str,

@@ -10,105 +10,14 @@ use std::cell::RefCell;
 use std::future::Future;
 use std::sync::Arc;
 
-use oauth2::{ErrorResponse, HttpClientError, RefreshToken, RequestTokenError, TokenResponse};
-
+use super::error::{RefreshError, RefreshUnavailable};
+use super::grant::RefreshedTokens;
 use super::registry::OAuthClients;
 
 /// The error NextAuth's guide puts in the token, and so in the session, when the access token
 /// could not be refreshed: `error: "RefreshAccessTokenError"`. The client then signs the user in
 /// again (`if (session.error === "RefreshAccessTokenError") signIn()`).
 pub const REFRESH_ACCESS_TOKEN_ERROR: &str = "RefreshAccessTokenError";
-
-/// The longest OAuth error code kept from a provider's refusal.
-const MAX_ERROR_CODE: usize = 64;
-/// The longest `error_description` kept from a provider's refusal.
-const MAX_ERROR_DESCRIPTION: usize = 200;
-
-/// What the provider's token endpoint answered to a refresh grant.
-///
-/// Its `Debug` shows no token.
-#[derive(Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct RefreshedTokens {
-    /// The new access token.
-    pub access_token: String,
-    /// When the new access token expires, in seconds since the Unix epoch (`now + expires_in`);
-    /// `None` when the provider did not say.
-    pub expires_at: Option<i64>,
-    /// The refresh token to use next time: the rotated one when the provider sent one, else the
-    /// one that was used (a provider that does not rotate sends none).
-    pub refresh_token: String,
-    /// The scopes granted, space-separated, when the provider said.
-    pub scope: Option<String>,
-}
-
-impl std::fmt::Debug for RefreshedTokens {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RefreshedTokens")
-            .field("access_token", &"[redacted]")
-            .field("expires_at", &self.expires_at)
-            .field("refresh_token", &"[redacted]")
-            .field("scope", &self.scope)
-            .finish()
-    }
-}
-
-/// Why a refresh was not even attempted (see [`RefreshError::Unavailable`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum RefreshUnavailable {
-    /// [`refresh_access_token`] was called outside a `jwt` callback run by the engine (only
-    /// there are the provider's settings in reach).
-    #[error("called outside a jwt callback run by the engine")]
-    OutsideJwtCallback,
-    /// No OAuth or OpenID Connect provider has this id.
-    #[error("no OAuth provider with this id")]
-    UnknownProvider,
-    /// The provider's discovery document advertises no token endpoint.
-    #[error("the provider has no token endpoint")]
-    NoTokenEndpoint,
-    /// The refresh token given was empty (the sign-in returned none: ask for `offline_access`,
-    /// or the provider's equivalent).
-    #[error("there is no refresh token")]
-    NoRefreshToken,
-}
-
-/// Why an access token could not be refreshed. The messages carry no token and no secret.
-///
-/// Whatever the variant, NextAuth's convention is to keep the token and set
-/// `error: "RefreshAccessTokenError"` ([`REFRESH_ACCESS_TOKEN_ERROR`]) in it, so that the
-/// session tells the client to sign in again.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum RefreshError {
-    /// Nothing was sent: see [`RefreshUnavailable`].
-    #[error("cannot refresh the access token: {0}")]
-    Unavailable(#[from] RefreshUnavailable),
-    /// The provider refused the refresh grant: `error` is its OAuth error code
-    /// (`invalid_grant` for a refresh token that expired, was revoked or was already used).
-    #[error("the provider refused to refresh the access token: {error}")]
-    Refused {
-        /// The OAuth error code (RFC 6749 section 5.2), at most 64 printable characters.
-        error: String,
-        /// The provider's `error_description`, at most 200 printable characters.
-        description: Option<String>,
-    },
-    /// The provider could not be reached, did not answer in time (the engine's
-    /// [`oauth_timeout`](crate::AuthBuilder::oauth_timeout)), or answered something that is not
-    /// a token response.
-    #[error("the refresh request failed: {0}")]
-    Transport(String),
-}
-
-impl RefreshError {
-    /// The OAuth error code of a [`RefreshError::Refused`] (`invalid_grant`, ...).
-    pub fn oauth_error(&self) -> Option<&str> {
-        match self {
-            RefreshError::Refused { error, .. } => Some(error),
-            _ => None,
-        }
-    }
-}
 
 /// Refreshes an expired access token with the OAuth 2.0 refresh grant: a
 /// `grant_type=refresh_token` request to the token endpoint of provider `provider_id` (an `Oidc`
@@ -268,93 +177,6 @@ pub(crate) async fn with_oauth_clients<F: Future>(
         future.as_mut().poll(cx)
     })
     .await
-}
-
-/// The refreshed tokens of a token response; `used` is kept when no refresh token came back.
-pub(crate) fn refreshed<R: TokenResponse>(tokens: &R, used: &str, now: i64) -> RefreshedTokens {
-    RefreshedTokens {
-        access_token: tokens.access_token().secret().clone(),
-        expires_at: super::plain::expires_at(tokens, now),
-        refresh_token: tokens
-            .refresh_token()
-            .map(|t| t.secret())
-            .filter(|t| !t.is_empty())
-            .map_or_else(|| used.to_owned(), Clone::clone),
-        scope: super::plain::granted_scope(tokens),
-    }
-}
-
-/// The refresh token to send; an empty one is refused before anything is sent.
-pub(crate) fn refresh_token(value: &str) -> Result<RefreshToken, RefreshError> {
-    match value.trim() {
-        "" => Err(RefreshUnavailable::NoRefreshToken.into()),
-        value => Ok(RefreshToken::new(value.to_owned())),
-    }
-}
-
-/// A failed refresh grant as a [`RefreshError`]; nothing of the response body is kept but the
-/// error code and description of a refusal.
-pub(crate) fn refresh_error<T>(
-    error: RequestTokenError<HttpClientError<reqwest::Error>, T>,
-) -> RefreshError
-where
-    T: ErrorResponse + 'static,
-{
-    match error {
-        RequestTokenError::ServerResponse(response) => {
-            refusal(&serde_json::to_value(&response).unwrap_or_default())
-                .unwrap_or_else(|| refused("unknown", None))
-        }
-        RequestTokenError::Request(error) => RefreshError::Transport(describe_http(error)),
-        // Some providers (GitHub) answer a refusal with 200 and `{"error": ...}`.
-        RequestTokenError::Parse(_, body) => serde_json::from_slice(&body)
-            .ok()
-            .and_then(|json| refusal(&json))
-            .unwrap_or_else(|| {
-                RefreshError::Transport("the token response does not parse".to_owned())
-            }),
-        RequestTokenError::Other(message) => RefreshError::Transport(printable(&message, 200)),
-    }
-}
-
-/// The refusal an OAuth error response (`{"error", "error_description"}`) says, if it says one.
-fn refusal(json: &serde_json::Value) -> Option<RefreshError> {
-    let field = |name: &str| {
-        json.get(name)
-            .and_then(serde_json::Value::as_str)
-            .filter(|value| !value.trim().is_empty())
-    };
-    Some(refused(field("error")?, field("error_description")))
-}
-
-fn refused(error: &str, description: Option<&str>) -> RefreshError {
-    RefreshError::Refused {
-        error: printable(error, MAX_ERROR_CODE),
-        description: description.map(|d| printable(d, MAX_ERROR_DESCRIPTION)),
-    }
-}
-
-fn describe_http(error: HttpClientError<reqwest::Error>) -> String {
-    match error {
-        HttpClientError::Reqwest(error) if error.is_timeout() => {
-            "the token endpoint did not answer in time".to_owned()
-        }
-        HttpClientError::Reqwest(error) if error.is_connect() => {
-            "could not connect to the token endpoint".to_owned()
-        }
-        HttpClientError::Reqwest(error) => {
-            printable(&crate::providers::http_client::describe(*error), 300)
-        }
-        HttpClientError::Http(error) => format!("the token request could not be built: {error}"),
-        HttpClientError::Io(error) => format!("the token request failed: {error}"),
-        HttpClientError::Other(message) => printable(&message, 200),
-        _ => "the token request failed".to_owned(),
-    }
-}
-
-/// At most `max` characters of `text`, control characters dropped.
-fn printable(text: &str, max: usize) -> String {
-    text.chars().filter(|c| !c.is_control()).take(max).collect()
 }
 
 #[cfg(test)]

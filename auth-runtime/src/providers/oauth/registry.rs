@@ -7,59 +7,19 @@ use std::time::{Duration, Instant};
 use openidconnect::core::CoreProviderMetadata;
 use openidconnect::{IssuerUrl, RedirectUrl};
 
-use super::check_cookies::{Check, CheckCookies, CheckError, same_secret};
-use super::refresh::{self, RefreshError, RefreshUnavailable, RefreshedTokens};
+use super::check_cookies::{Check, CheckCookies, same_secret};
+use super::error::{FlowError, RefreshError, RefreshUnavailable};
+use super::grant::{self, RefreshedTokens};
 use super::{oidc, plain as oauth};
 use crate::base_url::BaseUrl;
 use crate::cookies::RequestCookies;
 use crate::definition::{ProviderInfo, ProviderKind};
 use crate::error::ConfigError;
 use crate::providers::{OAuthSpec, Overrides, Protocol, env_variable, http_client};
-use crate::user::{Account, Profile, ProfileError};
+use crate::user::{Account, Profile};
 
 /// Discovery documents (and their keys) are refreshed this often.
 const DISCOVERY_TTL: Duration = Duration::from_secs(60 * 60);
-
-/// Why an OAuth sign-in failed. Messages never carry a token, a code or a secret.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum FlowError {
-    #[error("no OAuth provider with this id")]
-    UnknownProvider,
-    #[error("OpenID discovery failed: {0}")]
-    Discovery(String),
-    #[error("the provider's configuration is unusable: {0}")]
-    Configuration(String),
-    #[error("the user denied access at the provider")]
-    Denied,
-    #[error("the provider returned the error {0:?}")]
-    Provider(String),
-    #[error(transparent)]
-    Check(#[from] CheckError),
-    #[error("the state returned by the provider does not match the state cookie")]
-    StateMismatch,
-    #[error("the callback has no authorization code")]
-    MissingCode,
-    #[error("{0}")]
-    Token(String),
-    #[error("ID token rejected: {0}")]
-    IdToken(String),
-    #[error("userinfo failed: {0}")]
-    UserInfo(String),
-    #[error(transparent)]
-    Profile(#[from] ProfileError),
-}
-
-impl FlowError {
-    /// The NextAuth error code the browser is redirected with.
-    pub(crate) fn code(&self, signing_in: bool) -> &'static str {
-        match self {
-            FlowError::Denied => "AccessDenied",
-            FlowError::Provider(_) => "Callback",
-            FlowError::Discovery(_) | FlowError::Configuration(_) if signing_in => "OAuthSignin",
-            _ => "OAuthCallback",
-        }
-    }
-}
 
 /// The browser's next stop, and the check cookies to set.
 pub(crate) struct Authorization {
@@ -292,7 +252,7 @@ impl OAuthClients {
         let provider = self
             .get(id)
             .map_err(|_| RefreshUnavailable::UnknownProvider)?;
-        let token = refresh::refresh_token(refresh_token)?;
+        let token = grant::refresh_token(refresh_token)?;
         match &provider.endpoint {
             Endpoint::Oidc { .. } => {
                 let client = self
@@ -310,16 +270,16 @@ impl OAuthClients {
                 let tokens = request
                     .request_async(&self.http)
                     .await
-                    .map_err(refresh::refresh_error)?;
-                Ok(refresh::refreshed(&tokens, refresh_token.trim(), now))
+                    .map_err(grant::refresh_error)?;
+                Ok(grant::refreshed(&tokens, refresh_token.trim(), now))
             }
             Endpoint::OAuth2 { client, .. } => {
                 let tokens = client
                     .exchange_refresh_token(&token)
                     .request_async(&self.http)
                     .await
-                    .map_err(refresh::refresh_error)?;
-                Ok(refresh::refreshed(&tokens, refresh_token.trim(), now))
+                    .map_err(grant::refresh_error)?;
+                Ok(grant::refreshed(&tokens, refresh_token.trim(), now))
             }
         }
     }
