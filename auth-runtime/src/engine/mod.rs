@@ -130,7 +130,7 @@ impl<D: AuthDefinition> Auth<D> {
     ) -> Result<CurrentSession<D>, SessionError> {
         let core = &self.core;
         core.sessions
-            .current(&core.state, &core.settings, headers)
+            .read_with_callbacks(&core.state, &core.settings, headers)
             .await
     }
 
@@ -139,7 +139,7 @@ impl<D: AuthDefinition> Auth<D> {
     pub async fn token(&self, headers: &http::HeaderMap) -> Result<D::Token, SessionError> {
         let core = &self.core;
         core.sessions
-            .read_headers(&core.settings, headers)
+            .verify_headers(&core.settings, headers)
             .await
             .map(|verified| verified.claims)
     }

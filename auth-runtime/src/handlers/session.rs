@@ -39,7 +39,7 @@ async fn respond<D: AuthDefinition>(
     let settings = &core.settings;
     let refreshed = core
         .sessions
-        .refresh(&core.state, settings, cookies, event, always_renew)
+        .read_for_client(&core.state, settings, cookies, event, always_renew)
         .await;
     crate::debug::step!(
         settings,

@@ -70,7 +70,7 @@ impl<D: AuthDefinition> Sessions<D> {
         if self.database().is_none() {
             return Err(DeviceError::NotStored);
         }
-        let verified = self.read_headers(settings, headers).await?;
+        let verified = self.verify_headers(settings, headers).await?;
         verified.stored.ok_or(DeviceError::NotStored)
     }
 

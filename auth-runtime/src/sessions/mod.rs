@@ -1,11 +1,15 @@
 //! The session layer: every sign-in ends here and every session read starts here, whatever the
 //! provider and the token format.
 //!
-//! [`Sessions::verify`] reads a session token from a request (cookies, or an
+//! [`Sessions::verify_request`] reads a session token from a request (cookies, or an
 //! `Authorization: Bearer` header for APIs) and gives one answer for each situation (see
 //! [`SessionError`]); [`Sessions::issue`] writes one, stamping everything a token must carry
 //! (expiry, `jti`, session version, guest id) in one place, so no path can skip the version
 //! stamp. The handlers, the `Auth` readers and the axum extractors all go through here.
+//!
+//! The readers are named for what they run: `verify_*` only verifies (token, expiry, session
+//! version, guest still a guest) and runs none of the application's callbacks; `read_*` verifies,
+//! then runs the `jwt` and `session` callbacks.
 
 pub(crate) mod codec;
 #[cfg(feature = "sqlx-store")]
@@ -175,7 +179,7 @@ where
 }
 
 /// What a session read gives back to `GET /session` and `POST /session`.
-pub(crate) struct Refreshed<S> {
+pub(crate) struct ClientSession<S> {
     /// The session JSON.
     pub session: S,
     /// The renewed session cookies, when the token was re-issued.
@@ -272,7 +276,7 @@ impl<D: AuthDefinition> Sessions<D> {
     /// The session tokens a request carries, in the order to try them: the session cookies
     /// ([`RequestCookies::session_candidates`]), else an `Authorization: Bearer` header
     /// (percent-decoded, as next-auth's `getToken` reads it).
-    pub fn credentials<'c>(
+    pub fn request_tokens<'c>(
         settings: &Settings,
         cookies: &RequestCookies<'c>,
         headers: Option<&http::HeaderMap>,
@@ -287,8 +291,9 @@ impl<D: AuthDefinition> Sessions<D> {
         }
     }
 
-    /// The session of a request: the first of its tokens that verifies. A store that cannot
-    /// answer ends the search; otherwise the first token's error is the answer.
+    /// Only verifies, runs no callback: the session of a request (cookies, else a Bearer header
+    /// when `headers` are given) is the first of its tokens that verifies. A store that cannot
+    /// answer ends the search; otherwise the first token's error is the answer. Counts the read.
     pub async fn verify_request(
         &self,
         settings: &Settings,
@@ -310,8 +315,8 @@ impl<D: AuthDefinition> Sessions<D> {
         headers: Option<&http::HeaderMap>,
     ) -> Result<Verified<D::Token>, SessionError> {
         let mut first_error = None;
-        for token in Self::credentials(settings, cookies, headers)? {
-            match self.verify(&token).await {
+        for token in Self::request_tokens(settings, cookies, headers)? {
+            match self.verify_token(&token).await {
                 Ok(verified) => return Ok(verified),
                 Err(SessionError::Unavailable) => return Err(SessionError::Unavailable),
                 Err(error) => {
@@ -322,9 +327,10 @@ impl<D: AuthDefinition> Sessions<D> {
         Err(first_error.unwrap_or(SessionError::Missing))
     }
 
-    /// Opens `token` and checks it: its claims, its session version (a token without one is
-    /// version 0 of its subject), and for a guest's session that the guest is still a guest.
-    pub async fn verify(&self, token: &str) -> Result<Verified<D::Token>, SessionError> {
+    /// Only verifies, runs no callback: opens one `token` and checks its claims, its session
+    /// version (a token without one is version 0 of its subject), and for a guest's session that
+    /// the guest is still a guest.
+    pub async fn verify_token(&self, token: &str) -> Result<Verified<D::Token>, SessionError> {
         #[cfg(feature = "sqlx-store")]
         if let Some(database) = &self.database {
             return self.verify_stored(database, token).await;
@@ -465,17 +471,17 @@ impl<D: AuthDefinition> Sessions<D> {
         Ok(session_cookies(settings, &jwt, expires_at, present))
     }
 
-    /// `GET /session` and `POST /session`: verifies the session, runs the `jwt` callback with
-    /// `event` and the `session` callback, and renews the token when due (older than
-    /// `update_age`, under a rotated-out secret, changed by the callback, or `always_renew`).
-    pub async fn refresh(
+    /// Runs the callbacks: `GET /session` and `POST /session` verify the session, run the `jwt`
+    /// callback with `event` and the `session` callback, and renew the token when due (older
+    /// than `update_age`, under a rotated-out secret, changed by the callback, or `always_renew`).
+    pub async fn read_for_client(
         &self,
         state: &D::State,
         settings: &Settings,
         cookies: &RequestCookies<'_>,
         event: JwtEvent<D::Provider, D::Token>,
         always_renew: bool,
-    ) -> Result<Refreshed<D::Session>, SessionError> {
+    ) -> Result<ClientSession<D::Session>, SessionError> {
         let verified = self.verify_request(settings, cookies, None).await?;
         let now = clock::now();
         let issued_at = verified.claims.issued_at().unwrap_or(i64::MIN / 2);
@@ -511,7 +517,7 @@ impl<D: AuthDefinition> Sessions<D> {
         let session = build_session::<D>(state, user, &token, expires_at).await;
         let read = crate::events::Session { token: &token };
         crate::definition::fire_event::<D>(crate::events::Event::Session(read), state).await;
-        Ok(Refreshed {
+        Ok(ClientSession {
             session,
             cookies: set,
         })
@@ -565,15 +571,15 @@ impl<D: AuthDefinition> Sessions<D> {
         ))
     }
 
-    /// The session of a request as an application handler sees it: verified, callbacks run,
-    /// nothing written back.
-    pub async fn current(
+    /// Runs the callbacks: the session of a request's headers as an application handler sees
+    /// it, verified, then the `jwt` and `session` callbacks run; nothing is written back.
+    pub async fn read_with_callbacks(
         &self,
         state: &D::State,
         settings: &Settings,
         headers: &http::HeaderMap,
     ) -> Result<CurrentSession<D>, SessionError> {
-        let verified = self.read_headers(settings, headers).await?;
+        let verified = self.verify_headers(settings, headers).await?;
         let user = user_of(&verified);
         let token = self
             .run_jwt(state, verified.claims, JwtEvent::Refresh)
@@ -587,8 +593,9 @@ impl<D: AuthDefinition> Sessions<D> {
         })
     }
 
-    /// The verified session of a request's headers (cookies, then a Bearer token).
-    pub async fn read_headers(
+    /// Only verifies, runs no callback: the session of a request's headers (cookies, then a
+    /// Bearer token).
+    pub async fn verify_headers(
         &self,
         settings: &Settings,
         headers: &http::HeaderMap,

@@ -142,7 +142,9 @@ impl<D: AuthDefinition> Sessions<D> {
             .await;
         }
         let present = cookies.chunk_names(&settings.cookies.session_token);
-        let result = self.end(state, settings, sign_in, &present).await;
+        let result = self
+            .complete_sign_in(state, settings, sign_in, &present)
+            .await;
         match &result {
             Ok(_) => {
                 crate::telemetry::sign_in(provider, "ok");
@@ -153,7 +155,9 @@ impl<D: AuthDefinition> Sessions<D> {
         result
     }
 
-    async fn end(
+    /// What [`Sessions::sign_in`] does between counting and logging: the guest upgrade, the
+    /// `sign_in` and `jwt` callbacks, the events, and the session issued.
+    async fn complete_sign_in(
         &self,
         state: &D::State,
         settings: &Settings,
