@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use crate::definition::AuthDefinition;
 use crate::error::ConfigError;
-use crate::handlers;
 use crate::session_version::SessionVersions;
 use crate::sessions::codec::ClaimRules;
 use crate::sessions::{SessionCodec, Sessions};
@@ -489,7 +488,8 @@ impl<D: AuthDefinition> AuthBuilder<D> {
             },
             env,
         )?;
-        let providers_json = handlers::providers_json(enabled.providers(), &settings.base);
+        let providers_json =
+            crate::protocol::reply::providers_json(enabled.providers(), &settings.base);
         #[cfg(feature = "oauth")]
         let oauth = Arc::new(crate::providers::OAuthClients::build(
             enabled.providers(),

@@ -2,7 +2,7 @@
 //! out) and reads sessions for application handlers; [`AuthBuilder`] makes one.
 
 mod builder;
-mod core;
+pub(crate) mod core;
 
 use std::sync::Arc;
 

@@ -6,14 +6,12 @@ mod session;
 mod sign_in;
 mod signout;
 
-use bytes::Bytes;
 use http::{Method, StatusCode};
 
-use crate::base_url::BaseUrl;
 use crate::body::RequestBody;
 use crate::cookies::RequestCookies;
 use crate::definition::{AuthDefinition, ProviderId, ProviderInfo};
-use crate::engine::Core;
+use crate::engine::core::Core;
 use crate::log_budget::{LogBudget, Verdict, sanitized};
 use crate::protocol::reply::Reply;
 use crate::protocol::request::RequestContext;
@@ -96,24 +94,6 @@ pub(crate) async fn dispatch<D: AuthDefinition>(
         Action::Providers => Reply::json(StatusCode::OK, core.providers_json.clone()),
         Action::Log => log(context.body, &core.client_log),
     }
-}
-
-/// The body of `GET /providers`: `{ id: { id, name, type, signinUrl, callbackUrl } }`.
-pub(crate) fn providers_json(providers: &[ProviderInfo], base: &BaseUrl) -> Bytes {
-    let map: serde_json::Map<String, serde_json::Value> = providers
-        .iter()
-        .map(|p| {
-            let value = serde_json::json!({
-                "id": p.id,
-                "name": p.name,
-                "type": p.kind.as_str(),
-                "signinUrl": base.endpoint(&format!("signin/{}", p.id)),
-                "callbackUrl": base.endpoint(&format!("callback/{}", p.id)),
-            });
-            (p.id.to_owned(), value)
-        })
-        .collect();
-    Bytes::from(serde_json::to_vec(&map).unwrap_or_else(|_| b"{}".to_vec()))
 }
 
 /// `POST /_log`: the browser client's error beacon, answered empty. Anyone can call it, so what

@@ -183,3 +183,24 @@ impl Refusal {
         reply
     }
 }
+
+/// The body of `GET /providers`: `{ id: { id, name, type, signinUrl, callbackUrl } }`.
+pub(crate) fn providers_json(
+    providers: &[crate::definition::ProviderInfo],
+    base: &crate::base_url::BaseUrl,
+) -> Bytes {
+    let map: serde_json::Map<String, serde_json::Value> = providers
+        .iter()
+        .map(|p| {
+            let value = serde_json::json!({
+                "id": p.id,
+                "name": p.name,
+                "type": p.kind.as_str(),
+                "signinUrl": base.endpoint(&format!("signin/{}", p.id)),
+                "callbackUrl": base.endpoint(&format!("callback/{}", p.id)),
+            });
+            (p.id.to_owned(), value)
+        })
+        .collect();
+    Bytes::from(serde_json::to_vec(&map).unwrap_or_else(|_| b"{}".to_vec()))
+}
