@@ -35,22 +35,6 @@ impl Refusal {
     }
 }
 
-impl From<crate::attempts::Refused> for Refusal {
-    /// The answer to an attempt the limits refused: 429 with `Retry-After`, or the CAPTCHA's
-    /// code (400 `CaptchaRequired`, 403 `CaptchaInvalid`, 503 `CaptchaUnavailable`).
-    fn from(refused: crate::attempts::Refused) -> Self {
-        match refused {
-            crate::attempts::Refused::Limited(retry_after) => Refusal::rate_limited(retry_after),
-            #[cfg(feature = "captcha")]
-            crate::attempts::Refused::Captcha(refusal) => Refusal {
-                code: refusal.code(),
-                status: refusal.status(),
-                retry_after: None,
-            },
-        }
-    }
-}
-
 #[cfg(feature = "guests")]
 impl Refusal {
     /// The refusal for a callback that failed with the guest store's own error (a hand-written

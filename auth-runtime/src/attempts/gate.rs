@@ -93,6 +93,22 @@ impl Gate {
     }
 }
 
+impl From<Refused> for crate::refusal::Refusal {
+    /// The answer to an attempt the limits refused: 429 with `Retry-After`, or the CAPTCHA's
+    /// code (400 `CaptchaRequired`, 403 `CaptchaInvalid`, 503 `CaptchaUnavailable`).
+    fn from(refused: Refused) -> Self {
+        match refused {
+            Refused::Limited(retry_after) => crate::refusal::Refusal::rate_limited(retry_after),
+            #[cfg(feature = "captcha")]
+            Refused::Captcha(refusal) => crate::refusal::Refusal {
+                code: refusal.code(),
+                status: refusal.status(),
+                retry_after: None,
+            },
+        }
+    }
+}
+
 #[cfg(all(test, feature = "captcha"))]
 mod tests {
     use super::*;

@@ -2,7 +2,6 @@
 //! out) and reads sessions for application handlers; [`AuthBuilder`] makes one.
 
 mod builder;
-pub(crate) mod core;
 
 use std::sync::Arc;
 
@@ -11,12 +10,12 @@ use http::{Method, Request, Response, StatusCode};
 
 pub use builder::AuthBuilder;
 
-pub(crate) use self::core::Core;
 use crate::body::RequestBody;
 use crate::cookies::{CookieError, RequestCookies};
 use crate::definition::AuthDefinition;
 use crate::error::{ConfigError, RequestError};
 use crate::handlers;
+pub(crate) use crate::handlers::core::Core;
 use crate::protocol::flavour::Flavour;
 use crate::protocol::reply::{Reply, bad_request};
 use crate::protocol::request::{ClientAddr, RequestContext, parse_body};

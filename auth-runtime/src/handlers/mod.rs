@@ -1,6 +1,7 @@
 //! One thin handler per endpoint of the REST API: parse what the request says, call the session
 //! layer, write the reply.
 
+pub(crate) mod core;
 mod pages;
 mod session;
 mod sign_in;
@@ -11,7 +12,7 @@ use http::{Method, StatusCode};
 use crate::body::RequestBody;
 use crate::cookies::RequestCookies;
 use crate::definition::{AuthDefinition, ProviderId, ProviderInfo};
-use crate::engine::core::Core;
+use crate::handlers::core::Core;
 use crate::log_budget::{LogBudget, Verdict, sanitized};
 use crate::protocol::reply::Reply;
 use crate::protocol::request::RequestContext;

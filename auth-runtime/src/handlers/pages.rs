@@ -3,7 +3,7 @@
 use http::StatusCode;
 
 use crate::definition::AuthDefinition;
-use crate::engine::core::Core;
+use crate::handlers::core::Core;
 use crate::protocol::pages;
 use crate::protocol::reply::Reply;
 use crate::protocol::request::RequestContext;

@@ -4,7 +4,7 @@ use http::StatusCode;
 
 use crate::cookies::{self, RequestCookies};
 use crate::definition::AuthDefinition;
-use crate::engine::core::Core;
+use crate::handlers::core::Core;
 use crate::protocol::reply::Reply;
 use crate::protocol::request::RequestContext;
 use crate::sessions::SessionError;

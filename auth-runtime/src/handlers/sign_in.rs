@@ -10,7 +10,7 @@ use crate::base_url::BaseUrl;
 use crate::callback::CallbackError;
 use crate::cookies::RequestCookies;
 use crate::definition::{AuthDefinition, ProviderInfo, TokenClaims};
-use crate::engine::core::Core;
+use crate::handlers::core::Core;
 use crate::protocol::reply::{Reply, error_url};
 use crate::protocol::request::RequestContext;
 use crate::providers::method::{

@@ -5,7 +5,7 @@ use http::StatusCode;
 
 use crate::cookies::RequestCookies;
 use crate::definition::AuthDefinition;
-use crate::engine::core::Core;
+use crate::handlers::core::Core;
 use crate::protocol::reply::Reply;
 use crate::protocol::request::{RequestContext, fresh_csrf_cookie};
 

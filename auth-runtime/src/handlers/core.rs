@@ -1,4 +1,5 @@
-//! What every handler reads: one engine's parts, built once by the builder.
+//! What every handler reads: one engine's parts, built once by the engine's builder. It stands
+//! with the handlers, which read it, so the engine above imports it downward.
 
 use bytes::Bytes;
 
