@@ -19,11 +19,13 @@
 //! "SKIPPED: ..." and pass, except under `CI=true`, where a missing one is a failure.
 //! `tests/browser/node_modules` is installed with `npm ci` when missing or stale.
 
+#[path = "support/chromium.rs"]
+mod chromium;
 #[path = "support/formats.rs"]
 mod formats;
 #[path = "support/skip.rs"]
 mod skip;
-use skip::skipped;
+use chromium::{browser_dir, browser_ready, run_script, screenshot_dir};
 
 #[allow(dead_code)]
 #[path = "../examples/guest_checkout.rs"]
@@ -37,97 +39,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use auth_runtime::guests::{GuestDatabase, SqliteGuestStore};
-
-fn browser_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
-}
-
-fn under_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
-
-/// Whether `program --version` runs.
-fn available(program: &str) -> bool {
-    Command::new(program)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-/// The browser binary, once `node`, `npm`, `chromium` and `tests/browser/node_modules` (with
-/// next-auth 5 and esbuild) are there; `None` (skipped, said) without them, a failure under
-/// `CI=true`.
-fn browser_ready(test: &str) -> Option<String> {
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "chromium".to_owned());
-    let missing: Vec<&str> = [("node", "node"), ("npm", "npm"), ("chromium", &*chromium)]
-        .into_iter()
-        .filter(|(_, program)| !available(program))
-        .map(|(name, _)| name)
-        .collect();
-    if !missing.is_empty() {
-        assert!(
-            !under_ci(),
-            "CI=true but missing: {}; the browser test {test} cannot run (.ci/run installs them)",
-            missing.join(", ")
-        );
-        skipped(&format!(
-            "SKIPPED: the browser test {test} needs {} (apt-get install chromium; Node 20 with npm)",
-            missing.join(", ")
-        ));
-        return None;
-    }
-    let modules = browser_dir().join("node_modules");
-    let installed = [
-        "playwright-core",
-        "next-auth",
-        "esbuild",
-        "@simplewebauthn/browser",
-    ]
-    .iter()
-    .all(|package| modules.join(package).join("package.json").exists());
-    if !installed {
-        let started = Instant::now();
-        let status = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--prefix"])
-            .arg(browser_dir())
-            .status()
-            .expect("npm runs");
-        assert!(status.success(), "npm ci --prefix tests/browser failed");
-        println!("npm ci --prefix tests/browser: {:?}", started.elapsed());
-    }
-    Some(which(&chromium))
-}
-
-/// Where the screenshots go: `$CARGO_TARGET_DIR/browser-passkeys/<pid>-<test>/` (or under
-/// `target/` in the workspace), else the temp dir; runs older than an hour are removed.
-fn screenshot_dir(test: &str) -> PathBuf {
-    let base = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
-    let parent = if base.is_dir() {
-        base.join("browser-passkeys")
-    } else {
-        std::env::temp_dir().join("browser-passkeys")
-    };
-    for old in std::fs::read_dir(&parent).into_iter().flatten().flatten() {
-        let stale = old
-            .metadata()
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|t| t.elapsed().ok())
-            .is_some_and(|age| age > Duration::from_secs(3600));
-        if stale {
-            let _ = std::fs::remove_dir_all(old.path());
-        }
-    }
-    let dir = parent.join(format!("{}-{test}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("the screenshot directory can be created");
-    dir
-}
 
 /// A listener on 127.0.0.1 and the origin the browser uses for it (`localhost`, a valid
 /// relying party id).
@@ -147,7 +60,10 @@ async fn database(test: &str) -> (GuestDatabase, PathBuf) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_guest_saves_the_cart_with_a_passkey_and_signs_in_with_it_in_chromium() {
-    let Some(chromium) = browser_ready("passkeys (shop)") else {
+    let Some(chromium) = browser_ready(
+        "passkeys (shop)",
+        &["next-auth", "esbuild", "@simplewebauthn/browser"],
+    ) else {
         return;
     };
     let (db, db_dir) = database("shop").await;
@@ -167,9 +83,15 @@ async fn a_guest_saves_the_cart_with_a_passkey_and_signs_in_with_it_in_chromium(
         .await
         .unwrap();
     });
-    let shots = screenshot_dir("shop");
+    let shots = screenshot_dir("browser-passkeys", &format!("{}-shop", std::process::id()));
     println!("shop at {origin}; screenshots in {}", shots.display());
-    let output = run_script(&[("SHOP_ORIGIN", &origin)], &shots, &chromium).await;
+    let output = run_script(
+        "passkeys.mjs",
+        &[("SHOP_ORIGIN", &origin)],
+        &shots,
+        &chromium,
+    )
+    .await;
     server.abort();
     let _ = std::fs::remove_dir_all(&db_dir);
     assert_passed(&output, &shots);
@@ -193,10 +115,14 @@ async fn a_guest_saves_the_cart_with_a_passkey_and_signs_in_with_it_in_chromium(
 /// `examples/passkeys.rs` in this process with `client_js` as `/passkey-client.js`; runs the
 /// script against it with `env`.
 async fn on_the_passkeys_example(test: &str, client_js: Option<&str>, env: &[(&str, &str)]) {
-    let Some(chromium) = browser_ready(test) else {
+    let Some(chromium) = browser_ready(test, &["next-auth", "esbuild", "@simplewebauthn/browser"])
+    else {
         return;
     };
-    let shots = screenshot_dir(test);
+    let shots = screenshot_dir(
+        "browser-passkeys",
+        &format!("{}-{test}", std::process::id()),
+    );
     let client_js: Arc<str> = match client_js {
         Some(entry) => {
             // The real client, bundled now from the pinned node_modules.
@@ -234,7 +160,7 @@ async fn on_the_passkeys_example(test: &str, client_js: Option<&str>, env: &[(&s
     );
     let mut env = env.to_vec();
     env.push(("PASSKEYS_ORIGIN", &origin));
-    let output = run_script(&env, &shots, &chromium).await;
+    let output = run_script("passkeys.mjs", &env, &shots, &chromium).await;
     server.abort();
     let _ = std::fs::remove_dir_all(&db_dir);
     assert_passed(&output, &shots);
@@ -286,44 +212,4 @@ fn assert_screenshots(shots: &Path, steps: &[&str]) {
             file.display()
         );
     }
-}
-
-/// Runs `tests/browser/passkeys.mjs` with `env`, the screenshot directory and the browser;
-/// prints its output and how long it took.
-async fn run_script(env: &[(&str, &str)], shots: &Path, chromium: &str) -> std::process::Output {
-    let started = Instant::now();
-    let mut command = tokio::process::Command::new("node");
-    command
-        .arg(browser_dir().join("passkeys.mjs"))
-        .current_dir(browser_dir())
-        .env("SCREENSHOT_DIR", shots)
-        .env("CHROMIUM", chromium)
-        .kill_on_drop(true);
-    for (name, value) in env {
-        command.env(name, value);
-    }
-    let output = tokio::time::timeout(Duration::from_secs(120), command.output())
-        .await
-        .expect("passkeys.mjs finishes within 120 s")
-        .expect("node starts");
-    println!("{}", String::from_utf8_lossy(&output.stdout));
-    eprintln!("{}", String::from_utf8_lossy(&output.stderr));
-    println!("passkeys.mjs: {:?}", started.elapsed());
-    output
-}
-
-/// The absolute path of `program` (as given when it already has a `/`), for playwright's
-/// `executablePath`.
-fn which(program: &str) -> String {
-    if program.contains('/') {
-        return program.to_owned();
-    }
-    std::env::var_os("PATH")
-        .and_then(|paths| {
-            std::env::split_paths(&paths)
-                .map(|dir| dir.join(program))
-                .find(|candidate| candidate.is_file())
-        })
-        .map(|path| path.display().to_string())
-        .unwrap_or_else(|| program.to_owned())
 }
