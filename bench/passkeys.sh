@@ -14,7 +14,9 @@
 # use over the measured seconds are printed, so that a driver-bound run shows itself.
 #
 # Environment: ROUNDS (3), DURATION (10), WARMUP (3), CONNECTIONS (64), DRIVERS (2), USERS (1000),
-# LOGS (bench/logs), CARGO_TARGET_DIR. Needs node (20+), npm, curl, taskset.
+# LOGS (bench/logs), CARGO_TARGET_DIR, BASELINE (the path of an earlier build of the example: it
+# is measured too, as server `before`, for a before/after ratio in the same rounds). Needs node
+# (20+), npm, curl, taskset.
 # Prints RESULT lines tagged with round and server, then the ratio per round.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd); ROOT=$(cd "$HERE/.." && pwd)
@@ -23,7 +25,7 @@ DRIVERS=${DRIVERS:-2} USERS=${USERS:-1000}
 LOGS=${LOGS:-$HERE/logs}; mkdir -p "$LOGS"
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 SECRET=bench-secret-0123456789abcdef0123456789
-OURS_PORT=3200 AUTHJS_PORT=3202
+OURS_PORT=3200 AUTHJS_PORT=3202 BEFORE_PORT=3204 BASELINE=${BASELINE:-}
 
 # Built as bench/compare.sh builds the examples: fat LTO, one codegen unit.
 (cd "$ROOT" && cargo build --profile bench-server --example passkeys)
@@ -53,6 +55,12 @@ OURS=$!; PIDS+=("$OURS")
 env PORT=$AUTHJS_PORT AUTH_SECRET=$SECRET SESSION_STRATEGY=jwt \
   taskset -c 0 node "$HERE/authjs-passkey/server.js" >"$LOGS/passkeys-authjs-server.log" 2>&1 &
 AUTHJS=$!; PIDS+=("$AUTHJS")
+if [ -n "$BASELINE" ]; then
+  env PORT=$BEFORE_PORT AUTH_SECRET=$SECRET PASSKEYS_DB="$WORK/before.db" RUST_LOG=warn \
+    taskset -c 0 "$BASELINE" >"$LOGS/passkeys-before-server.log" 2>&1 &
+  BEFORE=$!; PIDS+=("$BEFORE")
+  wait_port $BEFORE_PORT
+fi
 wait_port $OURS_PORT; wait_port $AUTHJS_PORT; sleep 1
 
 {
@@ -97,13 +105,18 @@ measure() { # name port pid -> one RESULT line
 
 : >"$LOGS/passkeys-driver.log"
 for round in $(seq "$ROUNDS"); do
+  [ -z "$BASELINE" ] || measure before $BEFORE_PORT "$BEFORE"
   measure ours $OURS_PORT "$OURS"
   measure authjs $AUTHJS_PORT "$AUTHJS"
 done
 
 echo "# ratio per round (ours / Auth.js sign-ins per second; goal >= 10)"
-grep "^RESULT" "$LOGS/passkeys-results.txt" | tail -n $((2 * ROUNDS)) | awk '
+SERVERS=$([ -z "$BASELINE" ] && echo 2 || echo 3)
+grep "^RESULT" "$LOGS/passkeys-results.txt" | tail -n $((SERVERS * ROUNDS)) | awk '
   { for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] } r[f["round"], f["server"]] = f["signins_per_s"]; n = f["round"] > n ? f["round"] : n }
-  END { for (i = 1; i <= n; i++) printf "RATIO round=%d ours=%.1f authjs=%.1f ratio=%.2f\n", i, r[i, "ours"], r[i, "authjs"], r[i, "ours"] / r[i, "authjs"] }' \
+  END { for (i = 1; i <= n; i++) {
+    printf "RATIO round=%d ours=%.1f authjs=%.1f ratio=%.2f", i, r[i, "ours"], r[i, "authjs"], r[i, "ours"] / r[i, "authjs"]
+    if ((i, "before") in r) printf " before=%.1f before_ratio=%.2f ours_over_before=%.2f", r[i, "before"], r[i, "before"] / r[i, "authjs"], r[i, "ours"] / r[i, "before"]
+    printf "\n" } }' \
   | tee -a "$LOGS/passkeys-results.txt"
 rm -rf "$WORK"

@@ -149,12 +149,7 @@ const RECORD_MIGRATION: &str = "INSERT INTO auth_schema_migrations \
 
 impl Statements {
     fn new<DB: Dialect>() -> Self {
-        let user = |t: &str| {
-            format!(
-                "CAST({t}id AS BIGINT), {t}name, {t}email, {}, {t}image",
-                DB::seconds(&format!("{t}\"emailVerified\""))
-            )
-        };
+        let user = user_columns::<DB>;
         let session = format!(
             "CAST(s.id AS BIGINT), CAST(s.\"userId\" AS BIGINT), {}, s.created_at, \
              s.last_seen_at, s.user_agent, s.claims, s.guest_id, s.subject",
@@ -315,7 +310,16 @@ async fn migrate<DB: Dialect>(pool: &Pool<DB>) -> Result<(), AdapterError> {
 }
 
 /// Reads the user columns starting at `at` (id, name, email, emailVerified, image).
-fn user_at<DB: Driver>(row: &DB::Row, at: usize) -> Result<AdapterUser, sqlx::Error> {
+/// The columns [`user_at`] reads, of the users table aliased `prefix` (`"u."`, or `""`).
+pub(crate) fn user_columns<DB: Dialect>(prefix: &str) -> String {
+    format!(
+        "CAST({prefix}id AS BIGINT), {prefix}name, {prefix}email, {}, {prefix}image",
+        DB::seconds(&format!("{prefix}\"emailVerified\""))
+    )
+}
+
+/// A user from the five columns of [`user_columns`] from `at` on.
+pub(crate) fn user_at<DB: Driver>(row: &DB::Row, at: usize) -> Result<AdapterUser, sqlx::Error> {
     Ok(AdapterUser {
         id: column::<DB, i64>(row, at)?.to_string(),
         name: column::<DB, _>(row, at + 1)?,

@@ -1,14 +1,16 @@
 //! A passkey ceremony's state between its two requests: the challenge cookie, and the server's
-//! record of the challenge.
+//! mark of an answered challenge.
 //!
 //! The cookie binds the ceremony to the browser that asked for it: it holds the challenge, the
 //! action, whom a registration is for and when it ends, sealed with AES-256-GCM under a key
 //! derived from the auth secret for this purpose only (HKDF-SHA256), the provider id and the
 //! cookie's name as associated data. Every configured secret opens it, so a rotation keeps
 //! ceremonies in flight. Auth.js stops there; a cookie alone can be answered again until it
-//! expires, so here the server also records each challenge (the adapter's verification tokens:
-//! identifier `passkey-challenge:<provider id>`, token the SHA-256 of the challenge in hex) and
-//! takes the record on the first answer, right or wrong, atomically on every server.
+//! expires, so here the first answer, right or wrong, also marks the challenge answered on the
+//! server, atomically on every server (a row of the adapter's verification tokens: identifier
+//! `passkey-challenge:<provider id>`, token the SHA-256 of the challenge in hex, kept until the
+//! ceremony expires). Marking answers rather than recording challenges keeps the options
+//! request free of writes.
 
 use aes_gcm::aead::AeadInPlace;
 use aes_gcm::{Aes256Gcm, KeyInit};
@@ -103,12 +105,13 @@ pub(super) fn new_challenge() -> ([u8; CHALLENGE_LEN], String) {
     (bytes, text)
 }
 
-/// The verification-token identifier the challenges of provider `provider` are recorded under.
+/// The verification-token identifier the answered challenges of provider `provider` are marked
+/// under.
 pub(super) fn record_identifier(provider: &str) -> String {
     format!("passkey-challenge:{provider}")
 }
 
-/// The recorded form of a challenge: SHA-256 in hex, so the table holds nothing an answer needs.
+/// The marked form of a challenge: SHA-256 in hex, so the table holds nothing an answer needs.
 pub(super) fn record_token(challenge: &[u8]) -> String {
     crate::csrf::hex(&Sha256::digest(challenge))
 }

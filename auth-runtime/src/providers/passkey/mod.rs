@@ -5,18 +5,20 @@
 //! in the user a finished ceremony names.
 //!
 //! The options are Auth.js's to the field (see `shared/reference/authjs-v5-passkey-protocol.md`);
-//! webauthn-rs-core checks the answers. Where Auth.js is weak, this is stricter without changing
-//! what the client sees:
+//! webauthn-rs-core checks registrations, `assertion` sign-ins. Where Auth.js is weak, this is
+//! stricter without changing what the client sees:
 //!
 //! - **A challenge answers once.** Besides the sealed challenge cookie that binds the ceremony
-//!   to the browser, the server records each challenge and takes the record on the first answer,
-//!   right or wrong (see `challenge`): a captured answer cannot be replayed, a failed one cannot
-//!   be retried against the same challenge, and an expired one is refused.
+//!   to the browser, the server marks each challenge answered on its first answer, right or
+//!   wrong, before checking it (see `challenge`): a captured answer cannot be replayed, a failed
+//!   one cannot be retried against the same challenge, and an expired one is refused. Giving
+//!   options writes nothing, so asking for them cannot fill the store.
 //! - **A credential belongs to one user**, checked in code before anything is written.
 //! - **Signature counters move forward**, atomically in the store across servers.
 //! - **No credential ids to strangers**: `allowCredentials` is listed only to the signed-in owner
 //!   of the e-mail given (the passkeys are resident keys: the browser finds them without it).
 
+mod assertion;
 mod challenge;
 mod method;
 #[cfg(test)]
@@ -28,6 +30,7 @@ mod tests;
 mod verify;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -58,6 +61,9 @@ pub(crate) const TIMEOUT_VARIABLE: &str = "AUTH_PASSKEY_TIMEOUT_S";
 /// The cookie outlives its challenge by this much, so a late answer is told "expired" rather
 /// than "no challenge".
 const COOKIE_GRACE_S: i64 = 60;
+/// The marks of answered challenges whose ceremonies expired are removed at every this many
+/// answers (the first included): one more store round trip per that many sign-ins.
+const FORGET_EVERY: u64 = 256;
 /// The account type Auth.js gives passkey accounts.
 const ACCOUNT_TYPE: &str = "webauthn";
 /// The longest e-mail address accepted (RFC 5321's path limit, less the brackets).
@@ -158,7 +164,7 @@ pub(crate) enum PasskeyError {
     /// provider) or whose content is unusable.
     #[error("the passkey challenge cookie is not valid")]
     InvalidChallenge,
-    /// The challenge was answered already, or never recorded.
+    /// The challenge was answered already.
     #[error("the passkey challenge was used already")]
     ChallengeUsed,
     /// The challenge's time is over.
@@ -235,7 +241,10 @@ type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
 /// One passkey provider: its relying party, its challenge cookie, its stores.
 pub(crate) struct Passkeys {
     provider_id: &'static str,
+    /// Checks registrations.
     core: WebauthnCore,
+    /// What sign-ins are checked against.
+    expected: assertion::Expected,
     rp_id: String,
     rp_name: String,
     timeout_s: u64,
@@ -244,6 +253,8 @@ pub(crate) struct Passkeys {
     secure: bool,
     adapter: Arc<dyn Adapter>,
     authenticators: Arc<dyn Authenticators>,
+    /// Answers so far: every [`FORGET_EVERY`]th forgets the expired marks.
+    answered: AtomicU64,
     clock: Clock,
 }
 
@@ -309,6 +320,7 @@ impl Passkeys {
                  (localhost in development)"
             );
         }
+        let expected = assertion::Expected::new(&rp_id, &origin);
         let core = WebauthnCore::new_unsafe_experts_only(
             &rp_name,
             &rp_id,
@@ -322,6 +334,7 @@ impl Passkeys {
         Ok(Passkeys {
             provider_id,
             core,
+            expected,
             rp_id,
             rp_name,
             timeout_s,
@@ -330,6 +343,7 @@ impl Passkeys {
             secure,
             adapter,
             authenticators,
+            answered: AtomicU64::new(0),
             clock: Arc::new(crate::clock::now),
         })
     }
@@ -352,7 +366,7 @@ impl Passkeys {
     }
 
     /// `GET {base}/webauthn-options/{id}?action=..&email=..`: the ceremony's options, and the
-    /// challenge cookie. The challenge is recorded in the store before it is given.
+    /// challenge cookie. Nothing is written: the cookie carries the ceremony.
     ///
     /// `register` needs an e-mail of no existing user while signed out (or as a guest), or a
     /// session (its user gets the passkey; `email` is ignored). Without an action: signed out,
@@ -394,7 +408,7 @@ impl Passkeys {
             }
             (Some(Action::Authenticate), _) => None,
         };
-        let (challenge, challenge_text) = challenge::new_challenge();
+        let (_, challenge_text) = challenge::new_challenge();
         let (action, options) = match &register {
             Some(target) => {
                 let options = self
@@ -410,13 +424,6 @@ impl Passkeys {
             }
         };
         let expires = (self.clock)().saturating_add(self.timeout_s as i64);
-        self.adapter
-            .create_verification_token(crate::adapter::VerificationToken {
-                identifier: challenge::record_identifier(self.provider_id),
-                token: challenge::record_token(&challenge),
-                expires,
-            })
-            .await?;
         let ceremony = Ceremony {
             challenge: challenge_text,
             action,
@@ -524,8 +531,7 @@ impl Passkeys {
     /// `POST {base}/callback/{id}` with `action` and `data` (the credential's JSON), the
     /// challenge cookie and the session: the user to sign in, or why not.
     ///
-    /// The challenge's record is taken first, so whatever follows, this challenge is answered
-    /// once.
+    /// The challenge is marked answered first, so whatever follows, it is answered once.
     pub(crate) async fn finish(
         &self,
         action: Option<&str>,
@@ -543,17 +549,27 @@ impl Passkeys {
         let challenge = ceremony
             .challenge_bytes()
             .ok_or(PasskeyError::InvalidChallenge)?;
-        let record = self
-            .adapter
-            .use_verification_token(
-                &challenge::record_identifier(self.provider_id),
+        let now = (self.clock)();
+        if now > ceremony.expires {
+            return Err(PasskeyError::ChallengeExpired);
+        }
+        let identifier = challenge::record_identifier(self.provider_id);
+        if !self
+            .authenticators
+            .answer_challenge(
+                &identifier,
                 &challenge::record_token(&challenge),
+                ceremony.expires,
             )
             .await?
-            .ok_or(PasskeyError::ChallengeUsed)?;
-        let now = (self.clock)();
-        if now > record.expires.min(ceremony.expires) {
-            return Err(PasskeyError::ChallengeExpired);
+        {
+            return Err(PasskeyError::ChallengeUsed);
+        }
+        if self.answered.fetch_add(1, Ordering::Relaxed) % FORGET_EVERY == 0 {
+            // The marks outlive their ceremonies only until here; a failure keeps them a while.
+            if let Err(error) = self.authenticators.forget_answered(&identifier, now).await {
+                tracing::warn!(%error, "expired passkey challenges were not removed");
+            }
         }
         let action = action
             .and_then(Action::parse)
@@ -695,32 +711,31 @@ impl Passkeys {
     ) -> Result<Finished, PasskeyError> {
         let (answer, raw_id) = verify::parse_authentication(data)??;
         let credential_id = STANDARD.encode(&raw_id);
-        let stored = self
+        let record = self
             .authenticators
-            .by_credential_id(&credential_id)
+            .sign_in_record(&credential_id, self.provider_id)
             .await?
             .ok_or(PasskeyError::UnknownCredential)?;
+        let stored = record.authenticator;
         let credential = verify::stored_credential(&stored).ok_or_else(|| {
             PasskeyError::Store(AdapterError::Corrupt {
                 what: "passkey",
                 detail: format!("the passkey {credential_id} cannot be read"),
             })
         })?;
-        let counter = verify::verify_authentication(&self.core, challenge, &answer, credential)?;
+        let counter = assertion::verify(&self.expected, challenge, &answer, &credential)?;
         // As Auth.js: the user is the one the provider's account names.
-        let user = self
-            .adapter
-            .get_user_by_account(self.provider_id, &stored.provider_account_id)
-            .await?
-            .filter(|user| user.id == stored.user_id)
-            .ok_or(PasskeyError::UnknownUser)?;
+        let user = record.user.ok_or(PasskeyError::UnknownUser)?;
         if member.is_some_and(|member| member.id != user.id) {
             return Err(PasskeyError::AccountNotLinked);
         }
-        if !self
-            .authenticators
-            .update_counter(&credential_id, i64::from(counter))
-            .await?
+        // An authenticator that does not count (both zero) has nothing to record.
+        let counts = counter != 0 || stored.counter != 0;
+        if counts
+            && !self
+                .authenticators
+                .update_counter(&credential_id, i64::from(counter))
+                .await?
         {
             return Err(PasskeyError::CounterNotAdvanced);
         }

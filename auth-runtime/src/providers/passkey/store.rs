@@ -4,7 +4,9 @@
 //! A role of its own rather than more methods on [`Adapter`](crate::adapter::Adapter): a store
 //! that keeps no passkeys implements nothing for them.
 
-use crate::adapter::{Adapter, AdapterError, Dialect, SqlAdapter};
+use crate::adapter::{
+    Adapter, AdapterError, AdapterUser, Dialect, SqlAdapter, user_at, user_columns,
+};
 use crate::sql_driver::{column, statement};
 
 /// One passkey, as Auth.js's `Authenticator` row holds it.
@@ -64,11 +66,45 @@ pub(crate) trait Authenticators: Send + Sync + 'static {
     /// not, so two servers cannot both accept the same counter.
     async fn update_counter(&self, credential_id: &str, counter: i64)
     -> Result<bool, AdapterError>;
+    /// A sign-in's passkey and its user in one read: the passkey with this credential id, and
+    /// the user the `provider` account of the passkey names if that is the passkey's owner.
+    async fn sign_in_record(
+        &self,
+        credential_id: &str,
+        provider: &str,
+    ) -> Result<Option<SignInRecord>, AdapterError>;
+    /// Marks a challenge answered: `false` when it was answered already, on any server. The
+    /// mark is kept until `expires` (Unix seconds), when the sealed ceremony stops opening.
+    async fn answer_challenge(
+        &self,
+        identifier: &str,
+        token: &str,
+        expires: i64,
+    ) -> Result<bool, AdapterError>;
+    /// Forgets the marks of `identifier` that expired before `now`; how many.
+    async fn forget_answered(&self, identifier: &str, now: i64) -> Result<u64, AdapterError>;
 }
 
-const COLUMNS: &str = "\"credentialID\", CAST(\"userId\" AS BIGINT), \"providerAccountId\", \
-     \"credentialPublicKey\", CAST(counter AS BIGINT), \"credentialDeviceType\", \
-     CAST(CASE WHEN \"credentialBackedUp\" THEN 1 ELSE 0 END AS BIGINT), transports";
+/// What a passkey sign-in reads: the passkey and its owner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SignInRecord {
+    pub authenticator: StoredAuthenticator,
+    /// `None` when no `webauthn` account of the owner names the passkey (or the user is gone).
+    pub user: Option<AdapterUser>,
+}
+
+/// The columns [`read`] reads, of the authenticator table aliased `prefix` (`"a."`, or `""`).
+fn columns(prefix: &str) -> String {
+    format!(
+        "{prefix}\"credentialID\", CAST({prefix}\"userId\" AS BIGINT), \
+         {prefix}\"providerAccountId\", {prefix}\"credentialPublicKey\", \
+         CAST({prefix}counter AS BIGINT), {prefix}\"credentialDeviceType\", \
+         CAST(CASE WHEN {prefix}\"credentialBackedUp\" THEN 1 ELSE 0 END AS BIGINT), \
+         {prefix}transports"
+    )
+}
+/// How many columns [`columns`] names.
+const COLUMN_COUNT: usize = 8;
 const OWNER: &str =
     "SELECT CAST(\"userId\" AS BIGINT) FROM authenticator WHERE \"credentialID\" = $1";
 // `$7 <> 0` makes a boolean on PostgreSQL and 0 or 1 on SQLite from the one integer bound.
@@ -78,12 +114,46 @@ const INSERT: &str = "INSERT INTO authenticator (\"credentialID\", \"userId\", \
 const UPDATE_COUNTER: &str = "UPDATE authenticator SET counter = $2 WHERE \"credentialID\" = $1 \
      AND (counter < $2 OR (counter = 0 AND $2 = 0))";
 
+/// The passkey, then the user of its account (NULLs when there is none, or another's).
+fn sign_in_record_sql<DB: Dialect>() -> String {
+    format!(
+        "SELECT {}, {} FROM authenticator a \
+         LEFT JOIN accounts ac ON ac.provider = $2 \
+         AND ac.\"providerAccountId\" = a.\"providerAccountId\" AND ac.\"userId\" = a.\"userId\" \
+         LEFT JOIN users u ON u.id = ac.\"userId\" \
+         WHERE a.\"credentialID\" = $1",
+        columns("a."),
+        user_columns::<DB>("u.")
+    )
+}
+
+fn answer_challenge_sql<DB: Dialect>() -> String {
+    format!(
+        "INSERT INTO verification_token (identifier, expires, token) VALUES ($1, {}, $3) \
+         ON CONFLICT DO NOTHING",
+        DB::timestamp("$2")
+    )
+}
+
+fn forget_answered_sql<DB: Dialect>() -> String {
+    format!(
+        "DELETE FROM verification_token WHERE identifier = $1 AND expires < {}",
+        DB::timestamp("$2")
+    )
+}
+
 fn by_id_sql() -> String {
-    format!("SELECT {COLUMNS} FROM authenticator WHERE \"credentialID\" = $1")
+    format!(
+        "SELECT {} FROM authenticator WHERE \"credentialID\" = $1",
+        columns("")
+    )
 }
 
 fn of_user_sql() -> String {
-    format!("SELECT {COLUMNS} FROM authenticator WHERE \"userId\" = $1 ORDER BY \"credentialID\"")
+    format!(
+        "SELECT {} FROM authenticator WHERE \"userId\" = $1 ORDER BY \"credentialID\"",
+        columns("")
+    )
 }
 
 /// A row id from its string form; `None` for anything no row can have.
@@ -192,6 +262,60 @@ impl<DB: Dialect> Authenticators for SqlAdapter<DB> {
             .execute(&mut *conn)
             .await?;
         Ok(done > 0)
+    }
+
+    async fn sign_in_record(
+        &self,
+        credential_id: &str,
+        provider: &str,
+    ) -> Result<Option<SignInRecord>, AdapterError> {
+        self.migrate().await?;
+        let mut conn = self.pool().acquire().await?;
+        let row = statement::<DB>(sqlx::AssertSqlSafe(sign_in_record_sql::<DB>()))
+            .bind(credential_id)
+            .bind(provider)
+            .fetch_optional(&mut *conn)
+            .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let authenticator = read::<DB>(&row)?;
+        let user = match column::<DB, Option<i64>>(&row, COLUMN_COUNT)? {
+            Some(_) => Some(user_at::<DB>(&row, COLUMN_COUNT)?),
+            None => None,
+        };
+        Ok(Some(SignInRecord {
+            authenticator,
+            user,
+        }))
+    }
+
+    async fn answer_challenge(
+        &self,
+        identifier: &str,
+        token: &str,
+        expires: i64,
+    ) -> Result<bool, AdapterError> {
+        self.migrate().await?;
+        let mut conn = self.pool().acquire().await?;
+        let done = statement::<DB>(sqlx::AssertSqlSafe(answer_challenge_sql::<DB>()))
+            .bind(identifier)
+            .bind(expires)
+            .bind(token)
+            .execute(&mut *conn)
+            .await?;
+        Ok(done > 0)
+    }
+
+    async fn forget_answered(&self, identifier: &str, now: i64) -> Result<u64, AdapterError> {
+        self.migrate().await?;
+        let mut conn = self.pool().acquire().await?;
+        let done = statement::<DB>(sqlx::AssertSqlSafe(forget_answered_sql::<DB>()))
+            .bind(identifier)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+        Ok(done)
     }
 }
 

@@ -603,6 +603,47 @@ async fn a_failed_answer_uses_the_challenge_up() {
     }
 }
 
+/// The marks of answered challenges left in the store, expired or not.
+async fn marks(h: &Harness) -> u64 {
+    h.store
+        .forget_answered(&challenge::record_identifier("passkey"), i64::MAX)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn options_write_nothing_and_answers_leave_a_mark_until_their_ceremony_ends() {
+    let h = Harness::new().await;
+    let (mut authenticator, _) = h.registered("ada@example.com").await;
+    assert_eq!(marks(&h).await, 1, "the registration's answer");
+    for _ in 0..50 {
+        h.options(Some("authenticate"), None, None).await;
+        h.options(None, Some("bob@example.com"), None).await;
+    }
+    assert_eq!(marks(&h).await, 0, "options are not recorded");
+
+    // Every FORGET_EVERY-th answer forgets the marks of ceremonies that ended.
+    assert!(
+        h.sign_in(&mut authenticator, &Tweaks::default(), None)
+            .await
+            .is_ok()
+    );
+    h.advance(DEFAULT_TIMEOUT_S as i64 + 1);
+    let answered = h.passkeys.answered.load(Ordering::SeqCst);
+    // Answers number from 0; the one numbered a multiple of FORGET_EVERY forgets.
+    let until_forgetting = FORGET_EVERY - answered % FORGET_EVERY + 1;
+    for _ in 0..until_forgetting {
+        let (_, _, cookie) = h.options(Some("authenticate"), None, None).await;
+        let refused = h
+            .passkeys
+            .finish(Some("authenticate"), Some("{not json"), Some(&cookie), None)
+            .await;
+        assert!(refused.is_err());
+    }
+    // The sign-in's mark is gone; the malformed answers' marks stay until their ceremonies end.
+    assert_eq!(marks(&h).await, until_forgetting);
+}
+
 #[tokio::test]
 async fn an_expired_challenge_is_refused() {
     let adapter = sqlite().await;
@@ -1065,7 +1106,13 @@ async fn an_unreachable_store_is_told_apart() {
     let (mut authenticator, _) = h.registered("ada@example.com").await;
     let (options, _, cookie) = h.options(Some("authenticate"), None, None).await;
     h.adapter.close().await;
-    let refusal = h.passkeys.options(None, None, None).await.unwrap_err();
+    // Options without an e-mail read nothing; with one, the store is asked who it is.
+    assert!(h.passkeys.options(None, None, None).await.is_ok());
+    let refusal = h
+        .passkeys
+        .options(None, Some("ada@example.com"), None)
+        .await
+        .unwrap_err();
     assert!(refusal.is_unavailable(), "{refusal:?}");
     let answer = authenticator.authenticate(&options, &Tweaks::default());
     let error = h
