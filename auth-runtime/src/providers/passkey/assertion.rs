@@ -238,7 +238,8 @@ mod tests {
     use super::super::soft_authenticator::{SoftAuthenticator, Tweaks};
     use super::super::store::StoredAuthenticator;
     use super::super::verify::{
-        MULTI_DEVICE, SINGLE_DEVICE, parse_authentication, stored_credential, verify_authentication,
+        MULTI_DEVICE, SINGLE_DEVICE, parse_authentication, stored_credential, stored_key,
+        verify_authentication,
     };
     use super::*;
 
@@ -659,5 +660,72 @@ mod tests {
             &PKey::from_rsa(rsa).unwrap(),
             Some(MessageDigest::sha256()),
         );
+    }
+
+    /// A COSE key map of `entries` (label, value), as an authenticator writes it.
+    fn cose(entries: &[(i128, serde_cbor_2::Value)]) -> Vec<u8> {
+        let map = entries
+            .iter()
+            .map(|(label, value)| (serde_cbor_2::Value::Integer(*label), value.clone()))
+            .collect();
+        serde_cbor_2::to_vec(&serde_cbor_2::Value::Map(map)).unwrap()
+    }
+
+    #[test]
+    fn stored_keys_read_as_the_library_reads_them() {
+        use serde_cbor_2::Value::{Bytes, Integer};
+        let library = |bytes: &[u8]| {
+            let value: serde_cbor_2::Value = serde_cbor_2::from_slice(bytes).unwrap();
+            COSEKey::try_from(&value).ok()
+        };
+        let ed25519 = PKey::generate_ed25519().unwrap();
+        let rsa = Rsa::generate(2048).unwrap();
+        let keys = [
+            SoftAuthenticator::new(ORIGIN).cose_key(),
+            cose(&[
+                (1, Integer(1)),
+                (3, Integer(-8)),
+                (-1, Integer(6)),
+                (-2, Bytes(ed25519.raw_public_key().unwrap())),
+            ]),
+            cose(&[
+                (1, Integer(3)),
+                (3, Integer(-257)),
+                (-1, Bytes(rsa.n().to_vec())),
+                (-2, Bytes(rsa.e().to_vec())),
+            ]),
+        ];
+        for key in &keys {
+            let read = stored_key(key);
+            assert!(read.is_some());
+            assert_eq!(read, library(key));
+        }
+        // What no registration here stores: other algorithms and curves, missing coordinates.
+        for unread in [
+            cose(&[(1, Integer(2)), (3, Integer(-35)), (-1, Integer(2))]),
+            cose(&[(1, Integer(2)), (3, Integer(-7)), (-1, Integer(2))]),
+            cose(&[
+                (1, Integer(2)),
+                (3, Integer(-7)),
+                (-1, Integer(1)),
+                (-2, Bytes(vec![1; 32])),
+            ]),
+            cose(&[
+                (1, Integer(3)),
+                (3, Integer(-257)),
+                (-1, Bytes(vec![1; 256])),
+            ]),
+            cose(&[
+                (1, Integer(3)),
+                (3, Integer(-257)),
+                (-1, Bytes(vec![1; 256])),
+                (-2, Bytes(vec![1, 0, 0, 1])),
+            ]),
+            vec![0xa0],
+            vec![0x80],
+            Vec::new(),
+        ] {
+            assert_eq!(stored_key(&unread), None, "{unread:?}");
+        }
     }
 }

@@ -11,7 +11,8 @@ use webauthn_rs_core::WebauthnCore;
 use webauthn_rs_core::error::WebauthnError;
 use webauthn_rs_core::proto::{
     AttestationConveyancePreference, AttestationFormat, AuthenticatorAssertionResponseRaw,
-    AuthenticatorAttestationResponseRaw, COSEAlgorithm, COSEKey, Credential, ParsedAttestation,
+    AuthenticatorAttestationResponseRaw, COSEAlgorithm, COSEEC2Key, COSEKey, COSEKeyType,
+    COSEOKPKey, COSERSAKey, Credential, ECDSACurve, EDDSACurve, ParsedAttestation,
     PublicKeyCredential, RegisterPublicKeyCredential, RegisteredExtensions, RegistrationState,
     UserVerificationPolicy,
 };
@@ -329,8 +330,7 @@ fn attested_key(attestation_object: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
 pub(super) fn stored_credential(stored: &StoredAuthenticator) -> Option<Credential> {
     let id = STANDARD.decode(&stored.credential_id).ok()?;
     let key = STANDARD.decode(&stored.credential_public_key).ok()?;
-    let value: serde_cbor_2::Value = serde_cbor_2::from_slice(&key).ok()?;
-    let cred = COSEKey::try_from(&value).ok()?;
+    let cred = stored_key(&key)?;
     Some(Credential {
         cred_id: id.into(),
         cred,
@@ -344,6 +344,53 @@ pub(super) fn stored_credential(stored: &StoredAuthenticator) -> Option<Credenti
         attestation: ParsedAttestation::default(),
         attestation_format: AttestationFormat::None,
     })
+}
+
+/// A stored COSE key of one of the three algorithms a registration accepts, read as it was
+/// written. Not validated again: webauthn-rs-core's own reading (`COSEKey::try_from`) rebuilds
+/// and checks the key, which registration did, and which would cost each sign-in two scalar
+/// multiplications. A key that is no longer a point on its curve fails the signature check.
+pub(super) fn stored_key(bytes: &[u8]) -> Option<COSEKey> {
+    use serde_cbor_2::Value;
+    let Value::Map(map) = serde_cbor_2::from_slice::<Value>(bytes).ok()? else {
+        return None;
+    };
+    let at = |label: i128| map.get(&Value::Integer(label));
+    let integer = |label| match at(label) {
+        Some(Value::Integer(value)) => Some(*value),
+        _ => None,
+    };
+    let bytes = |label| match at(label) {
+        Some(Value::Bytes(value)) => Some(value.clone()),
+        _ => None,
+    };
+    // COSE labels: kty 1, alg 3; EC2 and OKP crv -1, x -2, y -3; RSA n -1, e -2 (RFC 9053).
+    let (type_, key) = match (integer(1)?, integer(3)?) {
+        (2, -7) if integer(-1)? == 1 => (
+            COSEAlgorithm::ES256,
+            COSEKeyType::EC_EC2(COSEEC2Key {
+                curve: ECDSACurve::SECP256R1,
+                x: bytes(-2)?.into(),
+                y: bytes(-3)?.into(),
+            }),
+        ),
+        (1, -8) if integer(-1)? == 6 => (
+            COSEAlgorithm::EDDSA,
+            COSEKeyType::EC_OKP(COSEOKPKey {
+                curve: EDDSACurve::ED25519,
+                x: bytes(-2)?.into(),
+            }),
+        ),
+        (3, -257) => (
+            COSEAlgorithm::RS256,
+            COSEKeyType::RSA(COSERSAKey {
+                n: bytes(-1)?.into(),
+                e: bytes(-2)?.try_into().ok()?,
+            }),
+        ),
+        _ => return None,
+    };
+    Some(COSEKey { type_, key })
 }
 
 /// Checks an authentication answer with `credential` against `challenge` as webauthn-rs-core
