@@ -112,6 +112,16 @@ const AUTHENTICATORS: &[&str] = &[
     "CREATE INDEX IF NOT EXISTS authenticator_user ON authenticator (\"userId\")",
 ];
 
+/// What the verification-token expiry migration does.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+const TOKEN_EXPIRY_DESCRIPTION: &str = "verification tokens by expiry";
+
+/// Expired verification tokens found without reading the others: answered passkey challenges
+/// are kept until their ceremony ends, as many as sign-ins in that time, and removed by expiry.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+const TOKEN_EXPIRY: &[&str] = &["CREATE INDEX IF NOT EXISTS verification_token_expires \
+        ON verification_token (identifier, expires)"];
+
 #[cfg(feature = "sqlite")]
 pub(super) const SQLITE: &[Migration] = &[
     Migration {
@@ -176,6 +186,11 @@ pub(super) const SQLITE: &[Migration] = &[
         version: 4,
         description: AUTHENTICATORS_DESCRIPTION,
         statements: AUTHENTICATORS,
+    },
+    Migration {
+        version: 5,
+        description: TOKEN_EXPIRY_DESCRIPTION,
+        statements: TOKEN_EXPIRY,
     },
 ];
 
@@ -251,5 +266,10 @@ pub(super) const POSTGRES: &[Migration] = &[
         version: 5,
         description: AUTHENTICATORS_DESCRIPTION,
         statements: AUTHENTICATORS,
+    },
+    Migration {
+        version: 6,
+        description: TOKEN_EXPIRY_DESCRIPTION,
+        statements: TOKEN_EXPIRY,
     },
 ];

@@ -880,6 +880,7 @@ fn fallback_adapter() -> Result<Arc<dyn crate::adapter::Adapter>, ConfigError> {
             .max_connections(1)
             .idle_timeout(None)
             .max_lifetime(None)
+            .test_before_acquire(false)
             .connect_lazy_with(SqliteConnectOptions::new().in_memory(true));
         return Ok(Arc::new(crate::adapter::SqlAdapter::lazy(pool)));
     }

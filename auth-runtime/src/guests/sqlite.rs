@@ -99,8 +99,12 @@ impl SqliteGuestStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(config.busy_timeout);
+        // No test before each acquire: a connection to a file cannot drop as a socket can, and
+        // the test is a round trip to the connection's thread before every statement (sqlx still
+        // tests each connection when it is given back).
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
+            .test_before_acquire(false)
             .connect_with(options.clone())
             .await?;
         // A file that is not a database fails here, on its first read.
@@ -110,6 +114,7 @@ impl SqliteGuestStore {
         migrate(&writer).await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
+            .test_before_acquire(false)
             .connect_with(options.read_only(true))
             .await?;
         let write_turns = WriteTurns::default();

@@ -37,6 +37,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::{Value, json};
 use webauthn_rs_core::WebauthnCore;
+use webauthn_rs_core::proto::PublicKeyCredential;
 
 use crate::adapter::{Adapter, AdapterAccount, AdapterError, AdapterUser, UserFields};
 use crate::base_url::BaseUrl;
@@ -48,7 +49,9 @@ use crate::user::User;
 pub(crate) use challenge::Action;
 use challenge::{Ceremony, CookieSeal, RegisterFor};
 pub(crate) use method::Passkey;
-pub(crate) use store::{Authenticators, CreateAuthenticatorError, StoredAuthenticator};
+pub(crate) use store::{
+    Authenticators, ChallengeMark, CreateAuthenticatorError, SignInRecord, StoredAuthenticator,
+};
 pub(crate) use verify::{DataError, Refused};
 
 /// How long a ceremony may take unless `AUTH_PASSKEY_TIMEOUT_S` says otherwise: Auth.js's 5
@@ -553,33 +556,48 @@ impl Passkeys {
         if now > ceremony.expires {
             return Err(PasskeyError::ChallengeExpired);
         }
-        let identifier = challenge::record_identifier(self.provider_id);
-        if !self
-            .authenticators
-            .answer_challenge(
-                &identifier,
-                &challenge::record_token(&challenge),
-                ceremony.expires,
-            )
-            .await?
-        {
+        let mark = ChallengeMark {
+            identifier: challenge::record_identifier(self.provider_id),
+            token: challenge::record_token(&challenge),
+            expires: ceremony.expires,
+        };
+        let action = action
+            .and_then(Action::parse)
+            .filter(|action| *action == ceremony.action);
+        let data = data.filter(|d| !d.is_empty());
+        // A sign-in's answer is read first, so that its passkey is read with the mark, in one
+        // visit to the store; the mark comes before any refusal.
+        let sign_in = match (action, data) {
+            (Some(Action::Authenticate), Some(data)) => Some(verify::parse_authentication(data)),
+            _ => None,
+        };
+        let (first, record) = match &sign_in {
+            Some(Ok(Ok((_, raw_id)))) => {
+                self.authenticators
+                    .answer_and_read(&mark, &STANDARD.encode(raw_id), self.provider_id)
+                    .await?
+            }
+            _ => (self.authenticators.answer_challenge(&mark).await?, None),
+        };
+        if !first {
             return Err(PasskeyError::ChallengeUsed);
         }
         if self.answered.fetch_add(1, Ordering::Relaxed) % FORGET_EVERY == 0 {
             // The marks outlive their ceremonies only until here; a failure keeps them a while.
-            if let Err(error) = self.authenticators.forget_answered(&identifier, now).await {
+            if let Err(error) = self
+                .authenticators
+                .forget_answered(&mark.identifier, now)
+                .await
+            {
                 tracing::warn!(%error, "expired passkey challenges were not removed");
             }
         }
-        let action = action
-            .and_then(Action::parse)
-            .filter(|action| *action == ceremony.action)
-            .ok_or(PasskeyError::InvalidAction)?;
-        let data = data.filter(|d| !d.is_empty()).ok_or(DataError("no data"))?;
+        let action = action.ok_or(PasskeyError::InvalidAction)?;
+        let data = data.ok_or(DataError("no data"))?;
         // A guest counts as signed out, as in the options.
         let member = signed_in.filter(|user| !user.is_guest);
-        match action {
-            Action::Register => {
+        match (action, sign_in) {
+            (Action::Register, _) => {
                 let target = ceremony
                     .register
                     .as_ref()
@@ -587,7 +605,12 @@ impl Passkeys {
                 self.register(&challenge, target, data, member.as_ref())
                     .await
             }
-            Action::Authenticate => self.authenticate(&challenge, data, member.as_ref()).await,
+            (Action::Authenticate, Some(parsed)) => {
+                let (answer, raw_id) = parsed??;
+                self.authenticate(&challenge, &answer, &raw_id, record, member.as_ref())
+                    .await
+            }
+            (Action::Authenticate, None) => Err(DataError("no data").into()),
         }
     }
 
@@ -703,19 +726,17 @@ impl Passkeys {
         })
     }
 
+    /// Checks a sign-in's `answer` with the passkey `record` read for it.
     async fn authenticate(
         &self,
         challenge: &[u8],
-        data: &str,
+        answer: &PublicKeyCredential,
+        raw_id: &[u8],
+        record: Option<SignInRecord>,
         member: Option<&SignedInUser>,
     ) -> Result<Finished, PasskeyError> {
-        let (answer, raw_id) = verify::parse_authentication(data)??;
-        let credential_id = STANDARD.encode(&raw_id);
-        let record = self
-            .authenticators
-            .sign_in_record(&credential_id, self.provider_id)
-            .await?
-            .ok_or(PasskeyError::UnknownCredential)?;
+        let credential_id = STANDARD.encode(raw_id);
+        let record = record.ok_or(PasskeyError::UnknownCredential)?;
         let stored = record.authenticator;
         let credential = verify::stored_credential(&stored).ok_or_else(|| {
             PasskeyError::Store(AdapterError::Corrupt {
@@ -723,7 +744,7 @@ impl Passkeys {
                 detail: format!("the passkey {credential_id} cannot be read"),
             })
         })?;
-        let counter = assertion::verify(&self.expected, challenge, &answer, &credential)?;
+        let counter = assertion::verify(&self.expected, challenge, answer, &credential)?;
         // As Auth.js: the user is the one the provider's account names.
         let user = record.user.ok_or(PasskeyError::UnknownUser)?;
         if member.is_some_and(|member| member.id != user.id) {

@@ -73,16 +73,35 @@ pub(crate) trait Authenticators: Send + Sync + 'static {
         credential_id: &str,
         provider: &str,
     ) -> Result<Option<SignInRecord>, AdapterError>;
-    /// Marks a challenge answered: `false` when it was answered already, on any server. The
-    /// mark is kept until `expires` (Unix seconds), when the sealed ceremony stops opening.
-    async fn answer_challenge(
+    /// Marks a challenge answered: `false` when it was answered already, on any server.
+    async fn answer_challenge(&self, mark: &ChallengeMark) -> Result<bool, AdapterError>;
+    /// [`Authenticators::answer_challenge`], then (if it was the first answer)
+    /// [`Authenticators::sign_in_record`]: a sign-in's two steps before its signature is
+    /// checked, in one visit to the store where the store can.
+    async fn answer_and_read(
         &self,
-        identifier: &str,
-        token: &str,
-        expires: i64,
-    ) -> Result<bool, AdapterError>;
+        mark: &ChallengeMark,
+        credential_id: &str,
+        provider: &str,
+    ) -> Result<(bool, Option<SignInRecord>), AdapterError> {
+        if !self.answer_challenge(mark).await? {
+            return Ok((false, None));
+        }
+        Ok((true, self.sign_in_record(credential_id, provider).await?))
+    }
     /// Forgets the marks of `identifier` that expired before `now`; how many.
     async fn forget_answered(&self, identifier: &str, now: i64) -> Result<u64, AdapterError>;
+}
+
+/// The mark of an answered challenge, kept until `expires` (Unix seconds), when the sealed
+/// ceremony stops opening.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ChallengeMark {
+    /// `passkey-challenge:<provider id>`.
+    pub identifier: String,
+    /// The SHA-256 of the challenge, in hex.
+    pub token: String,
+    pub expires: i64,
 }
 
 /// What a passkey sign-in reads: the passkey and its owner.
@@ -172,6 +191,43 @@ fn read<DB: Dialect>(row: &DB::Row) -> Result<StoredAuthenticator, sqlx::Error> 
         credential_backed_up: column::<DB, i64>(row, 6)? != 0,
         transports: column::<DB, _>(row, 7)?,
     })
+}
+
+async fn sign_in_record_on<DB: Dialect>(
+    conn: &mut DB::Connection,
+    credential_id: &str,
+    provider: &str,
+) -> Result<Option<SignInRecord>, AdapterError> {
+    let row = statement::<DB>(sqlx::AssertSqlSafe(sign_in_record_sql::<DB>()))
+        .bind(credential_id)
+        .bind(provider)
+        .fetch_optional(conn)
+        .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let authenticator = read::<DB>(&row)?;
+    let user = match column::<DB, Option<i64>>(&row, COLUMN_COUNT)? {
+        Some(_) => Some(user_at::<DB>(&row, COLUMN_COUNT)?),
+        None => None,
+    };
+    Ok(Some(SignInRecord {
+        authenticator,
+        user,
+    }))
+}
+
+async fn answer_challenge_on<DB: Dialect>(
+    conn: &mut DB::Connection,
+    mark: &ChallengeMark,
+) -> Result<bool, AdapterError> {
+    let done = statement::<DB>(sqlx::AssertSqlSafe(answer_challenge_sql::<DB>()))
+        .bind(mark.identifier.as_str())
+        .bind(mark.expires)
+        .bind(mark.token.as_str())
+        .execute(conn)
+        .await?;
+    Ok(done > 0)
 }
 
 #[async_trait::async_trait]
@@ -271,40 +327,30 @@ impl<DB: Dialect> Authenticators for SqlAdapter<DB> {
     ) -> Result<Option<SignInRecord>, AdapterError> {
         self.migrate().await?;
         let mut conn = self.pool().acquire().await?;
-        let row = statement::<DB>(sqlx::AssertSqlSafe(sign_in_record_sql::<DB>()))
-            .bind(credential_id)
-            .bind(provider)
-            .fetch_optional(&mut *conn)
-            .await?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        let authenticator = read::<DB>(&row)?;
-        let user = match column::<DB, Option<i64>>(&row, COLUMN_COUNT)? {
-            Some(_) => Some(user_at::<DB>(&row, COLUMN_COUNT)?),
-            None => None,
-        };
-        Ok(Some(SignInRecord {
-            authenticator,
-            user,
-        }))
+        sign_in_record_on::<DB>(&mut *conn, credential_id, provider).await
     }
 
-    async fn answer_challenge(
-        &self,
-        identifier: &str,
-        token: &str,
-        expires: i64,
-    ) -> Result<bool, AdapterError> {
+    async fn answer_challenge(&self, mark: &ChallengeMark) -> Result<bool, AdapterError> {
         self.migrate().await?;
         let mut conn = self.pool().acquire().await?;
-        let done = statement::<DB>(sqlx::AssertSqlSafe(answer_challenge_sql::<DB>()))
-            .bind(identifier)
-            .bind(expires)
-            .bind(token)
-            .execute(&mut *conn)
-            .await?;
-        Ok(done > 0)
+        answer_challenge_on::<DB>(&mut *conn, mark).await
+    }
+
+    async fn answer_and_read(
+        &self,
+        mark: &ChallengeMark,
+        credential_id: &str,
+        provider: &str,
+    ) -> Result<(bool, Option<SignInRecord>), AdapterError> {
+        self.migrate().await?;
+        // One connection for both: each one taken from the pool is a round trip to its thread
+        // when it is given back.
+        let mut conn = self.pool().acquire().await?;
+        if !answer_challenge_on::<DB>(&mut *conn, mark).await? {
+            return Ok((false, None));
+        }
+        let record = sign_in_record_on::<DB>(&mut *conn, credential_id, provider).await?;
+        Ok((true, record))
     }
 
     async fn forget_answered(&self, identifier: &str, now: i64) -> Result<u64, AdapterError> {
@@ -406,5 +452,81 @@ mod tests {
         adapter.link_account(account).await.unwrap();
         assert!(adapter.delete_user(&ada).await.unwrap());
         assert_eq!(adapter.by_credential_id("AAEC").await.unwrap(), None);
+    }
+
+    fn mark(token: &str, expires: i64) -> ChallengeMark {
+        ChallengeMark {
+            identifier: "passkey-challenge:passkey".into(),
+            token: token.into(),
+            expires,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_challenge_is_marked_once_and_forgotten_after_it_expires() {
+        let pool = sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap();
+        let adapter = SqliteAdapter::new(pool).await.unwrap();
+        let ada = user(&adapter, "ada@example.com").await;
+        adapter.create(&passkey("AAEC", &ada)).await.unwrap();
+
+        // The passkey is read only with the first answer; without an account it has no user.
+        let (first, record) = adapter
+            .answer_and_read(&mark("aa", 100), "AAEC", "passkey")
+            .await
+            .unwrap();
+        assert!(first);
+        let record = record.unwrap();
+        assert_eq!(record.authenticator, passkey("AAEC", &ada));
+        assert_eq!(record.user, None);
+        assert_eq!(
+            adapter
+                .answer_and_read(&mark("aa", 100), "AAEC", "passkey")
+                .await
+                .unwrap(),
+            (false, None)
+        );
+        assert!(!adapter.answer_challenge(&mark("aa", 500)).await.unwrap());
+
+        // With the account that names it, the owner comes along; another provider's does not.
+        let account = AdapterAccount {
+            user_id: ada.clone(),
+            kind: "webauthn".into(),
+            provider: "passkey".into(),
+            provider_account_id: "AAEC".into(),
+            ..AdapterAccount::default()
+        };
+        adapter.link_account(account).await.unwrap();
+        let record = adapter.sign_in_record("AAEC", "passkey").await.unwrap();
+        assert_eq!(record.unwrap().user.map(|u| u.id), Some(ada.clone()));
+        let record = adapter.sign_in_record("AAEC", "other").await.unwrap();
+        assert_eq!(record.unwrap().user, None);
+        assert_eq!(
+            adapter.sign_in_record("none", "passkey").await.unwrap(),
+            None
+        );
+        let (first, record) = adapter
+            .answer_and_read(&mark("bb", 200), "none", "passkey")
+            .await
+            .unwrap();
+        assert!(first && record.is_none());
+
+        // Expired marks go, live ones stay (and still refuse a second answer).
+        assert!(adapter.answer_challenge(&mark("cc", 300)).await.unwrap());
+        assert_eq!(
+            adapter
+                .forget_answered("passkey-challenge:passkey", 250)
+                .await
+                .unwrap(),
+            2
+        );
+        assert!(!adapter.answer_challenge(&mark("cc", 300)).await.unwrap());
+        assert!(adapter.answer_challenge(&mark("aa", 100)).await.unwrap());
+        assert_eq!(
+            adapter
+                .forget_answered("passkey-challenge:other", i64::MAX)
+                .await
+                .unwrap(),
+            0
+        );
     }
 }
