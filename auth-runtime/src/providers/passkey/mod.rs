@@ -582,7 +582,11 @@ impl Passkeys {
         if !first {
             return Err(PasskeyError::ChallengeUsed);
         }
-        if self.answered.fetch_add(1, Ordering::Relaxed) % FORGET_EVERY == 0 {
+        if self
+            .answered
+            .fetch_add(1, Ordering::Relaxed)
+            .is_multiple_of(FORGET_EVERY)
+        {
             // The marks outlive their ceremonies only until here; a failure keeps them a while.
             if let Err(error) = self
                 .authenticators
