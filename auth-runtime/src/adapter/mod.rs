@@ -34,6 +34,7 @@ mod sql;
 
 pub use schema::Migration;
 pub use sql::{Dialect, SqlAdapter};
+#[cfg(feature = "passkey")]
 pub(crate) use sql::{user_at, user_columns};
 
 /// The adapter on SQLite (feature `sqlite`).

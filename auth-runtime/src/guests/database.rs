@@ -51,11 +51,16 @@ impl GuestDatabase {
 
     /// Opens the store at `location`: a `postgres://` or `postgresql://` URL connects to
     /// PostgreSQL ([`PostgresGuestStore::connect`]); `sqlite://path`, `sqlite:path` or a plain
-    /// path opens that SQLite file ([`SqliteGuestStore::open`]). Limits come from the
-    /// environment (`AUTH_GUEST_*`).
+    /// path opens that SQLite file ([`SqliteGuestStore::open`]). Any other `scheme://` is
+    /// [`GuestError::UnknownDatabase`]. Limits come from the environment (`AUTH_GUEST_*`).
     pub async fn open(location: &str) -> Result<Self, GuestError> {
         if location.starts_with("postgres://") || location.starts_with("postgresql://") {
             return GuestDatabase::connect_postgres(location).await;
+        }
+        if let Some(scheme) = url_scheme(location).filter(|s| !s.eq_ignore_ascii_case("sqlite")) {
+            return Err(GuestError::UnknownDatabase {
+                scheme: scheme.to_owned(),
+            });
         }
         let path = location
             .strip_prefix("sqlite://")
@@ -109,6 +114,17 @@ impl GuestDatabase {
     }
 }
 
+/// The scheme of a `scheme://…` URL (RFC 3986's letters, digits, `+`, `-`, `.`); `None` for
+/// a path.
+fn url_scheme(location: &str) -> Option<&str> {
+    let (scheme, _) = location.split_once("://")?;
+    let mut chars = scheme.chars();
+    let first = chars.next()?;
+    (first.is_ascii_alphabetic()
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
+    .then_some(scheme)
+}
+
 impl From<SqliteGuestStore> for GuestDatabase {
     fn from(store: SqliteGuestStore) -> Self {
         GuestDatabase::Sqlite(Arc::new(store))
@@ -132,5 +148,62 @@ impl From<PostgresGuestStore> for GuestDatabase {
 impl From<Arc<PostgresGuestStore>> for GuestDatabase {
     fn from(store: Arc<PostgresGuestStore>) -> Self {
         GuestDatabase::Postgres(store)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_paths_and_known_schemes_are_databases() {
+        assert_eq!(
+            url_scheme("mysql://root@127.0.0.1:3306/test"),
+            Some("mysql")
+        );
+        assert_eq!(url_scheme("redis://127.0.0.1"), Some("redis"));
+        assert_eq!(url_scheme("sqlite://app.db"), Some("sqlite"));
+        for path in [
+            "app.db",
+            "./data/app.db",
+            "/var/lib/app.db",
+            "sqlite:app.db",
+            "a b://c",
+        ] {
+            assert_eq!(url_scheme(path), None, "{path}");
+        }
+        assert_eq!(url_scheme("://x"), None);
+        assert_eq!(url_scheme("1x://x"), None);
+    }
+
+    #[tokio::test]
+    async fn an_unknown_scheme_is_a_start_up_error_that_names_it() {
+        let dir = std::env::temp_dir().join(format!("guest-db-scheme-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let cwd = std::env::current_dir().unwrap();
+        for url in [
+            "mysql://root@127.0.0.1:3306/test",
+            "MariaDB://x",
+            "redis://127.0.0.1",
+        ] {
+            let error = GuestDatabase::open(url).await.unwrap_err();
+            let scheme = url.split("://").next().unwrap();
+            assert!(
+                matches!(&error, GuestError::UnknownDatabase { scheme: s } if s == scheme),
+                "{error:?}"
+            );
+            assert!(
+                error.to_string().contains(&format!("{scheme}://")),
+                "{error}"
+            );
+        }
+        // Nothing was created for them: no folder named after the scheme.
+        assert!(!cwd.join("mysql:").exists() && !cwd.join("redis:").exists());
+        let file = dir.join("ok.db");
+        let db = GuestDatabase::open(&format!("sqlite://{}", file.display()))
+            .await
+            .unwrap();
+        db.close().await;
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -409,6 +409,16 @@ pub enum GuestError {
          into_make_service_with_connect_info::<SocketAddr>()), or set AuthBuilder::trusted_proxy"
     )]
     NoClientAddress,
+    /// The database URL names a database this build does not speak (`mysql://…`, a typo): a
+    /// start-up error, rather than an SQLite file named after the URL.
+    #[error(
+        "the database URL's scheme {scheme}:// is not supported: use an SQLite file path (or \
+         sqlite:path), or a postgres:// URL"
+    )]
+    UnknownDatabase {
+        /// The URL's scheme, as written.
+        scheme: String,
+    },
     /// The store's file could not be opened as its database (not an SQLite file, corrupt,
     /// unreadable, a directory that cannot be created): a start-up error naming the file.
     #[error("cannot open the guest database {}: {source}", path.display())]
@@ -432,7 +442,8 @@ impl GuestError {
             GuestError::Hook(_)
             | GuestError::Database(_)
             | GuestError::Limits(_)
-            | GuestError::NoClientAddress => http::StatusCode::INTERNAL_SERVER_ERROR,
+            | GuestError::NoClientAddress
+            | GuestError::UnknownDatabase { .. } => http::StatusCode::INTERNAL_SERVER_ERROR,
             GuestError::Open { source, .. } => source.status(),
         }
     }
