@@ -100,6 +100,9 @@ pub mod events;
 pub mod guests;
 mod handlers;
 mod html;
+// OAuth providers and the CAPTCHA verifier send their requests through one client setup.
+#[cfg(any(feature = "oauth", feature = "captcha"))]
+mod http_client;
 mod log_budget;
 mod protocol;
 pub mod providers;

@@ -336,7 +336,7 @@ where
 }
 
 /// The claims of a session token another app wrote (a Next.js app running next-auth, or any
-/// server sharing its secret), read by the [`TokenReader`](crate::TokenReader) in the router's
+/// server sharing its secret), read by the [`TokenReader`](crate::sessions::TokenReader) in the router's
 /// state; answers as [`SessionError`] says without one. For APIs that trust the session cookie
 /// (or Bearer token) of the app in front of them, without serving the auth API themselves.
 ///
@@ -358,18 +358,18 @@ where
 ///     .route("/api/me", axum::routing::get(me))
 ///     .with_state(reader);
 /// ```
-pub struct SessionClaims<T>(pub crate::ReadToken<T>);
+pub struct SessionClaims<T>(pub crate::sessions::ReadToken<T>);
 
 impl<T, S> FromRequestParts<S> for SessionClaims<T>
 where
     T: serde::de::DeserializeOwned + Send,
-    crate::TokenReader<T>: FromRef<S>,
+    crate::sessions::TokenReader<T>: FromRef<S>,
     S: Send + Sync,
 {
     type Rejection = SessionError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        crate::TokenReader::<T>::from_ref(state)
+        crate::sessions::TokenReader::<T>::from_ref(state)
             .read(&parts.headers)
             .map(SessionClaims)
     }

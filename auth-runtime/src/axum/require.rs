@@ -181,9 +181,12 @@ where
             };
             match refusal {
                 None => inner.call(request).await,
-                Some(SessionKindRejection::Session(crate::SessionError::Unavailable)) => Ok(
-                    SessionKindRejection::Session(crate::SessionError::Unavailable).into_response(),
-                ),
+                Some(SessionKindRejection::Session(crate::sessions::SessionError::Unavailable)) => {
+                    Ok(
+                        SessionKindRejection::Session(crate::sessions::SessionError::Unavailable)
+                            .into_response(),
+                    )
+                }
                 Some(_) if rule.pages => Ok(to_sign_in(&rule.auth, &request)),
                 Some(refusal) => Ok(refusal.into_response()),
             }

@@ -64,8 +64,8 @@ use std::time::Duration;
 
 use url::Host;
 
+use crate::http_client;
 use crate::log_budget::{LogBudget, Verdict};
-use crate::providers::http_client;
 use answer::Answer;
 
 /// The largest `siteverify` answer read: a real one is a few hundred bytes.
@@ -268,7 +268,7 @@ fn unreachable(error: reqwest::Error, timeout: Duration) -> UnavailableReason {
         return UnavailableReason::TimedOut(timeout);
     }
     UnavailableReason::Unreachable(
-        crate::providers::http_client::describe(error)
+        crate::http_client::describe(error)
             .chars()
             .filter(|c| !c.is_control())
             .take(300)

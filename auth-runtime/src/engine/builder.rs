@@ -21,7 +21,7 @@ pub struct AuthBuilder<D: AuthDefinition> {
     versions: Option<Arc<dyn SessionVersions>>,
     oauth: crate::providers::Overrides,
     proxy: crate::rate_limit::TrustedProxy,
-    attempt_limits: Option<crate::AttemptLimits>,
+    attempt_limits: Option<crate::attempts::AttemptLimits>,
     attempt_buckets: Option<Arc<dyn crate::rate_limit::RateBuckets>>,
     #[cfg(feature = "captcha")]
     captcha: Option<crate::captcha::CaptchaConfig>,
@@ -152,9 +152,9 @@ impl<D: AuthDefinition> AuthBuilder<D> {
     }
 
     /// How many Credentials sign-ins a client, and an identifier, may try (default
-    /// [`AttemptLimits::default`](crate::AttemptLimits)), instead of what `next_auth!` wrote;
+    /// [`AttemptLimits::default`](crate::attempts::AttemptLimits)), instead of what `next_auth!` wrote;
     /// the `AUTH_CREDENTIALS_*` variables still override it, for load tests.
-    pub fn attempt_limits(mut self, limits: crate::AttemptLimits) -> Self {
+    pub fn attempt_limits(mut self, limits: crate::attempts::AttemptLimits) -> Self {
         self.attempt_limits = Some(limits);
         self
     }
@@ -244,9 +244,9 @@ impl<D: AuthDefinition> AuthBuilder<D> {
     }
 
     /// Where sessions live, instead of `AUTH_SESSION_STRATEGY` or the macro's `strategy`
-    /// (default [`SessionStrategy::Jwt`](crate::SessionStrategy::Jwt)). The database strategy
+    /// (default [`SessionStrategy::Jwt`](crate::definition::SessionStrategy::Jwt)). The database strategy
     /// needs an adapter: [`AuthBuilder::adapter`], or the guest store's database.
-    pub fn session_strategy(mut self, strategy: crate::SessionStrategy) -> Self {
+    pub fn session_strategy(mut self, strategy: crate::definition::SessionStrategy) -> Self {
         self.overrides.strategy = Some(strategy);
         self
     }
@@ -529,7 +529,9 @@ impl<D: AuthDefinition> AuthBuilder<D> {
             };
         let attempt_limits = match self.attempt_limits {
             Some(limits) => limits.configured(&Default::default()),
-            None => crate::AttemptLimits::default().configured(&D::SETTINGS.attempt_limits),
+            None => {
+                crate::attempts::AttemptLimits::default().configured(&D::SETTINGS.attempt_limits)
+            }
         }
         .map_err(|error| ConfigError::InvalidSetting {
             name: "credentials attempt limits",
@@ -589,7 +591,7 @@ impl<D: AuthDefinition> AuthBuilder<D> {
             .providers()
             .iter()
             .find(|p| p.kind == crate::definition::ProviderKind::Email);
-        let in_database = settings.strategy == crate::SessionStrategy::Database;
+        let in_database = settings.strategy == crate::definition::SessionStrategy::Database;
         #[cfg(feature = "sqlx-store")]
         let passkey_provider = enabled
             .providers()

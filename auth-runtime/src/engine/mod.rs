@@ -213,7 +213,7 @@ impl<D: AuthDefinition> Auth<D> {
     }
 
     /// The sessions of the request's user, newest first: a "your devices" list (database
-    /// strategy). Each [`Device`](crate::Device) says whether it is the request's own.
+    /// strategy). Each [`Device`](crate::sessions::Device) says whether it is the request's own.
     ///
     /// ```
     /// # use auth_runtime::{User, next_auth};
@@ -228,19 +228,19 @@ impl<D: AuthDefinition> Auth<D> {
     pub async fn devices(
         &self,
         headers: &http::HeaderMap,
-    ) -> Result<Vec<crate::Device>, crate::DeviceError> {
+    ) -> Result<Vec<crate::sessions::Device>, crate::sessions::DeviceError> {
         let core = &self.core;
         core.sessions.devices(&core.settings, headers).await
     }
 
-    /// Ends the session `id` (a [`Device::id`](crate::Device::id)) of the request's user: that
+    /// Ends the session `id` (a [`Device::id`](crate::sessions::Device::id)) of the request's user: that
     /// browser is signed out at its next request. `false` when the user has no such session.
     #[cfg(feature = "sqlx-store")]
     pub async fn end_device(
         &self,
         headers: &http::HeaderMap,
         id: &str,
-    ) -> Result<bool, crate::DeviceError> {
+    ) -> Result<bool, crate::sessions::DeviceError> {
         let core = &self.core;
         core.sessions.end_device(&core.settings, headers, id).await
     }
@@ -250,7 +250,7 @@ impl<D: AuthDefinition> Auth<D> {
     pub async fn end_other_devices(
         &self,
         headers: &http::HeaderMap,
-    ) -> Result<u64, crate::DeviceError> {
+    ) -> Result<u64, crate::sessions::DeviceError> {
         let core = &self.core;
         core.sessions
             .end_other_devices(&core.settings, headers)

@@ -17,9 +17,6 @@ mod enabled;
 pub mod presets;
 
 pub(crate) use enabled::EnabledProviders;
-// The CAPTCHA verifier sends its checks through the same client settings.
-#[cfg(any(feature = "oauth", feature = "captcha"))]
-pub(crate) mod http_client;
 pub(crate) mod method;
 #[cfg(feature = "oauth")]
 pub(crate) mod oauth;

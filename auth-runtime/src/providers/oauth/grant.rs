@@ -111,9 +111,7 @@ fn describe_http(error: HttpClientError<reqwest::Error>) -> String {
         HttpClientError::Reqwest(error) if error.is_connect() => {
             "could not connect to the token endpoint".to_owned()
         }
-        HttpClientError::Reqwest(error) => {
-            printable(&crate::providers::http_client::describe(*error), 300)
-        }
+        HttpClientError::Reqwest(error) => printable(&crate::http_client::describe(*error), 300),
         HttpClientError::Http(error) => format!("the token request could not be built: {error}"),
         HttpClientError::Io(error) => format!("the token request failed: {error}"),
         HttpClientError::Other(message) => printable(&message, 200),

@@ -15,7 +15,8 @@ use crate::base_url::BaseUrl;
 use crate::cookies::RequestCookies;
 use crate::definition::{ProviderInfo, ProviderKind};
 use crate::error::ConfigError;
-use crate::providers::{OAuthSpec, Overrides, Protocol, env_variable, http_client};
+use crate::http_client;
+use crate::providers::{OAuthSpec, Overrides, Protocol, env_variable};
 use crate::user::{Account, Profile};
 
 /// Discovery documents (and their keys) are refreshed this often.

@@ -1,6 +1,7 @@
-//! The HTTP client every provider request goes through: reqwest with rustls, redirects never
-//! followed (a provider redirecting the back channel elsewhere is an error, not an SSRF), and
-//! bounded connect and total timeouts so an unreachable provider cannot hang a sign-in.
+//! The HTTP client every request to a provider (OAuth, OpenID, CAPTCHA) goes through: reqwest
+//! with rustls, redirects never followed (a provider redirecting the back channel elsewhere is an
+//! error, not an SSRF), and bounded connect and total timeouts so an unreachable provider cannot
+//! hang a sign-in.
 
 use std::time::Duration;
 
