@@ -14,8 +14,6 @@ mod logs;
 #[path = "../examples/guest_checkout.rs"]
 #[allow(dead_code)]
 mod shop;
-#[path = "support/wire.rs"]
-mod wire;
 
 use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream};
@@ -24,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use auth_runtime::axum::{ServeConfig, serve_app};
 use auth_runtime::guests::{GuestConfig, Limits, SqliteGuestStore};
-use browser::{Browser, Http};
+use browser::{Browser, Http, wire};
 use reqwest::StatusCode;
 use serde_json::json;
 

@@ -10,8 +10,6 @@ mod browser;
 #[path = "../examples/guest_checkout.rs"]
 #[allow(dead_code)]
 mod shop;
-#[path = "support/wire.rs"]
-mod wire;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -19,7 +17,7 @@ use std::sync::Arc;
 use auth_runtime::AttemptLimits;
 use auth_runtime::axum::{ServeConfig, serve_app};
 use auth_runtime::guests::{GuestConfig, GuestStore, Limits, SqliteGuestStore};
-use browser::Browser;
+use browser::{Browser, wire};
 use reqwest::StatusCode;
 
 async fn shop(test: &str, limits: Option<AttemptLimits>) -> (String, Arc<SqliteGuestStore>) {

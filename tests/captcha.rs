@@ -14,8 +14,6 @@ mod browser;
 mod magic;
 #[path = "support/skip.rs"]
 mod skip;
-#[path = "support/wire.rs"]
-mod wire;
 
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
@@ -26,7 +24,7 @@ use auth_runtime::captcha::{CaptchaConfig, CaptchaMode, CaptchaProvider, Url};
 use auth_runtime::guests::{GuestConfig, Limits, SqliteGuestStore};
 use auth_runtime::providers::email::{SendError, VerificationRequest};
 use axum::routing::post;
-use browser::{Browser, Http};
+use browser::{Browser, Http, wire};
 use magic::shop;
 use reqwest::StatusCode;
 use serde_json::{Value, json};

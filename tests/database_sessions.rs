@@ -11,15 +11,13 @@
 mod browser;
 #[path = "support/postgres.rs"]
 mod pg;
-#[path = "support/wire.rs"]
-mod wire;
 
 use std::sync::Arc;
 
 use auth_runtime::adapter::{Adapter, UserFields};
 use auth_runtime::guests::{GuestConfig, GuestStore, Limits, PostgresGuestStore, SqliteGuestStore};
 use auth_runtime::{User, next_auth};
-use browser::Browser;
+use browser::{Browser, wire};
 use http::{HeaderMap, StatusCode};
 
 next_auth! {

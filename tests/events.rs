@@ -7,13 +7,12 @@
 mod browser;
 #[path = "support/logs.rs"]
 mod logs;
-#[path = "support/wire.rs"]
-mod wire;
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Mutex;
 
 use auth_runtime::{CallbackError, User, next_auth};
+use browser::wire;
 use reqwest::StatusCode;
 use serde_json::json;
 

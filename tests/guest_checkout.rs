@@ -15,8 +15,6 @@ mod browser;
 mod shop;
 #[path = "support/skip.rs"]
 mod skip;
-#[path = "support/wire.rs"]
-mod wire;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -29,7 +27,7 @@ use auth_runtime::guests::{
 use auth_runtime::{AttemptLimits, AuthBuilder};
 use axum::Router;
 use axum::body::Body;
-use browser::{Browser, Reply};
+use browser::{Browser, Reply, wire};
 use http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};

@@ -9,8 +9,6 @@ mod browser;
 #[path = "../examples/magic_link.rs"]
 #[allow(dead_code)]
 mod magic;
-#[path = "support/wire.rs"]
-mod wire;
 
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
@@ -20,7 +18,7 @@ use auth_runtime::axum::{ServeConfig, serve_app};
 // shop installs the process's one metrics recorder).
 use auth_runtime::guests::{GuestConfig, Limits, SqliteGuestStore};
 use auth_runtime::providers::email::{SendError, VerificationRequest};
-use browser::{Browser, Http};
+use browser::{Browser, Http, wire};
 use magic::shop;
 use reqwest::StatusCode;
 

@@ -13,8 +13,6 @@
 
 #[path = "support/browser.rs"]
 mod browser;
-#[path = "support/wire.rs"]
-mod wire;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -27,7 +25,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use browser::{Browser, Http, Reply, query_param};
+use browser::{Browser, Http, Reply, query_param, wire};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 

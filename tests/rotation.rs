@@ -5,13 +5,11 @@
 mod browser;
 #[path = "support/skip.rs"]
 mod skip;
-#[path = "support/wire.rs"]
-mod wire;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use auth_runtime::{User, next_auth};
-use browser::Browser;
+use browser::{Browser, wire};
 
 pub struct Guests(AtomicU32);
 

@@ -4,8 +4,6 @@
 
 #[path = "support/skip.rs"]
 mod skip;
-#[path = "support/wire.rs"]
-mod wire;
 use skip::skipped;
 
 #[path = "support/browser.rs"]
@@ -15,7 +13,7 @@ use auth_runtime::{
     PostgresSessionVersions, SessionError, SessionVersionError, SessionVersions,
     SqliteSessionVersions, TokenClaims, User, next_auth,
 };
-use browser::Browser;
+use browser::{Browser, wire};
 
 next_auth! {
     providers: [

@@ -11,15 +11,13 @@ mod pg;
 #[path = "../examples/guest_checkout.rs"]
 #[allow(dead_code)]
 mod shop;
-#[path = "support/wire.rs"]
-mod wire;
 
 use std::net::IpAddr;
 
 use auth_runtime::PostgresSessionVersions;
 use auth_runtime::axum::{ServeConfig, serve_app};
 use auth_runtime::guests::{GuestConfig, GuestDatabase, Limits, PostgresGuestStore};
-use browser::Browser;
+use browser::{Browser, wire};
 use reqwest::StatusCode;
 use serde_json::json;
 

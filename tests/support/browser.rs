@@ -180,20 +180,46 @@ impl Wire {
         }
     }
 
+    /// The status of a wrong password: 401 (v4) or 200 (v5).
+    pub fn wrong_password_status(self) -> StatusCode {
+        match self {
+            Wire::NextAuthV4 => StatusCode::UNAUTHORIZED,
+            Wire::AuthJsV5 => StatusCode::OK,
+        }
+    }
+
     /// The status and `{url}` of a wrong password for `provider`: 401 and
     /// `{base}/error?error=CredentialsSignin&provider=…` (v4), or 200 and
     /// `{base}/signin?error=CredentialsSignin&code=credentials` (v5).
     pub fn credentials_refused(self, base: &str, provider: &str) -> (StatusCode, String) {
         match self {
             Wire::NextAuthV4 => (
-                StatusCode::UNAUTHORIZED,
+                self.wrong_password_status(),
                 format!("{base}/error?error=CredentialsSignin&provider={provider}"),
             ),
             Wire::AuthJsV5 => (
-                StatusCode::OK,
+                self.wrong_password_status(),
                 format!("{base}/signin?error=CredentialsSignin&code=credentials"),
             ),
         }
+    }
+}
+
+/// [`Wire::from_env`]'s expectations by name, for suites whose servers the browser cannot ask (or
+/// that read them without a browser at hand).
+pub mod wire {
+    use super::Wire;
+
+    pub fn speaks_v5() -> bool {
+        Wire::from_env() == Wire::AuthJsV5
+    }
+
+    pub fn no_session() -> serde_json::Value {
+        Wire::from_env().no_session()
+    }
+
+    pub fn wrong_password_status() -> http::StatusCode {
+        Wire::from_env().wrong_password_status()
     }
 }
 
