@@ -7,10 +7,10 @@
 //!
 //! The in-process suites are written with NextAuth v4's cookie names (`next-auth.*`). When the
 //! engine writes Auth.js v5's (`AUTH_TOKEN_FORMAT=authjs-v5`), the jar renames them on the wire,
-//! both ways, so those suites run unchanged in every token format; over HTTP or through a router
-//! the names stay as the wire has them, since the suites there match them by their ends. What
-//! else changes with v5's wire (`null` for no session, v5's failure URLs) is said once, by
-//! [`Wire`].
+//! both ways, so those suites run unchanged in every token format. Over HTTP or through a router
+//! the jar keeps the names the wire has: the engine behind is not at hand to say its format, and
+//! those suites read the names a real browser would. What else changes with v5's wire (`null` for
+//! no session, v5's failure URLs) is said once, by [`Wire`].
 //!
 //! Included with `#[path]`.
 
@@ -192,16 +192,11 @@ impl Wire {
     /// `{base}/error?error=CredentialsSignin&provider=…` (v4), or 200 and
     /// `{base}/signin?error=CredentialsSignin&code=credentials` (v5).
     pub fn credentials_refused(self, base: &str, provider: &str) -> (StatusCode, String) {
-        match self {
-            Wire::NextAuthV4 => (
-                self.wrong_password_status(),
-                format!("{base}/error?error=CredentialsSignin&provider={provider}"),
-            ),
-            Wire::AuthJsV5 => (
-                self.wrong_password_status(),
-                format!("{base}/signin?error=CredentialsSignin&code=credentials"),
-            ),
-        }
+        let url = match self {
+            Wire::NextAuthV4 => format!("{base}/error?error=CredentialsSignin&provider={provider}"),
+            Wire::AuthJsV5 => format!("{base}/signin?error=CredentialsSignin&code=credentials"),
+        };
+        (self.wrong_password_status(), url)
     }
 }
 
@@ -410,7 +405,8 @@ pub struct Browser<S> {
 }
 
 impl<D: AuthDefinition> Browser<Auth<D>> {
-    /// The engine alone, without a connection's address until `peer` is set.
+    /// The engine alone, as a host that passes no connection's address calls it (set `peer`
+    /// where guests need one); sign-ins are made from the shop's page.
     pub fn engine(auth: Auth<D>) -> Self {
         Browser::with(auth, None, Some("http://127.0.0.1:3000/shop"))
     }
@@ -438,7 +434,7 @@ impl Browser<axum::Router> {
 
 impl Browser<Http> {
     /// Over HTTP to `origin`, its connections from `from` when given (the client address the
-    /// guest limits see).
+    /// guest limits see); sign-ins name no page, so the server picks where they land.
     pub fn http(origin: &str, from: Option<IpAddr>) -> Self {
         let mut http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
