@@ -7,15 +7,13 @@
 #[path = "../examples/anonymous.rs"]
 #[allow(dead_code)]
 mod anonymous;
-#[path = "support/http.rs"]
-mod http;
+#[path = "support/browser.rs"]
+mod browser;
 #[path = "support/logs.rs"]
 mod logs;
 #[path = "../examples/guest_checkout.rs"]
 #[allow(dead_code)]
 mod shop;
-#[path = "support/wire.rs"]
-mod wire;
 
 use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream};
@@ -24,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use auth_runtime::axum::{ServeConfig, serve_app};
 use auth_runtime::guests::{GuestConfig, Limits, SqliteGuestStore};
-use http::Browser;
+use browser::{Browser, Http, wire};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -97,7 +95,7 @@ async fn one_client_cannot_lock_other_visitors_out_of_guest_sign_in() {
     .unwrap();
     serve(listener, anonymous::app(auth), ServeConfig::default());
 
-    let attacker = Browser::new(&origin, loopback(2));
+    let attacker = Browser::http(&origin, Some(loopback(2)));
     let mut refused = 0;
     let attack = std::time::Instant::now();
     for _ in 0..150 {
@@ -115,7 +113,7 @@ async fn one_client_cannot_lock_other_visitors_out_of_guest_sign_in() {
         "the attacker gets its own burst of 20, no more"
     );
     for visitor in 3..23 {
-        let mut browser = Browser::new(&origin, loopback(visitor));
+        let mut browser = Browser::http(&origin, Some(loopback(visitor)));
         let answer = browser.sign_in("anon", &[]).await;
         assert_eq!(
             answer.status,
@@ -145,16 +143,12 @@ async fn one_client_cannot_lock_other_visitors_out_of_guest_sign_in() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_out_ends_the_guest_and_a_promoted_guests_cookie_opens_nothing() {
     let origin = shop("signout", Limits::unlimited(), ServeConfig::default()).await;
-    let mut browser = Browser::new(&origin, loopback(1));
+    let mut browser = Browser::http(&origin, Some(loopback(1)));
     browser.sign_in("anon", &[]).await;
     let first = browser.session().await["userId"].clone();
     let body = json!({ "product": "tea", "qty": 2 });
-    let request = browser
-        .http
-        .post(format!("{origin}/api/cart"))
-        .header("content-type", "application/json")
-        .body(body.to_string());
-    assert_eq!(browser.send(request, None).await.status, StatusCode::OK);
+    let added = browser.post_json("/api/cart", &body).await;
+    assert_eq!(added.status, StatusCode::OK);
 
     for path in [
         "/api/auth/csrf",
@@ -166,14 +160,15 @@ async fn sign_out_ends_the_guest_and_a_promoted_guests_cookie_opens_nothing() {
         assert!(browser.get(path).await.no_store(), "{path} may be cached");
     }
     let csrf = browser.csrf().await;
-    let update = browser
-        .http
-        .post(format!("{origin}/api/auth/session"))
-        .header("content-type", "application/json")
-        .body(json!({ "csrfToken": csrf, "data": {} }).to_string());
-    assert!(browser.send(update, None).await.no_store());
+    let update = json!({ "csrfToken": csrf, "data": {} });
+    assert!(
+        browser
+            .post_json("/api/auth/session", &update)
+            .await
+            .no_store()
+    );
     let answer = browser
-        .post(
+        .post_form(
             "/api/auth/signout",
             &[("csrfToken", &csrf), ("json", "true")],
         )
@@ -212,10 +207,10 @@ async fn sign_out_ends_the_guest_and_a_promoted_guests_cookie_opens_nothing() {
 async fn client_log_beacons_cannot_forge_lines_or_flood_the_log() {
     logs::global();
     let origin = shop("log", Limits::unlimited(), ServeConfig::default()).await;
-    let mut browser = Browser::new(&origin, loopback(1));
+    let mut browser = Browser::http(&origin, Some(loopback(1)));
     let forged = "beacon-7f3a\r\n2026-11-30T00:00:00Z ERROR auth_runtime: admin signed in";
     let answer = browser
-        .post(
+        .post_form(
             "/api/auth/_log",
             &[
                 ("level", "error"),
@@ -237,7 +232,7 @@ async fn client_log_beacons_cannot_forge_lines_or_flood_the_log() {
     // A message written to read as the server's own fields stays inside its quotes.
     let imitation = "imitation-5c1e sign-in succeeded provider=password user=admin outcome=ok";
     browser
-        .post("/api/auth/_log", &[("message", imitation)])
+        .post_form("/api/auth/_log", &[("message", imitation)])
         .await;
     let log = logs::global().text();
     let line = log
@@ -256,7 +251,7 @@ async fn client_log_beacons_cannot_forge_lines_or_flood_the_log() {
     for i in 0..300 {
         let message = format!("flood-{i}");
         browser
-            .post("/api/auth/_log", &[("message", message.as_str())])
+            .post_form("/api/auth/_log", &[("message", message.as_str())])
             .await;
     }
     let seconds = started.elapsed().as_secs_f64();
@@ -273,7 +268,7 @@ async fn client_log_beacons_cannot_forge_lines_or_flood_the_log() {
     );
     tokio::time::sleep(Duration::from_millis(300)).await;
     browser
-        .post("/api/auth/_log", &[("message", "after-the-flood")])
+        .post_form("/api/auth/_log", &[("message", "after-the-flood")])
         .await;
     // Every dropped line is counted, and the count is told with the next line written (which
     // may be a flood line that found a token, or the one after the flood).
@@ -364,10 +359,10 @@ async fn silent_half_sent_and_idle_connections_are_closed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn planted_cookies_cannot_override_clear_or_hide_a_session() {
     let origin = shop("planted", Limits::unlimited(), ServeConfig::default()).await;
-    let mut victim = Browser::new(&origin, loopback(1));
+    let mut victim = Browser::http(&origin, Some(loopback(1)));
     victim.sign_in("anon", &[]).await;
     let victim_id = victim.session().await["userId"].clone();
-    let mut attacker = Browser::new(&origin, loopback(9));
+    let mut attacker = Browser::http(&origin, Some(loopback(9)));
     attacker.sign_in("anon", &[]).await;
     let attacker_id = attacker.session().await["userId"].clone();
     assert_ne!(victim_id, attacker_id);
@@ -379,7 +374,7 @@ async fn planted_cookies_cannot_override_clear_or_hide_a_session() {
         .expect("an unchunked session")
         .clone();
     let name = name.as_str();
-    let token = |b: &Browser| b.jar.get(name).cloned().expect("an unchunked session");
+    let token = |b: &Browser<Http>| b.jar.get(name).cloned().expect("an unchunked session");
     let (victim_token, attacker_token) = (token(&victim), token(&attacker));
     let (first, second) = attacker_token.split_at(attacker_token.len() / 2);
     let junk: String = (0..300)
@@ -405,8 +400,11 @@ async fn planted_cookies_cannot_override_clear_or_hide_a_session() {
             format!("{junk}{name}={victim_token}"),
         ),
     ] {
-        let request = victim.http.get(format!("{origin}/api/auth/session"));
-        let answer = victim.send(request, Some(cookie)).await;
+        let request = http::Request::get("/api/auth/session")
+            .header("cookie", cookie)
+            .body(String::new())
+            .unwrap();
+        let answer = victim.exchange(request).await;
         assert_eq!(answer.body["userId"], victim_id, "{what}: {}", answer.body);
         let cleared = answer
             .headers

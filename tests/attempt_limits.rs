@@ -5,13 +5,11 @@
 //! they can be turned off. Shared counting on PostgreSQL is in `several_servers.rs`; the real
 //! client's view in `client_js_guests.rs`.
 
-#[path = "support/http.rs"]
-mod http;
+#[path = "support/browser.rs"]
+mod browser;
 #[path = "../examples/guest_checkout.rs"]
 #[allow(dead_code)]
 mod shop;
-#[path = "support/wire.rs"]
-mod wire;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -19,7 +17,7 @@ use std::sync::Arc;
 use auth_runtime::AttemptLimits;
 use auth_runtime::axum::{ServeConfig, serve_app};
 use auth_runtime::guests::{GuestConfig, GuestStore, Limits, SqliteGuestStore};
-use http::Browser;
+use browser::{Browser, wire};
 use reqwest::StatusCode;
 
 async fn shop(test: &str, limits: Option<AttemptLimits>) -> (String, Arc<SqliteGuestStore>) {
@@ -71,7 +69,7 @@ async fn hostile_identifiers_are_only_counted() {
         &"x".repeat(1500),
     ];
     for (i, name) in hostile.iter().enumerate() {
-        let mut browser = Browser::new(&origin, client(10 + i as u8));
+        let mut browser = Browser::http(&origin, Some(client(10 + i as u8)));
         for attempt in 0..4 {
             let answer = browser
                 .sign_in("password", &[("username", name), ("password", "nope")])
@@ -85,7 +83,7 @@ async fn hostile_identifiers_are_only_counted() {
         }
     }
     // Names that differ only in case and surrounding spaces are one identifier.
-    let mut browser = Browser::new(&origin, client(40));
+    let mut browser = Browser::http(&origin, Some(client(40)));
     for (attempt, name) in ["Carol", " carol", "CAROL "].iter().enumerate() {
         let answer = browser
             .sign_in("password", &[("username", name), ("password", "nope")])
@@ -112,7 +110,7 @@ async fn hostile_identifiers_are_only_counted() {
 async fn the_limits_hold_while_the_store_is_unreachable() {
     let (origin, store) = shop("outage", None).await;
     GuestStore::close(&*store).await.unwrap();
-    let mut guesser = Browser::new(&origin, client(50));
+    let mut guesser = Browser::http(&origin, Some(client(50)));
     let mut statuses = Vec::new();
     for i in 0..12 {
         let password = format!("guess-{i}");
@@ -133,7 +131,7 @@ async fn the_limits_hold_while_the_store_is_unreachable() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn limits_can_be_turned_off() {
     let (origin, _store) = shop("off", Some(AttemptLimits::off())).await;
-    let mut guesser = Browser::new(&origin, client(60));
+    let mut guesser = Browser::http(&origin, Some(client(60)));
     for i in 0..25 {
         let password = format!("guess-{i}");
         let answer = guesser

@@ -7,15 +7,13 @@
 //! refusal's code (`tests/js/captcha.client.mjs`; needs Node, skipped without it except under
 //! `CI=true`).
 
-#[path = "support/http.rs"]
-mod http;
+#[path = "support/browser.rs"]
+mod browser;
 #[path = "../examples/magic_link.rs"]
 #[allow(dead_code)]
 mod magic;
 #[path = "support/skip.rs"]
 mod skip;
-#[path = "support/wire.rs"]
-mod wire;
 
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
@@ -26,7 +24,7 @@ use auth_runtime::captcha::{CaptchaConfig, CaptchaMode, CaptchaProvider, Url};
 use auth_runtime::guests::{GuestConfig, Limits, SqliteGuestStore};
 use auth_runtime::providers::email::{SendError, VerificationRequest};
 use axum::routing::post;
-use http::Browser;
+use browser::{Browser, Http, wire};
 use magic::shop;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -107,7 +105,7 @@ fn address(third: u8, last: u8) -> IpAddr {
 /// `signIn('anon', { captchaToken })` with next-auth's v4 client posts the token as a form
 /// field beside `csrfToken`; Better Auth's convention is the `x-captcha-response` header.
 async fn guest_sign_in(
-    browser: &mut Browser,
+    browser: &mut Browser<Http>,
     field: Option<&str>,
     header: Option<&str>,
 ) -> (StatusCode, Value) {
@@ -116,14 +114,14 @@ async fn guest_sign_in(
     if let Some(token) = field {
         form.push(("captchaToken", token));
     }
-    let mut request = browser
-        .http
-        .post(format!("{}/api/auth/callback/anon", browser.origin))
-        .form(&form);
+    let mut request = http::Request::post("/api/auth/callback/anon")
+        .header("content-type", "application/x-www-form-urlencoded");
     if let Some(token) = header {
         request = request.header("x-captcha-response", token);
     }
-    let answer = browser.send(request, None).await;
+    let answer = browser
+        .exchange(request.body(browser::form(&form)).unwrap())
+        .await;
     (answer.status, answer.body)
 }
 
@@ -153,7 +151,7 @@ async fn a_drained_guest_budget_turns_into_a_captcha_not_a_429() {
 
     // The drain: 5 guests from 5 addresses, no CAPTCHA asked while the budget lasts.
     for i in 0..5 {
-        let mut drainer = Browser::new(&origin, address(1, i + 1));
+        let mut drainer = Browser::http(&origin, Some(address(1, i + 1)));
         assert_eq!(
             guest_sign_in(&mut drainer, None, None).await.0,
             StatusCode::OK
@@ -164,7 +162,7 @@ async fn a_drained_guest_budget_turns_into_a_captcha_not_a_429() {
         "no CAPTCHA while the budget lasts"
     );
 
-    let mut visitor = Browser::new(&origin, address(2, 1));
+    let mut visitor = Browser::http(&origin, Some(address(2, 1)));
     let (status, body) = guest_sign_in(&mut visitor, None, None).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(body["error"], "CaptchaRequired");
@@ -181,7 +179,7 @@ async fn a_drained_guest_budget_turns_into_a_captcha_not_a_429() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(visitor.session().await["isGuest"], true);
     // The header works as the field does.
-    let mut another = Browser::new(&origin, address(2, 2));
+    let mut another = Browser::http(&origin, Some(address(2, 2)));
     let (status, _) = guest_sign_in(&mut another, None, Some("pass")).await;
     assert_eq!(status, StatusCode::OK);
 
@@ -221,7 +219,7 @@ async fn a_locked_identifier_lets_its_owner_in_after_a_captcha() {
         ));
     let origin = serve(shop::app(auth.build().unwrap())).await;
     for i in 0..6 {
-        let mut stranger = Browser::new(&origin, address(1, i + 1));
+        let mut stranger = Browser::http(&origin, Some(address(1, i + 1)));
         let answer = stranger
             .sign_in("password", &[("username", "alice"), ("password", "guess")])
             .await;
@@ -233,7 +231,7 @@ async fn a_locked_identifier_lets_its_owner_in_after_a_captcha() {
         };
         assert_eq!(answer.status, expected, "stranger {i}: {:?}", answer.body);
     }
-    let mut owner = Browser::new(&origin, address(2, 1));
+    let mut owner = Browser::http(&origin, Some(address(2, 1)));
     let right = [("username", "alice"), ("password", "alice-password")];
     let answer = owner.sign_in("password", &right).await;
     assert_eq!(answer.status, StatusCode::BAD_REQUEST);
@@ -284,7 +282,7 @@ async fn every_magic_link_needs_a_captcha_in_mode_always() {
     let store = store("always", Limits::unlimited()).await;
     let origin = serve(magic::shop::app(build(&verify, store.clone()))).await;
     let ask = async |origin: &str, token: Option<&str>| {
-        let mut browser = Browser::new(origin, address(1, 1));
+        let mut browser = Browser::http(origin, Some(address(1, 1)));
         let csrf = browser.csrf().await;
         let mut form = vec![
             ("email", "kim@shop.example"),
@@ -294,7 +292,7 @@ async fn every_magic_link_needs_a_captcha_in_mode_always() {
         if let Some(token) = token {
             form.push(("captchaToken", token));
         }
-        let answer = browser.post("/api/auth/signin/email", &form).await;
+        let answer = browser.post_form("/api/auth/signin/email", &form).await;
         (answer.status, answer.body["error"].clone())
     };
     assert_eq!(

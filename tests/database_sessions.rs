@@ -7,19 +7,18 @@
 //! Every test runs on both databases; the adapter is the guest store's (one database for the
 //! guests, the users and their sessions).
 
+#[path = "support/browser.rs"]
+mod browser;
 #[path = "support/postgres.rs"]
 mod pg;
-mod support;
-#[path = "support/wire.rs"]
-mod wire;
 
 use std::sync::Arc;
 
 use auth_runtime::adapter::{Adapter, UserFields};
 use auth_runtime::guests::{GuestConfig, GuestStore, Limits, PostgresGuestStore, SqliteGuestStore};
 use auth_runtime::{User, next_auth};
+use browser::{Browser, wire};
 use http::{HeaderMap, StatusCode};
-use support::Client;
 
 next_auth! {
     strategy: "database",
@@ -173,8 +172,8 @@ macro_rules! on_both {
     };
 }
 
-async fn signed_in(auth: &Auth, username: &str) -> Client<NextAuth> {
-    let mut client = Client::new(auth.clone());
+async fn signed_in(auth: &Auth, username: &str) -> Browser<Auth> {
+    let mut client = Browser::engine(auth.clone());
     let reply = client
         .sign_in(
             "password",
@@ -185,11 +184,11 @@ async fn signed_in(auth: &Auth, username: &str) -> Client<NextAuth> {
     client
 }
 
-fn session_cookie(client: &Client<NextAuth>) -> String {
+fn session_cookie(client: &Browser<Auth>) -> String {
     client.jar["next-auth.session-token"].clone()
 }
 
-fn headers_of(client: &Client<NextAuth>) -> HeaderMap {
+fn headers_of(client: &Browser<Auth>) -> HeaderMap {
     let mut headers = HeaderMap::new();
     headers.insert("cookie", client.cookie_header().parse().unwrap());
     headers
@@ -251,7 +250,7 @@ async fn sign_out_deletes_the_row(db: &Db) {
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
     assert_eq!(db.count("sessions").await, 0, "sign-out deletes the row");
     // The cookie as it was before the sign-out, replayed by someone who copied it.
-    let mut thief = Client::new(auth.clone());
+    let mut thief = Browser::engine(auth.clone());
     for pair in stolen.split("; ") {
         let (name, value) = pair.split_once('=').unwrap();
         thief.jar.insert(name.to_owned(), value.to_owned());
@@ -332,7 +331,7 @@ async fn plain_tokens_are_rehashed(db: &Db) {
         user.id
     ))
     .await;
-    let mut nora = Client::new(auth.clone());
+    let mut nora = Browser::engine(auth.clone());
     nora.jar
         .insert("next-auth.session-token".into(), token.into());
     let session = nora.session().await;
@@ -345,7 +344,7 @@ async fn plain_tokens_are_rehashed(db: &Db) {
     assert!(stored.starts_with("sha256:"), "rewritten hashed: {stored}");
     // The same cookie keeps working; the stored hash itself, presented as a cookie, does not.
     assert_eq!(nora.session().await["user"]["name"], "Nora Next");
-    let mut thief = Client::new(auth.clone());
+    let mut thief = Browser::engine(auth.clone());
     thief.jar.insert("next-auth.session-token".into(), stored);
     assert_eq!(
         thief.get("/api/auth/session").await.json(),
@@ -368,7 +367,7 @@ async fn hostile_tokens(db: &Db) {
         long.as_str(),
         "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..aaaa.bbbb.cccc",
     ] {
-        let mut client = Client::new(auth.clone());
+        let mut client = Browser::engine(auth.clone());
         client
             .jar
             .insert("next-auth.session-token".into(), hostile.into());
@@ -457,7 +456,7 @@ async fn concurrent_guests(db: &Db) {
     for _ in 0..500 {
         let auth = auth.clone();
         tasks.spawn(async move {
-            let mut client = Client::new(auth);
+            let mut client = Browser::engine(auth);
             client.peer = Some(PEER);
             let reply = client.sign_in("guest", &[]).await;
             assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
@@ -481,7 +480,7 @@ async fn concurrent_guests(db: &Db) {
 on_both!(a_guest_signing_in_replaces_its_session, guest_upgrade);
 async fn guest_upgrade(db: &Db) {
     let auth = db.auth();
-    let mut visitor = Client::new(auth.clone());
+    let mut visitor = Browser::engine(auth.clone());
     visitor.peer = Some(PEER);
     let reply = visitor.sign_in("guest", &[]).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
@@ -496,7 +495,7 @@ async fn guest_upgrade(db: &Db) {
         0,
         "the guest's row went with its cookie"
     );
-    let mut replay = Client::new(auth.clone());
+    let mut replay = Browser::engine(auth.clone());
     for pair in guest_cookie.split("; ") {
         let (name, value) = pair.split_once('=').unwrap();
         replay.jar.insert(name.to_owned(), value.to_owned());
@@ -517,7 +516,7 @@ async fn guest_rows_follow_the_guest(db: &Db) {
     let auth = db.auth();
     let store = db.store();
     // An upgrade the application runs itself (not a sign-in) ends the guest's session.
-    let mut upgraded = Client::new(auth.clone());
+    let mut upgraded = Browser::engine(auth.clone());
     upgraded.peer = Some(PEER);
     assert_eq!(upgraded.sign_in("guest", &[]).await.status, StatusCode::OK);
     let only_guest = "SELECT guest_id FROM sessions WHERE guest_id IS NOT NULL";
@@ -547,7 +546,7 @@ async fn guest_rows_follow_the_guest(db: &Db) {
     assert_eq!(db.count("users").await, users_before_upgrade - 1);
 
     // A renewal records the guest's activity (the read itself asks only the session row).
-    let mut idle = Client::new(auth.clone());
+    let mut idle = Browser::engine(auth.clone());
     idle.peer = Some(PEER);
     assert_eq!(idle.sign_in("guest", &[]).await.status, StatusCode::OK);
     let idle_id = db

@@ -9,9 +9,10 @@
 //! Needs Node, npm and `python3 -m aiosmtpd` (`.ci/run` installs it); without them the end-to-end
 //! test says it is skipped, and under `CI=true` fails.
 
+#[path = "support/browser.rs"]
+mod browser;
 #[path = "support/skip.rs"]
 mod skip;
-mod support;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -20,8 +21,8 @@ use std::time::Duration;
 use auth_runtime::guests::{GuestConfig, Limits, SqliteGuestStore};
 use auth_runtime::providers::email::{EmailLimits, SendError, VerificationRequest};
 use auth_runtime::{SessionStrategy, next_auth};
+use browser::Browser;
 use http::StatusCode;
-use support::Client;
 
 /// The user events every engine of this file told, as `"<event> <user id> [<address>]"`.
 static USER_EVENTS: Mutex<Vec<String>> = Mutex::new(Vec::new());
@@ -100,7 +101,7 @@ fn with_outbox(
 }
 
 /// What `signIn('email', { email, redirect: false })` posts.
-async fn ask_for_link(client: &mut Client<NextAuth>, email: &str) -> support::Reply {
+async fn ask_for_link(client: &mut Browser<Auth>, email: &str) -> browser::Reply {
     let csrf = client.csrf().await;
     client
         .post_form(
@@ -126,7 +127,7 @@ async fn a_link_works_once_for_its_address_until_it_expires() {
     for strategy in [SessionStrategy::Jwt, SessionStrategy::Database] {
         let (store, _dir) = store(&format!("once-{}", strategy.as_str())).await;
         let (auth, outbox) = with_outbox(store.clone(), |b| b.session_strategy(strategy));
-        let mut browser = Client::new(auth.clone());
+        let mut browser = Browser::engine(auth.clone());
         let reply = ask_for_link(&mut browser, "Bob@Shop.Example").await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
         assert!(
@@ -166,7 +167,7 @@ async fn a_link_works_once_for_its_address_until_it_expires() {
         assert_eq!(count(&store, "accounts WHERE type = 'email'").await, 1);
 
         // Reused: refused.
-        let mut other_browser = Client::new(auth.clone());
+        let mut other_browser = Browser::engine(auth.clone());
         let reply = other_browser.get(&path_of(&link)).await;
         assert!(
             reply
@@ -220,7 +221,7 @@ async fn a_link_tells_create_user_or_update_user() {
         .await
         .unwrap();
     let (auth, outbox) = with_outbox(store.clone(), |b| b);
-    let mut browser = Client::new(auth.clone());
+    let mut browser = Browser::engine(auth.clone());
     let mut follow = async |address: &str| {
         ask_for_link(&mut browser, address).await;
         let link = outbox.lock().unwrap().pop().unwrap().url;
@@ -273,7 +274,7 @@ async fn a_down_smtp_server_is_a_clear_error_and_leaves_nothing() {
         )
         .build()
         .unwrap();
-    let mut browser = Client::new(auth);
+    let mut browser = Browser::engine(auth);
     let reply = ask_for_link(&mut browser, "carol@shop.example").await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
     assert!(reply.url().contains("error=EmailSignin"), "{}", reply.url());
@@ -305,7 +306,7 @@ async fn hostile_addresses_are_refused_before_anything_is_stored_or_sent() {
         "attacker\u{FF20}evil.example@victim-corp.example",
         "victim@victim-corp.example.",
     ] {
-        let mut browser = Client::new(auth.clone());
+        let mut browser = Browser::engine(auth.clone());
         let reply = ask_for_link(&mut browser, hostile).await;
         assert_eq!(reply.status, StatusCode::OK, "{hostile:?}");
         assert!(
@@ -318,13 +319,13 @@ async fn hostile_addresses_are_refused_before_anything_is_stored_or_sent() {
     assert_eq!(count(&store, "verification_token").await, 0);
     // An SQL metacharacter that is a valid address is data; a subaddress is an address.
     for valid in ["o'brien@example.com", "a+tag@example.com"] {
-        let mut browser = Client::new(auth.clone());
+        let mut browser = Browser::engine(auth.clone());
         ask_for_link(&mut browser, valid).await;
         let link = outbox.lock().unwrap().pop().unwrap().url;
         browser.get(&path_of(&link)).await;
         assert_eq!(browser.session().await["user"]["email"], valid);
     }
-    let mut browser = Client::new(auth.clone());
+    let mut browser = Browser::engine(auth.clone());
     // A hostile callback with a token that is not ours: refused, no 500.
     for query in [
         "token=%27%20OR%201%3D1&email=a%40b.c",
@@ -356,7 +357,7 @@ async fn one_address_gets_a_few_mails_then_429() {
             ..EmailLimits::default()
         })
     });
-    let mut browser = Client::new(auth.clone());
+    let mut browser = Browser::engine(auth.clone());
     browser.peer = Some(PEER);
     for _ in 0..2 {
         let reply = ask_for_link(&mut browser, "dave@shop.example").await;

@@ -3,17 +3,16 @@
 //! `HANDLES_EVENTS` first). The real client's view of a guest's events is in
 //! `client_js_guests.rs`.
 
-#[path = "support/http.rs"]
-mod http;
+#[path = "support/browser.rs"]
+mod browser;
 #[path = "support/logs.rs"]
 mod logs;
-#[path = "support/wire.rs"]
-mod wire;
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Mutex;
 
 use auth_runtime::{CallbackError, User, next_auth};
+use browser::wire;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -80,7 +79,7 @@ async fn serve() -> (String, Auth) {
 async fn sign_in_session_and_sign_out_are_told_once_each_in_order() {
     let (origin, auth) = serve().await;
     let seen = auth.state();
-    let mut browser = http::Browser::new(&origin, IpAddr::V4(Ipv4Addr::LOCALHOST));
+    let mut browser = browser::Browser::http(&origin, Some(IpAddr::V4(Ipv4Addr::LOCALHOST)));
 
     // A refused sign-in is no event.
     let wrong = browser
@@ -102,7 +101,7 @@ async fn sign_in_session_and_sign_out_are_told_once_each_in_order() {
 
     let csrf = browser.csrf().await;
     let out = browser
-        .post(
+        .post_form(
             "/api/auth/signout",
             &[("csrfToken", csrf.as_str()), ("json", "true")],
         )
@@ -114,7 +113,7 @@ async fn sign_in_session_and_sign_out_are_told_once_each_in_order() {
     assert_eq!(browser.session().await, wire::no_session());
     let csrf = browser.csrf().await;
     browser
-        .post(
+        .post_form(
             "/api/auth/signout",
             &[("csrfToken", csrf.as_str()), ("json", "true")],
         )
@@ -126,7 +125,7 @@ async fn sign_in_session_and_sign_out_are_told_once_each_in_order() {
 async fn a_failing_handler_changes_no_response() {
     let (origin, auth) = serve().await;
     let seen = auth.state();
-    let mut browser = http::Browser::new(&origin, IpAddr::V4(Ipv4Addr::LOCALHOST));
+    let mut browser = browser::Browser::http(&origin, Some(IpAddr::V4(Ipv4Addr::LOCALHOST)));
     logs::global();
     let answer = browser
         .sign_in("password", &[("username", "bob"), ("password", "right")])

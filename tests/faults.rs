@@ -15,8 +15,8 @@
 #[path = "../examples/anonymous.rs"]
 #[allow(dead_code)]
 mod anonymous;
-#[path = "support/http.rs"]
-mod http;
+#[path = "support/browser.rs"]
+mod browser;
 #[path = "support/logs.rs"]
 mod logs;
 #[path = "support/postgres.rs"]
@@ -41,7 +41,7 @@ use auth_runtime::axum::{ServeConfig, serve_app};
 use auth_runtime::guests::{
     GuestConfig, GuestDatabase, GuestError, Limits, PostgresGuestStore, SqliteGuestStore,
 };
-use http::Browser;
+use browser::{Browser, Http};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -175,7 +175,7 @@ impl Tally {
         what: &str,
         started: Instant,
         t0: Instant,
-        result: &Result<http::Answer, reqwest::Error>,
+        result: &Result<browser::Reply, reqwest::Error>,
     ) -> bool {
         let took = started.elapsed().as_millis() as u32;
         self.slowest_ms.fetch_max(took, Ordering::Relaxed);
@@ -209,8 +209,8 @@ impl Tally {
 
 /// One visitor's round: a guest sign-in, a session read, a cart line, and every fourth round an
 /// upgrade to alice or bob; plus a read of a member's session (a token: no database needed).
-async fn round(n: u32, origin: &str, member: &mut Browser, tally: &Tally, t0: Instant) {
-    let mut browser = Browser::new(origin, visitor(n));
+async fn round(n: u32, origin: &str, member: &mut Browser<Http>, tally: &Tally, t0: Instant) {
+    let mut browser = Browser::http(origin, Some(visitor(n)));
     let started = Instant::now();
     let signed_in = browser.try_sign_in("anon", &[]).await;
     if tally.record("guest sign-in", started, t0, &signed_in) {
@@ -225,12 +225,8 @@ async fn round(n: u32, origin: &str, member: &mut Browser, tally: &Tally, t0: In
         tally.other_ok.fetch_add(1, Ordering::Relaxed);
     }
     let started = Instant::now();
-    let request = browser
-        .http
-        .post(format!("{origin}/api/cart"))
-        .header("content-type", "application/json")
-        .body(json!({ "product": "tea", "qty": 1 }).to_string());
-    let added = browser.try_send(request, None).await;
+    let cart = json!({ "product": "tea", "qty": 1 });
+    let added = browser.try_post_json("/api/cart", &cart).await;
     if tally.record("cart write", started, t0, &added) {
         tally.other_ok.fetch_add(1, Ordering::Relaxed);
     }
@@ -281,7 +277,7 @@ async fn postgres_restart_under_load_fails_fast_recovers_and_loses_nothing() {
     let origin = serve_shop(GuestDatabase::from(store)).await;
 
     // A member signed in before the outage: a token session, no database behind its reads.
-    let mut member = Browser::new(&origin, visitor(60_000));
+    let mut member = Browser::http(&origin, Some(visitor(60_000)));
     assert_eq!(
         member
             .sign_in(
@@ -451,7 +447,7 @@ async fn sigterm_under_load_finishes_in_flight_commits_and_exits_zero() {
         .map(|w| {
             let (ok, wrong, origin) = (ok.clone(), wrong.clone(), origin.clone());
             tokio::spawn(async move {
-                let mut browser = Browser::new(&origin, visitor(w + 1));
+                let mut browser = Browser::http(&origin, Some(visitor(w + 1)));
                 loop {
                     browser.jar.clear();
                     match browser.try_sign_in("anon", &[]).await {
@@ -580,7 +576,7 @@ async fn a_full_disk_refuses_creations_with_503_keeps_reads_and_recovers() {
         .unwrap();
     let db = GuestDatabase::from(store);
     let origin = serve_shop(db.clone()).await;
-    let mut early = Browser::new(&origin, visitor(1));
+    let mut early = Browser::http(&origin, Some(visitor(1)));
     assert_eq!(early.sign_in("anon", &[]).await.status, StatusCode::OK);
     let early_id = early.session().await["userId"].as_str().unwrap().to_owned();
 
@@ -588,7 +584,7 @@ async fn a_full_disk_refuses_creations_with_503_keeps_reads_and_recovers() {
     let mut refused = None;
     let mut created_on_full_disk = 0;
     for n in 0..20_000u32 {
-        let mut browser = Browser::new(&origin, visitor(2 + n % 60_000));
+        let mut browser = Browser::http(&origin, Some(visitor(2 + n % 60_000)));
         let answer = browser.sign_in("anon", &[]).await;
         match answer.status {
             StatusCode::OK => created_on_full_disk += 1,
@@ -621,7 +617,7 @@ async fn a_full_disk_refuses_creations_with_503_keeps_reads_and_recovers() {
     std::fs::remove_file(filler).unwrap();
     let mut recovered = false;
     for n in 0..20u32 {
-        let mut browser = Browser::new(&origin, visitor(61_000 + n));
+        let mut browser = Browser::http(&origin, Some(visitor(61_000 + n)));
         if browser.sign_in("anon", &[]).await.status == StatusCode::OK {
             recovered = true;
             break;
@@ -641,7 +637,7 @@ async fn a_file_locked_by_another_process_answers_503_then_recovers() {
 
     let holder = hold_write_lock(&file).await;
     let started = Instant::now();
-    let mut browser = Browser::new(&origin, visitor(1));
+    let mut browser = Browser::http(&origin, Some(visitor(1)));
     let answer = browser.sign_in("anon", &[]).await;
     assert_eq!(
         answer.status,
@@ -701,7 +697,7 @@ async fn a_hand_written_anonymous_provider_answers_503_when_the_store_is_unavail
     tokio::spawn(async move { serve_app(listener, app, ServeConfig::default()).await });
 
     let holder = hold_write_lock(&file).await;
-    let mut browser = Browser::new(&origin, visitor(1));
+    let mut browser = Browser::http(&origin, Some(visitor(1)));
     let answer = browser.sign_in("anon", &[]).await;
     assert_eq!(
         answer.status,

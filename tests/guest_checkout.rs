@@ -8,15 +8,14 @@
 //!
 //! Timings are printed (`cargo test --test guest_checkout -- --nocapture`).
 
+#[path = "support/browser.rs"]
+mod browser;
 #[path = "../examples/guest_checkout.rs"]
 #[allow(dead_code)]
 mod shop;
 #[path = "support/skip.rs"]
 mod skip;
-#[path = "support/wire.rs"]
-mod wire;
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -28,7 +27,7 @@ use auth_runtime::guests::{
 use auth_runtime::{AttemptLimits, AuthBuilder};
 use axum::Router;
 use axum::body::Body;
-use axum::extract::ConnectInfo;
+use browser::{Browser, Reply, wire};
 use http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
@@ -38,118 +37,9 @@ use tower::ServiceExt;
 const SECRET: &str = "guest-checkout-test-secret-0123456789abcdef";
 const URL: &str = "http://127.0.0.1:3000/api/auth";
 
-/// A browser: a cookie jar, and optionally the address its connection comes from.
-#[derive(Clone)]
-struct Browser {
-    app: Router,
-    jar: BTreeMap<String, String>,
-    peer: Option<SocketAddr>,
-    forwarded_for: Option<String>,
-}
-
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Value,
-}
-
-impl Browser {
-    fn new(app: &Router) -> Self {
-        // As `serve_app` serves it: the connection's address in every request.
-        Browser {
-            app: app.clone(),
-            jar: BTreeMap::new(),
-            peer: Some(SocketAddr::from(([127, 0, 0, 1], 40000))),
-            forwarded_for: None,
-        }
-    }
-
-    async fn send(
-        &mut self,
-        method: Method,
-        path: &str,
-        content_type: &str,
-        body: Vec<u8>,
-    ) -> Answer {
-        let mut request = Request::builder().method(method).uri(path);
-        if !self.jar.is_empty() {
-            let cookies: Vec<String> = self.jar.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            request = request.header("cookie", cookies.join("; "));
-        }
-        if !content_type.is_empty() {
-            request = request.header("content-type", content_type);
-        }
-        if let Some(forwarded) = &self.forwarded_for {
-            request = request.header("x-forwarded-for", forwarded);
-        }
-        let mut request = request.body(Body::from(body)).unwrap();
-        if let Some(peer) = self.peer {
-            request.extensions_mut().insert(ConnectInfo(peer));
-        }
-        let response = self.app.clone().oneshot(request).await.unwrap();
-        let (parts, body) = response.into_parts();
-        for line in parts.headers.get_all("set-cookie") {
-            let line = line.to_str().unwrap();
-            let (name, value) = line.split(';').next().unwrap().split_once('=').unwrap();
-            if value.is_empty() || line.contains("Max-Age=0") {
-                self.jar.remove(name);
-            } else {
-                self.jar.insert(name.to_owned(), value.to_owned());
-            }
-        }
-        let bytes = body.collect().await.unwrap().to_bytes();
-        Answer {
-            status: parts.status,
-            headers: parts.headers,
-            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> Answer {
-        self.send(Method::GET, path, "", Vec::new()).await
-    }
-
-    async fn session(&mut self) -> Value {
-        let answer = self.get("/api/auth/session").await;
-        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
-        answer.body
-    }
-
-    /// What `signIn(provider, { redirect: false, ...fields })` sends.
-    async fn sign_in(&mut self, provider: &str, fields: &[(&str, &str)]) -> Answer {
-        let csrf = self.get("/api/auth/csrf").await.body["csrfToken"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        self.post_sign_in(provider, fields, &csrf).await
-    }
-
-    async fn post_sign_in(
-        &mut self,
-        provider: &str,
-        fields: &[(&str, &str)],
-        csrf: &str,
-    ) -> Answer {
-        let body = {
-            let mut form = form_urlencoded::Serializer::new(String::new());
-            for (k, v) in fields {
-                form.append_pair(k, v);
-            }
-            form.append_pair("csrfToken", csrf)
-                .append_pair("json", "true")
-                .append_pair("callbackUrl", "http://127.0.0.1:3000/");
-            form.finish().into_bytes()
-        };
-        self.send(
-            Method::POST,
-            &format!("/api/auth/callback/{provider}"),
-            "application/x-www-form-urlencoded",
-            body,
-        )
-        .await
-    }
-
-    async fn alice(&mut self) -> Answer {
+/// The shop's own calls, as its pages make them.
+impl Browser<Router> {
+    async fn alice(&mut self) -> Reply {
         self.sign_in(
             "password",
             &[("username", "alice"), ("password", "alice-password")],
@@ -158,10 +48,8 @@ impl Browser {
     }
 
     async fn add(&mut self, product: &str, qty: u32) {
-        let body = serde_json::to_vec(&json!({ "product": product, "qty": qty })).unwrap();
-        let answer = self
-            .send(Method::POST, "/api/cart", "application/json", body)
-            .await;
+        let line = json!({ "product": product, "qty": qty });
+        let answer = self.post_json("/api/cart", &line).await;
         assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
     }
 
@@ -174,14 +62,6 @@ impl Browser {
     async fn user_id(&mut self) -> String {
         self.session().await["userId"].as_str().unwrap().to_owned()
     }
-}
-
-fn error_of(answer: &Answer) -> Option<String> {
-    let url = answer.body["url"].as_str()?;
-    let query = url.split_once('?')?.1;
-    form_urlencoded::parse(query.as_bytes())
-        .find(|(k, _)| k == "error")
-        .map(|(_, v)| v.into_owned())
 }
 
 fn temp_db(test: &str) -> std::path::PathBuf {
@@ -210,11 +90,11 @@ async fn the_cart_survives_sign_in_and_two_carts_merge() {
     let app = shop::app(configured(shop::auth_builder(store.clone())));
 
     // A visitor: a guest without doing anything but signIn('anon').
-    let mut first = Browser::new(&app);
+    let mut first = Browser::app(&app);
     assert_eq!(first.session().await, wire::no_session());
     let answer = first.sign_in("anon", &[]).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
-    assert_eq!(error_of(&answer), None);
+    assert_eq!(answer.error(), None);
     let session = first.session().await;
     assert_eq!(session["isGuest"], true);
     let guest = first.user_id().await;
@@ -227,7 +107,7 @@ async fn the_cart_survives_sign_in_and_two_carts_merge() {
     first.add("mug", 1).await;
     // Checkout needs an account.
     let answer = first
-        .send(Method::POST, "/api/checkout", "", Vec::new())
+        .send(Method::POST, "/api/checkout", None, Vec::new())
         .await;
     assert_eq!(answer.status, StatusCode::FORBIDDEN);
     assert_eq!(answer.body["error"], "MemberRequired");
@@ -245,7 +125,7 @@ async fn the_cart_survives_sign_in_and_two_carts_merge() {
     // Signing in to a new account: Promoted, same id, the cart kept.
     let answer = first.alice().await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
-    assert_eq!(error_of(&answer), None, "{}", answer.body);
+    assert_eq!(answer.error(), None, "{}", answer.body);
     let session = first.session().await;
     assert_eq!(session["isGuest"], false);
     assert_eq!(session["user"]["name"], "alice");
@@ -268,7 +148,7 @@ async fn the_cart_survives_sign_in_and_two_carts_merge() {
     );
 
     // A second guest fills a cart and signs in to the same account: Merged, quantities add up.
-    let mut second = Browser::new(&app);
+    let mut second = Browser::app(&app);
     second.sign_in("anon", &[]).await;
     let second_guest = second.user_id().await;
     assert_ne!(second_guest, guest);
@@ -285,7 +165,7 @@ async fn the_cart_survives_sign_in_and_two_carts_merge() {
 
     // A member checks out.
     let answer = second
-        .send(Method::POST, "/api/checkout", "", Vec::new())
+        .send(Method::POST, "/api/checkout", None, Vec::new())
         .await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
     assert_eq!(
@@ -294,7 +174,7 @@ async fn the_cart_survives_sign_in_and_two_carts_merge() {
     );
 
     // bob signs in without being a guest first: his identity is linked, his id is "bob".
-    let mut third = Browser::new(&app);
+    let mut third = Browser::app(&app);
     let answer = third
         .sign_in(
             "password",
@@ -316,21 +196,14 @@ async fn sign_out_ends_the_guest_and_every_reader_refuses_a_promoted_guests_old_
     let store = sqlite_store("signout", Limits::unlimited()).await;
     let auth = configured(shop::auth_builder(store.clone()));
     let app = shop::app(auth.clone());
-    let no_store = |answer: &Answer| {
-        answer
-            .headers
-            .get("cache-control")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.contains("no-store"))
-    };
 
-    let mut browser = Browser::new(&app);
+    let mut browser = Browser::app(&app);
     browser.sign_in("anon", &[]).await;
     let first_guest = browser.user_id().await;
     browser.add("tea", 2).await;
     for page in ["/api/auth/signin", "/api/auth/signout", "/api/auth/csrf"] {
         let answer = browser.get(page).await;
-        assert!(no_store(&answer), "{page} is cacheable");
+        assert!(answer.no_store(), "{page} is cacheable");
     }
     let csrf = browser.get("/api/auth/csrf").await.body["csrfToken"]
         .as_str()
@@ -341,22 +214,22 @@ async fn sign_out_ends_the_guest_and_every_reader_refuses_a_promoted_guests_old_
         .send(
             Method::POST,
             "/api/auth/session",
-            "application/json",
+            Some("application/json"),
             update,
         )
         .await;
-    assert!(no_store(&answer), "POST /session is cacheable");
+    assert!(answer.no_store(), "POST /session is cacheable");
     let form = format!("csrfToken={csrf}&json=true");
     let answer = browser
         .send(
             Method::POST,
             "/api/auth/signout",
-            "application/x-www-form-urlencoded",
+            Some("application/x-www-form-urlencoded"),
             form.into_bytes(),
         )
         .await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
-    assert!(no_store(&answer));
+    assert!(answer.no_store());
     assert_eq!(browser.session().await, wire::no_session());
     // The next person at this computer signs in anonymously: a new guest, an empty cart.
     browser.sign_in("anon", &[]).await;
@@ -369,8 +242,7 @@ async fn sign_out_ends_the_guest_and_every_reader_refuses_a_promoted_guests_old_
     let answer = browser.alice().await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
     let mut headers = HeaderMap::new();
-    let cookies: Vec<String> = stale.jar.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    headers.insert("cookie", cookies.join("; ").parse().unwrap());
+    headers.insert("cookie", stale.cookie_header().parse().unwrap());
     // A token names its guest, now upgraded: Revoked. A database session's row went with the
     // sign-in: its key opens nothing, as an unknown one would.
     let refused = match skip::database_sessions() {
@@ -401,7 +273,7 @@ async fn metrics_count_guest_sign_ins_upgrades_and_session_reads() {
         String::from_utf8(bytes.to_vec()).unwrap()
     };
     let before = scrape(app.clone()).await;
-    let mut browser = Browser::new(&app);
+    let mut browser = Browser::app(&app);
     browser.sign_in("anon", &[]).await;
     browser.session().await;
     browser.alice().await;
@@ -432,7 +304,7 @@ async fn fifty_concurrent_double_submits_upgrade_once() {
     // while `authorize` runs (each is given back only once it was found right).
     let builder = shop::auth_builder(store.clone()).attempt_limits(AttemptLimits::off());
     let app = shop::app(configured(builder));
-    let mut browser = Browser::new(&app);
+    let mut browser = Browser::app(&app);
     browser.sign_in("anon", &[]).await;
     let guest = browser.user_id().await;
     browser.add("tea", 1).await;
@@ -454,7 +326,7 @@ async fn fifty_concurrent_double_submits_upgrade_once() {
                         &csrf,
                     )
                     .await;
-                (answer.status, error_of(&answer), copy)
+                (answer.status, answer.error(), copy)
             })
         })
         .collect();
@@ -486,7 +358,7 @@ async fn fifty_concurrent_double_submits_upgrade_once() {
 async fn concurrent_guest_sign_ins_of_one_browser_make_one_guest() {
     let store = sqlite_store("anon-double", Limits::unlimited()).await;
     let app = shop::app(configured(shop::auth_builder(store.clone())));
-    let mut browser = Browser::new(&app);
+    let mut browser = Browser::app(&app);
     let csrf = browser.get("/api/auth/csrf").await.body["csrfToken"]
         .as_str()
         .unwrap()
@@ -521,7 +393,7 @@ async fn the_shop_offers_the_openid_provider_when_configured() {
         .oauth_issuer("user", "http://127.0.0.1:9")
         .build()
         .unwrap();
-    let mut browser = Browser::new(&shop::app(auth));
+    let mut browser = Browser::app(&shop::app(auth));
     let providers = browser.get("/api/auth/providers").await.body;
     assert_eq!(providers["user"]["type"], "oauth");
     assert_eq!(providers["anon"]["type"], "credentials");
@@ -536,7 +408,7 @@ async fn the_shop_offers_the_openid_provider_when_configured() {
 async fn the_openid_provider_is_off_where_it_is_not_configured() {
     let store = sqlite_store("oidc-off", Limits::unlimited()).await;
     let app = shop::app(configured(shop::auth_builder(store)));
-    let mut browser = Browser::new(&app);
+    let mut browser = Browser::app(&app);
     let providers = browser.get("/api/auth/providers").await.body;
     let ids: Vec<&String> = providers.as_object().unwrap().keys().collect();
     assert_eq!(ids, ["anon", "passkey", "password"]);
@@ -550,7 +422,7 @@ async fn the_openid_provider_is_off_where_it_is_not_configured() {
             .send(
                 Method::POST,
                 path,
-                "application/x-www-form-urlencoded",
+                Some("application/x-www-form-urlencoded"),
                 form.clone().into_bytes(),
             )
             .await;
@@ -579,11 +451,11 @@ async fn cleanup_removes_abandoned_guests_with_their_carts_and_sessions() {
     );
     shop::migrate(&store.clone().into()).await.unwrap();
     let app = shop::app(configured(shop::auth_builder(store.clone())));
-    let mut abandoned = Browser::new(&app);
+    let mut abandoned = Browser::app(&app);
     abandoned.sign_in("anon", &[]).await;
     let abandoned_id = abandoned.user_id().await;
     abandoned.add("pot", 1).await;
-    let mut member = Browser::new(&app);
+    let mut member = Browser::app(&app);
     member.sign_in("anon", &[]).await;
     member.add("tea", 1).await;
     member.alice().await;
@@ -631,7 +503,7 @@ async fn a_failing_hook_changes_nothing() {
     let builder = shop::auth_builder(store.clone())
         .upgrade_hook(|_, _, _| Box::pin(async { Err("the cart service is down".into()) }));
     let app = shop::app(configured(builder));
-    let mut browser = Browser::new(&app);
+    let mut browser = Browser::app(&app);
     browser.sign_in("anon", &[]).await;
     let guest = browser.user_id().await;
     browser.add("mug", 2).await;
@@ -639,7 +511,7 @@ async fn a_failing_hook_changes_nothing() {
 
     let answer = browser.alice().await;
     assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR);
-    assert_eq!(error_of(&answer).as_deref(), Some("UpgradeFailed"));
+    assert_eq!(answer.error().as_deref(), Some("UpgradeFailed"));
     assert!(
         answer
             .headers
@@ -690,17 +562,17 @@ async fn an_unreachable_store_fails_sign_ins_and_keeps_sessions() {
     let auth = configured(shop::auth_builder(store));
     let app = shop::app(auth);
 
-    let mut guest = Browser::new(&app);
+    let mut guest = Browser::app(&app);
     guest.sign_in("anon", &[]).await;
     let guest_id = guest.user_id().await;
-    let mut member = Browser::new(&app);
+    let mut member = Browser::app(&app);
     member.alice().await;
     assert_eq!(member.session().await["isGuest"], false);
 
     pool.close().await;
 
     // New guests and sign-ins fail with a clear code...
-    let mut visitor = Browser::new(&app);
+    let mut visitor = Browser::app(&app);
     let answer = visitor.sign_in("anon", &[]).await;
     assert_eq!(
         answer.status,
@@ -708,7 +580,7 @@ async fn an_unreachable_store_fails_sign_ins_and_keeps_sessions() {
         "{}",
         answer.body
     );
-    assert_eq!(error_of(&answer).as_deref(), Some("GuestStoreUnavailable"));
+    assert_eq!(answer.error().as_deref(), Some("GuestStoreUnavailable"));
     assert_eq!(answer.body["error"], "GuestStoreUnavailable");
     let answer = guest.alice().await;
     assert_eq!(
@@ -717,7 +589,7 @@ async fn an_unreachable_store_fails_sign_ins_and_keeps_sessions() {
         "{}",
         answer.body
     );
-    assert_eq!(error_of(&answer).as_deref(), Some("GuestStoreUnavailable"));
+    assert_eq!(answer.error().as_deref(), Some("GuestStoreUnavailable"));
     if skip::database_sessions() {
         // Sessions live in that database too: reads answer 503 (try again), and sign nobody out.
         let answer = member.get("/api/auth/session").await;
@@ -738,7 +610,7 @@ async fn a_thousand_concurrent_guest_sign_ins() {
     let started = Instant::now();
     let tasks: Vec<_> = (0..1000u32)
         .map(|i| {
-            let mut browser = Browser::new(&app);
+            let mut browser = Browser::app(&app);
             browser.peer = Some(SocketAddr::from(([10, (i >> 8) as u8, i as u8, 1], 40000)));
             tokio::spawn(async move {
                 let answer = browser.sign_in("anon", &[]).await;
@@ -770,15 +642,15 @@ async fn the_per_client_limit_answers_429_with_retry_after() {
     let app = shop::app(configured(shop::auth_builder(store.clone())));
     let peer = SocketAddr::from(([203, 0, 113, 7], 5000));
     for _ in 0..3 {
-        let mut browser = Browser::new(&app);
+        let mut browser = Browser::app(&app);
         browser.peer = Some(peer);
         assert_eq!(browser.sign_in("anon", &[]).await.status, StatusCode::OK);
     }
-    let mut browser = Browser::new(&app);
+    let mut browser = Browser::app(&app);
     browser.peer = Some(peer);
     let answer = browser.sign_in("anon", &[]).await;
     assert_eq!(answer.status, StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(error_of(&answer).as_deref(), Some("RateLimited"));
+    assert_eq!(answer.error().as_deref(), Some("RateLimited"));
     let retry: u64 = answer.headers["retry-after"]
         .to_str()
         .unwrap()
@@ -804,7 +676,7 @@ async fn a_trusted_proxy_names_the_client() {
     let proxy = SocketAddr::from(([10, 0, 0, 2], 443));
     let mut statuses = Vec::new();
     for client in ["198.51.100.1", "198.51.100.2", "198.51.100.1"] {
-        let mut browser = Browser::new(&app);
+        let mut browser = Browser::app(&app);
         browser.peer = Some(proxy);
         browser.forwarded_for = Some(format!("6.6.6.6, {client}"));
         statuses.push(browser.sign_in("anon", &[]).await.status.as_u16());
@@ -821,7 +693,7 @@ async fn upgrades_with_session_versions_keep_the_new_session() {
     let app = shop::app(configured(
         shop::auth_builder(store.clone()).session_versions(versions),
     ));
-    let mut browser = Browser::new(&app);
+    let mut browser = Browser::app(&app);
     browser.sign_in("anon", &[]).await;
     let guest = browser.user_id().await;
     let mut stale = browser.clone();
@@ -858,7 +730,7 @@ async fn limits_hold_across_two_instances_sharing_postgres() {
     let peer = SocketAddr::from(([192, 0, 2, 44], 6000));
     let mut allowed = 0;
     for i in 0..10 {
-        let mut browser = Browser::new(&apps[i % 2]);
+        let mut browser = Browser::app(&apps[i % 2]);
         browser.peer = Some(peer);
         match browser.sign_in("anon", &[]).await.status {
             StatusCode::OK => allowed += 1,
@@ -902,7 +774,7 @@ async fn fifty_double_submits_on_two_postgres_instances_upgrade_once() {
     let Some((apps, stores)) = postgres_apps("double", Limits::unlimited()).await else {
         return;
     };
-    let mut browser = Browser::new(&apps[0]);
+    let mut browser = Browser::app(&apps[0]);
     browser.sign_in("anon", &[]).await;
     let guest = browser.user_id().await;
     let csrf = browser.get("/api/auth/csrf").await.body["csrfToken"]
@@ -913,7 +785,7 @@ async fn fifty_double_submits_on_two_postgres_instances_upgrade_once() {
     let tasks: Vec<_> = (0..50)
         .map(|i| {
             let mut copy = browser.clone();
-            copy.app = apps[i % 2].clone();
+            copy.server = apps[i % 2].clone();
             let csrf = csrf.clone();
             tokio::spawn(async move {
                 let answer = copy
@@ -923,7 +795,7 @@ async fn fifty_double_submits_on_two_postgres_instances_upgrade_once() {
                         &csrf,
                     )
                     .await;
-                assert_eq!((answer.status, error_of(&answer)), (StatusCode::OK, None));
+                assert_eq!((answer.status, answer.error()), (StatusCode::OK, None));
                 copy.user_id().await
             })
         })
@@ -951,7 +823,7 @@ async fn a_thousand_concurrent_guest_sign_ins_on_two_postgres_instances() {
     let started = Instant::now();
     let tasks: Vec<_> = (0..1000u32)
         .map(|i| {
-            let mut browser = Browser::new(&apps[(i % 2) as usize]);
+            let mut browser = Browser::app(&apps[(i % 2) as usize]);
             browser.peer = Some(SocketAddr::from(([10, 1, (i >> 8) as u8, i as u8], 40000)));
             tokio::spawn(async move {
                 let answer = browser.sign_in("anon", &[]).await;
@@ -993,8 +865,8 @@ async fn your_devices_lists_a_members_browsers_and_ends_one() {
         .build()
         .unwrap();
     let app = shop::app(auth);
-    let mut laptop = Browser::new(&app);
-    let mut phone = Browser::new(&app);
+    let mut laptop = Browser::app(&app);
+    let mut phone = Browser::app(&app);
     for browser in [&mut laptop, &mut phone] {
         browser.sign_in("anon", &[]).await;
         browser.add("tea", 1).await;
@@ -1008,7 +880,12 @@ async fn your_devices_lists_a_members_browsers_and_ends_one() {
     let other = devices.iter().find(|d| d["current"] == false).unwrap();
     let body = serde_json::to_vec(&json!({ "id": other["id"] })).unwrap();
     let answer = laptop
-        .send(Method::POST, "/api/devices/end", "application/json", body)
+        .send(
+            Method::POST,
+            "/api/devices/end",
+            Some("application/json"),
+            body,
+        )
         .await;
     assert_eq!(answer.body, json!({ "ended": 1 }));
     assert_eq!(phone.session().await, wire::no_session());
@@ -1027,7 +904,7 @@ async fn your_devices_lists_a_members_browsers_and_ends_one() {
         .build()
         .unwrap();
     let app = shop::app(auth);
-    let mut browser = Browser::new(&app);
+    let mut browser = Browser::app(&app);
     browser.sign_in("anon", &[]).await;
     browser.alice().await;
     let answer = browser.get("/api/devices").await;

@@ -4,13 +4,11 @@
 //! cookie, and strangers guessing or asking for that identifier from 50 addresses never lock it
 //! out; a refused attempt still costs the stranger (no free polling of a locked identifier).
 
-#[path = "support/http.rs"]
-mod http;
+#[path = "support/browser.rs"]
+mod browser;
 #[path = "../examples/magic_link.rs"]
 #[allow(dead_code)]
 mod magic;
-#[path = "support/wire.rs"]
-mod wire;
 
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
@@ -20,7 +18,7 @@ use auth_runtime::axum::{ServeConfig, serve_app};
 // shop installs the process's one metrics recorder).
 use auth_runtime::guests::{GuestConfig, Limits, SqliteGuestStore};
 use auth_runtime::providers::email::{SendError, VerificationRequest};
-use http::Browser;
+use browser::{Browser, Http, wire};
 use magic::shop;
 use reqwest::StatusCode;
 
@@ -50,8 +48,8 @@ fn address(third: u8, last: u8) -> IpAddr {
 
 /// The same browser, signed out (its other cookies kept), on another address: the owner's
 /// laptop on another network.
-fn moved(browser: &Browser, to: IpAddr) -> Browser {
-    let mut there = Browser::new(&browser.origin, to);
+fn moved(browser: &Browser<Http>, to: IpAddr) -> Browser<Http> {
+    let mut there = Browser::http(&browser.server.origin, Some(to));
     there.jar = browser.jar.clone();
     there.jar.retain(|name, _| !name.contains("session-token"));
     there
@@ -71,7 +69,7 @@ async fn strangers_guessing_from_50_addresses_do_not_lock_the_owner_out() {
         .attempt_buckets(store.clone());
     let origin = serve(shop::app(auth.build().unwrap())).await;
 
-    let mut owner = Browser::new(&origin, address(1, 1));
+    let mut owner = Browser::http(&origin, Some(address(1, 1)));
     let answer = owner
         .sign_in(
             "password",
@@ -100,8 +98,8 @@ async fn strangers_guessing_from_50_addresses_do_not_lock_the_owner_out() {
     );
 
     let mut accepted_guesses = 0;
-    let mut strangers: Vec<Browser> = (0..50)
-        .map(|i| Browser::new(&origin, address(2, 10 + i)))
+    let mut strangers: Vec<Browser<Http>> = (0..50)
+        .map(|i| Browser::http(&origin, Some(address(2, 10 + i))))
         .collect();
     for round in 0..4 {
         for stranger in &mut strangers {
@@ -137,7 +135,7 @@ async fn strangers_guessing_from_50_addresses_do_not_lock_the_owner_out() {
     );
     // A browser that never signed in as alice meets the identifier's lock, right password or
     // not: that is the price strangers can still impose (a CAPTCHA lifts it where configured).
-    let mut new_device = Browser::new(&origin, address(4, 1));
+    let mut new_device = Browser::http(&origin, Some(address(4, 1)));
     let answer = new_device
         .sign_in(
             "password",
@@ -148,7 +146,7 @@ async fn strangers_guessing_from_50_addresses_do_not_lock_the_owner_out() {
 
     // No free polling: each refusal on the locked identifier costs the stranger's own budget
     // (a burst of 10), after which a guess at another account is refused to it too.
-    let mut poller = Browser::new(&origin, address(5, 1));
+    let mut poller = Browser::http(&origin, Some(address(5, 1)));
     for poll in 0..10 {
         let answer = poller
             .sign_in("password", &[("username", "alice"), ("password", "poll")])
@@ -164,7 +162,7 @@ async fn strangers_guessing_from_50_addresses_do_not_lock_the_owner_out() {
         "ten refused polls spent the client's burst"
     );
     // A forged or another server's device cookie is an unknown browser.
-    let mut forger = Browser::new(&origin, address(6, 1));
+    let mut forger = Browser::http(&origin, Some(address(6, 1)));
     let mut forged = owner.jar[&device].clone();
     forged.replace_range(forged.len() - 4.., "0000");
     forger.jar.insert(device.clone(), forged);
@@ -203,10 +201,10 @@ async fn strangers_asking_for_a_mailbox_do_not_block_its_owner() {
         let rest = url.split_once("://").unwrap().1.to_owned();
         rest[rest.find('/').unwrap()..].to_owned()
     };
-    let ask = async |browser: &mut Browser, email: &str| {
+    let ask = async |browser: &mut Browser<Http>, email: &str| {
         let csrf = browser.csrf().await;
         browser
-            .post(
+            .post_form(
                 "/api/auth/signin/email",
                 &[("email", email), ("csrfToken", &csrf), ("json", "true")],
             )
@@ -214,7 +212,7 @@ async fn strangers_asking_for_a_mailbox_do_not_block_its_owner() {
             .status
     };
 
-    let mut owner = Browser::new(&origin, address(1, 1));
+    let mut owner = Browser::http(&origin, Some(address(1, 1)));
     assert_eq!(ask(&mut owner, "kim@shop.example").await, StatusCode::OK);
     let followed = owner.get(&link_path(&outbox)).await;
     assert_eq!(followed.status, StatusCode::FOUND);
@@ -224,7 +222,7 @@ async fn strangers_asking_for_a_mailbox_do_not_block_its_owner() {
     let mut mailed_to_strangers = 0;
     for round in 0..3 {
         for i in 0..50 {
-            let mut stranger = Browser::new(&origin, address(2, 10 + i));
+            let mut stranger = Browser::http(&origin, Some(address(2, 10 + i)));
             match ask(&mut stranger, "KIM@shop.example").await {
                 StatusCode::OK => mailed_to_strangers += 1,
                 StatusCode::TOO_MANY_REQUESTS => {}
@@ -251,7 +249,7 @@ async fn strangers_asking_for_a_mailbox_do_not_block_its_owner() {
         "{mailed_to_strangers} mails to strangers"
     );
     // A browser that never followed a link for kim is still held to the address's limit.
-    let mut unknown = Browser::new(&origin, address(4, 1));
+    let mut unknown = Browser::http(&origin, Some(address(4, 1)));
     assert_eq!(
         ask(&mut unknown, "kim@shop.example").await,
         StatusCode::TOO_MANY_REQUESTS

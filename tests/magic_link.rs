@@ -3,121 +3,44 @@
 //! guest's cart merges into the same user at the next link. (The mail itself, over a real SMTP
 //! server, is in `email_sign_in.rs`; here the app's `send_verification_request` keeps the links.)
 
+#[path = "support/browser.rs"]
+mod browser;
 #[path = "../examples/magic_link.rs"]
 #[allow(dead_code)]
 mod magic;
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use auth_runtime::guests::{GuestConfig, Limits, SqliteGuestStore};
 use auth_runtime::providers::email::{SendError, VerificationRequest};
 use axum::Router;
-use axum::body::Body;
-use http::{Method, Request, StatusCode};
-use http_body_util::BodyExt;
-use serde_json::{Value, json};
-use tower::ServiceExt;
+use browser::Browser;
+use http::StatusCode;
+use serde_json::json;
 
-struct Browser {
-    app: Router,
-    jar: BTreeMap<String, String>,
-}
-
-impl Browser {
-    async fn send(
-        &mut self,
-        method: Method,
-        path: &str,
-        content_type: &str,
-        body: String,
-    ) -> (StatusCode, Option<String>, Value) {
-        let mut request = Request::builder().method(method).uri(path);
-        if !self.jar.is_empty() {
-            let cookies: Vec<String> = self.jar.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            request = request.header("cookie", cookies.join("; "));
-        }
-        if !content_type.is_empty() {
-            request = request.header("content-type", content_type);
-        }
-        let peer = std::net::SocketAddr::from(([127, 0, 0, 1], 40002));
-        let request = request
-            .extension(axum::extract::ConnectInfo(peer))
-            .body(Body::from(body))
-            .unwrap();
-        let response = self.app.clone().oneshot(request).await.unwrap();
-        for line in response.headers().get_all("set-cookie") {
-            let line = line.to_str().unwrap();
-            let (name, rest) = line.split_once('=').unwrap();
-            let value = rest.split(';').next().unwrap();
-            if value.is_empty() || line.contains("Max-Age=0") {
-                self.jar.remove(name);
-            } else {
-                self.jar.insert(name.to_owned(), value.to_owned());
-            }
-        }
-        let status = response.status();
-        let location = response
-            .headers()
-            .get("location")
-            .map(|v| v.to_str().unwrap().to_owned());
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        (
-            status,
-            location,
-            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        )
-    }
-
-    async fn get(&mut self, path: &str) -> Value {
-        self.send(Method::GET, path, "", String::new()).await.2
-    }
-
-    async fn form(&mut self, path: &str, fields: &[(&str, &str)]) -> Value {
-        let csrf = self.get("/api/auth/csrf").await["csrfToken"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let mut form = form_urlencoded::Serializer::new(String::new());
-        for (k, v) in fields {
-            form.append_pair(k, v);
-        }
-        form.append_pair("csrfToken", &csrf)
-            .append_pair("json", "true")
-            .append_pair("callbackUrl", "http://127.0.0.1:3000/");
-        let body = form.finish();
-        self.send(
-            Method::POST,
-            path,
-            "application/x-www-form-urlencoded",
-            body,
-        )
-        .await
-        .2
-    }
-
+/// The shop's own calls, as its pages make them.
+impl Browser<Router> {
     async fn add(&mut self, product: &str) {
-        let body = json!({ "product": product, "qty": 1 }).to_string();
-        let (status, _, answer) = self
-            .send(Method::POST, "/api/cart", "application/json", body)
-            .await;
-        assert_eq!(status, StatusCode::OK, "{answer}");
+        let line = json!({ "product": product, "qty": 1 });
+        let answer = self.post_json("/api/cart", &line).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
     }
 
     /// Asks for a link to `email` and follows it.
     async fn sign_in_by_link(&mut self, email: &str, outbox: &Mutex<Vec<VerificationRequest>>) {
         let answer = self
-            .form("/api/auth/signin/email", &[("email", email)])
-            .await;
+            .start_sign_in("email", &[("email", email)], "")
+            .await
+            .body;
         assert!(
             answer["url"].as_str().unwrap().contains("verify-request"),
             "{answer}"
         );
         let link = outbox.lock().unwrap().pop().expect("a link").url;
         let path = &link[link.find("/api/").unwrap()..];
-        let (status, location, _) = self.send(Method::GET, path, "", String::new()).await;
-        assert_eq!(status, StatusCode::FOUND);
-        assert_eq!(location.as_deref(), Some("http://127.0.0.1:3000/"));
+        let followed = self.get(path).await;
+        assert_eq!(followed.status, StatusCode::FOUND);
+        assert_eq!(followed.location(), Some("http://127.0.0.1:3000/"));
     }
 }
 
@@ -148,38 +71,32 @@ async fn a_guest_keeps_the_cart_when_signing_in_by_email() {
         .unwrap();
     let app = magic::shop::app(auth);
 
-    let mut first = Browser {
-        app: app.clone(),
-        jar: BTreeMap::new(),
-    };
-    first.form("/api/auth/callback/anon", &[]).await;
-    assert_eq!(first.get("/api/auth/session").await["isGuest"], true);
+    let mut first = Browser::app(&app);
+    first.sign_in("anon", &[]).await;
+    assert_eq!(first.get("/api/auth/session").await.body["isGuest"], true);
     first.add("tea").await;
     first.add("mug").await;
     first.sign_in_by_link("kim@shop.example", &outbox).await;
-    let session = first.get("/api/auth/session").await;
+    let session = first.get("/api/auth/session").await.body;
     assert_eq!(session["isGuest"], false, "{session}");
     assert_eq!(session["user"]["email"], "kim@shop.example");
     assert_eq!(
-        first.get("/api/cart").await["items"],
+        first.get("/api/cart").await.body["items"],
         json!({ "tea": 1, "mug": 1 })
     );
 
     // Another browser's guest signs in as kim too: its cart merges into kim's.
-    let mut second = Browser {
-        app: app.clone(),
-        jar: BTreeMap::new(),
-    };
-    second.form("/api/auth/callback/anon", &[]).await;
+    let mut second = Browser::app(&app);
+    second.sign_in("anon", &[]).await;
     second.add("tea").await;
     second.sign_in_by_link("KIM@shop.example", &outbox).await;
     assert_eq!(
-        second.get("/api/cart").await["items"],
+        second.get("/api/cart").await.body["items"],
         json!({ "tea": 2, "mug": 1 })
     );
 
     // Database sessions: two rows of kim's, and the device list shows them.
-    let devices = first.get("/api/devices").await;
+    let devices = first.get("/api/devices").await.body;
     assert_eq!(
         devices["devices"].as_array().map(Vec::len),
         Some(2),

@@ -8,11 +8,10 @@
 //! closed, and no link's token left behind; a request cancelled mid-mail (the server's request
 //! timeout, a client that leaves) withdraws its token too.
 
-#[path = "support/http.rs"]
-mod http;
+#[path = "support/browser.rs"]
+mod browser;
 #[path = "support/logs.rs"]
 mod logs;
-mod support;
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
@@ -22,7 +21,7 @@ use std::time::{Duration, Instant};
 use auth_runtime::axum::{ServeConfig, serve_app};
 use auth_runtime::guests::{GuestConfig, Limits, SqliteGuestStore};
 use auth_runtime::next_auth;
-use support::Client;
+use browser::Browser;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
 next_auth! {
@@ -227,7 +226,7 @@ fn link_form<'a>(email: &'a str, csrf: &'a str) -> [(&'static str, &'a str); 4] 
     ]
 }
 
-async fn ask_for_link(client: &mut Client<NextAuth>, email: &str) -> support::Reply {
+async fn ask_for_link(client: &mut Browser<Auth>, email: &str) -> browser::Reply {
     let csrf = client.csrf().await;
     client
         .post_form("/api/auth/signin/email", &link_form(email, &csrf))
@@ -251,7 +250,7 @@ async fn a_silent_smtp_server_is_answered_email_signin_within_the_bound() {
         let auth = engine(store.clone(), &smtp.url(), BOUND);
         // Twice: a connection left half-spoken must not be the next mail's.
         for attempt in 1..=2 {
-            let mut browser = Client::new(auth.clone());
+            let mut browser = Browser::engine(auth.clone());
             let started = Instant::now();
             let reply = tokio::time::timeout(
                 BOUND + MARGIN,
@@ -307,11 +306,11 @@ async fn a_request_timed_out_by_the_server_withdraws_its_link() {
     let config = ServeConfig::default().request_timeout(Duration::from_millis(500));
     let server = tokio::spawn(async move { serve_app(listener, app, config).await });
 
-    let mut browser = http::Browser::new(&origin, IpAddr::V4(Ipv4Addr::LOCALHOST));
+    let mut browser = Browser::http(&origin, Some(IpAddr::V4(Ipv4Addr::LOCALHOST)));
     let csrf = browser.csrf().await;
     let started = Instant::now();
     let answer = browser
-        .post(
+        .post_form(
             "/api/auth/signin/email",
             &link_form("timed.out@shop.example", &csrf),
         )
@@ -340,7 +339,7 @@ async fn a_client_that_leaves_mid_mail_leaves_no_link_behind() {
     let (store, _dir) = store("client-left").await;
     let smtp = FakeSmtp::start(Silence::BeforeGreeting).await;
     let auth = engine(store.clone(), &smtp.url(), Duration::from_secs(20));
-    let mut browser = Client::new(auth);
+    let mut browser = Browser::engine(auth);
     let csrf = browser.csrf().await;
     let form = link_form("left@shop.example", &csrf);
     let asked = browser.post_form("/api/auth/signin/email", &form);
@@ -391,7 +390,7 @@ async fn addresses_a_mail_system_could_decode_into_another_are_refused_and_not_m
         "victim.@victim-corp.example",
         "vic..tim@victim-corp.example",
     ] {
-        let mut browser = Client::new(auth.clone());
+        let mut browser = Browser::engine(auth.clone());
         let reply = ask_for_link(&mut browser, hostile).await;
         assert!(
             reply.url().contains("error=EmailSignin"),
@@ -405,7 +404,7 @@ async fn addresses_a_mail_system_could_decode_into_another_are_refused_and_not_m
     assert!(seen.recipients.is_empty(), "{seen:?}");
     // The sink takes ordinary addresses: the refusals above are the address check's.
     for ordinary in ["a+tag@victim-corp.example", "O'Brien@Victim-Corp.example"] {
-        let mut browser = Client::new(auth.clone());
+        let mut browser = Browser::engine(auth.clone());
         let reply = ask_for_link(&mut browser, ordinary).await;
         assert!(
             reply

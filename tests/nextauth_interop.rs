@@ -12,7 +12,8 @@
 mod skip;
 use skip::skipped;
 
-mod support;
+#[path = "support/browser.rs"]
+mod browser;
 
 #[path = "../examples/nextjs_backend.rs"]
 #[allow(dead_code)]
@@ -24,10 +25,10 @@ use std::time::Duration;
 
 use auth_runtime::{TokenClaims, TokenFormat, TokenReader, User, next_auth};
 use axum::body::Body;
+use browser::Browser;
 use http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use support::Client;
 use tower::ServiceExt;
 
 next_auth! {
@@ -154,7 +155,7 @@ fn auth(format: TokenFormat) -> Auth {
 }
 
 /// Puts `token` in the jar as the browser would receive it: one cookie, or chunks of 3933.
-fn store(client: &mut Client<NextAuth>, name: &str, token: &str) {
+fn store(client: &mut Browser<Auth>, name: &str, token: &str) {
     // The test client's jar speaks next-auth v4's names; it renames them on the wire.
     let name = &name.replacen("authjs.", "next-auth.", 1);
     client.jar.retain(|k, _| !k.starts_with(name.as_str()));
@@ -169,8 +170,8 @@ fn store(client: &mut Client<NextAuth>, name: &str, token: &str) {
 }
 
 /// Signs in on this server; the session token as the browser holds it (chunks joined).
-async fn our_token(auth: &Auth, padding: usize) -> (Client<NextAuth>, String) {
-    let mut client = Client::new(auth.clone());
+async fn our_token(auth: &Auth, padding: usize) -> (Browser<Auth>, String) {
+    let mut client = Browser::engine(auth.clone());
     let reply = client.sign_in("login", &[("user", "u-7")]).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
     if padding > 0 {
@@ -178,12 +179,12 @@ async fn our_token(auth: &Auth, padding: usize) -> (Client<NextAuth>, String) {
         let reply = client
             .post_json(
                 "/api/auth/session",
-                json!({ "csrfToken": csrf, "data": { "padding": "x".repeat(padding) } }),
+                &json!({ "csrfToken": csrf, "data": { "padding": "x".repeat(padding) } }),
             )
             .await;
         assert_eq!(reply.status, StatusCode::OK);
     }
-    // The test client's jar speaks next-auth v4's names whatever the format (tests/support).
+    // The engine browser's jar speaks next-auth v4's names in every format (support/browser.rs).
     let name = "next-auth.session-token";
     let token = match client.jar.get(name) {
         Some(token) => token.clone(),
@@ -219,7 +220,7 @@ async fn tokens_minted_by_next_auth_v4_and_authjs_v5_open_sessions_here() {
                 "padding": "p".repeat(padding),
             });
             let token = mint(format, claims);
-            let mut client = Client::new(auth.clone());
+            let mut client = Browser::engine(auth.clone());
             store(&mut client, name, &token);
             if padding > 0 {
                 assert!(
@@ -241,7 +242,7 @@ async fn tokens_minted_by_next_auth_v4_and_authjs_v5_open_sessions_here() {
             assert_eq!(token.padding.map(|p| p.len()), Some(padding));
         }
         // Another secret: no session.
-        let mut other = Client::new(
+        let mut other = Browser::engine(
             Auth::builder(())
                 .secret("some-other-secret-0123456789abcdef")
                 .url(URL)
@@ -414,7 +415,7 @@ async fn a_real_next_auth_server_and_this_one_accept_each_others_session_cookies
     let (_, _, their_session) = node.get("/api/auth/session", &theirs).await;
     let their_user = their_session["userId"].as_str().unwrap().to_owned();
     assert!(their_user.starts_with("anon-"), "{their_session}");
-    let mut client = Client::new(auth.clone());
+    let mut client = Browser::engine(auth.clone());
     let (name, value) = theirs.split_once('=').unwrap();
     client.jar.insert(name.to_owned(), value.to_owned());
     let session = client.session().await;
@@ -558,7 +559,7 @@ async fn a_jws_minted_by_a_standard_library_is_read_and_alg_is_pinned() {
         )
         .unwrap()
     };
-    let mut client = Client::new(auth.clone());
+    let mut client = Browser::engine(auth.clone());
     client.jar.insert(
         "next-auth.session-token".into(),
         mint(jsonwebtoken::Algorithm::HS256),
@@ -566,7 +567,7 @@ async fn a_jws_minted_by_a_standard_library_is_read_and_alg_is_pinned() {
     let session = client.session().await;
     assert_eq!(session["userId"], "std-1", "{session}");
     assert_eq!(session["user"]["name"], "Std");
-    let mut client = Client::new(auth.clone());
+    let mut client = Browser::engine(auth.clone());
     client.jar.insert(
         "next-auth.session-token".into(),
         mint(jsonwebtoken::Algorithm::HS512),

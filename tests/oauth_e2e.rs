@@ -1,7 +1,7 @@
 //! End to end for plain OAuth 2.0 (no OpenID Connect): the `GitHub {}` preset and an
 //! `OAuth { .. }` provider, each pointed with `AuthBuilder::oauth_endpoints` at a small but real
 //! authorization server written below (axum on 127.0.0.1), and driven over real HTTP by a
-//! browser that follows no redirect by itself (tests/oidc/browser.rs).
+//! browser that follows no redirect by itself (tests/support/browser.rs).
 //!
 //! The server checks what a real one checks: the client id and the registered redirect URI at
 //! `/authorize`, `response_type=code`, a state and a PKCE S256 challenge; at the token endpoint
@@ -11,11 +11,8 @@
 //! `error` field, the token response is form-encoded unless JSON is asked for, scopes are
 //! comma-separated, and `/user` wants a `User-Agent`.
 
-#[allow(dead_code)]
-#[path = "oidc/browser.rs"]
+#[path = "support/browser.rs"]
 mod browser;
-#[path = "support/wire.rs"]
-mod wire;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -28,7 +25,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use browser::{Browser, Page, query_param};
+use browser::{Browser, Http, Reply, query_param, wire};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -645,16 +642,20 @@ async fn corp() -> Setup<corp_app::NextAuth> {
 /// page, which redirects straight back (the user is signed in there and has consented).
 /// Returns the callback URL the provider sent the browser to.
 async fn to_the_provider_and_back(
-    b: &mut Browser,
+    b: &mut Browser<Http>,
     base: &str,
     origin: &str,
     provider: &str,
     authorization_url: &str,
 ) -> String {
     let started = b
-        .start_sign_in(base, provider, &format!("{origin}/account"), "")
+        .start_sign_in(
+            provider,
+            &[("callbackUrl", &format!("{origin}/account"))],
+            "",
+        )
         .await;
-    assert_eq!(started.status, 200, "{}", started.body);
+    assert_eq!(started.status, 200, "{}", started.text());
     let url = started.json()["url"].as_str().unwrap().to_owned();
     assert!(
         url.starts_with(&format!("{authorization_url}?")),
@@ -668,8 +669,8 @@ async fn to_the_provider_and_back(
         "plain OAuth 2.0 has no nonce"
     );
     let at_provider = b.get(&url).await;
-    assert_eq!(at_provider.status, 302, "{}", at_provider.body);
-    let callback = at_provider.location.unwrap();
+    assert_eq!(at_provider.status, 302, "{}", at_provider.text());
+    let callback = at_provider.location().unwrap().to_owned();
     assert!(
         callback.starts_with(&format!("{base}/callback/{provider}?code=")),
         "{callback}"
@@ -680,21 +681,21 @@ async fn to_the_provider_and_back(
 
 /// The callback failed: a redirect to the error page with `code`, the check cookies cleared, no
 /// session cookie set; the error page (the sign-in page, for NextAuth's sign-in errors) renders.
-async fn assert_failed(b: &mut Browser, page: &Page, base: &str, code: &str) {
+async fn assert_failed(b: &mut Browser<Http>, page: &Reply, base: &str, code: &str) {
     page.assert_oauth_failure(
         base,
         code,
         &["next-auth.state", "next-auth.pkce.code_verifier"],
     );
     assert!(b.session_cookies().is_empty(), "{:?}", b.jar);
-    let (visited, shown) = b.follow(page.location.as_deref().unwrap()).await;
-    assert_eq!(shown.status, 200, "{visited:?}: {}", shown.body);
+    let (visited, shown) = b.follow(page.location().unwrap()).await;
+    assert_eq!(shown.status, 200, "{visited:?}: {}", shown.text());
     assert!(
         shown
-            .body
+            .text()
             .contains("Try signing in with a different account."),
         "{visited:?}: {}",
-        shown.body
+        shown.text()
     );
     let session = b.get(&format!("{base}/session")).await;
     assert_eq!(session.status, 200);
@@ -706,13 +707,10 @@ async fn assert_failed(b: &mut Browser, page: &Page, base: &str, code: &str) {
 }
 
 /// A successful callback: to `origin/account`, with a session cookie.
-async fn assert_signed_in(b: &mut Browser, callback: &str, origin: &str) -> Value {
+async fn assert_signed_in(b: &mut Browser<Http>, callback: &str, origin: &str) -> Value {
     let page = b.get(callback).await;
-    assert_eq!(page.status, 302, "{}", page.body);
-    assert_eq!(
-        page.location.as_deref(),
-        Some(format!("{origin}/account").as_str())
-    );
+    assert_eq!(page.status, 302, "{}", page.text());
+    assert_eq!(page.location(), Some(format!("{origin}/account").as_str()));
     assert_eq!(b.session_cookies().len(), 1, "{:?}", page.set_cookies);
     for name in ["next-auth.state", "next-auth.pkce.code_verifier"] {
         assert!(!b.jar.contains_key(name), "{name} kept after the callback");
@@ -739,7 +737,7 @@ fn with_state(callback: &str, state: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn github_preset_signs_in_through_a_fake_github() {
     let s = github(octocat()).await;
-    let mut b = Browser::new();
+    let mut b = Browser::http(&s.origin, None);
 
     let providers = b.get(&format!("{}/providers", s.base)).await.json();
     assert_eq!(
@@ -754,7 +752,11 @@ async fn github_preset_signs_in_through_a_fake_github() {
     );
 
     let started = b
-        .start_sign_in(&s.base, "github", &format!("{}/account", s.origin), "")
+        .start_sign_in(
+            "github",
+            &[("callbackUrl", &format!("{}/account", s.origin))],
+            "",
+        )
         .await;
     let url = started.json()["url"].as_str().unwrap().to_owned();
     assert_eq!(query_param(&url, "client_id").as_deref(), Some(CLIENT_ID));
@@ -773,7 +775,7 @@ async fn github_preset_signs_in_through_a_fake_github() {
         Some("S256")
     );
 
-    let mut b = Browser::new();
+    let mut b = Browser::http(&s.origin, None);
     let callback = to_the_provider_and_back(
         &mut b,
         &s.base,
@@ -865,7 +867,7 @@ async fn github_profile_without_a_public_email_or_name() {
     profile["email"] = Value::Null;
     profile["name"] = Value::Null;
     let s = github(profile).await;
-    let mut b = Browser::new();
+    let mut b = Browser::http(&s.origin, None);
     let callback = to_the_provider_and_back(
         &mut b,
         &s.base,
@@ -896,7 +898,7 @@ async fn github_profile_without_a_public_email_or_name() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plain_oauth_provider_signs_in_at_endpoints_given_to_the_builder() {
     let s = corp().await;
-    let mut b = Browser::new();
+    let mut b = Browser::http(&s.origin, None);
     let providers = b.get(&format!("{}/providers", s.base)).await.json();
     assert_eq!(providers["corp"]["type"], "oauth");
     assert_eq!(providers["corp"]["name"], "Corp SSO");
@@ -957,7 +959,7 @@ async fn plain_oauth_provider_signs_in_at_endpoints_given_to_the_builder() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tampered_state_is_refused_before_the_code_is_spent() {
     let s = github(octocat()).await;
-    let mut b = Browser::new();
+    let mut b = Browser::http(&s.origin, None);
     let callback = to_the_provider_and_back(
         &mut b,
         &s.base,
@@ -974,7 +976,7 @@ async fn a_tampered_state_is_refused_before_the_code_is_spent() {
     assert_failed(&mut b, &page, &s.base, "OAuthCallback").await;
 
     // Without any state at all.
-    let mut b = Browser::new();
+    let mut b = Browser::http(&s.origin, None);
     let callback = to_the_provider_and_back(
         &mut b,
         &s.base,
@@ -990,10 +992,10 @@ async fn a_tampered_state_is_refused_before_the_code_is_spent() {
     assert_failed(&mut b, &page, &s.base, "OAuthCallback").await;
 
     // The right state, from another browser (no state cookie there).
-    let mut other = Browser::new();
+    let mut other = Browser::http(&s.origin, None);
     let page = other.get(&callback).await;
     assert_eq!(
-        page.location.as_deref(),
+        page.location(),
         Some(format!("{}/error?error=OAuthCallback", s.base).as_str())
     );
     assert!(other.session_cookies().is_empty());
@@ -1012,7 +1014,7 @@ async fn a_tampered_state_is_refused_before_the_code_is_spent() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reused_code_is_refused_by_the_server_and_gives_no_session() {
     async fn replay(base: &str, origin: &str, idp: &Idp, provider: &str) {
-        let mut b = Browser::new();
+        let mut b = Browser::http(origin, None);
         let callback =
             to_the_provider_and_back(&mut b, base, origin, provider, &idp.authorization_url())
                 .await;
@@ -1020,7 +1022,7 @@ async fn a_reused_code_is_refused_by_the_server_and_gives_no_session() {
         let session = assert_signed_in(&mut b, &callback, origin).await;
         assert!(session["user"]["name"].is_string(), "{session}");
 
-        let mut attacker = Browser::new();
+        let mut attacker = Browser::http(origin, None);
         attacker.jar = stolen;
         let page = attacker.get(&callback).await;
         assert_failed(&mut attacker, &page, base, "OAuthCallback").await;
@@ -1055,7 +1057,7 @@ async fn a_broken_token_endpoint_fails_the_sign_in_cleanly() {
             (&c.base, &c.origin, &c.idp, "corp"),
         ] {
             idp.lock().token_mode = mode;
-            let mut b = Browser::new();
+            let mut b = Browser::http(origin, None);
             let callback =
                 to_the_provider_and_back(&mut b, base, origin, provider, &idp.authorization_url())
                     .await;
@@ -1080,7 +1082,7 @@ async fn a_broken_token_endpoint_fails_the_sign_in_cleanly() {
 async fn a_refused_or_unusable_profile_fails_the_sign_in() {
     let s = corp().await;
     s.idp.lock().user_refuses = true;
-    let mut b = Browser::new();
+    let mut b = Browser::http(&s.origin, None);
     let callback = to_the_provider_and_back(
         &mut b,
         &s.base,
@@ -1132,8 +1134,8 @@ async fn oauth_endpoints_are_checked_at_build() {
         .nest("/api/auth", auth.clone().router())
         .with_state(auth);
     serve(listener, app);
-    let mut b = Browser::new();
-    let csrf = b.csrf(&format!("{origin}/api/auth")).await;
+    let mut b = Browser::http(&origin, None);
+    let csrf = b.csrf().await;
     let started = b
         .post_form(
             &format!("{origin}/api/auth/signin/github"),

@@ -15,19 +15,18 @@ mod skip;
 #[path = "../examples/third_party_token.rs"]
 mod example;
 
-#[allow(dead_code)]
-#[path = "oidc/browser.rs"]
+#[path = "support/browser.rs"]
 mod browser;
 
 use std::time::{Duration, Instant};
 
-use browser::Browser;
+use browser::{Browser, Http};
 use oidc_provider::{bind_app, dir, ensure_node_modules, node_or_skip};
 
 const CLIENT_ID: &str = "third-party-token-example";
 const CLIENT_SECRET: &str = "e2e-client-secret-0123456789abcdef";
 
-async fn me(browser: &mut Browser, origin: &str) -> serde_json::Value {
+async fn me(browser: &mut Browser<Http>, origin: &str) -> serde_json::Value {
     browser.get(&format!("{origin}/api/me")).await.json()
 }
 
@@ -61,15 +60,17 @@ async fn a_guest_signs_in_at_a_real_openid_provider() {
     });
 
     // GET /providers reports the OpenID provider as `oauth`, which makes the client navigate.
-    let mut b = Browser::new();
+    let mut b = Browser::http(&origin, None);
     let providers = b.get(&format!("{base}/providers")).await.json();
     assert_eq!(providers["user"]["type"], "oauth");
     assert_eq!(providers["user"]["name"], "Logged In Users");
     assert_eq!(providers["anon"]["type"], "credentials");
 
     // A guest with an anonymous third-party token.
-    let reply = b.sign_in_as_guest(&base, &format!("{origin}/")).await;
-    assert_eq!(reply.status, 200, "{}", reply.body);
+    let reply = b
+        .sign_in("anon", &[("callbackUrl", &format!("{origin}/"))])
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
     let guest = me(&mut b, &origin).await;
     assert_eq!(guest["isLoggedIn"], false, "{guest}");
     assert_eq!(guest["sub"], serde_json::Value::Null);
@@ -80,9 +81,8 @@ async fn a_guest_signs_in_at_a_real_openid_provider() {
     let guest_cookies = b.session_cookies();
     let started = b
         .start_sign_in(
-            &base,
             "user",
-            &format!("{origin}/account"),
+            &[("callbackUrl", &format!("{origin}/account"))],
             "login_hint=deny",
         )
         .await;
@@ -105,7 +105,7 @@ async fn a_guest_signs_in_at_a_real_openid_provider() {
 
     // Signing in for real: the provider's redirects end at the callback URL, logged in.
     let started = b
-        .start_sign_in(&base, "user", &format!("{origin}/account"), "")
+        .start_sign_in("user", &[("callbackUrl", &format!("{origin}/account"))], "")
         .await;
     let url = started.json()["url"].as_str().unwrap().to_owned();
     let (visited, _) = b.follow(&url).await;

@@ -4,8 +4,7 @@
 //! success, the check cookies' attributes, bounded timeouts, and that no token or secret reaches
 //! the logs at info level.
 
-#[allow(dead_code)]
-#[path = "oidc/browser.rs"]
+#[path = "support/browser.rs"]
 mod browser;
 
 use std::collections::HashSet;
@@ -19,7 +18,7 @@ use axum::extract::State;
 use axum::routing::{get, post};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use browser::{Browser, query_param};
+use browser::{Browser, Http, query_param};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use sha2::{Digest, Sha256};
 
@@ -282,21 +281,20 @@ async fn start_app(issuer: &str, timeout: Duration) -> (String, Auth) {
 
 /// A guest with a session, plus a started sign-in with `user`: returns the authorization URL.
 async fn guest_then_start(
-    browser: &mut Browser,
+    browser: &mut Browser<Http>,
     origin: &str,
     idp: &Shared,
 ) -> (String, Vec<(String, String)>) {
-    let base = format!("{origin}/api/auth");
     let reply = browser
-        .sign_in_as_guest(&base, &format!("{origin}/shop"))
+        .sign_in("anon", &[("callbackUrl", &format!("{origin}/shop"))])
         .await;
-    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.status, 200, "{}", reply.text());
     let guest_cookies = browser.session_cookies();
     assert_eq!(guest_cookies.len(), 1);
     let started = browser
-        .start_sign_in(&base, "user", &format!("{origin}/account"), "")
+        .start_sign_in("user", &[("callbackUrl", &format!("{origin}/account"))], "")
         .await;
-    assert_eq!(started.status, 200, "{}", started.body);
+    assert_eq!(started.status, 200, "{}", started.text());
     let url = started.json()["url"].as_str().unwrap().to_owned();
     let mut idp = idp.lock().unwrap();
     assert!(
@@ -308,7 +306,11 @@ async fn guest_then_start(
     (url, guest_cookies)
 }
 
-async fn assert_guest_intact(browser: &mut Browser, origin: &str, guest: &[(String, String)]) {
+async fn assert_guest_intact(
+    browser: &mut Browser<Http>,
+    origin: &str,
+    guest: &[(String, String)],
+) {
     assert_eq!(
         browser.session_cookies(),
         guest,
@@ -322,7 +324,7 @@ async fn assert_guest_intact(browser: &mut Browser, origin: &str, guest: &[(Stri
 }
 
 /// Runs the callback `query` and expects a redirect to the error page with `code`.
-async fn expect_error(browser: &mut Browser, origin: &str, query: &str, code: &str) {
+async fn expect_error(browser: &mut Browser<Http>, origin: &str, query: &str, code: &str) {
     let page = browser
         .get(&format!("{origin}/api/auth/callback/user?{query}"))
         .await;
@@ -372,11 +374,16 @@ async fn oidc_sign_in_succeeds_and_every_failure_keeps_the_guest() {
     let (origin, auth) = start_app(&issuer, Duration::from_secs(2)).await;
 
     // The check cookies: HttpOnly, SameSite=Lax, 15 minutes, no Secure over http.
-    let mut b = Browser::new();
+    let mut b = Browser::http(&origin, None);
     let base = format!("{origin}/api/auth");
-    b.sign_in_as_guest(&base, &format!("{origin}/shop")).await;
+    b.sign_in("anon", &[("callbackUrl", &format!("{origin}/shop"))])
+        .await;
     let started = b
-        .start_sign_in(&base, "user", &format!("{origin}/account"), "prompt=login")
+        .start_sign_in(
+            "user",
+            &[("callbackUrl", &format!("{origin}/account"))],
+            "prompt=login",
+        )
         .await;
     let url = started.json()["url"].as_str().unwrap().to_owned();
     assert_eq!(
@@ -422,26 +429,26 @@ async fn oidc_sign_in_succeeds_and_every_failure_keeps_the_guest() {
     // form POST (no `json`) is a 302 to the provider.
     let page = b.get(&format!("{base}/signin")).await;
     assert!(
-        page.body
+        page.text()
             .contains(&format!("action=\"{base}/signin/user\"")),
         "{}",
-        page.body
+        page.text()
     );
-    assert!(page.body.contains("Sign in with Logged In Users"));
-    let csrf = b.csrf(&base).await;
+    assert!(page.text().contains("Sign in with Logged In Users"));
+    let csrf = b.csrf().await;
     let posted = b
         .post_form(&format!("{base}/signin/user"), &[("csrfToken", &csrf)])
         .await;
     assert_eq!(posted.status, 302);
     assert!(
         posted
-            .location
+            .location()
             .unwrap()
             .starts_with(&format!("{issuer}/authorize?"))
     );
 
     // The user denies consent at the provider.
-    let mut b = Browser::new();
+    let mut b = Browser::http(&origin, None);
     let (url, guest) = guest_then_start(&mut b, &origin, &idp).await;
     let query = format!("error=access_denied&state={}", state_of(&url));
     expect_error(&mut b, &origin, &query, "AccessDenied").await;
@@ -562,11 +569,8 @@ async fn oidc_sign_in_succeeds_and_every_failure_keeps_the_guest() {
     );
     let replay_cookies = b.jar.clone();
     let page = b.get(&callback).await;
-    assert_eq!(page.status, 302, "{}", page.body);
-    assert_eq!(
-        page.location.as_deref(),
-        Some(format!("{origin}/account").as_str())
-    );
+    assert_eq!(page.status, 302, "{}", page.text());
+    assert_eq!(page.location(), Some(format!("{origin}/account").as_str()));
     let session = b.get(&format!("{origin}/api/auth/session")).await.json();
     assert_eq!(session["isLoggedIn"], true, "{session}");
     assert_eq!(
@@ -607,7 +611,7 @@ async fn oidc_sign_in_succeeds_and_every_failure_keeps_the_guest() {
     )
     .await;
     assert_eq!(b.session_cookies(), logged_in);
-    let mut attacker = Browser::new();
+    let mut attacker = Browser::http(&origin, None);
     attacker.jar = replay_cookies;
     expect_error(
         &mut attacker,
@@ -633,12 +637,13 @@ async fn oidc_sign_in_succeeds_and_every_failure_keeps_the_guest() {
     for issuer in [format!("http://{closed}"), format!("http://{silent_addr}")] {
         let (origin, _) = start_app(&issuer, Duration::from_secs(1)).await;
         let base = format!("{origin}/api/auth");
-        let mut b = Browser::new();
-        b.sign_in_as_guest(&base, &format!("{origin}/shop")).await;
+        let mut b = Browser::http(&origin, None);
+        b.sign_in("anon", &[("callbackUrl", &format!("{origin}/shop"))])
+            .await;
         let guest = b.session_cookies();
         let started_at = Instant::now();
         let reply = b
-            .start_sign_in(&base, "user", &format!("{origin}/account"), "")
+            .start_sign_in("user", &[("callbackUrl", &format!("{origin}/account"))], "")
             .await;
         assert!(
             started_at.elapsed() < Duration::from_secs(6),
@@ -739,7 +744,7 @@ async fn an_oidc_sign_in_upgrades_the_guest_promoted_then_merged() {
     let mut user_ids = Vec::new();
     for expected in ["Promoted", "Merged"] {
         idp.lock().unwrap().used_codes.clear();
-        let mut b = Browser::new();
+        let mut b = Browser::http(&origin, None);
         let (url, _) = guest_then_start(&mut b, &origin, &idp).await;
         let session = b.get(&format!("{origin}/api/auth/session")).await.json();
         let guest = session["userId"].as_str().unwrap().to_owned();
@@ -749,7 +754,7 @@ async fn an_oidc_sign_in_upgrades_the_guest_promoted_then_merged() {
                 state_of(&url)
             ))
             .await;
-        assert_eq!(page.status, 302, "{}", page.body);
+        assert_eq!(page.status, 302, "{}", page.text());
         let callback_url = format!("{origin}/account");
         let welcome = format!(
             "/welcome?callbackUrl={}",
@@ -759,7 +764,7 @@ async fn an_oidc_sign_in_upgrades_the_guest_promoted_then_merged() {
             "Promoted" => welcome.as_str(),
             _ => callback_url.as_str(),
         };
-        assert_eq!(page.location.as_deref(), Some(expected_location));
+        assert_eq!(page.location(), Some(expected_location));
         let session = b.get(&format!("{origin}/api/auth/session")).await.json();
         let upgrade = session["upgrade"].as_str().unwrap_or_default();
         assert!(upgrade.starts_with(expected), "{session}");

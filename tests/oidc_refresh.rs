@@ -18,15 +18,14 @@ mod oidc_provider;
 #[path = "support/logs.rs"]
 mod logs;
 
-#[allow(dead_code)]
-#[path = "oidc/browser.rs"]
+#[path = "support/browser.rs"]
 mod browser;
 
 use std::time::Duration;
 
 use auth_runtime::next_auth;
 use auth_runtime::providers::{REFRESH_ACCESS_TOKEN_ERROR, refresh_access_token};
-use browser::{Browser, Page};
+use browser::{Browser, Http, Reply};
 use oidc_provider::{bind_app, ensure_node_modules, node_or_skip, start_provider};
 
 const CLIENT_ID: &str = "refresh-rotation-test";
@@ -175,10 +174,10 @@ fn tokens_of(session: &serde_json::Value) -> Tokens {
 
 /// Signs in at the provider as alice, asking for a refresh token (`offline_access` needs
 /// `prompt=consent`), and returns the session's tokens.
-async fn sign_in(browser: &mut Browser, setup: &Setup) -> Tokens {
+async fn sign_in(browser: &mut Browser<Http>, setup: &Setup) -> Tokens {
     let callback_url = format!("{}/account", setup.origin);
     let started = browser
-        .start_sign_in(&setup.base, "idp", &callback_url, "prompt=consent")
+        .start_sign_in("idp", &[("callbackUrl", &callback_url)], "prompt=consent")
         .await;
     let url = started.json()["url"].as_str().unwrap().to_owned();
     assert!(url.starts_with(&format!("{}/auth?", setup.issuer)), "{url}");
@@ -196,9 +195,9 @@ async fn sign_in(browser: &mut Browser, setup: &Setup) -> Tokens {
 }
 
 /// `GET /api/auth/session`, which must answer 200 whatever happened to the refresh.
-async fn read_session(browser: &mut Browser, setup: &Setup) -> (serde_json::Value, Page) {
+async fn read_session(browser: &mut Browser<Http>, setup: &Setup) -> (serde_json::Value, Reply) {
     let page = browser.get(&format!("{}/session", setup.base)).await;
-    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(page.status, 200, "{}", page.text());
     (page.json(), page)
 }
 
@@ -210,8 +209,9 @@ async fn wait_until_expired(expires_at: i64) {
 }
 
 /// Whether the provider accepts `access_token` at its userinfo endpoint.
-async fn userinfo_accepts(browser: &Browser, issuer: &str, access_token: &str) -> bool {
+async fn userinfo_accepts(browser: &Browser<Http>, issuer: &str, access_token: &str) -> bool {
     let response = browser
+        .server
         .http
         .get(format!("{issuer}/me"))
         .bearer_auth(access_token)
@@ -239,7 +239,7 @@ async fn an_expired_access_token_is_refreshed_and_the_rotated_refresh_token_kept
     }
     logs::global();
     let setup = setup(&[("ROTATE_REFRESH_TOKENS", "1")]).await;
-    let mut b = Browser::new();
+    let mut b = Browser::http(&setup.origin, None);
     let first = sign_in(&mut b, &setup).await;
     assert!(userinfo_accepts(&b, &setup.issuer, &first.access_token).await);
 
@@ -297,11 +297,12 @@ async fn a_revoked_refresh_token_gives_refresh_access_token_error() {
     }
     logs::global();
     let setup = setup(&[("REVOCATION", "1")]).await;
-    let mut b = Browser::new();
+    let mut b = Browser::http(&setup.origin, None);
     let first = sign_in(&mut b, &setup).await;
 
     // The provider revokes the refresh token (the user removed the app's access, say).
     let revoked = b
+        .server
         .http
         .post(format!("{}/token/revocation", setup.issuer))
         .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
@@ -353,10 +354,10 @@ async fn a_rotated_out_refresh_token_used_again_gives_refresh_access_token_error
     }
     logs::global();
     let setup = setup(&[("ROTATE_REFRESH_TOKENS", "1")]).await;
-    let mut a = Browser::new();
+    let mut a = Browser::http(&setup.origin, None);
     let first = sign_in(&mut a, &setup).await;
     // A stale copy of the same session (a second tab's old cookie, a stolen cookie).
-    let mut stale = Browser::new();
+    let mut stale = Browser::http(&setup.origin, None);
     stale.jar = a.jar.clone();
 
     wait_until_expired(first.expires_at).await;

@@ -1,7 +1,8 @@
 //! `pages` and `theme`: each page the app names replaces the built-in one with NextAuth's
 //! redirects and query parameters; the built-in pages that remain wear the theme, escaped.
 
-mod support;
+#[path = "support/browser.rs"]
+mod browser;
 
 use auth_runtime::{User, next_auth};
 use bytes::Bytes;
@@ -240,8 +241,8 @@ mod welcome {
 #[tokio::test]
 async fn an_e_mail_users_first_sign_in_goes_to_the_welcome_page() {
     let (auth, outbox) = welcome::auth();
-    let mut client = support::Client::new(auth);
-    let follow_link = async |client: &mut support::Client<welcome::NextAuth>| {
+    let mut client = browser::Browser::engine(auth);
+    let follow_link = async |client: &mut browser::Browser<welcome::Auth>| {
         let csrf = client.csrf().await;
         let asked = client
             .post_form(

@@ -5,18 +5,19 @@
 //! refusals (origin, type, RP id hash, flags, counters, a credential of another user) are pinned
 //! by the runtime's unit tests on SQLite and PostgreSQL; here, what the HTTP layer adds.
 
+#[path = "support/browser.rs"]
+mod browser;
 #[path = "../auth-runtime/src/providers/passkey/soft_authenticator.rs"]
 mod soft_authenticator;
-mod support;
 
 use std::sync::Arc;
 
 use auth_runtime::guests::SqliteGuestStore;
 use auth_runtime::{SessionStrategy, next_auth};
+use browser::{Browser, error_of};
 use http::StatusCode;
 use serde_json::Value;
 use soft_authenticator::{SoftAuthenticator, Tweaks};
-use support::{Client, error_of};
 
 next_auth! {
     providers: [
@@ -47,14 +48,14 @@ async fn engine(test: &str, strategy: Option<SessionStrategy>) -> Auth {
     builder.build().unwrap()
 }
 
-fn browser(auth: Auth) -> Client<NextAuth> {
-    let mut client = Client::new(auth);
+fn browser(auth: Auth) -> Browser<Auth> {
+    let mut client = Browser::engine(auth);
     client.peer = Some(PEER);
     client
 }
 
 /// `GET /webauthn-options/passkey?..`, the options' JSON.
-async fn options(client: &mut Client<NextAuth>, query: &str) -> (StatusCode, Value) {
+async fn options(client: &mut Browser<Auth>, query: &str) -> (StatusCode, Value) {
     let reply = client
         .get(&format!("/api/auth/webauthn-options/passkey?{query}"))
         .await;
@@ -62,7 +63,7 @@ async fn options(client: &mut Client<NextAuth>, query: &str) -> (StatusCode, Val
 }
 
 /// `POST /callback/passkey` as the client posts it.
-async fn answer(client: &mut Client<NextAuth>, action: &str, data: &Value) -> support::Reply {
+async fn answer(client: &mut Browser<Auth>, action: &str, data: &Value) -> browser::Reply {
     let csrf = client.csrf().await;
     let data = data.to_string();
     client
@@ -80,7 +81,7 @@ async fn answer(client: &mut Client<NextAuth>, action: &str, data: &Value) -> su
 }
 
 /// Registers a passkey for `email`; returns the authenticator.
-async fn register(client: &mut Client<NextAuth>, email: &str) -> SoftAuthenticator {
+async fn register(client: &mut Browser<Auth>, email: &str) -> SoftAuthenticator {
     let (status, body) = options(client, &format!("action=register&email={email}")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["action"], "register");
@@ -92,17 +93,17 @@ async fn register(client: &mut Client<NextAuth>, email: &str) -> SoftAuthenticat
     authenticator
 }
 
-async fn guest(client: &mut Client<NextAuth>) -> String {
+async fn guest(client: &mut Browser<Auth>) -> String {
     let reply = client.sign_in("anon", &[]).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
     subject(client).await.expect("a guest session")
 }
 
 /// The session's subject (the user or guest id), read as the application reads it.
-async fn subject(client: &Client<NextAuth>) -> Option<String> {
+async fn subject(client: &Browser<Auth>) -> Option<String> {
     let mut headers = http::HeaderMap::new();
     headers.insert(http::header::COOKIE, client.cookie_header().parse().ok()?);
-    client.auth.token(&headers).await.ok()?.sub
+    client.server.token(&headers).await.ok()?.sub
 }
 
 async fn a_guest_saves_the_cart_with_a_passkey_and_signs_in_with_it(
@@ -165,7 +166,7 @@ async fn a_replayed_answer_is_refused_and_issues_no_session() {
     assert_eq!(first.status, StatusCode::OK, "{}", first.text());
 
     // Another browser replays the captured request with the captured challenge cookie.
-    let mut thief = browser(client.auth.clone());
+    let mut thief = browser(client.server.clone());
     thief.jar = client
         .jar
         .iter()

@@ -7,11 +7,12 @@
 //! Needs PostgreSQL, Node and npm; without them the test says it is skipped, and under `CI=true`
 //! fails.
 
+#[path = "support/browser.rs"]
+mod browser;
 #[path = "support/postgres.rs"]
 mod pg;
 #[path = "support/skip.rs"]
 mod skip;
-mod support;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -19,8 +20,8 @@ use std::sync::Arc;
 use auth_runtime::adapter::{AdapterAccount, UserFields};
 use auth_runtime::guests::{GuestConfig, GuestStore, PostgresGuestStore};
 use auth_runtime::{SessionStrategy, next_auth};
+use browser::Browser;
 use http::StatusCode;
-use support::Client;
 
 next_auth! {
     strategy: "database",
@@ -98,7 +99,7 @@ async fn what_next_auths_pg_adapter_wrote_opens_here_and_back() {
         .unwrap();
 
     // The live session next-auth wrote (a plain UUID token) opens here.
-    let mut nora = Client::new(auth.clone());
+    let mut nora = Browser::engine(auth.clone());
     nora.jar.insert(
         "next-auth.session-token".into(),
         written["sessionToken"].as_str().unwrap().into(),
@@ -126,7 +127,7 @@ async fn what_next_auths_pg_adapter_wrote_opens_here_and_back() {
 
     // Its e-mail link token (sha256(token + secret)) signs in through our Email callback, as the
     // same user (found by address).
-    let mut mail_reader = Client::new(auth.clone());
+    let mut mail_reader = Browser::engine(auth.clone());
     let link = format!(
         "/api/auth/callback/email?token={}&email=nora%40example.com&callbackUrl=%2F",
         written["emailToken"].as_str().unwrap()
@@ -178,7 +179,7 @@ async fn what_next_auths_pg_adapter_wrote_opens_here_and_back() {
         .unwrap();
 }
 
-fn headers(client: &Client<NextAuth>) -> http::HeaderMap {
+fn headers(client: &Browser<Auth>) -> http::HeaderMap {
     let mut headers = http::HeaderMap::new();
     headers.insert("cookie", client.cookie_header().parse().unwrap());
     headers

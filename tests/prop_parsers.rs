@@ -3,7 +3,8 @@
 //! tokens through the engine. (The token codec's own properties, decode(encode(x)) == x and
 //! single-byte tampering, are in `auth-runtime/src/token.rs`.)
 
-mod support;
+#[path = "support/browser.rs"]
+mod browser;
 
 use auth_runtime::cookies::{self, RequestCookies};
 use auth_runtime::{BaseUrl, RequestBody, User, next_auth};
@@ -158,7 +159,7 @@ proptest! {
     #[test]
     fn csrf_verification(submitted in "[0-9a-f]{0,64}|.{0,70}", forge in any::<bool>()) {
         block_on(async {
-            let mut client = support::Client::new(auth());
+            let mut client = browser::Browser::engine(auth());
             let token = client.csrf().await;
             if forge {
                 let forged = format!("{}|{}", "a".repeat(64), "b".repeat(64));

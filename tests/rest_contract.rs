@@ -1,15 +1,16 @@
 //! The REST contract: every endpoint and every Credentials outcome of NextAuth v4's protocol,
 //! cookie attributes over http and https, chunking, renewal, and hostile input.
 
+#[path = "support/browser.rs"]
+mod browser;
 #[path = "support/skip.rs"]
 mod skip;
-mod support;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use auth_runtime::{CallbackError, TokenClaims, User, next_auth};
+use browser::{Browser, error_of};
 use http::{Method, StatusCode};
-use support::{Client, error_of};
 
 pub struct TestState {
     guests: AtomicU32,
@@ -88,8 +89,8 @@ fn auth_at(url: &str) -> Auth {
     .unwrap()
 }
 
-fn client() -> Client<NextAuth> {
-    Client::new(auth_at(BASE))
+fn client() -> Browser<Auth> {
+    Browser::engine(auth_at(BASE))
 }
 
 fn now() -> i64 {
@@ -218,7 +219,7 @@ async fn credentials_without_json_redirect_with_302() {
         reply.header("location"),
         Some("http://127.0.0.1:3000/after")
     );
-    assert!(reply.body.is_empty());
+    assert!(reply.bytes.is_empty());
     assert!(reply.cookie("next-auth.session-token").is_some());
 }
 
@@ -449,7 +450,7 @@ async fn hostile_session_cookies_give_an_empty_session_and_are_cleared() {
         ("truncated", truncated),
         ("huge", "x".repeat(3900)),
     ] {
-        let mut c = Client::new(auth.clone());
+        let mut c = Browser::engine(auth.clone());
         c.jar.insert("next-auth.session-token".into(), value);
         let reply = c.get("/api/auth/session").await;
         assert_eq!(
@@ -466,7 +467,7 @@ async fn hostile_session_cookies_give_an_empty_session_and_are_cleared() {
         );
     }
 
-    let mut c = Client::new(auth.clone());
+    let mut c = Browser::engine(auth.clone());
     c.jar.insert("next-auth.session-token".into(), good);
     assert_eq!(c.session().await["user"]["name"], serde_json::Value::Null);
     assert!(
@@ -506,7 +507,7 @@ async fn reads_do_not_rewrite_a_fresh_token_but_renew_an_old_one() {
         return;
     }
     let auth = auth_at(BASE);
-    let mut c = Client::new(auth.clone());
+    let mut c = Browser::engine(auth.clone());
     c.sign_in("password", &[("username", "ada"), ("password", "lovelace")])
         .await;
     let reply = c.get("/api/auth/session").await;
@@ -542,7 +543,7 @@ async fn update_age_zero_renews_on_every_read_like_nextauth() {
     .update_age(0)
     .build()
     .unwrap();
-    let mut c = Client::new(auth);
+    let mut c = Browser::engine(auth);
     c.sign_in("anon", &[]).await;
     for _ in 0..2 {
         let reply = c.get("/api/auth/session").await;
@@ -550,7 +551,9 @@ async fn update_age_zero_renews_on_every_read_like_nextauth() {
     }
 }
 
-fn cookie_headers<D: auth_runtime::AuthDefinition>(c: &Client<D>) -> http::HeaderMap {
+fn cookie_headers<D: auth_runtime::AuthDefinition>(
+    c: &Browser<auth_runtime::Auth<D>>,
+) -> http::HeaderMap {
     let mut headers = http::HeaderMap::new();
     headers.insert("cookie", c.cookie_header().parse().unwrap());
     headers
@@ -563,7 +566,7 @@ async fn update_requires_csrf_and_passes_the_data_to_the_jwt_callback() {
     let reply = c
         .post_json(
             "/api/auth/session",
-            serde_json::json!({"csrfToken": "wrong", "data": {}}),
+            &serde_json::json!({"csrfToken": "wrong", "data": {}}),
         )
         .await;
     assert_eq!(
@@ -575,7 +578,7 @@ async fn update_requires_csrf_and_passes_the_data_to_the_jwt_callback() {
     let reply = c
         .post_json(
             "/api/auth/session",
-            serde_json::json!({"csrfToken": csrf, "data": {"padding": 3}}),
+            &serde_json::json!({"csrfToken": csrf, "data": {"padding": 3}}),
         )
         .await;
     assert_eq!(reply.status, StatusCode::OK);
@@ -585,7 +588,7 @@ async fn update_requires_csrf_and_passes_the_data_to_the_jwt_callback() {
         "an update always re-issues the token"
     );
     assert_eq!(
-        c.auth
+        c.server
             .token(&cookie_headers(&c))
             .await
             .unwrap()
@@ -598,7 +601,7 @@ async fn update_requires_csrf_and_passes_the_data_to_the_jwt_callback() {
     let reply = c
         .post_json(
             "/api/auth/session",
-            serde_json::json!({"csrfToken": csrf, "data": {"fail": true}}),
+            &serde_json::json!({"csrfToken": csrf, "data": {"fail": true}}),
         )
         .await;
     assert_eq!(reply.text(), c.no_session_text());
@@ -618,7 +621,7 @@ async fn large_sessions_are_chunked_at_3933_characters_and_reassembled() {
     let reply = c
         .post_json(
             "/api/auth/session",
-            serde_json::json!({"csrfToken": csrf, "data": {"padding": 4000}}),
+            &serde_json::json!({"csrfToken": csrf, "data": {"padding": 4000}}),
         )
         .await;
     assert_eq!(reply.status, StatusCode::OK);
@@ -649,7 +652,7 @@ async fn large_sessions_are_chunked_at_3933_characters_and_reassembled() {
     let mut headers = http::HeaderMap::new();
     headers.insert("cookie", reversed.parse().unwrap());
     assert_eq!(
-        c.auth
+        c.server
             .token(&headers)
             .await
             .unwrap()
@@ -662,7 +665,7 @@ async fn large_sessions_are_chunked_at_3933_characters_and_reassembled() {
     let reply = c
         .post_json(
             "/api/auth/session",
-            serde_json::json!({"csrfToken": csrf, "data": {}}),
+            &serde_json::json!({"csrfToken": csrf, "data": {}}),
         )
         .await;
     assert!(
@@ -788,7 +791,7 @@ async fn log_is_accepted_silently() {
         )
         .await;
     assert_eq!(reply.status, StatusCode::OK);
-    assert!(reply.body.is_empty() && reply.set_cookies.is_empty());
+    assert!(reply.bytes.is_empty() && reply.set_cookies.is_empty());
 }
 
 #[tokio::test]
@@ -819,7 +822,7 @@ async fn unknown_actions_and_wrong_methods_are_400_text() {
 
 #[tokio::test]
 async fn https_uses_secure_prefixed_cookies() {
-    let mut c = Client::new(auth_at("https://shop.example/api/auth"));
+    let mut c = Browser::engine(auth_at("https://shop.example/api/auth"));
     let reply = c.get("/api/auth/csrf").await;
     let csrf = reply
         .cookie("__Host-next-auth.csrf-token")

@@ -1,16 +1,15 @@
 //! Rotating the secret while sessions are live signs nobody out: tokens and CSRF cookies minted
 //! under the old secret are accepted while it is listed, and re-issued under the new one.
 
+#[path = "support/browser.rs"]
+mod browser;
 #[path = "support/skip.rs"]
 mod skip;
-mod support;
-#[path = "support/wire.rs"]
-mod wire;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use auth_runtime::{User, next_auth};
-use support::Client;
+use browser::{Browser, wire};
 
 pub struct Guests(AtomicU32);
 
@@ -46,11 +45,10 @@ fn auth(secrets: &[&str]) -> Auth {
 }
 
 /// Moves a browser's cookies to another server (a deploy with new settings).
-fn moved(client: Client<NextAuth>, to: &Auth) -> Client<NextAuth> {
-    Client {
-        auth: to.clone(),
-        jar: client.jar,
-        peer: client.peer,
+fn moved(client: Browser<Auth>, to: &Auth) -> Browser<Auth> {
+    Browser {
+        server: to.clone(),
+        ..client
     }
 }
 
@@ -62,7 +60,7 @@ async fn rotating_the_secret_signs_nobody_out() {
     let before = auth(&[OLD]);
     let mut browsers = Vec::new();
     for _ in 0..20 {
-        let mut client = Client::new(before.clone());
+        let mut client = Browser::engine(before.clone());
         assert!(client.sign_in("anon", &[]).await.status.is_success());
         let id = client.session().await["userId"]
             .as_str()
@@ -95,7 +93,7 @@ async fn rotating_the_secret_signs_nobody_out() {
     }
 
     // A token still under the old secret is refused once the old secret is dropped.
-    let mut stale = Client::new(before.clone());
+    let mut stale = Browser::engine(before.clone());
     stale.sign_in("anon", &[]).await;
     let mut stale = moved(stale, &after);
     assert_eq!(stale.session().await, wire::no_session());
@@ -104,7 +102,7 @@ async fn rotating_the_secret_signs_nobody_out() {
 #[tokio::test]
 async fn a_csrf_cookie_of_the_old_secret_still_verifies_and_is_re_minted() {
     let before = auth(&[OLD]);
-    let mut client = Client::new(before.clone());
+    let mut client = Browser::engine(before.clone());
     let csrf = client.csrf().await;
     let old_cookie = client.jar[CSRF].clone();
 

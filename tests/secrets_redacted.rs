@@ -3,12 +3,13 @@
 //! update, sign-out) and during refused requests, never contain the secret or a session token;
 //! also with `AUTH_DEBUG` on, which logs each protocol step in a span with a request id.
 
+#[path = "support/browser.rs"]
+mod browser;
 #[path = "support/logs.rs"]
 mod logs;
-mod support;
 
 use auth_runtime::{TokenFormat, TokenReader, User, next_auth};
-use support::Client;
+use browser::Browser;
 
 next_auth! {
     providers: [
@@ -54,7 +55,7 @@ fn no_secret_in_debug_output_or_in_any_log_line() {
         .build()
         .unwrap();
     let tokens = runtime.block_on(async {
-        let mut client = Client::new(auth.clone());
+        let mut client = Browser::engine(auth.clone());
         // A refused password, then a good one.
         client
             .sign_in("login", &[("user", "ann"), ("password", "wrong")])
@@ -69,7 +70,7 @@ fn no_secret_in_debug_output_or_in_any_log_line() {
         client
             .post_json(
                 "/api/auth/session",
-                serde_json::json!({ "csrfToken": csrf, "data": {} }),
+                &serde_json::json!({ "csrfToken": csrf, "data": {} }),
             )
             .await;
         let token = client.jar.get("__Secure-next-auth.session-token").cloned();
@@ -80,7 +81,7 @@ fn no_secret_in_debug_output_or_in_any_log_line() {
         };
         let debug = format!("{current:?}");
         // A forged token and a client error beacon are logged without their content.
-        let mut forged = Client::new(auth.clone());
+        let mut forged = Browser::engine(auth.clone());
         forged.jar.insert(
             "__Secure-next-auth.session-token".into(),
             format!("{}x", token.clone().unwrap_or_default()),

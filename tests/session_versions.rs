@@ -4,17 +4,16 @@
 
 #[path = "support/skip.rs"]
 mod skip;
-#[path = "support/wire.rs"]
-mod wire;
 use skip::skipped;
 
-mod support;
+#[path = "support/browser.rs"]
+mod browser;
 
 use auth_runtime::{
     PostgresSessionVersions, SessionError, SessionVersionError, SessionVersions,
     SqliteSessionVersions, TokenClaims, User, next_auth,
 };
-use support::Client;
+use browser::{Browser, wire};
 
 next_auth! {
     providers: [
@@ -39,8 +38,8 @@ fn auth(store: impl SessionVersions) -> Auth {
         .unwrap()
 }
 
-async fn signed_in(auth: &Auth, user: &str) -> Client<NextAuth> {
-    let mut client = Client::new(auth.clone());
+async fn signed_in(auth: &Auth, user: &str) -> Browser<Auth> {
+    let mut client = Browser::engine(auth.clone());
     let reply = client.sign_in("login", &[("user", user)]).await;
     assert!(reply.status.is_success(), "{}", reply.text());
     assert!(client.session().await.get("expires").is_some());
@@ -157,10 +156,10 @@ async fn an_unavailable_store_refuses_reads_without_signing_out() {
             .unwrap(),
     );
     let client = signed_in(&up, "u1").await;
-    let mut down = Client {
-        auth: auth(Down),
-        jar: client.jar,
+    let mut down = Browser {
+        server: auth(Down),
         peer: None,
+        ..client
     };
     let reply = down.get("/api/auth/session").await;
     assert_eq!(reply.status, 503);
@@ -171,13 +170,13 @@ async fn an_unavailable_store_refuses_reads_without_signing_out() {
     // Sign-in fails closed too.
     let reply = down.sign_in("login", &[("user", "u2")]).await;
     assert!(reply.cookie("next-auth.session-token").is_none());
-    assert!(down.auth.sign_out_everywhere("u1").await.is_err());
+    assert!(down.server.sign_out_everywhere("u1").await.is_err());
     // The application's readers give the same answer as GET /session: unavailable (503), not
     // "no session".
     let mut headers = http::HeaderMap::new();
     headers.insert("cookie", down.cookie_header().parse().unwrap());
     assert_eq!(
-        down.auth.session(&headers).await.unwrap_err(),
+        down.server.session(&headers).await.unwrap_err(),
         SessionError::Unavailable
     );
     assert_eq!(SessionError::Unavailable.status(), 503);
@@ -225,8 +224,8 @@ async fn sign_out_everywhere_ends_tokens_minted_outside_the_rest_api_and_without
             auth.token(&header(jwt)).await.unwrap_err(),
             SessionError::Revoked
         );
-        let mut client = Client::new(auth.clone());
-        // The client's jar speaks v4 names whatever the format (tests/support).
+        let mut client = Browser::engine(auth.clone());
+        // The client's jar speaks v4 names whatever the format (tests/support/browser.rs).
         client
             .jar
             .insert("next-auth.session-token".into(), jwt.clone());

@@ -4,22 +4,20 @@
 //! on one is read, fills its cart and upgrades on the other; ending a user's sessions on one ends
 //! them on the other at its next read; the creation limits hold across both, to the guest.
 
-#[path = "support/http.rs"]
-mod http;
+#[path = "support/browser.rs"]
+mod browser;
 #[path = "support/postgres.rs"]
 mod pg;
 #[path = "../examples/guest_checkout.rs"]
 #[allow(dead_code)]
 mod shop;
-#[path = "support/wire.rs"]
-mod wire;
 
 use std::net::IpAddr;
 
 use auth_runtime::PostgresSessionVersions;
 use auth_runtime::axum::{ServeConfig, serve_app};
 use auth_runtime::guests::{GuestConfig, GuestDatabase, Limits, PostgresGuestStore};
-use http::Browser;
+use browser::{Browser, wire};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -81,14 +79,14 @@ async fn a_guest_made_on_one_server_shops_and_signs_in_on_the_other() {
         return;
     };
     let (a, b) = (&servers[0].origin, &servers[1].origin);
-    let mut browser = Browser::new(a, client(1));
+    let mut browser = Browser::http(a, Some(client(1)));
 
     // Made on A, read on B.
     assert_eq!(browser.sign_in("anon", &[]).await.status, StatusCode::OK);
     let guest = browser.session().await;
     assert_eq!(guest["isGuest"], true);
     let guest_id = guest["userId"].as_str().unwrap().to_owned();
-    browser.origin = b.clone();
+    browser.server.origin = b.clone();
     assert_eq!(browser.session().await["userId"], guest_id.as_str());
 
     // The cart, filled on B, is read on A.
@@ -96,12 +94,12 @@ async fn a_guest_made_on_one_server_shops_and_signs_in_on_the_other() {
         .post_json("/api/cart", &json!({ "product": "tea", "qty": 2 }))
         .await;
     assert_eq!(added.status, StatusCode::OK, "{}", added.body);
-    browser.origin = a.clone();
+    browser.server.origin = a.clone();
     let cart = browser.get("/api/cart").await.body;
     assert_eq!(cart["items"], json!({ "tea": 2 }));
 
     // The upgrade on B promotes the guest made on A; A sees the user and the same cart.
-    browser.origin = b.clone();
+    browser.server.origin = b.clone();
     let answer = browser
         .sign_in(
             "password",
@@ -109,7 +107,7 @@ async fn a_guest_made_on_one_server_shops_and_signs_in_on_the_other() {
         )
         .await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
-    browser.origin = a.clone();
+    browser.server.origin = a.clone();
     let member = browser.session().await;
     assert_eq!(
         (member["isGuest"].clone(), member["userId"].clone()),
@@ -128,7 +126,7 @@ async fn a_guest_made_on_one_server_shops_and_signs_in_on_the_other() {
     );
 
     // A second device of the same user, signed in on A.
-    let mut phone = Browser::new(a, client(2));
+    let mut phone = Browser::http(a, Some(client(2)));
     phone
         .sign_in(
             "password",
@@ -143,8 +141,8 @@ async fn a_guest_made_on_one_server_shops_and_signs_in_on_the_other() {
         .sign_out_everywhere(&guest_id)
         .await
         .unwrap();
-    browser.origin = b.clone();
-    phone.origin = b.clone();
+    browser.server.origin = b.clone();
+    phone.server.origin = b.clone();
     assert_eq!(browser.session().await, wire::no_session());
     assert_eq!(phone.session().await, wire::no_session());
     let checkout = phone.post_json("/api/checkout", &json!({})).await;
@@ -183,7 +181,7 @@ async fn the_creation_limits_grant_exactly_the_budget_across_both_servers() {
                 .into_iter()
                 .enumerate()
                 .map(|(i, last)| {
-                    let mut browser = Browser::new(&origins[i % 2], client(last));
+                    let mut browser = Browser::http(&origins[i % 2], Some(client(last)));
                     tokio::spawn(async move { browser.sign_in("anon", &[]).await.status })
                 })
                 .collect();
@@ -222,7 +220,7 @@ async fn password_attempts_are_counted_across_both_servers() {
     };
     // Bob signed in on the first server before: his browser holds a device cookie, which
     // every server sharing the secret reads.
-    let mut owner = Browser::new(&servers[0].origin, client(32));
+    let mut owner = Browser::http(&servers[0].origin, Some(client(32)));
     let right = [("username", "bob"), ("password", "bob-password")];
     assert_eq!(
         owner.sign_in("password", &right).await.status,
@@ -230,10 +228,10 @@ async fn password_attempts_are_counted_across_both_servers() {
     );
     owner.jar.retain(|name, _| !name.contains("session-token"));
 
-    let mut guesser = Browser::new(&servers[0].origin, client(31));
+    let mut guesser = Browser::http(&servers[0].origin, Some(client(31)));
     let mut statuses = Vec::new();
     for i in 0..14 {
-        guesser.origin = servers[i % 2].origin.clone();
+        guesser.server.origin = servers[i % 2].origin.clone();
         let password = format!("guess-{i}");
         let answer = guesser
             .sign_in("password", &[("username", "bob"), ("password", &password)])
@@ -257,7 +255,7 @@ async fn password_attempts_are_counted_across_both_servers() {
     for (i, server) in servers.iter().enumerate() {
         // The ten guesses, counted across both servers, spent bob's identifier: a browser that
         // never signed in as bob waits on either server...
-        let mut stranger = Browser::new(&server.origin, client(40 + i as u8));
+        let mut stranger = Browser::http(&server.origin, Some(client(40 + i as u8)));
         let answer = stranger.sign_in("password", &right).await;
         assert_eq!(
             answer.status,
@@ -266,7 +264,7 @@ async fn password_attempts_are_counted_across_both_servers() {
             answer.body
         );
         // ...and bob's own browser signs in on both.
-        owner.origin = server.origin.clone();
+        owner.server.origin = server.origin.clone();
         let answer = owner.sign_in("password", &right).await;
         assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
         assert_eq!(owner.session().await["user"]["name"], "bob");

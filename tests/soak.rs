@@ -11,8 +11,8 @@
 //! `SOAK_BIN` names another binary, `SOAK_DATABASE_URL` runs it on PostgreSQL, `SOAK_ROUNDS`
 //! sets the pace (rounds per second, default 100; a round is 14 requests).
 
-#[path = "support/http.rs"]
-mod http;
+#[path = "support/browser.rs"]
+mod browser;
 #[path = "support/process.rs"]
 mod process;
 #[path = "support/skip.rs"]
@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use http::Browser;
+use browser::Browser;
 use serde_json::json;
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
@@ -86,8 +86,8 @@ impl Counts {
     fn record(
         &self,
         what: &str,
-        result: Result<http::Answer, reqwest::Error>,
-    ) -> Option<http::Answer> {
+        result: Result<browser::Reply, reqwest::Error>,
+    ) -> Option<browser::Reply> {
         self.requests.fetch_add(1, Ordering::Relaxed);
         let wrong = match &result {
             Ok(answer) if answer.status.is_success() => return result.ok(),
@@ -112,7 +112,10 @@ impl Counts {
 /// A visitor's round: a guest sign-in, ten session reads, a cart line, a cart read, and every
 /// tenth round an upgrade (to one of 50 users).
 async fn round(n: u64, origin: &str, counts: &Counts) {
-    let mut browser = Browser::new(origin, IpAddr::from([127, 2, (n >> 8) as u8, n as u8]));
+    let mut browser = Browser::http(
+        origin,
+        Some(IpAddr::from([127, 2, (n >> 8) as u8, n as u8])),
+    );
     if counts
         .record("guest sign-in", browser.try_sign_in("anon", &[]).await)
         .is_none()
@@ -122,12 +125,11 @@ async fn round(n: u64, origin: &str, counts: &Counts) {
     for _ in 0..10 {
         counts.record("session read", browser.try_get("/api/auth/session").await);
     }
-    let add = browser
-        .http
-        .post(format!("{origin}/api/cart"))
-        .header("content-type", "application/json")
-        .body(json!({ "product": "mug", "qty": 1 }).to_string());
-    counts.record("cart write", browser.try_send(add, None).await);
+    let cart = json!({ "product": "mug", "qty": 1 });
+    counts.record(
+        "cart write",
+        browser.try_post_json("/api/cart", &cart).await,
+    );
     counts.record("cart read", browser.try_get("/api/cart").await);
     if n.is_multiple_of(10) {
         let user = if n.is_multiple_of(20) { "alice" } else { "bob" };
