@@ -229,10 +229,6 @@ fn row_id(id: &str) -> Option<i64> {
     id.parse().ok().filter(|id| *id > 0)
 }
 
-fn now() -> i64 {
-    crate::clock::now()
-}
-
 impl<DB: Dialect> SqlAdapter<DB> {
     /// An adapter on `pool`, after bringing the schema up to date (each migration once, in a
     /// transaction; on PostgreSQL under a lock, so servers starting together do not race).
@@ -301,7 +297,7 @@ async fn migrate<DB: Dialect>(pool: &Pool<DB>) -> Result<(), AdapterError> {
         statement::<DB>(RECORD_MIGRATION)
             .bind(migration.version)
             .bind(migration.description)
-            .bind(now())
+            .bind(crate::clock::now())
             .execute(&mut *tx)
             .await?;
     }

@@ -70,7 +70,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 mod cleanup;
 mod database;
@@ -328,7 +328,7 @@ pub trait GuestStore: Send + Sync + 'static {
 async fn read_active<S: GuestStore + ?Sized>(store: &S, id: &str) -> Result<bool, GuestError> {
     match store.get(id).await? {
         Some(guest) if guest.is_guest() => {
-            if system_millis() - guest.last_seen_at >= 60_000
+            if crate::clock::now_millis() - guest.last_seen_at >= 60_000
                 && let Err(error) = store.touch(id).await
             {
                 tracing::debug!(target: "auth_runtime::guests", %error, "could not record guest activity");
@@ -522,7 +522,7 @@ impl Default for GuestConfig {
             active_window: Duration::from_secs(24 * 3600),
             touch_interval: Duration::from_secs(60),
             busy_timeout: Duration::from_secs(10),
-            clock: Arc::new(system_millis),
+            clock: Arc::new(crate::clock::now_millis),
         }
     }
 }
@@ -567,18 +567,12 @@ impl GuestConfig {
     }
 }
 
-fn system_millis() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
 /// A new guest id: 48 bits of Unix milliseconds, then 80 random bits, as 32 hex digits. Ids made
 /// later sort later, so a burst of creations appends to the primary-key index instead of writing
 /// all over it (the pages it touches stay in SQLite's cache), as UUIDv7 does.
 fn new_id() -> String {
     let mut bytes = [0u8; 16];
-    let millis = u64::try_from(system_millis()).unwrap_or(0);
+    let millis = u64::try_from(crate::clock::now_millis()).unwrap_or(0);
     bytes[..6].copy_from_slice(&millis.to_be_bytes()[2..]);
     rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut bytes[6..]);
     hex(&bytes)

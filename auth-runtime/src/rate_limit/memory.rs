@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use super::{BucketFuture, Rate, RateBuckets, Verdict, now_millis};
+use super::{BucketFuture, Rate, RateBuckets, Verdict};
+use crate::clock::now_millis;
 
 /// Buckets in this process's memory. Each server counts on its own: with several servers, use
 /// the guest store's database (or another shared [`RateBuckets`]).

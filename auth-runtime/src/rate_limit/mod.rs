@@ -148,13 +148,6 @@ pub(crate) fn read_limit_variables<const N: usize>(
     Ok(())
 }
 
-/// Unix milliseconds, as buckets count time.
-pub(crate) fn now_millis() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
