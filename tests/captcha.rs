@@ -14,6 +14,7 @@ mod browser;
 mod magic;
 #[path = "support/skip.rs"]
 mod skip;
+use skip::available;
 
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
@@ -326,13 +327,6 @@ async fn every_magic_link_needs_a_captcha_in_mode_always() {
     );
     assert_eq!(outbox.lock().unwrap().len(), 1);
     store.close().await;
-}
-
-fn available(program: &str) -> bool {
-    std::process::Command::new(program)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
 }
 
 /// The real v4 client: `signIn('anon', { captchaToken })` posts the token beside `csrfToken`,

@@ -10,6 +10,7 @@
 mod formats;
 #[path = "support/skip.rs"]
 mod skip;
+use skip::available;
 use skip::skipped;
 
 #[allow(dead_code)]
@@ -26,13 +27,6 @@ use auth_runtime::guests::{GuestConfig, Limits, SqliteGuestStore};
 
 fn js_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js")
-}
-
-fn available(program: &str) -> bool {
-    Command::new(program)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

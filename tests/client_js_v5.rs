@@ -9,6 +9,7 @@
 #[path = "support/skip.rs"]
 mod skip;
 use skip::skipped;
+use skip::{available, under_ci};
 
 #[allow(dead_code)]
 #[path = "../examples/anonymous.rs"]
@@ -26,18 +27,6 @@ use std::time::Duration;
 
 fn js_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js5")
-}
-
-fn under_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
-
-/// Whether `program --version` runs.
-fn available(program: &str) -> bool {
-    Command::new(program)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
 }
 
 /// Installs the pinned client with `npm ci` unless it is already there.

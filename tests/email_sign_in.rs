@@ -13,6 +13,7 @@
 mod browser;
 #[path = "support/skip.rs"]
 mod skip;
+use skip::under_ci;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -46,10 +47,6 @@ next_auth! {
 const SECRET: &str = "email-sign-in-secret-0123456789abcdef";
 const PEER: std::net::SocketAddr =
     std::net::SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 40001);
-
-fn under_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
 
 fn available(program: &str, args: &[&str]) -> bool {
     std::process::Command::new(program)

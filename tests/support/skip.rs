@@ -1,4 +1,20 @@
-//! Saying that a test is skipped where a person sees it.
+//! Saying that a test is skipped where a person sees it, and what decides it: a missing program
+//! skips a test, except under `CI=true`, where it is a failure.
+
+/// Whether this run is CI's (`CI=true` or `CI=1`): a missing service fails instead of skipping.
+#[allow(dead_code)]
+pub fn under_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// Whether `program --version` runs.
+#[allow(dead_code)]
+pub fn available(program: &str) -> bool {
+    std::process::Command::new(program)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
 
 /// Writes `message` straight to the terminal's stderr, past the test harness's output capture
 /// (which swallows `eprintln!` unless `--nocapture` is given).

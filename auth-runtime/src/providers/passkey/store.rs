@@ -391,6 +391,18 @@ mod tests {
         adapter.create_user(fields).await.unwrap().id
     }
 
+    /// The `webauthn` account of `user` that names the passkey `credential_id`.
+    async fn link_passkey_account(adapter: &SqliteAdapter, user: &str, credential_id: &str) {
+        let account = AdapterAccount {
+            user_id: user.to_owned(),
+            kind: "webauthn".into(),
+            provider: "passkey".into(),
+            provider_account_id: credential_id.to_owned(),
+            ..AdapterAccount::default()
+        };
+        adapter.link_account(account).await.unwrap();
+    }
+
     #[tokio::test]
     async fn passkeys_are_stored_read_back_and_owned_by_one_user() {
         let pool = sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap();
@@ -442,14 +454,7 @@ mod tests {
         );
 
         // A user's passkeys end with the user.
-        let account = AdapterAccount {
-            user_id: ada.clone(),
-            kind: "webauthn".into(),
-            provider: "passkey".into(),
-            provider_account_id: "AAEC".into(),
-            ..AdapterAccount::default()
-        };
-        adapter.link_account(account).await.unwrap();
+        link_passkey_account(&adapter, &ada, "AAEC").await;
         assert!(adapter.delete_user(&ada).await.unwrap());
         assert_eq!(adapter.by_credential_id("AAEC").await.unwrap(), None);
     }
@@ -488,14 +493,7 @@ mod tests {
         assert!(!adapter.answer_challenge(&mark("aa", 500)).await.unwrap());
 
         // With the account that names it, the owner comes along; another provider's does not.
-        let account = AdapterAccount {
-            user_id: ada.clone(),
-            kind: "webauthn".into(),
-            provider: "passkey".into(),
-            provider_account_id: "AAEC".into(),
-            ..AdapterAccount::default()
-        };
-        adapter.link_account(account).await.unwrap();
+        link_passkey_account(&adapter, &ada, "AAEC").await;
         let record = adapter.sign_in_record("AAEC", "passkey").await.unwrap();
         assert_eq!(record.unwrap().user.map(|u| u.id), Some(ada.clone()));
         let record = adapter.sign_in_record("AAEC", "other").await.unwrap();
